@@ -1,0 +1,1 @@
+"""Measure: gold sets, SQuAD EM/F1, retrieval recall, abstention, latency."""

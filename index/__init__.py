@@ -1,0 +1,1 @@
+"""Documents in: load, chunk, embed, store, search."""

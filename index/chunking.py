@@ -1,0 +1,108 @@
+"""Split documents into sentence-aligned, overlapping chunks with exact character offsets.
+
+Invariant: for every chunk c of document d, d.text[c.start:c.end] == c.text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from index.types import Chunk, Document
+
+# Offsets (start, end) of each word piece of a text, without special tokens.
+TokenOffsets = Callable[[str], Sequence[tuple[int, int]]]
+
+_ABBREVIATIONS = {
+    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "e.g", "i.e", "inc", "ltd", "co",
+    "corp", "no", "fig", "u.s", "u.k", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept",
+    "oct", "nov", "dec", "gen", "gov", "sen", "rep", "rev", "mt", "ft", "approx", "dept", "est",
+}
+# End punctuation, optional closing quotes/brackets, then whitespace before the next sentence.
+_SENTENCE_END = re.compile(r"[.!?\u2026]+[\"'\u201d\u2019)\]]*(?=\s+[\"'\u201c\u2018(\[]?[A-Z0-9])")
+_LINE_BREAK = re.compile(r"\n+")
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Character spans of the sentences of `text`, whitespace trimmed, in order, never empty."""
+    spans: list[tuple[int, int]] = []
+    block_start = 0
+    for block_end in [m.start() for m in _LINE_BREAK.finditer(text)] + [len(text)]:
+        start = block_start
+        for match in _SENTENCE_END.finditer(text, block_start, block_end):
+            word = text[start:match.start()].rsplit(None, 1)[-1:] or [""]
+            if word[0].lower().rstrip(".") in _ABBREVIATIONS or re.fullmatch(r"[A-Z]", word[0]):
+                continue
+            _append_trimmed(text, start, match.end(), spans)
+            start = match.end()
+        _append_trimmed(text, start, block_end, spans)
+        block_start = block_end
+    return spans
+
+
+def _append_trimmed(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        spans.append((start, end))
+
+
+@dataclass(frozen=True)
+class ChunkingConfig:
+    max_tokens: int = 200
+    overlap_tokens: int = 40
+
+
+def chunk_document(document: Document, token_offsets: TokenOffsets, config: ChunkingConfig) -> list[Chunk]:
+    """Greedy packing of whole sentences up to max_tokens; each chunk repeats the previous one's
+    last sentences (up to overlap_tokens). A sentence longer than max_tokens is cut at word pieces."""
+    text = document.text
+    tokens = list(token_offsets(text))
+    units = _units(split_sentences(text), tokens, config.max_tokens)
+    chunks: list[Chunk] = []
+    first = 0
+    while first < len(units):
+        last, size = first, units[first][2]
+        while last + 1 < len(units) and size + units[last + 1][2] <= config.max_tokens:
+            last += 1
+            size += units[last][2]
+        start, end = units[first][0], units[last][1]
+        chunks.append(Chunk(f"{document.doc_id}#{len(chunks)}", document.doc_id, start, end, text[start:end]))
+        if last + 1 >= len(units):
+            break
+        first = _overlap_start(units, first, last, config.overlap_tokens)
+    return chunks
+
+
+def _overlap_start(units: list[tuple[int, int, int]], first: int, last: int, overlap_tokens: int) -> int:
+    """The first unit of the next chunk: as many trailing units as fit in the overlap, always progressing."""
+    next_first, carried = last + 1, 0
+    while next_first - 1 > first and carried + units[next_first - 1][2] <= overlap_tokens:
+        next_first -= 1
+        carried += units[next_first][2]
+    return next_first
+
+
+def _units(sentences: list[tuple[int, int]], tokens: list[tuple[int, int]], max_tokens: int) -> list[tuple[int, int, int]]:
+    """(start, end, n_tokens) per sentence; sentences over max_tokens become several pieces."""
+    units: list[tuple[int, int, int]] = []
+    token_index = 0
+    for start, end in sentences:
+        while token_index < len(tokens) and tokens[token_index][0] < start:
+            token_index += 1
+        inside = []
+        while token_index < len(tokens) and tokens[token_index][0] < end:
+            inside.append(tokens[token_index])
+            token_index += 1
+        if len(inside) <= max_tokens:
+            units.append((start, end, max(len(inside), 1)))
+            continue
+        for piece_start in range(0, len(inside), max_tokens):
+            piece = inside[piece_start:piece_start + max_tokens]
+            piece_begin = start if piece_start == 0 else piece[0][0]
+            piece_end = end if piece_start + max_tokens >= len(inside) else piece[-1][1]
+            units.append((piece_begin, piece_end, len(piece)))
+    return units

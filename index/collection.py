@@ -1,0 +1,138 @@
+"""Documents, their chunks and their vectors, kept in step. One vector row per stored chunk."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+from groundqa.errors import DocumentNotFound, IndexMismatch
+from index.chunking import ChunkingConfig, chunk_document
+from index.embedder import Embedder
+from index.store import FaissStore, VectorStore
+from index.types import Chunk, Document, Passage
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Manifest:
+    embedding_model: str
+    dimension: int
+    chunking: ChunkingConfig
+    normalized: bool = True
+    metric: str = "inner_product"
+    format_version: int = FORMAT_VERSION
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Manifest":
+        return cls(**{**data, "chunking": ChunkingConfig(**data["chunking"])})
+
+    def check_compatible(self, expected: "Manifest") -> None:
+        """Refuse an index built with another embedder or chunking: its vectors would not compare."""
+        for name in ("format_version", "embedding_model", "dimension", "normalized", "metric", "chunking"):
+            found, wanted = getattr(self, name), getattr(expected, name)
+            if found != wanted:
+                raise IndexMismatch(
+                    f"index was built with {name}={found!r} but the settings ask for {wanted!r}; "
+                    "re-index into a new --index-dir or change the settings back")
+
+
+@dataclass
+class UpsertReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    chunks_embedded: int = 0
+
+
+class Collection:
+    def __init__(self, manifest: Manifest, store: VectorStore | None = None) -> None:
+        self.manifest = manifest
+        self.store = store if store is not None else FaissStore(manifest.dimension)
+        self.documents: dict[str, Document] = {}
+        self.chunks: dict[int, Chunk] = {}
+        self.doc_rows: dict[str, list[int]] = {}
+        self.next_row = 0
+
+    # -- reading ----------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.documents)
+
+    @property
+    def chunk_count(self) -> int:
+        return len(self.chunks)
+
+    def document(self, doc_id: str) -> Document:
+        try:
+            return self.documents[doc_id]
+        except KeyError:
+            raise DocumentNotFound(f"no document with id {doc_id!r}") from None
+
+    def search(self, query_vector: np.ndarray, k: int,
+               doc_filter: Callable[[Document], bool] | None = None) -> list[Passage]:
+        allowed = None
+        if doc_filter is not None:
+            allowed = np.array([row for doc_id, rows in self.doc_rows.items()
+                                if doc_filter(self.documents[doc_id]) for row in rows], dtype=np.int64)
+        hits = self.store.search(query_vector, k, allowed)
+        return [Passage(self.chunks[row], score, rank) for rank, (row, score) in enumerate(hits, start=1)]
+
+    # -- writing ----------------------------------------------------------------------------
+    def upsert(self, documents: Sequence[Document], embedder: Embedder, progress: bool = False) -> UpsertReport:
+        """Add new documents, replace changed ones, skip identical ones. Embeds everything first,
+        so a failure leaves the collection as it was."""
+        report = UpsertReport()
+        pending: list[tuple[Document, list[Chunk]]] = []
+        for document in _last_per_id(documents):
+            known = self.documents.get(document.doc_id)
+            if known is not None and known.content_hash == document.content_hash:
+                report.unchanged.append(document.doc_id)
+                continue
+            (report.updated if known is not None else report.added).append(document.doc_id)
+            pending.append((document, chunk_document(document, embedder.token_offsets, self.manifest.chunking)))
+        texts = [chunk.text for _, chunks in pending for chunk in chunks]
+        vectors = embedder.embed(texts, progress=progress) if texts else np.zeros((0, self.manifest.dimension), np.float32)
+        if vectors.shape != (len(texts), self.manifest.dimension):
+            raise ValueError(f"embedder returned shape {vectors.shape} for {len(texts)} texts")
+        offset = 0
+        for document, chunks in pending:
+            self._remove(document.doc_id)
+            rows = list(range(self.next_row, self.next_row + len(chunks)))
+            self.next_row += len(chunks)
+            self.store.add(np.array(rows, dtype=np.int64), vectors[offset:offset + len(chunks)])
+            offset += len(chunks)
+            self.documents[document.doc_id] = document
+            self.doc_rows[document.doc_id] = rows
+            self.chunks.update(zip(rows, chunks))
+        report.chunks_embedded = len(texts)
+        return report
+
+    def delete(self, doc_ids: Iterable[str]) -> list[str]:
+        """Remove documents with their chunks and vectors; returns the ids that were present."""
+        removed = [doc_id for doc_id in doc_ids if doc_id in self.documents]
+        for doc_id in removed:
+            self._remove(doc_id)
+        return removed
+
+    def _remove(self, doc_id: str) -> None:
+        rows = self.doc_rows.pop(doc_id, [])
+        self.store.delete(rows)
+        for row in rows:
+            del self.chunks[row]
+        self.documents.pop(doc_id, None)
+
+    def restore(self, document: Document, rows: list[int], chunks: list[Chunk]) -> None:
+        """Re-attach a persisted document whose vectors are already in the store."""
+        self.documents[document.doc_id] = document
+        self.doc_rows[document.doc_id] = rows
+        self.chunks.update(zip(rows, chunks))
+        self.next_row = max(self.next_row, max(rows, default=-1) + 1)
+
+
+def _last_per_id(documents: Sequence[Document]) -> list[Document]:
+    return list({document.doc_id: document for document in documents}.values())

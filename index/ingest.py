@@ -1,0 +1,96 @@
+"""`groundqa index PATH...`: read files, then bring the collection in step with them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+from groundqa.errors import InvalidDocument
+from index.collection import Collection, UpsertReport
+from index.embedder import Embedder
+from index.loaders import JSONL_SUFFIXES, document_from_bytes, documents_from_jsonl, is_supported
+from index.types import Document
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Problem:
+    source: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.reason}"
+
+
+@dataclass
+class ScanResult:
+    documents: list[Document] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    roots: list[Path] = field(default_factory=list)
+
+
+@dataclass
+class SyncReport:
+    upsert: UpsertReport
+    removed: list[str]
+    problems: list[Problem]
+
+
+def scan(paths: Sequence[Path]) -> ScanResult:
+    """Load every supported file under `paths`. Files that fail become Problems, never exceptions."""
+    result = ScanResult()
+    for path in paths:
+        root = path.resolve()
+        if not root.exists():
+            result.problems.append(Problem(str(path), "no such file or directory"))
+            continue
+        result.roots.append(root)
+        if root.is_file():
+            _load_into(result, root, doc_id=root.name)
+            continue
+        for file in sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")):
+            if is_supported(file):
+                _load_into(result, file, doc_id=f"{root.name}/{file.relative_to(root).as_posix()}")
+    return result
+
+
+def _load_into(result: ScanResult, file: Path, doc_id: str) -> None:
+    try:
+        if file.stat().st_size > MAX_FILE_BYTES:
+            raise InvalidDocument(f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
+        data = file.read_bytes()
+        if file.suffix.lower() in JSONL_SUFFIXES:
+            documents, problems = documents_from_jsonl(data, source=str(file), id_prefix=doc_id)
+            result.documents.extend(documents)
+            result.problems.extend(Problem(str(file), reason) for reason in problems)
+        else:
+            result.documents.append(document_from_bytes(data, doc_id=doc_id, source=str(file), suffix=file.suffix))
+    except InvalidDocument as exc:
+        result.problems.append(Problem(str(file), str(exc)))
+    except OSError as exc:
+        result.problems.append(Problem(str(file), f"cannot read ({exc.strerror or exc})"))
+
+
+def sync(collection: Collection, paths: Sequence[Path], embedder: Embedder, progress: bool = False) -> SyncReport:
+    """Add new and changed documents found under `paths`; drop documents that came from there but
+    are gone. Documents from other places (other paths, uploads) are left alone. A file that fails
+    to load keeps its previously indexed version."""
+    scanned = scan(paths)
+    upsert = collection.upsert(scanned.documents, embedder, progress=progress)
+    seen = {document.doc_id for document in scanned.documents}
+    failed_sources = {problem.source for problem in scanned.problems}
+    gone = [doc_id for doc_id, document in collection.documents.items()
+            if doc_id not in seen and _file_of(document.source) not in failed_sources
+            and any(_is_within(_file_of(document.source), root) for root in scanned.roots)]
+    return SyncReport(upsert, collection.delete(gone), scanned.problems)
+
+
+def _file_of(source: str) -> str:
+    return source.split("#L", 1)[0]
+
+
+def _is_within(source: str, root: Path) -> bool:
+    path = Path(source)
+    return path == root or root in path.parents

@@ -1,0 +1,39 @@
+"""Core value types of the indexing side. Frozen: they are shared freely between threads."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Document:
+    doc_id: str
+    title: str
+    source: str
+    text: str
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def content_hash(self) -> str:
+        """Changes whenever anything that is indexed or shown changes."""
+        payload = json.dumps([self.title, self.text, self.meta], sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Chunk:
+    chunk_id: str
+    doc_id: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Passage:
+    chunk: Chunk
+    score: float
+    rank: int

@@ -1,0 +1,1 @@
+"""Answers out: retrieve, read, cite, serve."""

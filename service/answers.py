@@ -1,0 +1,68 @@
+"""From reader spans to answers: abstain or not, de-duplicate, score, cite."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Callable
+
+from index.chunking import split_sentences
+from index.types import Document
+from service.reader import Reading, Span
+from service.types import Answer, Citation
+
+_NORMALIZE = re.compile(r"[^\w]+")
+
+
+def select_answers(reading: Reading, lookup: Callable[[str], Document], *, margin: float,
+                   max_answers: int) -> tuple[list[Answer], float | None]:
+    """The top distinct answers (empty when abstaining) and the best span's margin over no-answer."""
+    if not reading.spans:
+        return [], None
+    best_margin = reading.spans[0].logit - reading.null_logit
+    distinct = _distinct(reading.spans, lookup)
+    probabilities = _softmax([span.logit for span in distinct] + [reading.null_logit])
+    if best_margin < margin:
+        return [], best_margin
+    answers = [_answer(span, probability, lookup(span.passage.chunk.doc_id), reading.null_logit)
+               for span, probability in zip(distinct[:max_answers], probabilities)]
+    return answers, best_margin
+
+
+def _distinct(spans: list[Span], lookup: Callable[[str], Document]) -> list[Span]:
+    """Best-first spans with one per normalized answer text (overlapping windows and chunks
+    find the same span more than once)."""
+    seen: set[str] = set()
+    result = []
+    for span in spans:
+        key = _NORMALIZE.sub(" ", lookup(span.passage.chunk.doc_id).text[span.start:span.end].lower()).strip()
+        if key not in seen:
+            seen.add(key)
+            result.append(span)
+    return result
+
+
+def _softmax(logits: list[float]) -> list[float]:
+    top = max(logits)
+    weights = [math.exp(value - top) for value in logits]
+    total = sum(weights)
+    return [weight / total for weight in weights]
+
+
+def _answer(span: Span, probability: float, document: Document, null_logit: float) -> Answer:
+    context_start, context_end = context_around(document.text, span.passage.chunk.start, span.passage.chunk.end,
+                                                span.start, span.end)
+    citation = Citation(doc_id=document.doc_id, title=document.title, source=document.source,
+                        start=span.start, end=span.end,
+                        context=document.text[context_start:context_end], context_start=context_start)
+    return Answer(text=document.text[span.start:span.end], score=probability, citation=citation,
+                  margin=span.logit - null_logit)
+
+
+def context_around(text: str, chunk_start: int, chunk_end: int, start: int, end: int) -> tuple[int, int]:
+    """The sentence(s) of the chunk that hold text[start:end]."""
+    sentences = [(chunk_start + s, chunk_start + e) for s, e in split_sentences(text[chunk_start:chunk_end])]
+    covering = [(s, e) for s, e in sentences if s < end and e > start]
+    if not covering:
+        return start, end
+    return min(covering[0][0], start), max(covering[-1][1], end)

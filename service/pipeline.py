@@ -1,0 +1,101 @@
+"""The one answering path, used by the CLI, the HTTP API and the eval harness alike."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from groundqa.errors import InvalidQuestion
+from groundqa.settings import Settings
+from index import persistence
+from index.collection import Collection, Manifest
+from index.chunking import ChunkingConfig
+from index.embedder import Embedder, SentenceTransformerEmbedder
+from index.types import Document
+from service.answers import select_answers
+from service.reader import ExtractiveReader, Reader, ReaderConfig
+from service.types import AskResult
+
+
+@dataclass
+class Pipeline:
+    embedder: Embedder
+    collection: Collection
+    reader: Reader
+    settings: Settings
+
+    def ask(self, question: str, top_k: int | None = None,
+            doc_filter: Callable[[Document], bool] | None = None) -> AskResult:
+        question = validate_question(question, self.settings.max_question_chars)
+        top_k = self.settings.top_k if top_k is None else top_k
+        if not 1 <= top_k <= 100:
+            raise InvalidQuestion(f"top_k must be between 1 and 100, got {top_k}")
+        clock = _Stopwatch()
+        vector = self.embedder.embed([question])[0]
+        clock.lap("embed")
+        passages = self.collection.search(vector, top_k, doc_filter)
+        clock.lap("search")
+        reading = self.reader.read(question, passages)
+        answers, best_margin = select_answers(reading, self.collection.document,
+                                              margin=self.settings.no_answer_margin,
+                                              max_answers=self.settings.max_answers)
+        clock.lap("read")
+        return AskResult(question=question, answers=answers, no_answer=not answers,
+                         timings_ms=clock.timings(), best_margin=best_margin, passages=tuple(passages))
+
+
+def validate_question(question: str, max_chars: int) -> str:
+    if not isinstance(question, str):
+        raise InvalidQuestion("question must be a string")
+    question = question.strip()
+    if not question:
+        raise InvalidQuestion("question is empty")
+    if len(question) > max_chars:
+        raise InvalidQuestion(f"question is {len(question)} characters long; the limit is {max_chars}")
+    return question
+
+
+class _Stopwatch:
+    def __init__(self) -> None:
+        self._start = self._last = time.perf_counter()
+        self._laps: dict[str, float] = {}
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self._laps[stage] = (now - self._last) * 1000
+        self._last = now
+
+    def timings(self) -> dict[str, float]:
+        return {**self._laps, "total": (self._last - self._start) * 1000}
+
+
+def expected_manifest(settings: Settings, embedder: Embedder) -> Manifest:
+    return Manifest(embedding_model=embedder.name, dimension=embedder.dimension,
+                    chunking=ChunkingConfig(settings.chunk_max_tokens, settings.chunk_overlap_tokens))
+
+
+def make_embedder(settings: Settings) -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder(settings.embedding_model, batch_size=settings.embed_batch_size)
+
+
+def make_reader(settings: Settings) -> ExtractiveReader:
+    config = ReaderConfig(settings.reader_max_seq_len, settings.reader_stride, settings.reader_n_best,
+                          settings.reader_max_answer_tokens, settings.reader_batch_size)
+    return ExtractiveReader(settings.reader_model, config, threads=settings.threads)
+
+
+def open_collection(settings: Settings, embedder: Embedder, create: bool = False) -> Collection:
+    """The stored index, checked against the settings; an empty one if `create` and none exists."""
+    expected = expected_manifest(settings, embedder)
+    if create and not persistence.exists(settings.index_dir):
+        return Collection(expected)
+    return persistence.load(settings.index_dir, expected)
+
+
+def build_pipeline(settings: Settings) -> Pipeline:
+    embedder = make_embedder(settings)
+    embedder.warm_up()
+    reader = make_reader(settings)
+    reader.warm_up()
+    return Pipeline(embedder, open_collection(settings, embedder), reader, settings)

@@ -1,0 +1,133 @@
+"""The Reader seam and the extractive transformer reader: start/end logits decoded into character spans.
+
+transformers 5 has no question-answering pipeline, so decoding lives here: windows of max_seq_len
+tokens with `stride` tokens of overlap, one batched forward pass over all windows of all passages,
+the n-best start and end positions per window, spans of at most max_answer_tokens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from groundqa.errors import ModelNotFound
+from index.types import Passage
+
+MAX_QUESTION_TOKENS = 64
+
+
+@dataclass(frozen=True)
+class Span:
+    """A candidate answer: document offsets, the passage it was read from, its span logit."""
+
+    passage: Passage
+    start: int
+    end: int
+    logit: float
+    null_logit: float  # the [CLS] logit of the window the span came from
+
+
+@dataclass(frozen=True)
+class Reading:
+    spans: list[Span]  # best first
+    null_logit: float  # lowest [CLS] logit over all windows: how sure the model is that no answer exists
+
+
+class Reader(Protocol):
+    def read(self, question: str, passages: Sequence[Passage]) -> Reading: ...
+
+
+@dataclass(frozen=True)
+class ReaderConfig:
+    max_seq_len: int = 384
+    stride: int = 128
+    n_best: int = 20
+    max_answer_tokens: int = 30
+    batch_size: int = 32
+
+
+class ExtractiveReader:
+    def __init__(self, model: str, config: ReaderConfig = ReaderConfig(), threads: int | None = None) -> None:
+        self.model_name = model
+        self.config = config
+        self.threads = threads
+        self._model = None
+        self._tokenizer = None
+
+    def warm_up(self) -> None:
+        if self._model is not None:
+            return
+        import torch
+        from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+        if self.threads:
+            torch.set_num_threads(self.threads)
+        if not Path(self.model_name).exists() and (self.model_name.startswith(("/", ".")) or self.model_name.count("/") > 1):
+            raise ModelNotFound(f"reader model not found at {self.model_name}; set GROUNDQA_READER_MODEL")
+        try:
+            self._tokenizer = AutoTokenizer.from_pretrained(self.model_name)
+            model = AutoModelForQuestionAnswering.from_pretrained(self.model_name, dtype=torch.float32)
+        except OSError as exc:
+            raise ModelNotFound(f"cannot load reader model {self.model_name!r}: {exc}") from None
+        self._model = model.eval()
+
+    def read(self, question: str, passages: Sequence[Passage]) -> Reading:
+        if not passages:
+            return Reading([], float("inf"))
+        self.warm_up()
+        question = self._clip_question(question)
+        encoded = self._tokenizer(
+            [question] * len(passages), [p.chunk.text for p in passages],
+            truncation="only_second", max_length=self.config.max_seq_len, stride=self.config.stride,
+            return_overflowing_tokens=True, return_offsets_mapping=True, padding="longest", return_tensors="np",
+        )
+        start_logits, end_logits = self._forward(encoded)
+        spans: list[Span] = []
+        null_logits = start_logits[:, 0] + end_logits[:, 0]
+        for window, passage_index in enumerate(encoded["overflow_to_sample_mapping"]):
+            passage = passages[int(passage_index)]
+            context = np.array([sid == 1 for sid in encoded.sequence_ids(window)])
+            spans.extend(self._decode_window(passage, start_logits[window], end_logits[window], context,
+                                             encoded["offset_mapping"][window], float(null_logits[window])))
+        spans.sort(key=lambda span: span.logit, reverse=True)
+        return Reading(spans, float(null_logits.min()))
+
+    def _clip_question(self, question: str) -> str:
+        offsets = self._tokenizer(question, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+        return question if len(offsets) <= MAX_QUESTION_TOKENS else question[: offsets[MAX_QUESTION_TOKENS - 1][1]]
+
+    def _forward(self, encoded) -> tuple[np.ndarray, np.ndarray]:
+        import torch
+
+        names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in encoded]
+        starts, ends = [], []
+        size = self.config.batch_size
+        with torch.inference_mode():
+            for begin in range(0, len(encoded["input_ids"]), size):
+                batch = {n: torch.from_numpy(np.asarray(encoded[n][begin:begin + size])) for n in names}
+                output = self._model(**batch)
+                starts.append(output.start_logits.float().numpy())
+                ends.append(output.end_logits.float().numpy())
+        return np.concatenate(starts), np.concatenate(ends)
+
+    def _decode_window(self, passage: Passage, start: np.ndarray, end: np.ndarray, context: np.ndarray,
+                       offsets: np.ndarray, null_logit: float) -> list[Span]:
+        positions = np.flatnonzero(context)
+        if len(positions) == 0:
+            return []
+        n_best = min(self.config.n_best, len(positions))
+        starts = positions[np.argsort(-start[positions], kind="stable")[:n_best]]
+        ends = positions[np.argsort(-end[positions], kind="stable")[:n_best]]
+        length = ends[None, :] - starts[:, None]
+        valid = (length >= 0) & (length < self.config.max_answer_tokens)
+        base = passage.chunk.start
+        spans = []
+        for i, j in zip(*np.nonzero(valid)):
+            s, e = int(starts[i]), int(ends[j])
+            char_start, char_end = int(offsets[s][0]), int(offsets[e][1])
+            if char_end > char_start:
+                spans.append(Span(passage, base + char_start, base + char_end, float(start[s] + end[e]), null_logit))
+        return spans

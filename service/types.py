@@ -1,0 +1,47 @@
+"""Value types of the answering side, and their JSON shape (the same for CLI and HTTP)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Citation:
+    doc_id: str
+    title: str
+    source: str
+    start: int
+    end: int
+    context: str
+    context_start: int
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    score: float
+    citation: Citation
+    # Span logit minus the no-answer logit; > settings.no_answer_margin means "answer".
+    margin: float = 0.0
+
+    def to_json(self) -> dict:
+        return {"text": self.text, "score": round(self.score, 4), "citation": asdict(self.citation)}
+
+
+@dataclass(frozen=True)
+class AskResult:
+    question: str
+    answers: list[Answer]
+    no_answer: bool
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    # The best candidate even when abstaining, for calibration and eval; not part of the API.
+    best_margin: float | None = None
+    passages: tuple = ()
+
+    def to_json(self) -> dict:
+        return {
+            "question": self.question,
+            "answers": [answer.to_json() for answer in self.answers],
+            "no_answer": self.no_answer,
+            "timings_ms": {stage: round(ms, 2) for stage, ms in self.timings_ms.items()},
+        }
