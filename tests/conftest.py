@@ -1,0 +1,83 @@
+"""Shared fixtures. Fakes implement the real seams; the real models load once per test session."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO / "corpus"
+CORPUS_DOC_ID = "corpus/microsoft-joins-facial-recognition-ban.txt"
+
+
+class FakeEmbedder:
+    """Deterministic bag-of-words hashing embedder: texts sharing words are near each other."""
+
+    name = "fake-hashing"
+    dimension = 64
+
+    def __init__(self) -> None:
+        self.embedded = 0
+
+    def embed(self, texts, progress=False):
+        self.embedded += len(texts)
+        rows = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in zip(rows, texts):
+            for word in re.findall(r"\w+", text.lower()):
+                row[int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dimension] += 1.0
+            row /= max(np.linalg.norm(row), 1e-9)
+        return rows
+
+    def token_offsets(self, text):
+        return [(m.start(), m.end()) for m in re.finditer(r"\w+|[^\w\s]", text)]
+
+
+@pytest.fixture
+def fake_embedder() -> FakeEmbedder:
+    return FakeEmbedder()
+
+
+@pytest.fixture(scope="session")
+def real_settings(tmp_path_factory):
+    from groundqa.settings import Settings
+
+    return Settings(index_dir=tmp_path_factory.mktemp("index"))
+
+
+@pytest.fixture(scope="session")
+def real_embedder(real_settings):
+    from service.pipeline import make_embedder
+
+    embedder = make_embedder(real_settings)
+    embedder.warm_up()
+    return embedder
+
+
+@pytest.fixture(scope="session")
+def real_reader(real_settings):
+    from service.pipeline import make_reader
+
+    reader = make_reader(real_settings)
+    reader.warm_up()
+    return reader
+
+
+@pytest.fixture(scope="session")
+def corpus_pipeline(real_settings, real_embedder, real_reader):
+    """The real pipeline over the shipped corpus, indexed with the real embedder."""
+    from index import persistence
+    from index.ingest import sync
+    from service.pipeline import Pipeline, open_collection
+
+    collection = open_collection(real_settings, real_embedder, create=True)
+    sync(collection, [CORPUS], real_embedder)
+    persistence.save(collection, real_settings.index_dir)
+    return Pipeline(real_embedder, collection, real_reader, real_settings)

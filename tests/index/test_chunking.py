@@ -1,0 +1,82 @@
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from index.chunking import ChunkingConfig, chunk_document, split_sentences
+from index.types import Document
+
+
+def words(text):
+    return [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+
+
+def sentences_of(text):
+    return [text[s:e] for s, e in split_sentences(text)]
+
+
+def test_sentence_splitter_handles_abbreviations_quotes_and_lines():
+    text = ("Microsoft President Brad Smith spoke. “We will not sell it,” he said. Dr. Who met Mr. Smith "
+            "in the U.S. today. Is it? Yes!\nNew line without stop\n\nLast one.")
+    assert sentences_of(text) == [
+        "Microsoft President Brad Smith spoke.",
+        "“We will not sell it,” he said.",
+        "Dr. Who met Mr. Smith in the U.S. today.",
+        "Is it?",
+        "Yes!",
+        "New line without stop",
+        "Last one.",
+    ]
+
+
+def test_chunks_follow_sentences_and_overlap():
+    sentences = [f"Sentence number {i} has exactly seven words." for i in range(20)]
+    document = Document("doc", "t", "s", " ".join(sentences))
+    chunks = chunk_document(document, words, ChunkingConfig(max_tokens=30, overlap_tokens=8))
+    assert len(chunks) > 3
+    for chunk in chunks:
+        assert chunk.text == document.text[chunk.start:chunk.end]
+        assert chunk.text.startswith("Sentence number") and chunk.text.endswith("words.")
+        assert len(words(chunk.text)) <= 30
+    for previous, current in zip(chunks, chunks[1:]):
+        assert current.start < previous.end, "consecutive chunks share a sentence"
+        assert current.start > previous.start
+    assert [c.chunk_id for c in chunks] == [f"doc#{i}" for i in range(len(chunks))]
+
+
+def test_overlong_sentence_is_cut_at_token_boundaries():
+    document = Document("doc", "t", "s", " ".join(f"w{i}" for i in range(95)))
+    chunks = chunk_document(document, words, ChunkingConfig(max_tokens=20, overlap_tokens=0))
+    assert [len(words(c.text)) for c in chunks] == [20, 20, 20, 20, 15]
+    assert " ".join(c.text for c in chunks) == document.text
+
+
+text_strategy = st.lists(
+    st.text(alphabet=st.sampled_from("abcXYZ019 .!?\n\u201c\u201d'\t"), min_size=0, max_size=60), max_size=30
+).map(lambda parts: "".join(parts))
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=text_strategy, max_tokens=st.integers(1, 40), overlap=st.integers(0, 30))
+def test_chunk_offsets_are_exact_and_cover_every_word(text, max_tokens, overlap):
+    document = Document("d", "t", "s", text)
+    chunks = chunk_document(document, words, ChunkingConfig(max_tokens=max_tokens, overlap_tokens=overlap))
+    covered = set()
+    for chunk in chunks:
+        assert document.text[chunk.start:chunk.end] == chunk.text
+        assert chunk.text.strip() == chunk.text and chunk.text
+        assert len(words(chunk.text)) <= max_tokens or len(words(chunk.text)) == 1
+        covered.update(range(chunk.start, chunk.end))
+    for start, end in words(text):
+        assert set(range(start, end)) <= covered
+    assert [c.start for c in chunks] == sorted(c.start for c in chunks)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=text_strategy)
+def test_sentences_are_ordered_trimmed_and_disjoint(text):
+    spans = split_sentences(text)
+    for (s1, e1), (s2, _) in zip(spans, spans[1:]):
+        assert e1 <= s2
+    for s, e in spans:
+        assert text[s:e] == text[s:e].strip() != ""

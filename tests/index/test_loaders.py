@@ -1,0 +1,115 @@
+from pathlib import Path
+
+import pytest
+from fpdf import FPDF
+from pypdf import PdfReader, PdfWriter
+
+from groundqa.errors import InvalidDocument
+from index.loaders import document_from_bytes, documents_from_jsonl, normalize_text
+
+
+def load(data: bytes, suffix: str):
+    return document_from_bytes(data, doc_id="d", source="s", suffix=suffix)
+
+
+def make_pdf(path: Path, lines: list[str], title: str | None = None) -> bytes:
+    pdf = FPDF()
+    if title:
+        pdf.set_title(title)
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    for line in lines:
+        pdf.cell(0, 10, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(path))
+    return path.read_bytes()
+
+
+def test_text_is_normalized_and_titled_by_first_line():
+    document = load("Title line\r\n\r\n\r\nFirst  para\u00a0text.\nsecond line\n".encode(), ".txt")
+    assert document.text == "Title line\n\nFirst para text.\nsecond line"
+    assert document.title == "Title line"
+    assert document.meta["format"] == "txt"
+
+
+def test_markdown_is_rendered_to_plain_text():
+    document = load(b"# Heading\n\nSome **bold** and [a link](http://x).\n\n- item one\n- item two\n", ".md")
+    assert document.title == "Heading"
+    assert "Some bold and a link." in document.text
+    assert "**" not in document.text and "](" not in document.text
+    assert "item one\n" in document.text
+
+
+def test_html_drops_scripts_and_keeps_inline_text_together():
+    html = (b"<html><head><title>Page</title><style>p{color:red}</style></head><body>"
+            b"<script>alert(1)</script><h1>Head</h1><p>Microsoft President <b>Brad Smith</b> said.</p>"
+            b"<div>Next block</div></body></html>")
+    document = load(html, ".html")
+    assert document.title == "Page"
+    assert "Microsoft President Brad Smith said." in document.text
+    assert "alert" not in document.text and "color" not in document.text
+    assert document.text == "Head\n\nMicrosoft President Brad Smith said.\n\nNext block"
+
+
+def test_html_that_is_all_script_is_rejected():
+    with pytest.raises(InvalidDocument, match="no extractable text"):
+        load(b"<html><script>var x = 1;</script></html>", ".html")
+
+
+def test_pdf_text_is_extracted(tmp_path):
+    data = make_pdf(tmp_path / "a.pdf", ["The launch code is 4417.", "Second line here."], title="Codes")
+    document = load(data, ".pdf")
+    assert "The launch code is 4417." in document.text
+    assert document.title == "Codes"
+
+
+def test_encrypted_pdf_is_rejected(tmp_path):
+    make_pdf(tmp_path / "a.pdf", ["secret"])
+    writer = PdfWriter(clone_from=PdfReader(tmp_path / "a.pdf"))
+    writer.encrypt("password")
+    writer.write(tmp_path / "enc.pdf")
+    with pytest.raises(InvalidDocument, match="encrypted"):
+        load((tmp_path / "enc.pdf").read_bytes(), ".pdf")
+
+
+@pytest.mark.parametrize("data", [b"%PDF-1.4\n1 0 obj<<>>garbage", b"not a pdf at all", b""])
+def test_corrupt_pdf_is_rejected_with_reason(data):
+    with pytest.raises(InvalidDocument, match="PDF"):
+        load(data, ".pdf")
+
+
+def test_truncated_pdf_is_rejected(tmp_path):
+    data = make_pdf(tmp_path / "a.pdf", ["Some text"])
+    with pytest.raises(InvalidDocument):
+        load(data[: len(data) // 3], ".pdf")
+
+
+def test_binary_and_bad_utf8_are_rejected():
+    with pytest.raises(InvalidDocument, match="binary"):
+        load(b"\x89PNG\r\n\x1a\n\x00\x00\x00", ".txt")
+    with pytest.raises(InvalidDocument, match="UTF-8"):
+        load(b"caf\xe9 au lait", ".txt")
+
+
+def test_empty_and_unsupported_are_rejected():
+    with pytest.raises(InvalidDocument, match="no extractable text"):
+        load(b"  \n\n ", ".txt")
+    with pytest.raises(InvalidDocument, match="unsupported file type '.docx'"):
+        load(b"PK..", ".docx")
+
+
+def test_jsonl_reports_bad_lines_and_keeps_good_ones():
+    data = (b'{"id": "a", "title": "A", "text": "Alpha text.", "meta": {"lang": "en"}}\n'
+            b'not json\n'
+            b'{"title": "no text"}\n'
+            b'\n'
+            b'{"text": "Untitled body."}\n')
+    documents, problems = documents_from_jsonl(data, source="f.jsonl", id_prefix="f.jsonl")
+    assert [d.doc_id for d in documents] == ["a", "f.jsonl#L5"]
+    assert documents[0].meta == {"lang": "en"} and documents[0].title == "A"
+    assert documents[1].title == "Untitled body."
+    assert problems == ["line 2: invalid JSON (Expecting value)", "line 3: missing or empty 'text'"]
+
+
+def test_normalize_text_is_idempotent():
+    text = "a \t b\n\n\n c \n"
+    assert normalize_text(normalize_text(text)) == normalize_text(text) == "a b\n\nc"
