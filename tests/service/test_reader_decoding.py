@@ -1,0 +1,80 @@
+"""Offsets of answers through the real tokenizer and decoder, with random logits in place of the model."""
+
+import re
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from index.chunking import ChunkingConfig, chunk_document
+from index.types import Document, Passage
+from service.answers import select_answers
+from service.reader import ExtractiveReader, ReaderConfig
+
+
+class RandomLogits(torch.nn.Module):
+    def __init__(self, seed: int) -> None:
+        super().__init__()
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
+        shape = input_ids.shape
+        return type("Out", (), {"start_logits": torch.randn(shape, generator=self.generator),
+                                "end_logits": torch.randn(shape, generator=self.generator)})()
+
+
+@pytest.fixture(scope="module")
+def tokenizer(real_settings):
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(real_settings.reader_model)
+
+
+def reader_with(tokenizer, seed, config):
+    reader = ExtractiveReader("unused", config)
+    reader._tokenizer, reader._model = tokenizer, RandomLogits(seed)
+    return reader
+
+
+words = st.sampled_from(["alpha", "Beta", "gamma.", "délta", "“quoted”", "x-ray", "42", "3.14", "Zoë's", "\n", "end!"])
+
+
+@settings(max_examples=40, deadline=None)
+@given(parts=st.lists(words, min_size=1, max_size=400), seed=st.integers(0, 10_000),
+       max_tokens=st.integers(8, 120), prefix=st.text(alphabet=" ab\n", max_size=30))
+def test_every_answer_is_the_document_text_at_its_offsets(tokenizer, parts, seed, max_tokens, prefix):
+    text = prefix + " ".join(parts)
+    document = Document("doc", "Title", "src", text)
+    tokens = lambda t: [(m.start(), m.end()) for m in re.finditer(r"\w+|[^\w\s]", t)]
+    chunks = chunk_document(document, tokens, ChunkingConfig(max_tokens=max_tokens, overlap_tokens=max_tokens // 4))
+    passages = [Passage(c, 1.0, i) for i, c in enumerate(chunks, start=1)]
+    # Small windows force several overlapping windows per passage.
+    reader = reader_with(tokenizer, seed, ReaderConfig(max_seq_len=48, stride=16, n_best=5, max_answer_tokens=6))
+    reading = reader.read("what is it?", passages)
+    for span in reading.spans:
+        chunk = span.passage.chunk
+        assert chunk.start <= span.start < span.end <= chunk.end
+    answers, _ = select_answers(reading, lambda _: document, margin=float("-inf"), max_answers=5)
+    assert len({a.text.lower() for a in answers}) == len(answers)
+    for answer in answers:
+        c = answer.citation
+        assert document.text[c.start:c.end] == answer.text
+        assert document.text[c.context_start:c.context_start + len(c.context)] == c.context
+        assert c.context_start <= c.start and c.end <= c.context_start + len(c.context)
+        assert 0.0 < answer.score <= 1.0
+
+
+def test_reading_no_passages_abstains(tokenizer):
+    reader = reader_with(tokenizer, 0, ReaderConfig())
+    reading = reader.read("anything?", [])
+    assert reading.spans == []
+    assert select_answers(reading, lambda _: None, margin=0.0, max_answers=3) == ([], None)
+
+
+def test_overlong_question_is_clipped_not_rejected(tokenizer):
+    reader = reader_with(tokenizer, 1, ReaderConfig(max_seq_len=96, stride=32))
+    document = Document("d", "t", "s", "Short context about cats and dogs.")
+    chunk = chunk_document(document, lambda t: [(m.start(), m.end()) for m in re.finditer(r"\S+", t)], ChunkingConfig())[0]
+    reading = reader.read("why " * 500, [Passage(chunk, 1.0, 1)])
+    assert reading.spans, "a question past 64 word pieces still leaves room for the context"
