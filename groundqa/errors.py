@@ -15,6 +15,10 @@ class InvalidDocument(GroundQAError):
     code = "invalid_document"
 
 
+class UnsupportedFormat(InvalidDocument):
+    code = "unsupported_format"
+
+
 class DocumentNotFound(GroundQAError):
     code = "document_not_found"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -49,3 +49,8 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    # Writes (POST/PUT/DELETE on documents) need this key in the X-API-Key header; unset: writes are refused.
+    api_key: SecretStr | None = None
+    read_requires_key: bool = False
+    cors_origins: list[str] = []
+    max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)

@@ -50,6 +50,13 @@ class UpsertReport:
     chunks_embedded: int = 0
 
 
+@dataclass
+class PreparedUpsert:
+    items: list[tuple[Document, list[Chunk]]] = field(default_factory=list)
+    vectors: np.ndarray | None = None
+    report: UpsertReport = field(default_factory=UpsertReport)
+
+
 class Collection:
     def __init__(self, manifest: Manifest, store: VectorStore | None = None) -> None:
         self.manifest = manifest
@@ -86,31 +93,39 @@ class Collection:
     def upsert(self, documents: Sequence[Document], embedder: Embedder, progress: bool = False) -> UpsertReport:
         """Add new documents, replace changed ones, skip identical ones. Embeds everything first,
         so a failure leaves the collection as it was."""
-        report = UpsertReport()
-        pending: list[tuple[Document, list[Chunk]]] = []
+        return self.apply(self.prepare(documents, embedder, progress))
+
+    def prepare(self, documents: Sequence[Document], embedder: Embedder, progress: bool = False) -> "PreparedUpsert":
+        """The slow half of an upsert (chunking, embedding), which changes nothing, so it can run
+        outside a write lock. Apply the result with `apply`."""
+        prepared = PreparedUpsert()
         for document in _last_per_id(documents):
             known = self.documents.get(document.doc_id)
             if known is not None and known.content_hash == document.content_hash:
-                report.unchanged.append(document.doc_id)
+                prepared.report.unchanged.append(document.doc_id)
                 continue
-            (report.updated if known is not None else report.added).append(document.doc_id)
-            pending.append((document, chunk_document(document, embedder.token_offsets, self.manifest.chunking)))
-        texts = [chunk.text for _, chunks in pending for chunk in chunks]
+            (prepared.report.updated if known is not None else prepared.report.added).append(document.doc_id)
+            prepared.items.append((document, chunk_document(document, embedder.token_offsets, self.manifest.chunking)))
+        texts = [chunk.text for _, chunks in prepared.items for chunk in chunks]
         vectors = embedder.embed(texts, progress=progress) if texts else np.zeros((0, self.manifest.dimension), np.float32)
         if vectors.shape != (len(texts), self.manifest.dimension):
             raise ValueError(f"embedder returned shape {vectors.shape} for {len(texts)} texts")
+        prepared.vectors = vectors
+        prepared.report.chunks_embedded = len(texts)
+        return prepared
+
+    def apply(self, prepared: "PreparedUpsert") -> UpsertReport:
         offset = 0
-        for document, chunks in pending:
+        for document, chunks in prepared.items:
             self._remove(document.doc_id)
             rows = list(range(self.next_row, self.next_row + len(chunks)))
             self.next_row += len(chunks)
-            self.store.add(np.array(rows, dtype=np.int64), vectors[offset:offset + len(chunks)])
+            self.store.add(np.array(rows, dtype=np.int64), prepared.vectors[offset:offset + len(chunks)])
             offset += len(chunks)
             self.documents[document.doc_id] = document
             self.doc_rows[document.doc_id] = rows
             self.chunks.update(zip(rows, chunks))
-        report.chunks_embedded = len(texts)
-        return report
+        return prepared.report
 
     def delete(self, doc_ids: Iterable[str]) -> list[str]:
         """Remove documents with their chunks and vectors; returns the ids that were present."""

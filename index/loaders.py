@@ -11,7 +11,7 @@ from typing import Callable
 from bs4 import BeautifulSoup
 from markdown_it import MarkdownIt
 
-from groundqa.errors import InvalidDocument
+from groundqa.errors import InvalidDocument, UnsupportedFormat
 from index.types import Document
 
 TEXT_SUFFIXES = {".txt", ".text"}
@@ -132,7 +132,7 @@ def document_from_bytes(data: bytes, *, doc_id: str, source: str, suffix: str, m
     loader = _LOADERS.get(suffix.lower())
     if loader is None:
         supported = ", ".join(sorted(_LOADERS))
-        raise InvalidDocument(f"unsupported file type {suffix or '(none)'!r}; supported: {supported}")
+        raise UnsupportedFormat(f"unsupported file type {suffix or '(none)'!r}; supported: {supported}")
     text, title = loader(data)
     return Document(doc_id=doc_id, title=title, source=source, text=text,
                     meta={"format": suffix.lower().lstrip("."), **(meta or {})})

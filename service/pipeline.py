@@ -93,9 +93,10 @@ def open_collection(settings: Settings, embedder: Embedder, create: bool = False
     return persistence.load(settings.index_dir, expected)
 
 
-def build_pipeline(settings: Settings) -> Pipeline:
+def build_pipeline(settings: Settings, create_missing: bool = False) -> Pipeline:
     embedder = make_embedder(settings)
     embedder.warm_up()
+    collection = open_collection(settings, embedder, create=create_missing)
     reader = make_reader(settings)
     reader.warm_up()
-    return Pipeline(embedder, open_collection(settings, embedder), reader, settings)
+    return Pipeline(embedder, collection, reader, settings)

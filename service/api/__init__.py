@@ -1,0 +1,1 @@
+"""HTTP edge: pydantic models, routers, errors, auth. The core below knows nothing of HTTP."""

@@ -1,0 +1,115 @@
+"""Add, replace, delete, list and read documents. Writes need the API key."""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from groundqa.errors import InvalidDocument
+from index.loaders import document_from_bytes, normalize_text
+from index.types import Document
+from service.api.deps import EngineDep, require_read_key, require_write_key
+from service.api.errors import ApiError
+from service.api.schemas import DocumentIn, DocumentOut, DocumentPage, DocumentWritten, ErrorBody
+from service.engine import content_doc_id
+
+router = APIRouter(prefix="/v1/documents", tags=["documents"])
+WRITE_ERRORS = {code: {"model": ErrorBody} for code in (401, 403, 404, 409, 413, 415, 422, 503)}
+READ_ERRORS = {code: {"model": ErrorBody} for code in (401, 404, 503)}
+UPLOAD_BODY = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": DocumentIn.model_json_schema()},
+    "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+        "file": {"type": "string", "format": "binary", "description": "txt, md, html or pdf"},
+        "doc_id": {"type": "string"}, "title": {"type": "string"}}}}}}}
+
+
+@router.post("", status_code=201, response_model=DocumentWritten, responses=WRITE_ERRORS, openapi_extra=UPLOAD_BODY,
+             dependencies=[Depends(require_write_key)], summary="Add a document (JSON or file upload)")
+async def create_document(request: Request, engine: EngineDep) -> dict:
+    document = await _document_from_request(request, engine, doc_id=None)
+    status, chunks = await run_in_threadpool(engine.put_document, document, replace=False)
+    return {"doc_id": document.doc_id, "status": status, "chunks": chunks}
+
+
+@router.put("/{doc_id:path}", response_model=DocumentWritten, responses=WRITE_ERRORS, openapi_extra=UPLOAD_BODY,
+            dependencies=[Depends(require_write_key)], summary="Replace a document")
+async def replace_document(doc_id: str, request: Request, engine: EngineDep) -> dict:
+    document = await _document_from_request(request, engine, doc_id=doc_id)
+    status, chunks = await run_in_threadpool(engine.put_document, document, replace=True)
+    return {"doc_id": document.doc_id, "status": status, "chunks": chunks}
+
+
+@router.delete("/{doc_id:path}", status_code=204, responses=WRITE_ERRORS,
+               dependencies=[Depends(require_write_key)], summary="Remove a document and its chunks")
+async def delete_document(doc_id: str, engine: EngineDep) -> Response:
+    await run_in_threadpool(engine.delete_document, doc_id)
+    return Response(status_code=204)
+
+
+@router.get("", response_model=DocumentPage, responses=READ_ERRORS, dependencies=[Depends(require_read_key)],
+            summary="List documents, sorted by id")
+def list_documents(engine: EngineDep, offset: Annotated[int, Query(ge=0)] = 0,
+                   limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict:
+    total, page = engine.list_documents(offset, limit)
+    return {"total": total, "offset": offset, "limit": limit, "documents": [_summary(d, n) for d, n in page]}
+
+
+@router.get("/{doc_id:path}", response_model=DocumentOut, responses=READ_ERRORS,
+            dependencies=[Depends(require_read_key)], summary="A document's text and meta, to show a citation in context")
+def get_document(doc_id: str, engine: EngineDep) -> dict:
+    document, chunks = engine.get_document(doc_id)
+    return {**_summary(document, chunks), "text": document.text}
+
+
+def _summary(document: Document, chunks: int) -> dict:
+    return {"doc_id": document.doc_id, "title": document.title, "source": document.source,
+            "meta": document.meta, "chars": len(document.text), "chunks": chunks}
+
+
+async def _document_from_request(request: Request, engine, doc_id: str | None) -> Document:
+    limit = engine.settings.max_upload_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, "payload_too_large", f"request body is larger than the {limit}-byte limit")
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        return await _from_upload(request, limit, doc_id)
+    if content_type.split(";")[0].strip() != "application/json":
+        raise ApiError(415, "unsupported_media_type", "send application/json or a multipart/form-data file upload")
+    body = await request.body()
+    if len(body) > limit:
+        raise ApiError(413, "payload_too_large", f"request body is larger than the {limit}-byte limit")
+    try:
+        payload = DocumentIn.model_validate_json(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        raise ApiError(422, "invalid_request", f"{where}: {first['msg']}") from None
+    text = normalize_text(payload.text)
+    if not text:
+        raise InvalidDocument("document text is empty")
+    final_id = doc_id or payload.doc_id or content_doc_id(text)
+    if doc_id and payload.doc_id and payload.doc_id != doc_id:
+        raise ApiError(422, "invalid_request", "doc_id in the body differs from the one in the URL")
+    title = payload.title.strip() or text.split("\n", 1)[0][:200]
+    return Document(final_id, title, "api", text, payload.meta)
+
+
+async def _from_upload(request: Request, limit: int, doc_id: str | None) -> Document:
+    form = await request.form(max_files=1, max_fields=10)
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str):
+        raise ApiError(422, "invalid_request", "multipart upload needs a 'file' field")
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise ApiError(413, "payload_too_large", f"file is larger than the {limit}-byte limit")
+    name = PurePath((upload.filename or "upload").replace("\\", "/")).name or "upload"
+    final_id = doc_id or str(form.get("doc_id") or "") or name
+    document = document_from_bytes(data, doc_id=final_id, source=f"upload:{name}", suffix=PurePath(name).suffix,
+                                   meta={"filename": name})
+    title = str(form.get("title") or "").strip()
+    return Document(document.doc_id, title or document.title, document.source, document.text, document.meta)

@@ -1,0 +1,113 @@
+"""Request and response bodies (pydantic lives only here and in Settings)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Scalar = str | int | float | bool
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"question": "Who is the president of Microsoft?", "top_k": 5},
+        {"question": "Who is the new CEO of IBM?", "filters": {"format": "txt"}},
+    ]})
+    question: str = Field(description="A question in plain language.", max_length=100_000)
+    top_k: int | None = Field(default=None, ge=1, le=100, description="Passages to read (default from settings).")
+    filters: dict[str, Scalar] | None = Field(default=None, description="Equality on doc_id, source, title or meta keys.")
+
+
+class CitationOut(BaseModel):
+    doc_id: str
+    title: str
+    source: str
+    start: int = Field(description="Character offset of the answer in the document text.")
+    end: int
+    context: str = Field(description="The sentence(s) around the answer.")
+    context_start: int
+
+
+class AnswerOut(BaseModel):
+    text: str
+    score: float
+    citation: CitationOut
+
+
+class AskResponse(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "question": "Who is the president of Microsoft?",
+        "answers": [{"text": "Brad Smith", "score": 0.95, "citation": {
+            "doc_id": "corpus/microsoft-joins-facial-recognition-ban.txt",
+            "title": "Microsoft Joins Ban on Sale of Facial Recognition Tech to Police",
+            "source": "/app/corpus/microsoft-joins-facial-recognition-ban.txt", "start": 417, "end": 427,
+            "context": "In a statement released Thursday by Microsoft President Brad Smith, he said ...",
+            "context_start": 361}}],
+        "no_answer": False,
+        "timings_ms": {"embed": 8.1, "search": 0.2, "read": 95.0, "total": 103.4}}]})
+    question: str
+    answers: list[AnswerOut]
+    no_answer: bool
+    timings_ms: dict[str, float]
+
+
+class PassageOut(BaseModel):
+    rank: int
+    score: float
+    doc_id: str
+    chunk_id: str
+    title: str
+    start: int
+    end: int
+    text: str
+
+
+class SearchResponse(BaseModel):
+    query: str
+    passages: list[PassageOut]
+
+
+class DocumentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"doc_id": "faq/returns", "title": "Returns", "text": "Items can be returned within 30 days.",
+         "meta": {"lang": "en"}}]})
+    doc_id: str | None = Field(default=None, description="Stable id; default: a hash of the text.")
+    title: str = Field(default="", max_length=1000)
+    text: str
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+
+class DocumentWritten(BaseModel):
+    doc_id: str
+    status: str = Field(description="added, updated or unchanged")
+    chunks: int
+
+
+class DocumentSummary(BaseModel):
+    doc_id: str
+    title: str
+    source: str
+    meta: dict[str, Any]
+    chars: int
+    chunks: int
+
+
+class DocumentOut(DocumentSummary):
+    text: str
+
+
+class DocumentPage(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    documents: list[DocumentSummary]
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail

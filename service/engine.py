@@ -1,0 +1,157 @@
+"""The service's state: one pipeline, a readers-writer lock, persistence after every write.
+
+Asks and searches hold the read lock for their whole run, so an answer never cites a document
+deleted meanwhile and never sees a half-applied update. Writes embed outside the lock (slow),
+then apply and persist under it (fast)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import threading
+from typing import Any, Callable
+
+from groundqa.errors import DocumentNotFound, GroundQAError, IndexNotReady, InvalidDocument
+from groundqa.settings import Settings
+from index import persistence
+from index.types import Document, Passage
+from service.pipeline import Pipeline, build_pipeline, validate_question
+from service.rwlock import ReadWriteLock
+from service.types import AskResult
+
+log = logging.getLogger("groundqa")
+_DOC_ID = re.compile(r"^[^\x00-\x1f\x7f]{1,256}$")
+
+
+class DocumentConflict(GroundQAError):
+    code = "document_exists"
+
+
+def validate_doc_id(doc_id: str) -> str:
+    if not _DOC_ID.match(doc_id) or doc_id != doc_id.strip():
+        raise InvalidDocument("doc_id must be 1 to 256 printable characters without surrounding spaces")
+    if doc_id.startswith("/") or ".." in doc_id.split("/"):
+        raise InvalidDocument("doc_id must not start with '/' or contain '..' segments")
+    return doc_id
+
+
+def content_doc_id(text: str) -> str:
+    return "doc-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def doc_filter(filters: dict[str, Any] | None) -> Callable[[Document], bool] | None:
+    """Equality on doc_id, source, title, or any meta key."""
+    if not filters:
+        return None
+    for key, value in filters.items():
+        if not isinstance(value, (str, int, float, bool)):
+            raise InvalidDocument(f"filter {key!r} must be a string, number or boolean")
+
+    def matches(document: Document) -> bool:
+        for key, value in filters.items():
+            found = getattr(document, key) if key in ("doc_id", "source", "title") else document.meta.get(key)
+            if found != value:
+                return False
+        return True
+
+    return matches
+
+
+class Engine:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.pipeline: Pipeline | None = None
+        self.not_ready_reason = "starting: loading models and index"
+        self._lock = ReadWriteLock()
+        self._writes = threading.Lock()
+
+    def start(self) -> None:
+        try:
+            self.pipeline = build_pipeline(self.settings, create_missing=True)
+        except GroundQAError as exc:
+            self.not_ready_reason = str(exc)
+            log.error("not ready: %s", exc)
+            return
+        self.not_ready_reason = ""
+        if not len(self.pipeline.collection):
+            log.warning("index at %s is empty: add documents with `groundqa index` or POST /v1/documents",
+                        self.settings.index_dir)
+
+    @property
+    def ready(self) -> bool:
+        return self.pipeline is not None and not self.not_ready_reason
+
+    def _pipeline(self) -> Pipeline:
+        if not self.ready:
+            raise IndexNotReady(f"service not ready: {self.not_ready_reason}")
+        return self.pipeline
+
+    # -- reads ------------------------------------------------------------------------------
+    def ask(self, question: str, top_k: int | None, filters: dict | None) -> AskResult:
+        pipeline = self._pipeline()
+        predicate = doc_filter(filters)
+        with self._lock.reading():
+            return pipeline.ask(question, top_k=top_k, doc_filter=predicate)
+
+    def search(self, query: str, k: int, filters: dict | None) -> tuple[list[Passage], dict[str, Document]]:
+        pipeline = self._pipeline()
+        query = validate_question(query, self.settings.max_question_chars)
+        vector = pipeline.embedder.embed([query])[0]
+        with self._lock.reading():
+            passages = pipeline.collection.search(vector, k, doc_filter(filters))
+            return passages, {p.chunk.doc_id: pipeline.collection.documents[p.chunk.doc_id] for p in passages}
+
+    def list_documents(self, offset: int, limit: int) -> tuple[int, list[tuple[Document, int]]]:
+        collection = self._pipeline().collection
+        with self._lock.reading():
+            ids = sorted(collection.documents)
+            page = ids[offset:offset + limit]
+            return len(ids), [(collection.documents[i], len(collection.doc_rows[i])) for i in page]
+
+    def get_document(self, doc_id: str) -> tuple[Document, int]:
+        collection = self._pipeline().collection
+        with self._lock.reading():
+            return collection.document(doc_id), len(collection.doc_rows[doc_id])
+
+    def counts(self) -> tuple[int, int]:
+        if self.pipeline is None:
+            return 0, 0
+        return len(self.pipeline.collection), self.pipeline.collection.chunk_count
+
+    # -- writes -----------------------------------------------------------------------------
+    def put_document(self, document: Document, *, replace: bool) -> tuple[str, int]:
+        """Index one document; returns (added | updated | unchanged, chunk count)."""
+        pipeline = self._pipeline()
+        validate_doc_id(document.doc_id)
+        with self._writes:
+            collection = pipeline.collection
+            exists = document.doc_id in collection.documents
+            if exists and not replace:
+                raise DocumentConflict(f"document {document.doc_id!r} already exists; use PUT to replace it")
+            if not exists and replace:
+                raise DocumentNotFound(f"no document with id {document.doc_id!r}; use POST to add it")
+            prepared = collection.prepare([document], pipeline.embedder)
+            with self._lock.writing():
+                report = collection.apply(prepared)
+                self._persist()
+            status = "added" if report.added else "updated" if report.updated else "unchanged"
+            return status, len(collection.doc_rows[document.doc_id])
+
+    def delete_document(self, doc_id: str) -> None:
+        pipeline = self._pipeline()
+        with self._writes, self._lock.writing():
+            if not pipeline.collection.delete([doc_id]):
+                raise DocumentNotFound(f"no document with id {doc_id!r}")
+            self._persist()
+
+    def _persist(self) -> None:
+        """Save, or on failure go back to what is on disk, so memory and disk never disagree."""
+        try:
+            with persistence.write_lock(self.settings.index_dir):
+                persistence.save(self.pipeline.collection, self.settings.index_dir)
+        except BaseException:
+            log.exception("saving the index failed; reloading the last saved version")
+            if persistence.exists(self.settings.index_dir):
+                self.pipeline.collection = persistence.load(self.settings.index_dir)
+            raise

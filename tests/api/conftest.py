@@ -1,0 +1,41 @@
+import shutil
+
+from pydantic import SecretStr
+
+import pytest
+from fastapi.testclient import TestClient
+
+from index import persistence
+from service.app import create_app
+from service.engine import Engine
+from service.pipeline import Pipeline
+
+API_KEY = "test-key-123"
+
+
+@pytest.fixture
+def api_settings(real_settings, corpus_pipeline, tmp_path):
+    """Settings pointing at a private copy of the corpus index, with a write key."""
+    index_dir = tmp_path / "index"
+    shutil.copytree(real_settings.index_dir, index_dir)
+    return real_settings.model_copy(update={"index_dir": index_dir, "api_key": SecretStr(API_KEY)})
+
+
+@pytest.fixture
+def engine(api_settings, real_embedder, real_reader):
+    engine = Engine(api_settings)
+    collection = persistence.load(api_settings.index_dir)
+    engine.pipeline = Pipeline(real_embedder, collection, real_reader, api_settings)
+    engine.not_ready_reason = ""
+    return engine
+
+
+@pytest.fixture
+def client(api_settings, engine):
+    with TestClient(create_app(api_settings, engine)) as client:
+        yield client
+
+
+@pytest.fixture
+def auth():
+    return {"X-API-Key": API_KEY}

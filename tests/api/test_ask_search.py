@@ -1,0 +1,87 @@
+import pytest
+
+from tests.conftest import CORPUS_DOC_ID
+
+pytestmark = pytest.mark.slow
+
+
+def test_ask_answers_with_citation(client):
+    response = client.post("/v1/ask", json={"question": "Who is the president of Microsoft?", "top_k": 3})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["no_answer"] is False and body["answers"][0]["text"] == "Brad Smith"
+    citation = body["answers"][0]["citation"]
+    text = client.get(f"/v1/documents/{citation['doc_id']}").json()["text"]
+    assert text[citation["start"]:citation["end"]] == "Brad Smith"
+    assert text[citation["context_start"]:].startswith(citation["context"])
+    assert set(body["timings_ms"]) == {"embed", "search", "read", "total"}
+
+
+def test_ask_unanswerable(client):
+    body = client.post("/v1/ask", json={"question": "What is the capital of France?"}).json()
+    assert body["no_answer"] is True and body["answers"] == []
+
+
+def test_filters_restrict_what_is_read(client):
+    body = client.post("/v1/ask", json={"question": "Who is the president of Microsoft?",
+                                        "filters": {"doc_id": "no-such-doc"}}).json()
+    assert body["no_answer"] is True
+    body = client.post("/v1/ask", json={"question": "Who is the president of Microsoft?",
+                                        "filters": {"format": "txt"}}).json()
+    assert body["answers"][0]["text"] == "Brad Smith"
+
+
+@pytest.mark.parametrize("payload, code, fragment", [
+    ({"question": ""}, "invalid_question", "empty"),
+    ({"question": "   "}, "invalid_question", "empty"),
+    ({"question": "why " * 300}, "invalid_question", "limit is 1000"),
+    ({"question": "x" * 100_001}, "invalid_request", "question"),
+    ({"question": "Who?", "top_k": 0}, "invalid_request", "top_k"),
+    ({"question": "Who?", "top_k": -1}, "invalid_request", "top_k"),
+    ({"question": "Who?", "top_k": 10**9}, "invalid_request", "top_k"),
+    ({"question": 42}, "invalid_request", "question"),
+    ({"top_k": 3}, "invalid_request", "question"),
+    ({"question": "Who?", "filters": {"a": [1]}}, "invalid_request", "filters"),
+    ({"question": "Who?", "surprise": 1}, "invalid_request", "surprise"),
+])
+def test_bad_asks_get_one_error_shape(client, payload, code, fragment):
+    response = client.post("/v1/ask", json=payload)
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert set(response.json()) == {"error"} and error["code"] == code
+    assert fragment in error["message"]
+
+
+def test_invalid_json_body(client):
+    response = client.post("/v1/ask", content=b"{not json", headers={"Content-Type": "application/json"})
+    assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_request"
+
+
+def test_search_returns_offsets_into_the_document(client):
+    body = client.get("/v1/search", params={"q": "IBM CEO letter to Congress", "k": 3}).json()
+    assert len(body["passages"]) == 3 and [p["rank"] for p in body["passages"]] == [1, 2, 3]
+    text = client.get(f"/v1/documents/{CORPUS_DOC_ID}").json()["text"]
+    for passage in body["passages"]:
+        assert text[passage["start"]:passage["end"]] == passage["text"]
+    assert "Krishna" in body["passages"][0]["text"]
+    assert client.get("/v1/search", params={"q": "x", "k": 0}).status_code == 422
+    assert client.get("/v1/search", params={"q": "x", "filters": "[1]"}).json()["error"]["code"] == "invalid_request"
+
+
+def test_health_ready_metrics(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz").json()
+    assert ready["status"] == "ready" and ready["documents"] == 1 and ready["chunks"] > 1
+    client.post("/v1/ask", json={"question": "Who is the new CEO of IBM?"})
+    metrics = client.get("/metrics").text
+    assert 'groundqa_requests_total{method="POST",route="/v1/ask",status="200"}' in metrics
+    assert 'groundqa_stage_seconds_count{stage="read"}' in metrics
+    assert "groundqa_index_documents 1.0" in metrics
+
+
+def test_openapi_documents_the_endpoints(client):
+    spec = client.get("/openapi.json").json()
+    assert {"/v1/ask", "/v1/search", "/v1/documents", "/v1/documents/{doc_id}"} <= set(spec["paths"])
+    assert spec["paths"]["/v1/ask"]["post"]["requestBody"]
+    upload = spec["paths"]["/v1/documents"]["post"]["requestBody"]["content"]
+    assert {"application/json", "multipart/form-data"} <= set(upload)
