@@ -35,6 +35,8 @@ class Settings(BaseSettings):
 
     top_k: int = Field(default=5, ge=1, le=100)
     max_answers: int = Field(default=3, ge=1, le=20)
+    # Alternatives to the best answer are listed only above this score (0..1).
+    min_alternative_score: float = Field(default=0.01, ge=0.0, le=1.0)
     max_question_chars: int = Field(default=1000, ge=10)
     # Abstain unless the best span's logit beats the no-answer ([CLS]) logit by this much.
     # Calibrated with `groundqa eval --calibrate`; see README "Abstention".

@@ -15,8 +15,9 @@ _NORMALIZE = re.compile(r"[^\w]+")
 
 
 def select_answers(reading: Reading, lookup: Callable[[str], Document], *, margin: float,
-                   max_answers: int) -> tuple[list[Answer], float | None]:
-    """The top distinct answers (empty when abstaining) and the best span's margin over no-answer."""
+                   max_answers: int, min_alternative_score: float = 0.0) -> tuple[list[Answer], float | None]:
+    """The top distinct answers (empty when abstaining) and the best span's margin over no-answer.
+    Answers after the first are kept only with a score of at least min_alternative_score."""
     if not reading.spans:
         return [], None
     best_margin = reading.spans[0].logit - reading.null_logit
@@ -25,21 +26,25 @@ def select_answers(reading: Reading, lookup: Callable[[str], Document], *, margi
     if best_margin < margin:
         return [], best_margin
     answers = [_answer(span, probability, lookup(span.passage.chunk.doc_id), reading.null_logit)
-               for span, probability in zip(distinct[:max_answers], probabilities)]
+               for rank, (span, probability) in enumerate(zip(distinct[:max_answers], probabilities))
+               if rank == 0 or probability >= min_alternative_score]
     return answers, best_margin
 
 
 def _distinct(spans: list[Span], lookup: Callable[[str], Document]) -> list[Span]:
-    """Best-first spans with one per normalized answer text (overlapping windows and chunks
-    find the same span more than once)."""
-    seen: set[str] = set()
-    result = []
+    """Best-first spans, dropping any that repeat a better one: the same normalized text (found
+    again in an overlapping window or chunk) or an overlapping stretch of the same document
+    ("Dana" inside "Dana Whitfield")."""
+    seen_texts: set[str] = set()
+    taken: list[Span] = []
     for span in spans:
-        key = _NORMALIZE.sub(" ", lookup(span.passage.chunk.doc_id).text[span.start:span.end].lower()).strip()
-        if key not in seen:
-            seen.add(key)
-            result.append(span)
-    return result
+        doc_id = span.passage.chunk.doc_id
+        key = _NORMALIZE.sub(" ", lookup(doc_id).text[span.start:span.end].lower()).strip()
+        overlaps = any(t.passage.chunk.doc_id == doc_id and t.start < span.end and span.start < t.end for t in taken)
+        if key not in seen_texts and not overlaps:
+            seen_texts.add(key)
+            taken.append(span)
+    return taken
 
 
 def _softmax(logits: list[float]) -> list[float]:

@@ -1,5 +1,6 @@
 """Offsets of answers through the real tokenizer and decoder, with random logits in place of the model."""
 
+import itertools
 import re
 
 import pytest
@@ -57,6 +58,9 @@ def test_every_answer_is_the_document_text_at_its_offsets(tokenizer, parts, seed
         assert chunk.start <= span.start < span.end <= chunk.end
     answers, _ = select_answers(reading, lambda _: document, margin=float("-inf"), max_answers=5)
     assert len({a.text.lower() for a in answers}) == len(answers)
+    for first, second in itertools.combinations(answers, 2):
+        assert first.citation.end <= second.citation.start or second.citation.end <= first.citation.start, \
+            "answers never overlap each other in the same document"
     for answer in answers:
         c = answer.citation
         assert document.text[c.start:c.end] == answer.text
