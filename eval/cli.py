@@ -1,4 +1,4 @@
-"""`groundqa eval GOLD`: score gold questions through the real pipeline (or the reader alone)."""
+"""`groundqa eval GOLD`: score gold questions through the real pipeline, the reader alone, or a server."""
 
 from __future__ import annotations
 
@@ -7,43 +7,62 @@ import json
 from pathlib import Path
 
 from eval.gold import load_gold, sample
-from eval.runner import NEVER_ABSTAIN, calibrate, rows_to_json, run_pipeline, run_reader_only, summarize
+from eval.report import write_reports
+from eval.runner import NEVER_ABSTAIN, run_http, run_pipeline, run_reader_only
+from eval.summary import calibrate, summarize
 from groundqa.settings import Settings
 
 
 def add_eval_parser(sub, common: argparse.ArgumentParser) -> None:
     parser = sub.add_parser("eval", parents=[common], help="score gold questions (JSONL or SQuAD JSON)")
     parser.add_argument("gold", type=Path, help="gold JSONL or SQuAD v1.1/v2.0 JSON(.gz)")
-    parser.add_argument("--reader-only", action="store_true", help="SQuAD: read only the gold paragraph")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--open", action="store_true", help="SQuAD: index every paragraph, ask against all of them")
+    mode.add_argument("--reader-only", action="store_true", help="SQuAD: read only the gold paragraph")
+    mode.add_argument("--url", help="ask a running server (e.g. http://127.0.0.1:8000) instead")
     parser.add_argument("--limit", type=int, help="sample this many questions")
     parser.add_argument("--seed", type=int, default=0, help="sampling seed")
     parser.add_argument("--top-k", type=int, help="passages per question")
     parser.add_argument("--no-answer-margin", type=float, help="abstention margin to score with")
     parser.add_argument("--calibrate", action="store_true", help="find the margin that maximizes F1")
-    parser.add_argument("--report", type=Path, help="write the JSON report here")
+    parser.add_argument("--report", type=Path, help="write the JSON report here (Markdown and PNG beside it)")
+    parser.add_argument("--cache-dir", type=Path, default=Path(".groundqa/eval"), help="--open index cache")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run_eval)
 
 
 def run_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from eval.open_index import open_pipeline
     from service.pipeline import build_pipeline, make_reader
 
-    questions = sample(load_gold(args.gold), args.limit, args.seed)
+    everything = load_gold(args.gold)
+    questions = sample(everything, args.limit, args.seed)
+    needs_paragraphs = args.open or args.reader_only
+    if needs_paragraphs and any(q.context is None for q in questions):
+        print("error: --open and --reader-only need SQuAD JSON (each question with its paragraph)")
+        return 2
+    if args.calibrate and args.url:
+        print("error: --calibrate needs the margins, which only an in-process run sees; drop --url")
+        return 2
     recording = settings.model_copy(update={"no_answer_margin": NEVER_ABSTAIN,
                                             **({"top_k": args.top_k} if args.top_k else {})})
+    progress = not args.quiet
     if args.reader_only:
-        if any(q.context is None for q in questions):
-            raise SystemExit("error: --reader-only needs SQuAD JSON (each question with its paragraph)")
-        rows = run_reader_only(make_reader(recording), questions, progress=not args.quiet)
+        run = run_reader_only(make_reader(recording), questions, progress)
+    elif args.url:
+        run = run_http(args.url, questions, recording.top_k, progress)
+    elif args.open:
+        run = run_pipeline(open_pipeline(recording, everything, args.gold, args.cache_dir, progress), questions, progress)
     else:
-        rows = run_pipeline(build_pipeline(recording), questions, progress=not args.quiet)
-    summary = summarize(rows, settings.no_answer_margin)
+        run = run_pipeline(build_pipeline(recording), questions, progress)
+    summary = summarize(run, settings.no_answer_margin)
     if args.calibrate:
-        margin, best_f1 = calibrate(rows)
+        margin, best_f1 = calibrate(run.rows)
         summary["calibration"] = {"no_answer_margin": margin, "f1": round(best_f1, 2),
                                   "setting": f"GROUNDQA_NO_ANSWER_MARGIN={margin}"}
     print(json.dumps(summary, indent=2))
     if args.report:
-        args.report.parent.mkdir(parents=True, exist_ok=True)
-        args.report.write_text(json.dumps({"summary": summary, "rows": rows_to_json(rows)}, indent=1, ensure_ascii=False))
+        mode = "reader-only" if args.reader_only else "open" if args.open else "over HTTP" if args.url else "pipeline"
+        for path in write_reports(run, summary, args.report, f"{args.gold.name} ({mode}, n={summary['n']})"):
+            print(f"wrote {path}")
     return 0

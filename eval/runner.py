@@ -1,16 +1,15 @@
-"""Run gold questions through the real answering path and score them."""
+"""Run gold questions through the real answering path (in process or over HTTP) and record rows."""
 
 from __future__ import annotations
 
-import statistics
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from tqdm import tqdm
 
 from eval.gold import GoldQuestion
-from eval.metrics import exact_match, f1_score
+from eval.metrics import normalize_answer
 from index.types import Chunk, Document, Passage
 from service.answers import select_answers
 from service.pipeline import Pipeline
@@ -25,97 +24,84 @@ class Row:
     question: str
     gold: list[str]
     prediction: str | None  # the best candidate, before abstention
-    margin: float | None  # best span logit minus no-answer logit
+    margin: float | None  # best span logit minus no-answer logit (None: no candidate, or not known)
     cited_doc: str | None = None
-    retrieved: list[str] = field(default_factory=list)
+    gold_rank: int | None = None  # rank of the first retrieved passage holding the gold
     timings_ms: dict[str, float] = field(default_factory=dict)
+    answered: bool | None = None  # set when the server decided abstention itself (--url)
 
     def answer_at(self, threshold: float) -> str | None:
         """What the user sees when the no-answer margin is `threshold`."""
+        if self.answered is not None:
+            return self.prediction if self.answered else None
         return self.prediction if self.margin is not None and self.margin >= threshold else None
 
 
-def run_pipeline(pipeline: Pipeline, questions: Iterable[GoldQuestion], progress: bool = True) -> list[Row]:
-    """Ask through the same Pipeline.ask users hit. The pipeline must be built with margin -inf so
-    the best candidate is recorded; the margin is applied when scoring."""
-    rows = []
+@dataclass
+class Run:
+    rows: list[Row]
+    seconds: float
+    top_k: int
+
+
+def gold_rank(gold: GoldQuestion, passages: Sequence[Passage]) -> int | None:
+    """Where retrieval found the gold: the named document, or else a passage containing a gold answer."""
+    answers = [normalize_answer(a) for a in gold.answers if normalize_answer(a)]
+    for passage in passages:
+        if gold.doc_id is not None and passage.chunk.doc_id == gold.doc_id:
+            return passage.rank
+        if gold.doc_id is None and any(a in normalize_answer(passage.chunk.text) for a in answers):
+            return passage.rank
+    return None
+
+
+def run_pipeline(pipeline: Pipeline, questions: Iterable[GoldQuestion], progress: bool = True) -> Run:
+    """Ask through the same Pipeline.ask users hit. Build the pipeline with margin -inf so the best
+    candidate is always recorded; the margin is applied when scoring."""
+    rows, started = [], time.perf_counter()
     for gold in tqdm(list(questions), desc="asking", disable=not progress, unit="q"):
         result = pipeline.ask(gold.question)
         best = result.answers[0] if result.answers else None
         rows.append(Row(gold.id, gold.question, gold.answers, best.text if best else None, result.best_margin,
-                        best.citation.doc_id if best else None,
-                        [p.chunk.doc_id for p in result.passages], result.timings_ms))
-    return rows
+                        best.citation.doc_id if best else None, gold_rank(gold, result.passages), result.timings_ms))
+    return Run(rows, time.perf_counter() - started, pipeline.settings.top_k)
 
 
-def run_reader_only(reader: Reader, questions: Iterable[GoldQuestion], progress: bool = True) -> list[Row]:
+def run_reader_only(reader: Reader, questions: Iterable[GoldQuestion], progress: bool = True) -> Run:
     """The gold paragraph is the only passage: this isolates the reader."""
-    rows = []
+    rows, started = [], time.perf_counter()
     for gold in tqdm(list(questions), desc="reading", disable=not progress, unit="q"):
         document = Document(gold.doc_id or gold.id, gold.title or "", "gold", gold.context or "")
         passage = Passage(Chunk(f"{document.doc_id}#0", document.doc_id, 0, len(document.text), document.text), 1.0, 1)
-        started = time.perf_counter()
+        begun = time.perf_counter()
         reading = reader.read(gold.question, [passage])
         answers, margin = select_answers(reading, lambda _: document, margin=NEVER_ABSTAIN, max_answers=1)
-        elapsed = (time.perf_counter() - started) * 1000
+        elapsed = (time.perf_counter() - begun) * 1000
         rows.append(Row(gold.id, gold.question, gold.answers, answers[0].text if answers else None, margin,
-                        document.doc_id, [document.doc_id], {"read": elapsed, "total": elapsed}))
-    return rows
+                        document.doc_id, 1, {"read": elapsed, "total": elapsed}))
+    return Run(rows, time.perf_counter() - started, 1)
 
 
-def summarize(rows: list[Row], threshold: float) -> dict:
-    """EM/F1 overall and split by has-answer / no-answer, with no-answer precision and recall."""
-    predictions = [row.answer_at(threshold) for row in rows]
-    em = [exact_match(p, r.gold) for p, r in zip(predictions, rows)]
-    f1 = [f1_score(p, r.gold) for p, r in zip(predictions, rows)]
-    has = [i for i, r in enumerate(rows) if r.gold]
-    none = [i for i, r in enumerate(rows) if not r.gold]
-    abstained = [i for i, p in enumerate(predictions) if p is None]
-    correct_abstentions = len(set(abstained) & set(none))
-    return {
-        "n": len(rows), "no_answer_margin": threshold,
-        "em": _pct(em), "f1": _pct(f1),
-        "has_answer": {"n": len(has), "em": _pct([em[i] for i in has]), "f1": _pct([f1[i] for i in has])},
-        "no_answer": {"n": len(none), "abstained": len(abstained),
-                      "precision": _pct([1.0] * correct_abstentions + [0.0] * (len(abstained) - correct_abstentions)),
-                      "recall": _pct([1.0] * correct_abstentions + [0.0] * (len(none) - correct_abstentions))},
-        "latency_ms": latency(rows),
-    }
+def run_http(url: str, questions: Iterable[GoldQuestion], top_k: int, progress: bool = True) -> Run:
+    """The same questions against a running server. The server applies its own margin."""
+    import httpx
 
-
-def calibrate(rows: list[Row]) -> tuple[float, float]:
-    """The no-answer margin that maximizes mean F1 over `rows`, and that F1. Candidate thresholds sit
-    halfway between neighbouring observed margins, so the choice does not hinge on one question."""
-    margins = sorted({row.margin for row in rows if row.margin is not None})
-    if not margins:
-        return 0.0, 0.0
-    candidates = [margins[0] - 1.0] + [(a + b) / 2 for a, b in zip(margins, margins[1:])] + [margins[-1] + 1.0]
-    scored = [(sum(f1_score(row.answer_at(t), row.gold) for row in rows) / len(rows), t) for t in candidates]
-    best_f1 = max(f1 for f1, _ in scored)
-    best = [t for f1, t in scored if f1 == best_f1]
-    return round(statistics.median(best), 3), 100 * best_f1
-
-
-def latency(rows: list[Row]) -> dict:
-    stages = sorted({stage for row in rows for stage in row.timings_ms})
-    result = {}
-    for stage in stages:
-        values = sorted(row.timings_ms[stage] for row in rows if stage in row.timings_ms)
-        result[stage] = {q: round(_quantile(values, p), 2) for q, p in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))}
-    return result
-
-
-def _quantile(values: list[float], p: float) -> float:
-    if not values:
-        return 0.0
-    position = p * (len(values) - 1)
-    low = int(position)
-    high = min(low + 1, len(values) - 1)
-    return values[low] + (values[high] - values[low]) * (position - low)
-
-
-def _pct(values: list[float]) -> float | None:
-    return round(100 * sum(values) / len(values), 2) if values else None
+    rows, started = [], time.perf_counter()
+    with httpx.Client(base_url=url.rstrip("/"), timeout=120) as client:
+        for gold in tqdm(list(questions), desc="asking over HTTP", disable=not progress, unit="q"):
+            begun = time.perf_counter()
+            response = client.post("/v1/ask", json={"question": gold.question, "top_k": top_k})
+            elapsed = (time.perf_counter() - begun) * 1000
+            response.raise_for_status()
+            body = response.json()
+            best = body["answers"][0] if body["answers"] else None
+            passages = client.get("/v1/search", params={"q": gold.question, "k": top_k}).json()["passages"]
+            retrieved = [Passage(Chunk(p["chunk_id"], p["doc_id"], p["start"], p["end"], p["text"]), p["score"], p["rank"])
+                         for p in passages]
+            rows.append(Row(gold.id, gold.question, gold.answers, best["text"] if best else None, None,
+                            best["citation"]["doc_id"] if best else None, gold_rank(gold, retrieved),
+                            {**body["timings_ms"], "http": elapsed}, answered=not body["no_answer"]))
+    return Run(rows, time.perf_counter() - started, top_k)
 
 
 def rows_to_json(rows: list[Row]) -> list[dict]:

@@ -1,7 +1,8 @@
 import pytest
 
 from eval.metrics import exact_match, f1_score, normalize_answer
-from eval.runner import Row, calibrate, summarize
+from eval.runner import Row, Run
+from eval.summary import calibrate, summarize
 
 
 @pytest.mark.parametrize("raw, normalized", [
@@ -43,9 +44,9 @@ def rows():
 
 
 def test_summary_splits_answerable_and_unanswerable():
-    summary = summarize(rows(), threshold=0.0)
+    summary = summarize(Run(rows(), 1.0, 5), threshold=0.0)
     assert summary["n"] == 4
-    assert summary["has_answer"] == {"n": 2, "em": 50.0, "f1": 50.0}
+    assert summary["has_answer"] == {"n": 2, "em": 50.0, "f1": 50.0, "abstained": 0}
     # abstained: only row 3 -> correct; row 4 answered an unanswerable question
     assert summary["no_answer"] == {"n": 2, "abstained": 1, "precision": 100.0, "recall": 50.0}
     assert summary["em"] == 50.0

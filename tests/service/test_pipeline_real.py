@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from eval.gold import load_gold
-from eval.runner import run_pipeline, summarize
+from eval.runner import run_pipeline
+from eval.summary import summarize
 from groundqa.errors import InvalidQuestion
 from index.chunking import ChunkingConfig, chunk_document
 from index.types import Document, Passage
@@ -60,8 +61,8 @@ def test_default_gold_set(corpus_pipeline):
     pipeline = corpus_pipeline
     recording = type(pipeline)(pipeline.embedder, pipeline.collection, pipeline.reader,
                                pipeline.settings.model_copy(update={"no_answer_margin": float("-inf")}))
-    rows = run_pipeline(recording, load_gold(REPO / "eval" / "gold" / "default-corpus.jsonl"), progress=False)
-    summary = summarize(rows, pipeline.settings.no_answer_margin)
+    run = run_pipeline(recording, load_gold(REPO / "eval" / "gold" / "default-corpus.jsonl"), progress=False)
+    summary = summarize(run, pipeline.settings.no_answer_margin)
     assert summary["n"] >= 30 and summary["no_answer"]["n"] >= 5
     assert summary["has_answer"]["f1"] >= 85
     assert summary["no_answer"]["recall"] > 50

@@ -1,0 +1,42 @@
+"""--open: every SQuAD paragraph becomes a document in an index of its own (cached between runs)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from eval.gold import GoldQuestion
+from groundqa.settings import Settings
+from index import persistence
+from index.collection import Collection
+from service.pipeline import Pipeline, expected_manifest, make_embedder, make_reader
+from index.types import Document
+
+
+def paragraphs_as_documents(questions: list[GoldQuestion]) -> list[Document]:
+    documents: dict[str, Document] = {}
+    for q in questions:
+        if q.doc_id not in documents:
+            documents[q.doc_id] = Document(q.doc_id, q.title or q.doc_id, "squad", q.context or "", {"title": q.title})
+    return list(documents.values())
+
+
+def open_pipeline(settings: Settings, all_questions: list[GoldQuestion], gold_path: Path, cache_root: Path,
+                  progress: bool = True) -> Pipeline:
+    """A pipeline over an index of all paragraphs in the gold file. The index is kept under
+    cache_root, keyed by the file and the embedding/chunking settings, and re-used when they match."""
+    embedder = make_embedder(settings)
+    embedder.warm_up()
+    manifest = expected_manifest(settings, embedder)
+    key = hashlib.sha256(f"{gold_path.resolve()}:{gold_path.stat().st_size}:{manifest}".encode()).hexdigest()[:12]
+    index_dir = cache_root / f"{gold_path.name.split('.')[0]}-{key}"
+    if persistence.exists(index_dir):
+        collection = persistence.load(index_dir, manifest)
+    else:
+        collection = Collection(manifest)
+        collection.upsert(paragraphs_as_documents(all_questions), embedder, progress=progress)
+        with persistence.write_lock(index_dir):
+            persistence.save(collection, index_dir)
+    reader = make_reader(settings)
+    reader.warm_up()
+    return Pipeline(embedder, collection, reader, settings)

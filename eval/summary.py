@@ -1,0 +1,90 @@
+"""From rows to metrics: EM/F1 (split by answerable), abstention, retrieval, latency; calibration."""
+
+from __future__ import annotations
+
+import statistics
+
+from eval.metrics import exact_match, f1_score
+from eval.runner import Row, Run
+
+
+def summarize(run: Run, threshold: float) -> dict:
+    rows = run.rows
+    predictions = [row.answer_at(threshold) for row in rows]
+    em = [exact_match(p, r.gold) for p, r in zip(predictions, rows)]
+    f1 = [f1_score(p, r.gold) for p, r in zip(predictions, rows)]
+    has = [i for i, r in enumerate(rows) if r.gold]
+    none = [i for i, r in enumerate(rows) if not r.gold]
+    abstained = {i for i, p in enumerate(predictions) if p is None}
+    right = len(abstained & set(none))
+    return {
+        "n": len(rows), "no_answer_margin": threshold, "top_k": run.top_k,
+        "em": _pct(em), "f1": _pct(f1),
+        "has_answer": {"n": len(has), "em": _pct([em[i] for i in has]), "f1": _pct([f1[i] for i in has]),
+                       "abstained": len(abstained & set(has))},
+        "no_answer": {"n": len(none), "abstained": len(abstained),
+                      "precision": _pct([1.0] * right + [0.0] * (len(abstained) - right)),
+                      "recall": _pct([1.0] * right + [0.0] * (len(none) - right))},
+        "retrieval": retrieval([rows[i] for i in has], run.top_k),
+        "latency_ms": latency(rows),
+        "questions_per_second": round(len(rows) / run.seconds, 2) if run.seconds else None,
+    }
+
+
+def retrieval(rows: list[Row], k: int) -> dict:
+    """Recall@1, @3, @k and MRR over answerable questions."""
+    if not rows:
+        return {}
+    ranks = [row.gold_rank for row in rows]
+    result = {f"recall@{cut}": _pct([float(r is not None and r <= cut) for r in ranks]) for cut in sorted({1, 3, k})}
+    result["mrr"] = round(sum(1.0 / r for r in ranks if r) / len(ranks), 4)
+    return result
+
+
+def calibrate(rows: list[Row]) -> tuple[float, float]:
+    """The no-answer margin that maximizes mean F1 over `rows`, and that F1. Candidate thresholds sit
+    halfway between neighbouring observed margins; among equally good ones the median is taken."""
+    margins = sorted({row.margin for row in rows if row.margin is not None})
+    if not margins:
+        return 0.0, 0.0
+    candidates = [margins[0] - 1.0] + [(a + b) / 2 for a, b in zip(margins, margins[1:])] + [margins[-1] + 1.0]
+    scored = [(sum(f1_score(row.answer_at(t), row.gold) for row in rows) / len(rows), t) for t in candidates]
+    best_f1 = max(f1 for f1, _ in scored)
+    return round(statistics.median([t for f1, t in scored if f1 == best_f1]), 3), 100 * best_f1
+
+
+def coverage_curve(rows: list[Row], points: int = 60) -> list[dict]:
+    """As the margin rises: the share of questions answered and the F1 of those answers."""
+    margins = sorted(row.margin for row in rows if row.margin is not None)
+    if not margins:
+        return []
+    step = max(1, len(margins) // points)
+    curve = []
+    for threshold in margins[::step] + [margins[-1] + 1.0]:
+        answered = [row for row in rows if row.answer_at(threshold) is not None]
+        f1 = [f1_score(row.prediction, row.gold) for row in answered]
+        curve.append({"margin": round(threshold, 3), "coverage": round(100 * len(answered) / len(rows), 2),
+                      "answered_f1": _pct(f1), "f1": _pct([f1_score(r.answer_at(threshold), r.gold) for r in rows])})
+    return curve
+
+
+def latency(rows: list[Row]) -> dict:
+    stages = sorted({stage for row in rows for stage in row.timings_ms})
+    result = {}
+    for stage in stages:
+        values = sorted(row.timings_ms[stage] for row in rows if stage in row.timings_ms)
+        result[stage] = {q: round(quantile(values, p), 2) for q, p in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))}
+    return result
+
+
+def quantile(values: list[float], p: float) -> float:
+    if not values:
+        return 0.0
+    position = p * (len(values) - 1)
+    low = int(position)
+    high = min(low + 1, len(values) - 1)
+    return values[low] + (values[high] - values[low]) * (position - low)
+
+
+def _pct(values: list[float]) -> float | None:
+    return round(100 * sum(values) / len(values), 2) if values else None
