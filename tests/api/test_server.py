@@ -79,3 +79,19 @@ def test_mismatched_index_is_reported_not_crashed(tmp_path, real_settings):
         assert asked.status_code == 503 and asked.json()["error"]["code"] == "index_not_ready"
         assert asked.headers["Retry-After"]
         assert client.get("/healthz").status_code == 200
+
+
+def test_eval_over_http_matches_the_server(server):
+    from eval.gold import load_gold
+    from eval.runner import run_http
+    from eval.summary import summarize
+    from tests.conftest import REPO
+
+    url, _, _ = server
+    questions = load_gold(REPO / "eval" / "gold" / "default-corpus.jsonl")
+    picked = [q for q in questions if q.id in ("corpus-01", "corpus-06", "corpus-35")]
+    run = run_http(url, picked, top_k=5, progress=False)
+    summary = summarize(run, threshold=0.0)
+    assert summary["n"] == 3 and summary["f1"] == 100.0
+    assert summary["retrieval"]["recall@1"] == 100.0
+    assert all("http" in row.timings_ms for row in run.rows)
