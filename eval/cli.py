@@ -20,6 +20,8 @@ def add_eval_parser(sub, common: argparse.ArgumentParser) -> None:
     mode.add_argument("--open", action="store_true", help="SQuAD: index every paragraph, ask against all of them")
     mode.add_argument("--reader-only", action="store_true", help="SQuAD: read only the gold paragraph")
     mode.add_argument("--url", help="ask a running server (e.g. http://127.0.0.1:8000) instead")
+    parser.add_argument("--holdout-articles", type=int, default=0,
+                        help="--open: leave this many articles out of the index; their questions become unanswerable")
     parser.add_argument("--limit", type=int, help="sample this many questions")
     parser.add_argument("--seed", type=int, default=0, help="sampling seed")
     parser.add_argument("--top-k", type=int, help="passages per question")
@@ -32,10 +34,10 @@ def add_eval_parser(sub, common: argparse.ArgumentParser) -> None:
 
 
 def run_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from eval.open_index import open_pipeline
+    from eval.open_index import hold_out, open_pipeline
     from service.pipeline import build_pipeline, make_reader
 
-    everything = load_gold(args.gold)
+    everything, held = hold_out(load_gold(args.gold), args.holdout_articles if args.open else 0, args.seed)
     questions = sample(everything, args.limit, args.seed)
     needs_paragraphs = args.open or args.reader_only
     if needs_paragraphs and any(q.context is None for q in questions):
@@ -52,7 +54,7 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     elif args.url:
         run = run_http(args.url, questions, recording.top_k, progress)
     elif args.open:
-        run = run_pipeline(open_pipeline(recording, everything, args.gold, args.cache_dir, progress), questions, progress)
+        run = run_pipeline(open_pipeline(recording, everything, args.gold, args.cache_dir, progress, held), questions, progress)
     else:
         run = run_pipeline(build_pipeline(recording), questions, progress)
     summary = summarize(run, settings.no_answer_margin)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import random
+from dataclasses import replace
 from pathlib import Path
 
 from eval.gold import GoldQuestion
@@ -13,28 +15,39 @@ from service.pipeline import Pipeline, expected_manifest, make_embedder, make_re
 from index.types import Document
 
 
-def paragraphs_as_documents(questions: list[GoldQuestion]) -> list[Document]:
+def hold_out(questions: list[GoldQuestion], articles: int, seed: int) -> tuple[list[GoldQuestion], set[str]]:
+    """Pick `articles` whole articles to leave out of the index; their questions become unanswerable.
+    This turns SQuAD v1.1 into an open set with realistic no-answer questions, for calibration."""
+    titles = sorted({q.title for q in questions if q.title})
+    held = set(random.Random(seed).sample(titles, min(articles, len(titles)))) if articles else set()
+    return [replace(q, answers=[]) if q.title in held else q for q in questions], held
+
+
+def paragraphs_as_documents(questions: list[GoldQuestion], exclude_titles: set[str] = frozenset()) -> list[Document]:
     documents: dict[str, Document] = {}
     for q in questions:
+        if q.title in exclude_titles:
+            continue
         if q.doc_id not in documents:
             documents[q.doc_id] = Document(q.doc_id, q.title or q.doc_id, "squad", q.context or "", {"title": q.title})
     return list(documents.values())
 
 
 def open_pipeline(settings: Settings, all_questions: list[GoldQuestion], gold_path: Path, cache_root: Path,
-                  progress: bool = True) -> Pipeline:
+                  progress: bool = True, exclude_titles: set[str] = frozenset()) -> Pipeline:
     """A pipeline over an index of all paragraphs in the gold file. The index is kept under
     cache_root, keyed by the file and the embedding/chunking settings, and re-used when they match."""
     embedder = make_embedder(settings)
     embedder.warm_up()
     manifest = expected_manifest(settings, embedder)
-    key = hashlib.sha256(f"{gold_path.resolve()}:{gold_path.stat().st_size}:{manifest}".encode()).hexdigest()[:12]
+    identity = f"{gold_path.resolve()}:{gold_path.stat().st_size}:{manifest}:{sorted(exclude_titles)}"
+    key = hashlib.sha256(identity.encode()).hexdigest()[:12]
     index_dir = cache_root / f"{gold_path.name.split('.')[0]}-{key}"
     if persistence.exists(index_dir):
         collection = persistence.load(index_dir, manifest)
     else:
         collection = Collection(manifest)
-        collection.upsert(paragraphs_as_documents(all_questions), embedder, progress=progress)
+        collection.upsert(paragraphs_as_documents(all_questions, exclude_titles), embedder, progress=progress)
         with persistence.write_lock(index_dir):
             persistence.save(collection, index_dir)
     reader = make_reader(settings)

@@ -61,6 +61,10 @@ def test_open_mode_retrieves_among_all_paragraphs(small_squad, capsys, tmp_path)
     assert len(list((tmp_path / "cache").iterdir())) == 1, "the paragraph index is cached for the next run"
     again = run_cli(capsys, small_squad, "--open", "--top-k", "3", "--cache-dir", tmp_path / "cache", "--limit", "4")
     assert again["n"] == 4
+    held = run_cli(capsys, small_squad, "--open", "--holdout-articles", "1", "--cache-dir", tmp_path / "cache",
+                   "--calibrate")
+    assert held["no_answer"]["n"] in (6, 7), "one whole article left out: its questions cannot be answered"
+    assert held["has_answer"]["n"] == 13 - held["no_answer"]["n"]
 
 
 def test_gold_jsonl_mode_with_sampling(capsys, real_settings, corpus_pipeline, monkeypatch, tmp_path):
