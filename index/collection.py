@@ -10,6 +10,8 @@ import numpy as np
 from groundqa.errors import DocumentNotFound, IndexMismatch
 from index.chunking import ChunkingConfig, chunk_document
 from index.embedder import Embedder
+from index.hybrid import RetrievalConfig, fuse
+from index.sparse import SparseIndex
 from index.store import FaissStore, VectorStore
 from index.types import Chunk, Document, Passage
 
@@ -65,6 +67,7 @@ class Collection:
         self.chunks: dict[int, Chunk] = {}
         self.doc_rows: dict[str, list[int]] = {}
         self.next_row = 0
+        self.sparse = SparseIndex()
 
     # -- reading ----------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -80,13 +83,21 @@ class Collection:
         except KeyError:
             raise DocumentNotFound(f"no document with id {doc_id!r}") from None
 
-    def search(self, query_vector: np.ndarray, k: int,
-               doc_filter: Callable[[Document], bool] | None = None) -> list[Passage]:
+    def search(self, query_vector: np.ndarray, k: int, doc_filter: Callable[[Document], bool] | None = None,
+               query_text: str | None = None, retrieval: RetrievalConfig = RetrievalConfig("dense")) -> list[Passage]:
+        """The k best chunks: dense (vector) search, BM25 over `query_text`, or both fused."""
         allowed = None
         if doc_filter is not None:
             allowed = np.array([row for doc_id, rows in self.doc_rows.items()
                                 if doc_filter(self.documents[doc_id]) for row in rows], dtype=np.int64)
-        hits = self.store.search(query_vector, k, allowed)
+        if query_text is None or retrieval.mode == "dense":
+            hits = self.store.search(query_vector, k, allowed)
+        elif retrieval.mode == "sparse":
+            hits = self.sparse.search(self.chunks, query_text, k, allowed)
+        else:
+            depth = max(k, retrieval.depth)
+            hits = fuse(self.store.search(query_vector, depth, allowed),
+                        self.sparse.search(self.chunks, query_text, depth, allowed), retrieval)[:k]
         return [Passage(self.chunks[row], score, rank) for rank, (row, score) in enumerate(hits, start=1)]
 
     # -- writing ----------------------------------------------------------------------------
@@ -125,6 +136,7 @@ class Collection:
             self.documents[document.doc_id] = document
             self.doc_rows[document.doc_id] = rows
             self.chunks.update(zip(rows, chunks))
+        self.sparse.mark_stale()
         return prepared.report
 
     def delete(self, doc_ids: Iterable[str]) -> list[str]:
@@ -140,12 +152,14 @@ class Collection:
         for row in rows:
             del self.chunks[row]
         self.documents.pop(doc_id, None)
+        self.sparse.mark_stale()
 
     def restore(self, document: Document, rows: list[int], chunks: list[Chunk]) -> None:
         """Re-attach a persisted document whose vectors are already in the store."""
         self.documents[document.doc_id] = document
         self.doc_rows[document.doc_id] = rows
         self.chunks.update(zip(rows, chunks))
+        self.sparse.mark_stale()
         self.next_row = max(self.next_row, max(rows, default=-1) + 1)
 
 

@@ -12,6 +12,7 @@ from index import persistence
 from index.collection import Collection, Manifest
 from index.chunking import ChunkingConfig
 from index.embedder import Embedder, SentenceTransformerEmbedder
+from index.hybrid import RetrievalConfig
 from index.types import Document
 from service.answers import select_answers
 from service.reader import ExtractiveReader, Reader, ReaderConfig
@@ -34,7 +35,7 @@ class Pipeline:
         clock = _Stopwatch()
         vector = self.embedder.embed([question])[0]
         clock.lap("embed")
-        passages = self.collection.search(vector, top_k, doc_filter)
+        passages = self.collection.search(vector, top_k, doc_filter, question, retrieval_config(self.settings))
         clock.lap("search")
         reading = self.reader.read(question, passages)
         answers, best_margin = select_answers(reading, self.collection.document,
@@ -69,6 +70,11 @@ class _Stopwatch:
 
     def timings(self) -> dict[str, float]:
         return {**self._laps, "total": (self._last - self._start) * 1000}
+
+
+def retrieval_config(settings: Settings) -> RetrievalConfig:
+    return RetrievalConfig(settings.retrieval_mode, settings.retrieval_depth, settings.fusion,
+                           settings.rrf_k, settings.dense_weight)
 
 
 def expected_manifest(settings: Settings, embedder: Embedder) -> Manifest:
