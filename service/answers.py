@@ -14,15 +14,22 @@ from service.types import Answer, Citation
 _NORMALIZE = re.compile(r"[^\w]+")
 
 
-def select_answers(reading: Reading, lookup: Callable[[str], Document], *, margin: float,
-                   max_answers: int, min_alternative_score: float = 0.0) -> tuple[list[Answer], float | None]:
+def select_answers(reading: Reading, lookup: Callable[[str], Document], *, margin: float, max_answers: int,
+                   min_alternative_score: float = 0.0, retrieval_weight: float = 0.0) -> tuple[list[Answer], float | None]:
     """The top distinct answers (empty when abstaining) and the best span's margin over no-answer.
+    Spans are ranked by reader logit plus retrieval_weight times their passage's retrieval score
+    (reader and retriever evidence together); abstention looks at the chosen span's reader margin.
     Answers after the first are kept only with a score of at least min_alternative_score."""
     if not reading.spans:
         return [], None
-    best_margin = reading.spans[0].logit - reading.null_logit
-    distinct = _distinct(reading.spans, lookup)
-    probabilities = _softmax([span.logit for span in distinct] + [reading.null_logit])
+
+    def evidence(span: Span) -> float:
+        return span.logit + retrieval_weight * span.passage.score
+
+    ranked = sorted(reading.spans, key=evidence, reverse=True) if retrieval_weight else reading.spans
+    best_margin = ranked[0].logit - reading.null_logit
+    distinct = _distinct(ranked, lookup)
+    probabilities = _softmax([evidence(span) for span in distinct] + [reading.null_logit])
     if best_margin < margin:
         return [], best_margin
     answers = [_answer(span, probability, lookup(span.passage.chunk.doc_id), reading.null_logit)

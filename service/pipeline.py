@@ -41,7 +41,8 @@ class Pipeline:
         answers, best_margin = select_answers(reading, self.collection.document,
                                               margin=self.settings.no_answer_margin,
                                               max_answers=self.settings.max_answers,
-                                              min_alternative_score=self.settings.min_alternative_score)
+                                              min_alternative_score=self.settings.min_alternative_score,
+                                              retrieval_weight=self.settings.answer_retrieval_weight)
         clock.lap("read")
         return AskResult(question=question, answers=answers, no_answer=not answers,
                          timings_ms=clock.timings(), best_margin=best_margin, passages=tuple(passages))
