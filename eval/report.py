@@ -32,7 +32,8 @@ def to_markdown(summary: dict, title: str) -> str:
              f"| EM / F1 | {summary['em']} / {summary['f1']} |",
              f"| answerable EM / F1 | {has['em']} / {has['f1']} |",
              f"| no-answer precision / recall | {none['precision']} / {none['recall']} |",
-             f"| no-answer margin | {summary['no_answer_margin']} |"]
+             f"| no-answer margin | {summary['no_answer_margin']} |",
+             f"| EM / F1 without abstention | {summary['without_abstention']['em']} / {summary['without_abstention']['f1']} |"]
     lines += [f"| {name} | {value} |" for name, value in retrieval.items()]
     for stage, q in summary["latency_ms"].items():
         lines.append(f"| {stage} ms p50 / p95 / p99 | {q['p50']} / {q['p95']} / {q['p99']} |")

@@ -25,10 +25,18 @@ def summarize(run: Run, threshold: float) -> dict:
         "no_answer": {"n": len(none), "abstained": len(abstained),
                       "precision": _pct([1.0] * right + [0.0] * (len(abstained) - right)),
                       "recall": _pct([1.0] * right + [0.0] * (len(none) - right))},
+        "without_abstention": _without_abstention(rows),
         "retrieval": retrieval([rows[i] for i in has], run.top_k),
         "latency_ms": latency(rows),
         "questions_per_second": round(len(rows) / run.seconds, 2) if run.seconds else None,
     }
+
+
+def _without_abstention(rows: list[Row]) -> dict:
+    """EM/F1 if the best candidate were always given: what abstention costs or gains."""
+    predictions = [row.prediction if row.answered is None else row.answer_at(0.0) for row in rows]
+    return {"em": _pct([exact_match(p, r.gold) for p, r in zip(predictions, rows)]),
+            "f1": _pct([f1_score(p, r.gold) for p, r in zip(predictions, rows)])}
 
 
 def retrieval(rows: list[Row], k: int) -> dict:

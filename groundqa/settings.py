@@ -36,20 +36,20 @@ class Settings(BaseSettings):
 
     top_k: int = Field(default=5, ge=1, le=100)
     # Retrieval: "dense" (embeddings), "sparse" (BM25) or "hybrid" (both, fused).
-    retrieval_mode: Literal["dense", "sparse", "hybrid"] = "dense"
+    retrieval_mode: Literal["dense", "sparse", "hybrid"] = "hybrid"
     retrieval_depth: int = Field(default=50, ge=1, le=1000)
-    fusion: Literal["rrf", "weighted"] = "rrf"
+    fusion: Literal["rrf", "weighted"] = "weighted"
     rrf_k: int = Field(default=60, ge=1)
     dense_weight: float = Field(default=0.5, ge=0.0, le=1.0)
     # Answer ranking: reader logit + this weight x the passage's retrieval score.
-    answer_retrieval_weight: float = Field(default=0.0, ge=0.0)
+    answer_retrieval_weight: float = Field(default=16.0, ge=0.0)
     max_answers: int = Field(default=3, ge=1, le=20)
     # Alternatives to the best answer are listed only above this score (0..1).
     min_alternative_score: float = Field(default=0.01, ge=0.0, le=1.0)
     max_question_chars: int = Field(default=1000, ge=10)
     # Abstain unless the best span's logit beats the no-answer ([CLS]) logit by this much.
     # Calibrated with `groundqa eval --calibrate`; see README "Abstention".
-    no_answer_margin: float = 8.0
+    no_answer_margin: float = 10.0
 
     reader_max_seq_len: int = Field(default=384, ge=64, le=512)
     reader_stride: int = Field(default=128, ge=0)

@@ -50,6 +50,7 @@ def test_summary_splits_answerable_and_unanswerable():
     # abstained: only row 3 -> correct; row 4 answered an unanswerable question
     assert summary["no_answer"] == {"n": 2, "abstained": 1, "precision": 100.0, "recall": 50.0}
     assert summary["em"] == 50.0
+    assert summary["without_abstention"] == {"em": 25.0, "f1": 25.0}, "always answering gets only row 1 right"
 
 
 def test_calibration_picks_a_margin_between_the_classes():
