@@ -10,6 +10,7 @@ from eval.gold import load_gold, sample
 from eval.report import write_reports
 from eval.runner import NEVER_ABSTAIN, run_http, run_pipeline, run_reader_only
 from eval.summary import calibrate, summarize
+from groundqa.errors import GroundQAError
 from groundqa.settings import Settings
 
 
@@ -41,11 +42,9 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     questions = sample(everything, args.limit, args.seed)
     needs_paragraphs = args.open or args.reader_only
     if needs_paragraphs and any(q.context is None for q in questions):
-        print("error: --open and --reader-only need SQuAD JSON (each question with its paragraph)")
-        return 2
+        raise GroundQAError("--open and --reader-only need SQuAD JSON (each question with its paragraph)")
     if args.calibrate and args.url:
-        print("error: --calibrate needs the margins, which only an in-process run sees; drop --url")
-        return 2
+        raise GroundQAError("--calibrate needs the margins, which only an in-process run sees; drop --url")
     recording = settings.model_copy(update={"no_answer_margin": NEVER_ABSTAIN,
                                             **({"top_k": args.top_k} if args.top_k else {})})
     progress = not args.quiet

@@ -95,11 +95,12 @@ def _run_index(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _run_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from service.pipeline import build_pipeline
+    from service.pipeline import build_pipeline, validate_question
 
     if (args.question is None) == (args.file is None):
-        print("error: give a question or --file, not both", file=sys.stderr)
-        return 2
+        raise GroundQAError("give either a question or --file")
+    if args.question is not None:
+        validate_question(args.question, settings.max_question_chars)
     pipeline = build_pipeline(settings)
     if args.question is not None:
         result = pipeline.ask(args.question, top_k=args.top_k)

@@ -69,4 +69,10 @@ def test_clear_errors(tmp_path):
     assert missing.returncode == 2
     assert missing.stderr.strip().splitlines()[-1].startswith("error: no index at")
     empty = groundqa("ask", "  ", index_dir=tmp_path / "none", check=False)
-    assert empty.returncode == 2 and "error:" in empty.stderr
+    assert empty.returncode == 2 and empty.stderr.strip().splitlines()[-1] == "error: question is empty"
+    both = groundqa("ask", "Who?", "--file", "q.txt", index_dir=tmp_path, check=False)
+    assert both.returncode == 2 and "give either a question or --file" in both.stderr
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text('{"id": "1", "question": "Who?", "answers": []}\n')
+    not_squad = groundqa("eval", gold, "--reader-only", index_dir=tmp_path, check=False)
+    assert not_squad.returncode == 2 and "need SQuAD JSON" in not_squad.stderr
