@@ -15,42 +15,46 @@ _NORMALIZE = re.compile(r"[^\w]+")
 
 
 def select_answers(reading: Reading, lookup: Callable[[str], Document], *, margin: float, max_answers: int,
-                   min_alternative_score: float = 0.0, retrieval_weight: float = 0.0) -> tuple[list[Answer], float | None]:
+                   min_alternative_score: float = 0.0, retrieval_weight: float = 0.0,
+                   aggregate: bool = False) -> tuple[list[Answer], float | None]:
     """The top distinct answers (empty when abstaining) and the best span's margin over no-answer.
-    Spans are ranked by reader logit plus retrieval_weight times their passage's retrieval score
-    (reader and retriever evidence together); abstention looks at the chosen span's reader margin.
-    Answers after the first are kept only with a score of at least min_alternative_score."""
+
+    Each span's evidence is its reader logit plus retrieval_weight times its passage's retrieval
+    score; a softmax over all spans and the no-answer logit turns evidence into probabilities.
+    Spans with the same normalized text form one answer, scored by its best span or, with
+    `aggregate`, by the sum over all its spans (an answer found in several passages gains).
+    Abstention looks at the chosen answer's reader margin. Answers after the first are kept only
+    with a score of at least min_alternative_score."""
     if not reading.spans:
         return [], None
-
-    def evidence(span: Span) -> float:
-        return span.logit + retrieval_weight * span.passage.score
-
-    ranked = sorted(reading.spans, key=evidence, reverse=True) if retrieval_weight else reading.spans
-    best_margin = ranked[0].logit - reading.null_logit
-    distinct = _distinct(ranked, lookup)
-    probabilities = _softmax([evidence(span) for span in distinct] + [reading.null_logit])
+    evidence = [span.logit + retrieval_weight * span.passage.score for span in reading.spans]
+    probabilities = _softmax(evidence + [reading.null_logit])[:-1]
+    candidates = _distinct(reading.spans, evidence, probabilities, lookup, aggregate)
+    best_margin = candidates[0][0].logit - reading.null_logit
     if best_margin < margin:
         return [], best_margin
     answers = [_answer(span, probability, lookup(span.passage.chunk.doc_id), reading.null_logit)
-               for rank, (span, probability) in enumerate(zip(distinct[:max_answers], probabilities))
+               for rank, (span, probability) in enumerate(candidates[:max_answers])
                if rank == 0 or probability >= min_alternative_score]
     return answers, best_margin
 
 
-def _distinct(spans: list[Span], lookup: Callable[[str], Document]) -> list[Span]:
-    """Best-first spans, dropping any that repeat a better one: the same normalized text (found
-    again in an overlapping window or chunk) or an overlapping stretch of the same document
-    ("Dana" inside "Dana Whitfield")."""
-    seen_texts: set[str] = set()
-    taken: list[Span] = []
-    for span in spans:
+def _distinct(spans: list[Span], evidence: list[float], probabilities: list[float],
+              lookup: Callable[[str], Document], aggregate: bool) -> list[tuple[Span, float]]:
+    """(best span, score) per normalized answer text, best first, dropping answers that overlap a
+    better one in the same document ("Dana" inside "Dana Whitfield")."""
+    groups: dict[str, list] = {}  # text -> [best span, its evidence, score]
+    for span, value, probability in zip(spans, evidence, probabilities):
+        key = _NORMALIZE.sub(" ", lookup(span.passage.chunk.doc_id).text[span.start:span.end].lower()).strip()
+        group = groups.setdefault(key, [span, value, 0.0])
+        if value > group[1]:
+            group[0], group[1] = span, value
+        group[2] = group[2] + probability if aggregate else max(group[2], probability)
+    taken: list[tuple[Span, float]] = []
+    for span, _, score in sorted(groups.values(), key=lambda g: (g[2], g[1]), reverse=True):
         doc_id = span.passage.chunk.doc_id
-        key = _NORMALIZE.sub(" ", lookup(doc_id).text[span.start:span.end].lower()).strip()
-        overlaps = any(t.passage.chunk.doc_id == doc_id and t.start < span.end and span.start < t.end for t in taken)
-        if key not in seen_texts and not overlaps:
-            seen_texts.add(key)
-            taken.append(span)
+        if not any(t.passage.chunk.doc_id == doc_id and t.start < span.end and span.start < t.end for t, _ in taken):
+            taken.append((span, score))
     return taken
 
 

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 import groundqa
 from groundqa.settings import Settings
-from service.api import errors, routes_ask, routes_documents
+from service.api import errors, routes_ask, routes_documents, routes_pages
 from service.api.metrics import Metrics
 from service.engine import Engine
 
@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     errors.install(app)
     app.include_router(routes_ask.router)
     app.include_router(routes_documents.router)
+    app.include_router(routes_pages.router)
     _add_operations(app)
     _add_request_metrics(app)
     if settings.cors_origins:

@@ -10,13 +10,13 @@ import hashlib
 import logging
 import re
 import threading
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from groundqa.errors import DocumentNotFound, GroundQAError, IndexNotReady, InvalidDocument
 from groundqa.settings import Settings
 from index import persistence
 from index.types import Document, Passage
-from service.pipeline import Pipeline, build_pipeline, retrieval_config, validate_question
+from service.pipeline import Pipeline, build_pipeline, retrieval_config, validate_question, validate_top_k
 from service.rwlock import ReadWriteLock
 from service.types import AskResult
 
@@ -93,6 +93,20 @@ class Engine:
         predicate = doc_filter(filters)
         with self._lock.reading():
             return pipeline.ask(question, top_k=top_k, doc_filter=predicate)
+
+    def ask_stream(self, question: str, top_k: int | None, filters: dict | None) -> Iterator[tuple[Passage, ...] | AskResult]:
+        """Pipeline.stages, holding the read lock from retrieval to the last citation. Bad input
+        raises here, before anything streams."""
+        pipeline = self._pipeline()
+        validate_question(question, self.settings.max_question_chars)
+        validate_top_k(top_k)
+        predicate = doc_filter(filters)
+
+        def stream() -> Iterator[tuple[Passage, ...] | AskResult]:
+            with self._lock.reading():
+                yield from pipeline.stages(question, top_k, predicate)
+
+        return stream()
 
     def search(self, query: str, k: int, filters: dict | None) -> tuple[list[Passage], dict[str, Document]]:
         pipeline = self._pipeline()

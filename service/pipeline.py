@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 from groundqa.errors import InvalidQuestion
 from groundqa.settings import Settings
@@ -13,7 +13,7 @@ from index.collection import Collection, Manifest
 from index.chunking import ChunkingConfig
 from index.embedder import Embedder, SentenceTransformerEmbedder
 from index.hybrid import RetrievalConfig
-from index.types import Document
+from index.types import Document, Passage
 from service.answers import select_answers
 from service.reader import ExtractiveReader, Reader, ReaderConfig
 from service.types import AskResult
@@ -28,23 +28,29 @@ class Pipeline:
 
     def ask(self, question: str, top_k: int | None = None,
             doc_filter: Callable[[Document], bool] | None = None) -> AskResult:
+        *_, result = self.stages(question, top_k, doc_filter)
+        return result
+
+    def stages(self, question: str, top_k: int | None = None,
+               doc_filter: Callable[[Document], bool] | None = None) -> Iterator[tuple[Passage, ...] | AskResult]:
+        """The answering path in steps, for streaming: yields the retrieved passages, then the result."""
         question = validate_question(question, self.settings.max_question_chars)
-        top_k = self.settings.top_k if top_k is None else top_k
-        if not 1 <= top_k <= 100:
-            raise InvalidQuestion(f"top_k must be between 1 and 100, got {top_k}")
+        top_k = self.settings.top_k if top_k is None else validate_top_k(top_k)
         clock = _Stopwatch()
         vector = self.embedder.embed([question])[0]
         clock.lap("embed")
         passages = self.collection.search(vector, top_k, doc_filter, question, retrieval_config(self.settings))
         clock.lap("search")
+        yield tuple(passages)
         reading = self.reader.read(question, passages)
         answers, best_margin = select_answers(reading, self.collection.document,
                                               margin=self.settings.no_answer_margin,
                                               max_answers=self.settings.max_answers,
                                               min_alternative_score=self.settings.min_alternative_score,
-                                              retrieval_weight=self.settings.answer_retrieval_weight)
+                                              retrieval_weight=self.settings.answer_retrieval_weight,
+                                              aggregate=self.settings.answer_aggregation)
         clock.lap("read")
-        return AskResult(question=question, answers=answers, no_answer=not answers,
+        yield AskResult(question=question, answers=answers, no_answer=not answers,
                          timings_ms=clock.timings(), best_margin=best_margin, passages=tuple(passages))
 
 
@@ -57,6 +63,12 @@ def validate_question(question: str, max_chars: int) -> str:
     if len(question) > max_chars:
         raise InvalidQuestion(f"question is {len(question)} characters long; the limit is {max_chars}")
     return question
+
+
+def validate_top_k(top_k: int | None) -> int | None:
+    if top_k is not None and not 1 <= top_k <= 100:
+        raise InvalidQuestion(f"top_k must be between 1 and 100, got {top_k}")
+    return top_k
 
 
 class _Stopwatch:

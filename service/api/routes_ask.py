@@ -6,6 +6,10 @@ import json
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
+
+from groundqa.errors import GroundQAError
+from service.types import AskResult
 
 from service.api.deps import EngineDep, require_read_key
 from service.api.errors import ApiError
@@ -21,6 +25,38 @@ def ask(body: AskRequest, engine: EngineDep, request: Request) -> dict:
     result = engine.ask(body.question, body.top_k, body.filters)
     request.app.state.metrics.observe_stages(result.timings_ms)
     return result.to_json()
+
+
+@router.post("/ask/stream", response_class=StreamingResponse, responses={
+    **ERRORS, 200: {"content": {"text/event-stream": {"example": (
+        'event: passages\ndata: {"passages": [{"rank": 1, "score": 0.93, "doc_id": "...", "chunk_id": "...", '
+        '"start": 0, "end": 640}]}\n\nevent: answers\ndata: {"question": "...", "answers": [...], '
+        '"no_answer": false, "timings_ms": {...}}\n\nevent: done\ndata: {}\n\n')}}}},
+    summary="Answer as server-sent events: the retrieved passages, then the answers, then done")
+def ask_stream(body: AskRequest, engine: EngineDep, request: Request) -> StreamingResponse:
+    stages = engine.ask_stream(body.question, body.top_k, body.filters)
+    metrics = request.app.state.metrics
+
+    def events():
+        try:
+            for stage in stages:
+                if isinstance(stage, AskResult):
+                    metrics.observe_stages(stage.timings_ms)
+                    yield _event("answers", stage.to_json())
+                else:
+                    yield _event("passages", {"passages": [
+                        {"rank": p.rank, "score": round(p.score, 4), "doc_id": p.chunk.doc_id,
+                         "chunk_id": p.chunk.chunk_id, "start": p.chunk.start, "end": p.chunk.end} for p in stage]})
+        except GroundQAError as exc:
+            yield _event("error", {"error": {"code": exc.code, "message": str(exc)}})
+        yield _event("done", {})
+
+    return StreamingResponse(events(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+def _event(name: str, data: dict) -> str:
+    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
 @router.get("/search", response_model=SearchResponse, responses=ERRORS,

@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from tests.conftest import CORPUS_DOC_ID
@@ -85,3 +87,28 @@ def test_openapi_documents_the_endpoints(client):
     assert spec["paths"]["/v1/ask"]["post"]["requestBody"]
     upload = spec["paths"]["/v1/documents"]["post"]["requestBody"]["content"]
     assert {"application/json", "multipart/form-data"} <= set(upload)
+
+
+def parse_events(text):
+    events = []
+    for block in text.strip().split("\n\n"):
+        lines = dict(line.split(": ", 1) for line in block.split("\n"))
+        events.append((lines["event"], json.loads(lines["data"])))
+    return events
+
+
+def test_streaming_ask_sends_passages_then_answers_then_done(client):
+    response = client.post("/v1/ask/stream", json={"question": "Who is the president of Microsoft?", "top_k": 3})
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
+    events = parse_events(response.text)
+    assert [name for name, _ in events] == ["passages", "answers", "done"]
+    assert len(events[0][1]["passages"]) == 3
+    assert events[1][1]["answers"][0]["text"] == "Brad Smith"
+    plain = client.post("/v1/ask", json={"question": "Who is the president of Microsoft?", "top_k": 3}).json()
+    assert events[1][1]["answers"] == plain["answers"], "streaming and plain ask give the same answers"
+
+
+def test_streaming_ask_rejects_bad_input_before_streaming(client):
+    response = client.post("/v1/ask/stream", json={"question": " "})
+    assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_question"
+    assert client.post("/v1/ask/stream", json={"question": "Who?", "top_k": 0}).status_code == 422

@@ -1,12 +1,5 @@
 """The real server: `groundqa serve` in its own process, on a free port, over the network."""
 
-import json
-import os
-import socket
-import subprocess
-import sys
-import time
-
 import httpx
 import pytest
 from fastapi.testclient import TestClient
@@ -16,45 +9,20 @@ from index.chunking import ChunkingConfig
 from index.collection import Collection, Manifest
 from service.app import create_app
 from service.engine import Engine
+from tests.servers import groundqa_server
 
 pytestmark = pytest.mark.slow
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_ready(url: str, process: subprocess.Popen, timeout: float = 120) -> httpx.Response:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"server exited: {process.stdout.read()}")
-        try:
-            return httpx.get(f"{url}/readyz", timeout=2)
-        except httpx.TransportError:
-            time.sleep(0.5)
-    raise AssertionError("server did not start in time")
-
-
 @pytest.fixture
 def server(api_settings):
-    port = free_port()
-    env = {**os.environ, "GROUNDQA_INDEX_DIR": str(api_settings.index_dir), "GROUNDQA_API_KEY": "net-key",
-           "HF_HUB_OFFLINE": "1"}
-    process = subprocess.Popen([sys.executable, "-m", "groundqa.cli", "serve", "--port", str(port)], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        yield url, wait_ready(url, process), process
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    env = {"GROUNDQA_INDEX_DIR": str(api_settings.index_dir), "GROUNDQA_API_KEY": "net-key"}
+    with groundqa_server(env) as (url, ready):
+        yield url, ready
 
 
 def test_serve_over_the_network(server):
-    url, ready, _ = server
+    url, ready = server
     assert ready.status_code == 200 and ready.json()["documents"] == 1
     answer = httpx.post(f"{url}/v1/ask", json={"question": "Who is the president of Microsoft?"}, timeout=30).json()
     assert answer["answers"][0]["text"] == "Brad Smith"
@@ -87,7 +55,7 @@ def test_eval_over_http_matches_the_server(server):
     from eval.summary import summarize
     from tests.conftest import REPO
 
-    url, _, _ = server
+    url, _ = server
     questions = load_gold(REPO / "eval" / "gold" / "default-corpus.jsonl")
     picked = [q for q in questions if q.id in ("corpus-01", "corpus-06", "corpus-35")]
     run = run_http(url, picked, top_k=5, progress=False)

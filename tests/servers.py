@@ -1,0 +1,46 @@
+"""Real server processes for tests: `groundqa serve` on a free loopback port."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from typing import Iterator
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def groundqa_server(env: dict[str, str], timeout: float = 120) -> Iterator[tuple[str, httpx.Response]]:
+    """Start `groundqa serve`, wait for it to answer /readyz, yield (url, readyz response), stop it."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "groundqa.cli", "serve", "--port", str(port)],
+                               env={**os.environ, "HF_HUB_OFFLINE": "1", **env},
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        yield url, _wait_ready(url, process, timeout)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _wait_ready(url: str, process: subprocess.Popen, timeout: float) -> httpx.Response:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited: {process.stdout.read()}")
+        try:
+            return httpx.get(f"{url}/readyz", timeout=2)
+        except httpx.TransportError:
+            time.sleep(0.5)
+    raise AssertionError("server did not start in time")
