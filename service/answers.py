@@ -15,21 +15,20 @@ _NORMALIZE = re.compile(r"[^\w]+")
 
 
 def select_answers(reading: Reading, lookup: Callable[[str], Document], *, margin: float, max_answers: int,
-                   min_alternative_score: float = 0.0, retrieval_weight: float = 0.0,
-                   aggregate: bool = False) -> tuple[list[Answer], float | None]:
+                   min_alternative_score: float = 0.0, retrieval_weight: float = 0.0) -> tuple[list[Answer], float | None]:
     """The top distinct answers (empty when abstaining) and the best span's margin over no-answer.
 
     Each span's evidence is its reader logit plus retrieval_weight times its passage's retrieval
     score; a softmax over all spans and the no-answer logit turns evidence into probabilities.
-    Spans with the same normalized text form one answer, scored by its best span or, with
-    `aggregate`, by the sum over all its spans (an answer found in several passages gains).
+    Spans with the same normalized text form one answer, scored by its best span (summing over
+    its spans instead was measured and did not pay: eval/BENCHMARKS.md).
     Abstention looks at the chosen answer's reader margin. Answers after the first are kept only
     with a score of at least min_alternative_score."""
     if not reading.spans:
         return [], None
     evidence = [span.logit + retrieval_weight * span.passage.score for span in reading.spans]
     probabilities = _softmax(evidence + [reading.null_logit])[:-1]
-    candidates = _distinct(reading.spans, evidence, probabilities, lookup, aggregate)
+    candidates = _distinct(reading.spans, evidence, probabilities, lookup)
     best_margin = candidates[0][0].logit - reading.null_logit
     if best_margin < margin:
         return [], best_margin
@@ -40,7 +39,7 @@ def select_answers(reading: Reading, lookup: Callable[[str], Document], *, margi
 
 
 def _distinct(spans: list[Span], evidence: list[float], probabilities: list[float],
-              lookup: Callable[[str], Document], aggregate: bool) -> list[tuple[Span, float]]:
+              lookup: Callable[[str], Document]) -> list[tuple[Span, float]]:
     """(best span, score) per normalized answer text, best first, dropping answers that overlap a
     better one in the same document ("Dana" inside "Dana Whitfield")."""
     groups: dict[str, list] = {}  # text -> [best span, its evidence, score]
@@ -49,7 +48,7 @@ def _distinct(spans: list[Span], evidence: list[float], probabilities: list[floa
         group = groups.setdefault(key, [span, value, 0.0])
         if value > group[1]:
             group[0], group[1] = span, value
-        group[2] = group[2] + probability if aggregate else max(group[2], probability)
+        group[2] = max(group[2], probability)
     taken: list[tuple[Span, float]] = []
     for span, _, score in sorted(groups.values(), key=lambda g: (g[2], g[1]), reverse=True):
         doc_id = span.passage.chunk.doc_id
