@@ -41,8 +41,8 @@ class Settings(BaseSettings):
     fusion: Literal["rrf", "weighted"] = "weighted"
     rrf_k: int = Field(default=60, ge=1)
     dense_weight: float = Field(default=0.5, ge=0.0, le=1.0)
-    # Answer ranking: reader logit + this weight x the passage's retrieval score.
-    answer_retrieval_weight: float = Field(default=16.0, ge=0.0)
+    # Answer ranking: reader logit over its window's no-answer logit + this weight x retrieval score.
+    answer_retrieval_weight: float = Field(default=8.0, ge=0.0)
     max_answers: int = Field(default=3, ge=1, le=20)
     # Alternatives to the best answer are listed only above this score (0..1).
     min_alternative_score: float = Field(default=0.01, ge=0.0, le=1.0)

@@ -18,16 +18,17 @@ def select_answers(reading: Reading, lookup: Callable[[str], Document], *, margi
                    min_alternative_score: float = 0.0, retrieval_weight: float = 0.0) -> tuple[list[Answer], float | None]:
     """The top distinct answers (empty when abstaining) and the best span's margin over no-answer.
 
-    Each span's evidence is its reader logit plus retrieval_weight times its passage's retrieval
-    score; a softmax over all spans and the no-answer logit turns evidence into probabilities.
+    Each span's evidence is its reader logit over the no-answer logit of its own window (so a
+    passage the reader finds irrelevant counts less), plus retrieval_weight times its passage's
+    retrieval score; a softmax over all spans and no-answer turns evidence into probabilities.
     Spans with the same normalized text form one answer, scored by its best span (summing over
     its spans instead was measured and did not pay: eval/BENCHMARKS.md).
     Abstention looks at the chosen answer's reader margin. Answers after the first are kept only
     with a score of at least min_alternative_score."""
     if not reading.spans:
         return [], None
-    evidence = [span.logit + retrieval_weight * span.passage.score for span in reading.spans]
-    probabilities = _softmax(evidence + [reading.null_logit])[:-1]
+    evidence = [span.logit - span.window_null + retrieval_weight * span.passage.score for span in reading.spans]
+    probabilities = _softmax(evidence + [0.0])[:-1]
     candidates = _distinct(reading.spans, evidence, probabilities, lookup)
     best_margin = candidates[0][0].logit - reading.null_logit
     if best_margin < margin:

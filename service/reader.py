@@ -27,6 +27,7 @@ class Span:
     start: int
     end: int
     logit: float
+    window_null: float  # the no-answer ([CLS]) logit of the window the span was read in
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ class ExtractiveReader:
             passage = passages[int(passage_index)]
             context = np.array([sid == 1 for sid in encoded.sequence_ids(window)])
             spans.extend(self._decode_window(passage, start_logits[window], end_logits[window], context,
-                                             encoded["offset_mapping"][window]))
+                                             encoded["offset_mapping"][window], float(null_logits[window])))
         spans.sort(key=lambda span: span.logit, reverse=True)
         return Reading(spans, float(null_logits.min()))
 
@@ -113,7 +114,7 @@ class ExtractiveReader:
         return np.concatenate(starts), np.concatenate(ends)
 
     def _decode_window(self, passage: Passage, start: np.ndarray, end: np.ndarray, context: np.ndarray,
-                       offsets: np.ndarray) -> list[Span]:
+                       offsets: np.ndarray, window_null: float) -> list[Span]:
         positions = np.flatnonzero(context)
         if len(positions) == 0:
             return []
@@ -128,5 +129,5 @@ class ExtractiveReader:
             s, e = int(starts[i]), int(ends[j])
             char_start, char_end = int(offsets[s][0]), int(offsets[e][1])
             if char_end > char_start:
-                spans.append(Span(passage, base + char_start, base + char_end, float(start[s] + end[e])))
+                spans.append(Span(passage, base + char_start, base + char_end, float(start[s] + end[e]), window_null))
         return spans
