@@ -84,6 +84,7 @@ def run_server(settings: Settings) -> int:
     import uvicorn
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
     engine = Engine(settings)
     engine.start()
     if not engine.ready:
