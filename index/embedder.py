@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Protocol, Sequence
 
@@ -20,6 +21,7 @@ class Embedder(Protocol):
         """Unit-length float32 rows, one per text."""
 
     def token_offsets(self, text: str) -> list[tuple[int, int]]:
+        self.warm_up()
         """Character spans of the word pieces the model sees, for sizing chunks."""
 
 
@@ -40,6 +42,7 @@ class SentenceTransformerEmbedder:
         self.batch_size = batch_size
         self.device = device
         self._model = None
+        self._offsets_tokenizer = None
 
     def warm_up(self) -> None:
         if self._model is not None:
@@ -52,6 +55,10 @@ class SentenceTransformerEmbedder:
             self._model = SentenceTransformer(self._location, device=self.device)
         except OSError as exc:
             raise ModelNotFound(f"cannot load embedding model {self._location!r}: {exc}") from None
+        # A fast tokenizer keeps its padding/truncation settings between calls, and changing them
+        # while another thread encodes breaks that call: chunk sizing gets a copy of its own, so
+        # encode() always sees the same settings and needs no lock.
+        self._offsets_tokenizer = copy.deepcopy(self._model.tokenizer)
 
     @property
     def model(self):
@@ -76,5 +83,6 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def token_offsets(self, text: str) -> list[tuple[int, int]]:
-        encoded = self.model.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
+        self.warm_up()
+        encoded = self._offsets_tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
         return [tuple(span) for span in encoded["offset_mapping"]]

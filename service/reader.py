@@ -7,6 +7,7 @@ the n-best start and end positions per window, spans of at most max_answer_token
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, Sequence
@@ -56,6 +57,9 @@ class ExtractiveReader:
         self.threads = threads
         self._model = None
         self._tokenizer = None
+        # A fast tokenizer keeps padding/truncation settings between calls: concurrent calls would
+        # see each other's settings, so tokenizing is serialized (it takes about a millisecond).
+        self._tokenizer_lock = threading.Lock()
 
     def warm_up(self) -> None:
         if self._model is not None:
@@ -78,12 +82,13 @@ class ExtractiveReader:
         if not passages:
             return Reading([], float("inf"))
         self.warm_up()
-        question = self._clip_question(question)
-        encoded = self._tokenizer(
-            [question] * len(passages), [p.chunk.text for p in passages],
-            truncation="only_second", max_length=self.config.max_seq_len, stride=self.config.stride,
-            return_overflowing_tokens=True, return_offsets_mapping=True, padding="longest", return_tensors="np",
-        )
+        with self._tokenizer_lock:
+            question = self._clip_question(question)
+            encoded = self._tokenizer(
+                [question] * len(passages), [p.chunk.text for p in passages],
+                truncation="only_second", max_length=self.config.max_seq_len, stride=self.config.stride,
+                return_overflowing_tokens=True, return_offsets_mapping=True, padding="longest", return_tensors="np",
+            )
         start_logits, end_logits = self._forward(encoded)
         spans: list[Span] = []
         null_logits = start_logits[:, 0] + end_logits[:, 0]

@@ -87,3 +87,43 @@ def test_same_answer_from_overlapping_chunks_is_listed_once(corpus_pipeline):
     texts = [a.text.lower() for a in result.answers]
     assert len(texts) == len(set(texts))
     assert "ron wyden" in texts[0]
+
+
+def test_concurrent_reads_are_safe(real_reader):
+    """Fast tokenizers keep padding/truncation state between calls: concurrent reads must not see
+    each other's settings (unpadded batches once crashed the forward pass under load)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = ["Brad Smith is the president of Microsoft.",
+             "Arvind Krishna is the new CEO of IBM, and he wrote a long letter to Congress about policy."]
+    documents = [Document(f"d{i}", "t", "s", text) for i, text in enumerate(texts)]
+    passages = [Passage(chunk_document(d, lambda t: [(0, len(t))], ChunkingConfig())[0], 1.0, 1) for d in documents]
+
+    def read(index):
+        question = "Who is the president of Microsoft?" if index % 2 else "Who is the CEO of IBM?" + " really" * (index % 7)
+        reading = real_reader.read(question, passages[: 1 + index % 2])
+        return reading.spans[0].passage.chunk.doc_id
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(read, range(400)))
+    assert len(results) == 400
+
+
+def test_concurrent_embedding_and_chunk_sizing_are_safe(real_embedder):
+    """Asks embed questions while an upload sizes and embeds chunks, on other threads."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+
+    long_text = "Facial recognition in airports. " * 200
+    expected_offsets = real_embedder.token_offsets(long_text)
+    expected_vector = real_embedder.embed(["Who is the president of Microsoft?"])[0]
+
+    def work(index):
+        if index % 2:
+            return real_embedder.token_offsets(long_text) == expected_offsets
+        vector = real_embedder.embed(["Who is the president of Microsoft?", "x " * (index % 50)])[0]
+        return bool(np.allclose(vector, expected_vector, atol=1e-5))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert all(pool.map(work, range(200)))
