@@ -16,7 +16,7 @@ from groundqa.errors import DocumentNotFound, GroundQAError, IndexNotReady, Inva
 from groundqa.settings import Settings
 from index import persistence
 from index.types import Document, Passage
-from service.pipeline import Pipeline, build_pipeline, retrieval_config, validate_question, validate_top_k
+from service.pipeline import Pipeline, build_pipeline, validate_question, validate_top_k
 from service.rwlock import ReadWriteLock
 from service.types import AskResult
 
@@ -113,8 +113,7 @@ class Engine:
         query = validate_question(query, self.settings.max_question_chars)
         vector = pipeline.embedder.embed([query])[0]
         with self._lock.reading():
-            passages = pipeline.collection.search(vector, k, doc_filter(filters), query,
-                                                  retrieval_config(self.settings))
+            passages = pipeline.search(vector, query, k, doc_filter(filters))
             return passages, {p.chunk.doc_id: pipeline.collection.documents[p.chunk.doc_id] for p in passages}
 
     def list_documents(self, offset: int, limit: int) -> tuple[int, list[tuple[Document, int]]]:

@@ -39,7 +39,7 @@ class Pipeline:
         clock = _Stopwatch()
         vector = self.embedder.embed([question])[0]
         clock.lap("embed")
-        passages = self.collection.search(vector, top_k, doc_filter, question, retrieval_config(self.settings))
+        passages = self.search(vector, question, top_k, doc_filter)
         clock.lap("search")
         yield tuple(passages)
         reading = self.reader.read(question, passages)
@@ -51,6 +51,12 @@ class Pipeline:
         clock.lap("read")
         yield AskResult(question=question, answers=answers, no_answer=not answers,
                          timings_ms=clock.timings(), best_margin=best_margin, passages=tuple(passages))
+
+
+    def search(self, vector, question: str, k: int,
+               doc_filter: Callable[[Document], bool] | None = None) -> list[Passage]:
+        """Retrieval as configured (dense, BM25 or both) for an already embedded question."""
+        return self.collection.search(vector, k, doc_filter, question, retrieval_config(self.settings))
 
 
 def validate_question(question: str, max_chars: int) -> str:

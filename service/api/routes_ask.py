@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from groundqa.errors import GroundQAError
+from index.types import Passage
 from service.types import AskResult
 
 from service.api.deps import EngineDep, require_read_key
@@ -44,9 +45,7 @@ def ask_stream(body: AskRequest, engine: EngineDep, request: Request) -> Streami
                     metrics.observe_stages(stage.timings_ms)
                     yield _event("answers", stage.to_json())
                 else:
-                    yield _event("passages", {"passages": [
-                        {"rank": p.rank, "score": round(p.score, 4), "doc_id": p.chunk.doc_id,
-                         "chunk_id": p.chunk.chunk_id, "start": p.chunk.start, "end": p.chunk.end} for p in stage]})
+                    yield _event("passages", {"passages": [_passage_json(p) for p in stage]})
         except GroundQAError as exc:
             yield _event("error", {"error": {"code": exc.code, "message": str(exc)}})
         yield _event("done", {})
@@ -66,9 +65,13 @@ def search(engine: EngineDep, q: Annotated[str, Query(description="the query", m
            filters: Annotated[str | None, Query(description='JSON object, e.g. {"format": "pdf"}')] = None) -> dict:
     passages, documents = engine.search(q, k, _parse_filters(filters))
     return {"query": q, "passages": [
-        {"rank": p.rank, "score": round(p.score, 4), "doc_id": p.chunk.doc_id, "chunk_id": p.chunk.chunk_id,
-         "title": documents[p.chunk.doc_id].title, "start": p.chunk.start, "end": p.chunk.end, "text": p.chunk.text}
-        for p in passages]}
+        {**_passage_json(p), "title": documents[p.chunk.doc_id].title, "text": p.chunk.text} for p in passages]}
+
+
+def _passage_json(passage: Passage) -> dict:
+    chunk = passage.chunk
+    return {"rank": passage.rank, "score": round(passage.score, 4), "doc_id": chunk.doc_id,
+            "chunk_id": chunk.chunk_id, "start": chunk.start, "end": chunk.end}
 
 
 def _parse_filters(raw: str | None) -> dict | None:
