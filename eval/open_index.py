@@ -40,7 +40,8 @@ def open_pipeline(settings: Settings, all_questions: list[GoldQuestion], gold_pa
     embedder = make_embedder(settings)
     embedder.warm_up()
     manifest = expected_manifest(settings, embedder)
-    identity = f"{gold_path.resolve()}:{gold_path.stat().st_size}:{manifest}:{sorted(exclude_titles)}"
+    identity = (f"{gold_path.resolve()}:{gold_path.stat().st_size}:{manifest}:{sorted(exclude_titles)}"
+                f":{embedder.precision}")
     key = hashlib.sha256(identity.encode()).hexdigest()[:12]
     index_dir = cache_root / f"{gold_path.name.split('.')[0]}-{key}"
     if persistence.exists(index_dir):

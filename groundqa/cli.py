@@ -1,4 +1,4 @@
-"""The `groundqa` command line: index, ask, eval, serve."""
+"""The `groundqa` command line: index, ask, eval, bench, serve."""
 
 from __future__ import annotations
 
@@ -65,7 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     ask.set_defaults(run=_run_ask)
 
     from eval.cli import add_eval_parser
+    from eval.bench import add_bench_parser
     add_eval_parser(sub, common)
+    add_bench_parser(sub, common)
 
     serve = sub.add_parser("serve", parents=[common], help="run the HTTP API")
     serve.add_argument("--host")

@@ -9,6 +9,7 @@ from typing import Protocol, Sequence
 import numpy as np
 
 from groundqa.errors import ModelNotFound
+from groundqa.hardware import Precision, torch_dtype
 
 DEFAULT_EMBEDDING_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 
@@ -21,7 +22,6 @@ class Embedder(Protocol):
         """Unit-length float32 rows, one per text."""
 
     def token_offsets(self, text: str) -> list[tuple[int, int]]:
-        self.warm_up()
         """Character spans of the word pieces the model sees, for sizing chunks."""
 
 
@@ -37,10 +37,12 @@ def resolve_embedding_model(setting: str) -> tuple[str, str]:
 class SentenceTransformerEmbedder:
     """Loads lazily in warm_up(); batches by length (sentence-transformers sorts inputs)."""
 
-    def __init__(self, model: str = "default", batch_size: int = 64, device: str = "cpu") -> None:
+    def __init__(self, model: str = "default", batch_size: int = 16, device: str = "cpu",
+                 precision: Precision = "fp32") -> None:
         self.name, self._location = resolve_embedding_model(model)
         self.batch_size = batch_size
         self.device = device
+        self.precision = precision
         self._model = None
         self._offsets_tokenizer = None
 
@@ -53,6 +55,7 @@ class SentenceTransformerEmbedder:
             raise ModelNotFound(f"embedding model not found: {self._location}")
         try:
             self._model = SentenceTransformer(self._location, device=self.device)
+            self._model.to(torch_dtype(self.precision))
         except OSError as exc:
             raise ModelNotFound(f"cannot load embedding model {self._location!r}: {exc}") from None
         # A fast tokenizer keeps its padding/truncation settings between calls, and changing them

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from groundqa.errors import InvalidQuestion
+from groundqa.hardware import resolve_precision
 from groundqa.settings import Settings
 from index import persistence
 from index.collection import Collection, Manifest
@@ -101,13 +102,15 @@ def expected_manifest(settings: Settings, embedder: Embedder) -> Manifest:
 
 
 def make_embedder(settings: Settings) -> SentenceTransformerEmbedder:
-    return SentenceTransformerEmbedder(settings.embedding_model, batch_size=settings.embed_batch_size)
+    return SentenceTransformerEmbedder(settings.embedding_model, batch_size=settings.embed_batch_size,
+                                       precision=resolve_precision(settings.precision))
 
 
 def make_reader(settings: Settings) -> ExtractiveReader:
     config = ReaderConfig(settings.reader_max_seq_len, settings.reader_stride, settings.reader_n_best,
                           settings.reader_max_answer_tokens, settings.reader_batch_size)
-    return ExtractiveReader(settings.reader_model, config, threads=settings.threads)
+    return ExtractiveReader(settings.reader_model, config, threads=settings.threads,
+                            precision=resolve_precision(settings.precision))
 
 
 def open_collection(settings: Settings, embedder: Embedder, create: bool = False) -> Collection:

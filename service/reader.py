@@ -15,6 +15,7 @@ from typing import Protocol, Sequence
 import numpy as np
 
 from groundqa.errors import ModelNotFound
+from groundqa.hardware import Precision, torch_dtype
 from index.types import Passage
 
 MAX_QUESTION_TOKENS = 64
@@ -51,10 +52,12 @@ class ReaderConfig:
 
 
 class ExtractiveReader:
-    def __init__(self, model: str, config: ReaderConfig = ReaderConfig(), threads: int | None = None) -> None:
+    def __init__(self, model: str, config: ReaderConfig = ReaderConfig(), threads: int | None = None,
+                 precision: Precision = "fp32") -> None:
         self.model_name = model
         self.config = config
         self.threads = threads
+        self.precision = precision
         self._model = None
         self._tokenizer = None
         # A fast tokenizer keeps padding/truncation settings between calls: concurrent calls would
@@ -73,7 +76,7 @@ class ExtractiveReader:
             raise ModelNotFound(f"reader model not found at {self.model_name}; set GROUNDQA_READER_MODEL")
         try:
             self._tokenizer = AutoTokenizer.from_pretrained(self.model_name)
-            model = AutoModelForQuestionAnswering.from_pretrained(self.model_name, dtype=torch.float32)
+            model = AutoModelForQuestionAnswering.from_pretrained(self.model_name, dtype=torch_dtype(self.precision))
         except OSError as exc:
             raise ModelNotFound(f"cannot load reader model {self.model_name!r}: {exc}") from None
         self._model = model.eval()

@@ -1,0 +1,39 @@
+"""What the CPU can do fast, for choosing the inference precision."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+Precision = Literal["fp32", "bf16"]
+# AMX tiles or AVX-512 BF16 run bf16 matrix products natively; without them torch emulates bf16,
+# which is slower than fp32.
+NATIVE_BF16_FLAGS = frozenset({"amx_bf16", "avx512_bf16"})
+
+
+@lru_cache(maxsize=1)
+def cpu_flags() -> frozenset[str]:
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return frozenset()
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            return frozenset(line.split(":", 1)[1].split())
+    return frozenset()
+
+
+def resolve_precision(setting: str) -> Precision:
+    """`auto` picks bf16 where the CPU runs it natively, fp32 elsewhere."""
+    if setting == "auto":
+        return "bf16" if cpu_flags() & NATIVE_BF16_FLAGS else "fp32"
+    if setting not in ("fp32", "bf16"):
+        raise ValueError(f"precision must be auto, fp32 or bf16, got {setting!r}")
+    return setting  # type: ignore[return-value]
+
+
+def torch_dtype(precision: Precision):
+    import torch
+
+    return torch.bfloat16 if precision == "bf16" else torch.float32
