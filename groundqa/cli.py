@@ -68,6 +68,8 @@ def _parser() -> argparse.ArgumentParser:
     from eval.bench import add_bench_parser
     add_eval_parser(sub, common)
     add_bench_parser(sub, common)
+    from eval.load import add_load_parser
+    add_load_parser(sub, common)
 
     serve = sub.add_parser("serve", parents=[common], help="run the HTTP API")
     serve.add_argument("--host")

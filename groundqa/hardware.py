@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -37,3 +38,13 @@ def torch_dtype(precision: Precision):
     import torch
 
     return torch.bfloat16 if precision == "bf16" else torch.float32
+
+
+def share_cores(running: int, cores: int | None = None) -> None:
+    """Give the calling thread's model runs an equal share of the cores among `running` concurrent
+    asks. torch's OpenMP thread count is per calling thread, so this does not touch other asks:
+    one ask alone uses every core, two at once use one each (the faster split, eval/BENCHMARKS.md)."""
+    import torch
+
+    cores = cores or os.cpu_count() or 1
+    torch.set_num_threads(max(1, cores // max(1, running)))

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     dense_weight: float = Field(default=0.5, ge=0.0, le=1.0)
     # Answer ranking: reader logit over its window's no-answer logit + this weight x retrieval score.
     answer_retrieval_weight: float = Field(default=8.0, ge=0.0)
+    # Read only passages whose retrieval score is within this of the best one (None: read all top_k).
+    # The scale is the fused hybrid score (0..1); measured in eval/BENCHMARKS.md, "Speed".
+    read_score_gap: float | None = Field(default=0.4, ge=0.0)
     max_answers: int = Field(default=3, ge=1, le=20)
     # Alternatives to the best answer are listed only above this score (0..1).
     min_alternative_score: float = Field(default=0.01, ge=0.0, le=1.0)
@@ -60,6 +63,12 @@ class Settings(BaseSettings):
     reader_max_answer_tokens: int = Field(default=30, ge=1)
     reader_batch_size: int = Field(default=32, ge=1)
     threads: int | None = Field(default=None, ge=1)
+
+    # Admission: asks running at once (one per core pays best, eval/BENCHMARKS.md), asks waiting for
+    # a slot, and how long one waits; beyond that the server answers 503 with Retry-After at once.
+    max_concurrent_asks: int = Field(default=2, ge=1)
+    max_queued_asks: int = Field(default=32, ge=0)
+    queue_wait_s: float = Field(default=10.0, gt=0)
 
     host: str = "127.0.0.1"
     port: int = 8000

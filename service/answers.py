@@ -29,7 +29,7 @@ def select_answers(reading: Reading, lookup: Callable[[str], Document], *, margi
         return [], None
     evidence = [span.logit - span.window_null + retrieval_weight * span.passage.score for span in reading.spans]
     probabilities = _softmax(evidence + [0.0])[:-1]
-    candidates = _distinct(reading.spans, evidence, probabilities, lookup)
+    candidates = _distinct(reading.spans, evidence, probabilities, lookup, max_answers)
     best_margin = candidates[0][0].logit - reading.null_logit
     if best_margin < margin:
         return [], best_margin
@@ -40,21 +40,23 @@ def select_answers(reading: Reading, lookup: Callable[[str], Document], *, margi
 
 
 def _distinct(spans: list[Span], evidence: list[float], probabilities: list[float],
-              lookup: Callable[[str], Document]) -> list[tuple[Span, float]]:
-    """(best span, score) per normalized answer text, best first, dropping answers that overlap a
-    better one in the same document ("Dana" inside "Dana Whitfield")."""
-    groups: dict[str, list] = {}  # text -> [best span, its evidence, score]
-    for span, value, probability in zip(spans, evidence, probabilities):
-        key = _NORMALIZE.sub(" ", lookup(span.passage.chunk.doc_id).text[span.start:span.end].lower()).strip()
-        group = groups.setdefault(key, [span, value, 0.0])
-        if value > group[1]:
-            group[0], group[1] = span, value
-        group[2] = max(group[2], probability)
+              lookup: Callable[[str], Document], limit: int) -> list[tuple[Span, float]]:
+    """Up to `limit` answers, best first: (best span, its probability) per normalized answer text,
+    dropping answers that overlap a better one in the same document ("Dana" inside "Dana Whitfield").
+    Probability rises with evidence, so a text's first span in evidence order is its best."""
+    seen: set[str] = set()
     taken: list[tuple[Span, float]] = []
-    for span, _, score in sorted(groups.values(), key=lambda g: (g[2], g[1]), reverse=True):
+    for index in sorted(range(len(spans)), key=evidence.__getitem__, reverse=True):
+        span = spans[index]
+        key = _NORMALIZE.sub(" ", lookup(span.passage.chunk.doc_id).text[span.start:span.end].lower()).strip()
+        if key in seen:
+            continue
+        seen.add(key)
         doc_id = span.passage.chunk.doc_id
         if not any(t.passage.chunk.doc_id == doc_id and t.start < span.end and span.start < t.end for t, _ in taken):
-            taken.append((span, score))
+            taken.append((span, probabilities[index]))
+            if len(taken) == limit:
+                break
     return taken
 
 

@@ -13,9 +13,11 @@ import threading
 from typing import Any, Callable, Iterator
 
 from groundqa.errors import DocumentNotFound, GroundQAError, IndexNotReady, InvalidDocument
+from groundqa.hardware import share_cores
 from groundqa.settings import Settings
 from index import persistence
 from index.types import Document, Passage
+from service.admission import Admission
 from service.pipeline import Pipeline, build_pipeline, validate_question, validate_top_k
 from service.rwlock import ReadWriteLock
 from service.types import AskResult
@@ -65,6 +67,7 @@ class Engine:
         self.not_ready_reason = "starting: loading models and index"
         self._lock = ReadWriteLock()
         self._writes = threading.Lock()
+        self.admission = Admission(settings.max_concurrent_asks, settings.max_queued_asks, settings.queue_wait_s)
 
     def start(self) -> None:
         try:
@@ -91,7 +94,8 @@ class Engine:
     def ask(self, question: str, top_k: int | None, filters: dict | None) -> AskResult:
         pipeline = self._pipeline()
         predicate = doc_filter(filters)
-        with self._lock.reading():
+        with self.admission.admit() as running, self._lock.reading():
+            share_cores(running, self.settings.threads)
             return pipeline.ask(question, top_k=top_k, doc_filter=predicate)
 
     def ask_stream(self, question: str, top_k: int | None, filters: dict | None) -> Iterator[tuple[Passage, ...] | AskResult]:
@@ -103,7 +107,8 @@ class Engine:
         predicate = doc_filter(filters)
 
         def stream() -> Iterator[tuple[Passage, ...] | AskResult]:
-            with self._lock.reading():
+            with self.admission.admit() as running, self._lock.reading():
+                share_cores(running, self.settings.threads)
                 yield from pipeline.stages(question, top_k, predicate)
 
         return stream()
@@ -111,7 +116,9 @@ class Engine:
     def search(self, query: str, k: int, filters: dict | None) -> tuple[list[Passage], dict[str, Document]]:
         pipeline = self._pipeline()
         query = validate_question(query, self.settings.max_question_chars)
-        vector = pipeline.embedder.embed([query])[0]
+        with self.admission.admit() as running:
+            share_cores(running, self.settings.threads)
+            vector = pipeline.embedder.embed([query])[0]
         with self._lock.reading():
             passages = pipeline.search(vector, query, k, doc_filter(filters))
             return passages, {p.chunk.doc_id: pipeline.collection.documents[p.chunk.doc_id] for p in passages}

@@ -43,7 +43,7 @@ class Pipeline:
         passages = self.search(vector, question, top_k, doc_filter)
         clock.lap("search")
         yield tuple(passages)
-        reading = self.reader.read(question, passages)
+        reading = self.reader.read(question, worth_reading(passages, self.settings.read_score_gap))
         answers, best_margin = select_answers(reading, self.collection.document,
                                               margin=self.settings.no_answer_margin,
                                               max_answers=self.settings.max_answers,
@@ -58,6 +58,16 @@ class Pipeline:
                doc_filter: Callable[[Document], bool] | None = None) -> list[Passage]:
         """Retrieval as configured (dense, BM25 or both) for an already embedded question."""
         return self.collection.search(vector, k, doc_filter, question, retrieval_config(self.settings))
+
+
+def worth_reading(passages: list[Passage], score_gap: float | None) -> list[Passage]:
+    """The passages scoring within `score_gap` of the best one. Answers are ranked with 8x the
+    retrieval score added, so a passage far below the best rarely wins, and reading is most of the
+    cost of an answer (eval/BENCHMARKS.md, "Speed")."""
+    if score_gap is None or not passages:
+        return passages
+    best = max(p.score for p in passages)
+    return [p for p in passages if best - p.score <= score_gap]
 
 
 def validate_question(question: str, max_chars: int) -> str:

@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from groundqa import errors
+from service.admission import Overloaded
 from service.engine import DocumentConflict
 
 STATUS = {
@@ -17,6 +18,7 @@ STATUS = {
     errors.DocumentNotFound: 404,
     DocumentConflict: 409,
     errors.IndexNotReady: 503,
+    Overloaded: 503,
     errors.ModelNotFound: 503,
 }
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
@@ -37,7 +39,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(errors.GroundQAError)
     async def core_error(_: Request, exc: errors.GroundQAError) -> JSONResponse:
         status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
-        return error_response(status, exc.code, str(exc), {"Retry-After": "5"} if status == 503 else None)
+        retry_after = "1" if isinstance(exc, Overloaded) else "5"
+        return error_response(status, exc.code, str(exc), {"Retry-After": retry_after} if status == 503 else None)
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:

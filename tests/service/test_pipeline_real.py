@@ -123,7 +123,9 @@ def test_concurrent_embedding_and_chunk_sizing_are_safe(real_embedder):
         if index % 2:
             return real_embedder.token_offsets(long_text) == expected_offsets
         vector = real_embedder.embed(["Who is the president of Microsoft?", "x " * (index % 50)])[0]
-        return bool(np.allclose(vector, expected_vector, atol=1e-5))
+        # bf16 inference (the default where the CPU has it) rounds differently with other padding;
+        # a race would give an unrelated vector, far below this.
+        return float(vector @ expected_vector) > 0.995
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         assert all(pool.map(work, range(200)))
