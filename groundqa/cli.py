@@ -69,7 +69,9 @@ def _parser() -> argparse.ArgumentParser:
     add_eval_parser(sub, common)
     add_bench_parser(sub, common)
     from eval.load import add_load_parser
+    from eval.scale import add_scale_parser
     add_load_parser(sub, common)
+    add_scale_parser(sub, common)
 
     serve = sub.add_parser("serve", parents=[common], help="run the HTTP API")
     serve.add_argument("--host")

@@ -76,4 +76,6 @@ class Settings(BaseSettings):
     api_key: SecretStr | None = None
     read_requires_key: bool = False
     cors_origins: list[str] = []
+    # Requests to /v1/ a minute per client (API key, else IP address); 0 turns the limit off.
+    rate_limit_per_minute: int = Field(default=600, ge=0)
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)

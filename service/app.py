@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 import groundqa
 from groundqa.settings import Settings
-from service.api import errors, routes_ask, routes_documents, routes_pages
+from service.api import errors, ratelimit, routes_ask, routes_documents, routes_pages
 from service.api.metrics import Metrics
 from service.engine import Engine
 
@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(routes_documents.router)
     app.include_router(routes_pages.router)
     _add_operations(app)
+    ratelimit.install(app, settings.rate_limit_per_minute)
     _add_request_metrics(app)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
@@ -60,7 +61,8 @@ def _add_operations(app: FastAPI) -> None:
             return JSONResponse({"status": "not_ready", "reason": engine.not_ready_reason}, status_code=503)
         return JSONResponse({"status": "ready", "documents": documents, "chunks": chunks})
 
-    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics",
+             responses={200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {}}}})
     def metrics() -> Response:
         documents, chunks = app.state.engine.counts()
         app.state.metrics.documents.set(documents)

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from typing import Iterator
 
@@ -21,24 +22,27 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def groundqa_server(env: dict[str, str], timeout: float = 120) -> Iterator[tuple[str, httpx.Response]]:
-    """Start `groundqa serve`, wait for it to answer /readyz, yield (url, readyz response), stop it."""
+    """Start `groundqa serve`, wait for it to answer /readyz, yield (url, readyz response), stop it.
+    The server's log goes to a file: an unread pipe would fill up and stall the server."""
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "groundqa.cli", "serve", "--port", str(port)],
-                               env={**os.environ, "HF_HUB_OFFLINE": "1", **env},
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        yield url, _wait_ready(url, process, timeout)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with tempfile.TemporaryFile(mode="w+") as log:
+        process = subprocess.Popen([sys.executable, "-m", "groundqa.cli", "serve", "--port", str(port)],
+                                   env={**os.environ, "HF_HUB_OFFLINE": "1", **env},
+                                   stdout=log, stderr=subprocess.STDOUT, text=True)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            yield url, _wait_ready(url, process, log, timeout)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
 
 
-def _wait_ready(url: str, process: subprocess.Popen, timeout: float) -> httpx.Response:
+def _wait_ready(url: str, process: subprocess.Popen, log, timeout: float) -> httpx.Response:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"server exited: {process.stdout.read()}")
+            log.seek(0)
+            raise AssertionError(f"server exited: {log.read()}")
         try:
             return httpx.get(f"{url}/readyz", timeout=2)
         except httpx.TransportError:

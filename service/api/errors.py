@@ -56,7 +56,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
-        return error_response(exc.status_code, HTTP_CODES.get(exc.status_code, "error"), str(exc.detail), exc.headers)
+        message = str(exc.detail)
+        if message == "There was an error parsing the body":  # FastAPI's words for a body that is not UTF-8
+            message = "request body could not be read: send UTF-8 JSON"
+        return error_response(exc.status_code, HTTP_CODES.get(exc.status_code, "error"), message, exc.headers)
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:

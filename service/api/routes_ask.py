@@ -17,7 +17,7 @@ from service.api.errors import ApiError
 from service.api.schemas import AskRequest, AskResponse, ErrorBody, SearchResponse
 
 router = APIRouter(prefix="/v1", tags=["answers"], dependencies=[Depends(require_read_key)])
-ERRORS = {code: {"model": ErrorBody} for code in (401, 422, 503)}
+ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 422, 429, 503)}
 
 
 @router.post("/ask", response_model=AskResponse, responses=ERRORS,
@@ -60,7 +60,7 @@ def _event(name: str, data: dict) -> str:
 
 @router.get("/search", response_model=SearchResponse, responses=ERRORS,
             summary="The passages retrieval finds for a query, with scores and character offsets")
-def search(engine: EngineDep, q: Annotated[str, Query(description="the query", max_length=100_000)],
+def search(engine: EngineDep, q: Annotated[str, Query(description="the query", max_length=1000)],
            k: Annotated[int, Query(ge=1, le=100)] = 5,
            filters: Annotated[str | None, Query(description='JSON object, e.g. {"format": "pdf"}')] = None) -> dict:
     passages, documents = engine.search(q, k, _parse_filters(filters))

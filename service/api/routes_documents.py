@@ -18,8 +18,8 @@ from service.api.schemas import DocumentIn, DocumentOut, DocumentPage, DocumentW
 from service.engine import content_doc_id
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
-WRITE_ERRORS = {code: {"model": ErrorBody} for code in (401, 403, 404, 409, 413, 415, 422, 503)}
-READ_ERRORS = {code: {"model": ErrorBody} for code in (401, 404, 503)}
+WRITE_ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 413, 415, 422, 429, 503)}
+READ_ERRORS = {code: {"model": ErrorBody} for code in (401, 404, 422, 429, 503)}
 UPLOAD_BODY = {"requestBody": {"required": True, "content": {
     "application/json": {"schema": DocumentIn.model_json_schema()},
     "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {

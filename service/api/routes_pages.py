@@ -29,14 +29,16 @@ def _serve(request: Request, name: str, media_type: str, headers: dict[str, str]
     return Response(data, media_type=media_type, headers=headers)
 
 
-@router.get("/widget.js", summary="The chat widget: add it to any page with one script tag")
+@router.get("/widget.js", responses={200: {"content": {"text/javascript": {}}}, 304: {"description": "Not modified"}},
+            summary="The chat widget: add it to any page with one script tag")
 def widget(request: Request) -> Response:
     return _serve(request, "widget.js", "text/javascript; charset=utf-8",
                   {"Cache-Control": "public, max-age=3600", "Access-Control-Allow-Origin": "*",
                    "X-Content-Type-Options": "nosniff"})
 
 
-@router.get("/", summary="Demo page about the default corpus, with the widget", include_in_schema=True)
+@router.get("/", responses={200: {"content": {"text/html": {}}}, 304: {"description": "Not modified"}},
+            summary="Demo page about the default corpus, with the widget", include_in_schema=True)
 def demo(request: Request) -> Response:
     return _serve(request, "index.html", "text/html; charset=utf-8",
                   {"Cache-Control": "no-cache", "Content-Security-Policy": DEMO_CSP,

@@ -1,0 +1,102 @@
+"""`groundqa scale`: FAISS index types at 100k and 1M chunks: build time, search latency, memory, recall.
+
+Vectors are synthetic (unit-length, clustered like text embeddings are, 384 dimensions like the
+embedder's); recall@10 of each approximate index is measured against exact (flat) search on the
+same queries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+from groundqa.settings import Settings
+
+DIMENSION = 384
+
+
+def add_scale_parser(sub, common: argparse.ArgumentParser) -> None:
+    parser = sub.add_parser("scale", parents=[common], help="FAISS index types at large sizes (synthetic vectors)")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.set_defaults(run=run_scale)
+
+
+def synthetic_vectors(count: int, seed: int, centers: int = 2000, intrinsic: int = 48) -> np.ndarray:
+    """Clustered unit vectors that vary along few directions, as sentence embeddings do (isotropic
+    384-dimensional noise would be far harder for any approximate index than real text)."""
+    rng = np.random.default_rng(seed)
+    basis = np.random.default_rng(99).standard_normal((intrinsic, DIMENSION)).astype(np.float32)
+    middle = np.random.default_rng(98).standard_normal((centers, intrinsic)).astype(np.float32)
+    latent = middle[rng.integers(0, centers, count)] + 0.7 * rng.standard_normal((count, intrinsic)).astype(np.float32)
+    vectors = latent @ basis + 2.0 * rng.standard_normal((count, DIMENSION)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors
+
+
+def index_types(count: int) -> dict[str, tuple[str, dict]]:
+    """name -> (faiss factory string, search parameters)."""
+    lists = int(4 * np.sqrt(count))
+    return {"flat": ("Flat", {}),
+            "hnsw32 ef64": ("HNSW32", {"efSearch": 64}),
+            "hnsw32 ef128": ("HNSW32", {"efSearch": 128}),
+            f"ivf{lists} nprobe16": (f"IVF{lists},Flat", {"nprobe": 16}),
+            f"ivf{lists} nprobe64": (f"IVF{lists},Flat", {"nprobe": 64})}
+
+
+def measure(vectors: np.ndarray, queries: np.ndarray, factory: str, params: dict, exact: np.ndarray | None) -> dict:
+    import faiss
+
+    index = faiss.index_factory(DIMENSION, factory, faiss.METRIC_INNER_PRODUCT)
+    begun = time.perf_counter()
+    if not index.is_trained:
+        index.train(vectors[np.random.default_rng(1).choice(len(vectors), min(len(vectors), 100_000), replace=False)])
+    if "HNSW" in factory:
+        index.hnsw.efConstruction = 40
+    index.add(vectors)
+    build_s = time.perf_counter() - begun
+    for name, value in params.items():
+        faiss.ParameterSpace().set_index_parameter(index, name, value)
+    latencies, found = [], []
+    for query in queries:
+        started = time.perf_counter()
+        _, ids = index.search(query[None, :], 10)
+        latencies.append((time.perf_counter() - started) * 1000)
+        found.append(ids[0])
+    found = np.array(found)
+    recall = None if exact is None else float(np.mean([len(set(f) & set(e)) / 10 for f, e in zip(found, exact)]))
+    return {"build_s": round(build_s, 1), "search_p50_ms": round(statistics.median(latencies), 3),
+            "search_p95_ms": round(float(np.percentile(latencies, 95)), 3),
+            "memory_mb": round(len(faiss.serialize_index(index)) / 2**20, 1),
+            "recall_at_10": None if recall is None else round(100 * recall, 1), "_ids": found}
+
+
+def run_scale(args: argparse.Namespace, settings: Settings) -> int:
+    import faiss
+
+    if settings.threads:
+        faiss.omp_set_num_threads(settings.threads)
+    report = {}
+    for count in args.sizes:
+        vectors = synthetic_vectors(count, seed=0)
+        queries = synthetic_vectors(args.queries, seed=2)
+        rows, exact = {}, None
+        for name, (factory, params) in index_types(count).items():
+            row = measure(vectors, queries, factory, params, exact)
+            if name == "flat":
+                exact = row["_ids"]
+                row["recall_at_10"] = 100.0
+            del row["_ids"]
+            rows[name] = row
+            print(f"{count:>9} {name:<10} {json.dumps(row)}", flush=True)
+        report[str(count)] = rows
+        del vectors
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
+    return 0
