@@ -33,7 +33,7 @@ def add_load_parser(sub, common: argparse.ArgumentParser) -> None:
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients")
     parser.add_argument("--requests", type=int, default=400, help="stop after this many requests in all")
     parser.add_argument("--duration", type=float, default=60.0, help="stop after this many seconds")
-    parser.add_argument("--path", default="/v1/ask", help="endpoint to POST questions to")
+    parser.add_argument("--path", default="/v1/ask", help="endpoint: /v1/ask (POST) or /v1/search (GET)")
     parser.add_argument("--timeout", type=float, default=30.0, help="per-request timeout, seconds")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.set_defaults(run=run_load)
@@ -43,6 +43,7 @@ def add_load_parser(sub, common: argparse.ArgumentParser) -> None:
 class LoadResult:
     latencies_ms: list[float] = field(default_factory=list)
     statuses: Counter = field(default_factory=Counter)
+    rejected_ms: list[float] = field(default_factory=list)  # how long each 503 took to come back
     rejected_without_retry_after: int = 0
     transport_errors: Counter = field(default_factory=Counter)
     seconds: float = 0.0
@@ -54,7 +55,7 @@ class LoadResult:
                 "transport_errors": dict(self.transport_errors),
                 "rejected_without_retry_after": self.rejected_without_retry_after,
                 "seconds": round(self.seconds, 2), "ok_per_second": round(ok / self.seconds, 2) if self.seconds else 0,
-                "latency_ms": _percentiles(self.latencies_ms)}
+                "latency_ms": _percentiles(self.latencies_ms), "rejected_latency_ms": _percentiles(self.rejected_ms)}
 
 
 def require_loopback(url: str) -> None:
@@ -82,15 +83,19 @@ async def generate_load(url: str, questions: list[str], clients: int, requests: 
             issued += 1
             started = time.perf_counter()
             try:
-                response = await http.post(path, json={"question": question})
+                if path.rstrip("/").endswith("/search"):
+                    response = await http.get(path, params={"q": question})
+                else:
+                    response = await http.post(path, json={"question": question})
             except httpx.HTTPError as exc:
                 result.transport_errors[type(exc).__name__] += 1
                 continue
             result.statuses[response.status_code] += 1
             if response.status_code == 200:
                 result.latencies_ms.append((time.perf_counter() - started) * 1000)
-            elif response.status_code == 503 and "retry-after" not in response.headers:
-                result.rejected_without_retry_after += 1
+            elif response.status_code == 503:
+                result.rejected_ms.append((time.perf_counter() - started) * 1000)
+                result.rejected_without_retry_after += "retry-after" not in response.headers
 
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=url, timeout=timeout, limits=limits) as http:

@@ -30,6 +30,10 @@ class Admission:
     def waiting(self) -> int:
         return self._waiting
 
+    def saturated(self) -> bool:
+        """Every slot taken and the queue full: a cheap early check (admit() still decides)."""
+        return self._running >= self.concurrent and self._waiting >= self.queued
+
     @contextlib.contextmanager
     def admit(self) -> Iterator[int]:
         """Wait for a slot; yields how many asks are running, this one included."""

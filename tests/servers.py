@@ -21,11 +21,13 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def groundqa_server(env: dict[str, str], timeout: float = 120) -> Iterator[tuple[str, httpx.Response]]:
+def groundqa_server(env: dict[str, str], timeout: float = 120,
+                    log_path: str | None = None) -> Iterator[tuple[str, httpx.Response]]:
     """Start `groundqa serve`, wait for it to answer /readyz, yield (url, readyz response), stop it.
-    The server's log goes to a file: an unread pipe would fill up and stall the server."""
+    The server's log goes to a file (log_path, else a temporary one): an unread pipe would fill up
+    and stall the server."""
     port = free_port()
-    with tempfile.TemporaryFile(mode="w+") as log:
+    with (open(log_path, "w+") if log_path else tempfile.TemporaryFile(mode="w+")) as log:
         process = subprocess.Popen([sys.executable, "-m", "groundqa.cli", "serve", "--port", str(port)],
                                    env={**os.environ, "HF_HUB_OFFLINE": "1", **env},
                                    stdout=log, stderr=subprocess.STDOUT, text=True)

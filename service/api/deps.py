@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader
 
+from service.admission import Overloaded
 from service.api.errors import ApiError
 from service.engine import Engine
 
@@ -28,6 +29,14 @@ def _check_key(engine: Engine, given: str | None) -> None:
     if not given or not hmac.compare_digest(given.encode(), expected.get_secret_value().encode()):
         raise ApiError(401, "unauthorized", "missing or wrong API key in the X-API-Key header",
                        {"WWW-Authenticate": "X-API-Key"})
+
+
+async def refuse_when_saturated(engine: EngineDep) -> None:
+    """Refuse in the event loop, before a worker thread is taken, when no ask could be admitted:
+    under overload the 503 then comes back at once instead of after a trip through the thread pool."""
+    if engine.admission.saturated():
+        raise Overloaded(f"server busy: {engine.admission.concurrent} questions running and "
+                         f"{engine.admission.waiting} waiting; retry shortly")
 
 
 def require_write_key(engine: EngineDep, key: Annotated[str | None, Depends(api_key_header)]) -> None:

@@ -12,11 +12,12 @@ from groundqa.errors import GroundQAError
 from index.types import Passage
 from service.types import AskResult
 
-from service.api.deps import EngineDep, require_read_key
+from service.api.deps import EngineDep, refuse_when_saturated, require_read_key
 from service.api.errors import ApiError
 from service.api.schemas import AskRequest, AskResponse, ErrorBody, SearchResponse
 
-router = APIRouter(prefix="/v1", tags=["answers"], dependencies=[Depends(require_read_key)])
+router = APIRouter(prefix="/v1", tags=["answers"],
+                   dependencies=[Depends(require_read_key), Depends(refuse_when_saturated)])
 ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 422, 429, 503)}
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 
 from groundqa.errors import InvalidDocument
 from index.loaders import document_from_bytes, normalize_text
@@ -100,7 +101,11 @@ async def _document_from_request(request: Request, engine, doc_id: str | None) -
 
 
 async def _from_upload(request: Request, limit: int, doc_id: str | None) -> Document:
-    form = await request.form(max_files=1, max_fields=10)
+    try:
+        form = await request.form(max_files=1, max_fields=10)
+    except HTTPException as exc:
+        raise ApiError(400, "bad_request", f"multipart upload could not be parsed ({exc.detail}); check its fields "
+                                          "(at most 10) and file name (overly long names are refused)") from None
     upload = form.get("file")
     if upload is None or isinstance(upload, str):
         raise ApiError(422, "invalid_request", "multipart upload needs a 'file' field")
