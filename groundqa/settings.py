@@ -34,6 +34,14 @@ class Settings(BaseSettings):
     # AVX-512 BF16; about 2.5x faster than fp32 here, see eval/BENCHMARKS.md), else fp32.
     precision: Literal["auto", "fp32", "bf16"] = "auto"
 
+    # Where vectors live: "faiss" in the index directory, or "milvus" at milvus_uri (a Milvus Lite file
+    # such as ./milvus.db, or http://host:19530 for a server or cluster). Documents and chunks stay in
+    # index_dir either way.
+    vector_store: Literal["faiss", "milvus"] = "faiss"
+    milvus_uri: str = ".groundqa/milvus.db"
+    milvus_collection: str = "groundqa_chunks"
+    milvus_token: SecretStr | None = None
+
     chunk_max_tokens: int = Field(default=254, ge=16, le=254)
     chunk_overlap_tokens: int = Field(default=40, ge=0)
 

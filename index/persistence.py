@@ -21,7 +21,7 @@ from typing import Iterator
 
 from groundqa.errors import IndexNotReady
 from index.collection import Collection, Manifest
-from index.store import FaissStore
+from index.store import FaissStore, VectorStore
 from index.types import Chunk, Document
 
 CURRENT = "CURRENT"
@@ -68,11 +68,14 @@ def save(collection: Collection, index_dir: Path) -> Path:
     _fsync(pointer)
     os.replace(pointer, index_dir / CURRENT)
     _fsync(index_dir)
+    collection.store.commit()
     _remove_stale(index_dir, keep=version)
     return index_dir / version
 
 
-def load(index_dir: Path, expected: Manifest | None = None) -> Collection:
+def load(index_dir: Path, expected: Manifest | None = None, store: VectorStore | None = None) -> Collection:
+    """The live version. Vectors come from its FAISS file, or from `store` when they live elsewhere
+    (Milvus), which is then reconciled with the saved chunks."""
     if not exists(index_dir):
         raise IndexNotReady(f"no index at {index_dir}; build one with `groundqa index`")
     version_dir = index_dir / (index_dir / CURRENT).read_text().strip()
@@ -82,7 +85,7 @@ def load(index_dir: Path, expected: Manifest | None = None) -> Collection:
         raise IndexNotReady(f"index manifest at {version_dir} is unreadable: {exc}") from None
     if expected is not None:
         manifest.check_compatible(expected)
-    collection = Collection(manifest, FaissStore.load(version_dir, manifest.dimension))
+    collection = Collection(manifest, store if store is not None else FaissStore.load(version_dir, manifest.dimension))
     with open(version_dir / DOCUMENTS, encoding="utf-8") as handle:
         for line in handle:
             record = json.loads(line)
@@ -91,6 +94,8 @@ def load(index_dir: Path, expected: Manifest | None = None) -> Collection:
             chunks = [Chunk(chunk_id, document.doc_id, start, end, document.text[start:end])
                       for _, chunk_id, start, end in record["chunks"]]
             collection.restore(document, rows, chunks)
+    if hasattr(collection.store, "reconcile"):
+        collection.store.reconcile(set(collection.chunks))
     if len(collection.store) != collection.chunk_count:
         raise IndexNotReady(f"index at {version_dir} is inconsistent: {len(collection.store)} vectors "
                             f"for {collection.chunk_count} chunks; re-index with `groundqa index`")

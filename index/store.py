@@ -20,6 +20,9 @@ class VectorStore(Protocol):
 
     def save(self, directory: Path) -> None: ...
 
+    def commit(self) -> None:
+        """Called after the index version written by save() is the live one."""
+
     def __len__(self) -> int: ...
 
 
@@ -55,6 +58,9 @@ class FaissStore:
 
     def save(self, directory: Path) -> None:
         faiss.write_index(self._index, str(directory / self.FILE))
+
+    def commit(self) -> None:
+        pass  # the vectors were saved with their version
 
     @classmethod
     def load(cls, directory: Path, dimension: int) -> "FaissStore":

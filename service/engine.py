@@ -18,7 +18,7 @@ from groundqa.settings import Settings
 from index import persistence
 from index.types import Document, Passage
 from service.admission import Admission
-from service.pipeline import Pipeline, build_pipeline, validate_question, validate_top_k
+from service.pipeline import Pipeline, build_pipeline, open_collection, validate_question, validate_top_k
 from service.rwlock import ReadWriteLock
 from service.types import AskResult
 
@@ -174,5 +174,5 @@ class Engine:
         except BaseException:
             log.exception("saving the index failed; reloading the last saved version")
             if persistence.exists(self.settings.index_dir):
-                self.pipeline.collection = persistence.load(self.settings.index_dir)
+                self.pipeline.collection = open_collection(self.settings, self.pipeline.embedder)
             raise

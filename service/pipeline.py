@@ -14,6 +14,7 @@ from index.collection import Collection, Manifest
 from index.chunking import ChunkingConfig
 from index.embedder import Embedder, SentenceTransformerEmbedder
 from index.hybrid import RetrievalConfig
+from index.store import VectorStore
 from index.types import Document, Passage
 from service.answers import select_answers
 from service.reader import ExtractiveReader, Reader, ReaderConfig
@@ -123,12 +124,23 @@ def make_reader(settings: Settings) -> ExtractiveReader:
                             precision=resolve_precision(settings.precision))
 
 
+def make_store(settings: Settings, dimension: int) -> VectorStore | None:
+    """The configured external vector store, or None for FAISS inside the index directory."""
+    if settings.vector_store == "faiss":
+        return None
+    from index.milvus_store import MilvusStore
+
+    return MilvusStore(settings.milvus_uri, settings.milvus_collection, dimension,
+                       settings.milvus_token.get_secret_value() if settings.milvus_token else "")
+
+
 def open_collection(settings: Settings, embedder: Embedder, create: bool = False) -> Collection:
     """The stored index, checked against the settings; an empty one if `create` and none exists."""
     expected = expected_manifest(settings, embedder)
+    store = make_store(settings, expected.dimension)
     if create and not persistence.exists(settings.index_dir):
-        return Collection(expected)
-    return persistence.load(settings.index_dir, expected)
+        return Collection(expected, store)
+    return persistence.load(settings.index_dir, expected, store)
 
 
 def build_pipeline(settings: Settings, create_missing: bool = False) -> Pipeline:

@@ -34,7 +34,7 @@ def env_for(index_dir, **extra):
 
 
 def test_ingest_delete_and_ask_at_once(index_copy):
-    failures, written, deleted_at = [], set(), {}
+    failures, written, deleted_at, asks = [], set(), {}, []
     stop = threading.Event()
     lock = threading.Lock()
     with groundqa_server(env_for(index_copy)) as (url, _):
@@ -66,6 +66,7 @@ def test_ingest_delete_and_ask_at_once(index_copy):
                 while not stop.is_set():
                     started = time.monotonic()
                     response = http.post("/v1/ask", json={"question": f"Who is the keeper of vault w{index % 2}-1?"})
+                    asks.append(response.status_code)
                     if response.status_code != 200:
                         failures.append(f"ask: {response.status_code} {response.text}")
                         continue
@@ -85,6 +86,8 @@ def test_ingest_delete_and_ask_at_once(index_copy):
         for thread in threads:
             thread.join(timeout=180)
         listed = {d["doc_id"] for d in httpx.get(f"{url}/v1/documents?limit=1000").json()["documents"]}
+    print(f"\nconcurrency: {len(written) + len(deleted_at)} added, {len(deleted_at)} deleted, {len(asks)} asks, "
+          f"{len(failures)} failures")
     assert not failures, failures[:5]
     assert len(written) >= 2 and len(deleted_at) >= 2  # the writers really ran
     assert listed == written | original  # every add that succeeded and was not deleted, nothing else

@@ -1,0 +1,115 @@
+"""A VectorStore in Milvus: Milvus Lite from a local file (`./vectors.db`), or a Milvus server or cluster
+by URI (`http://host:19530`). Same contract as FaissStore: row ids are the primary keys, inner product
+over unit vectors, optional restriction to allowed rows.
+
+Added vectors go to Milvus at once; deleted ones are only hidden until `commit()`, which the index
+calls after its new version is in place. So a crash at any point leaves at most rows no saved chunk
+owns, never a saved chunk without its vector, and `reconcile` removes those rows when the index loads.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from groundqa.errors import IndexNotReady
+
+ID_FIELD, VECTOR_FIELD = "id", "vector"
+BATCH = 1000
+
+
+class MilvusStore:
+    def __init__(self, uri: str, collection: str, dimension: int, token: str = "") -> None:
+        from pymilvus import MilvusClient
+        from pymilvus.exceptions import MilvusException
+
+        self.dimension = dimension
+        self.collection = collection
+        self._pending_deletes: set[int] = set()
+        try:
+            self._client = MilvusClient(uri, token=token) if token else MilvusClient(uri)
+            if not self._client.has_collection(collection):
+                self._client.create_collection(collection, dimension=dimension, metric_type="IP",
+                                               primary_field_name=ID_FIELD, id_type="int",
+                                               vector_field_name=VECTOR_FIELD, auto_id=False,
+                                               consistency_level="Strong")
+            self._client.load_collection(collection)  # an existing one starts released in a new process
+        except MilvusException as exc:
+            raise IndexNotReady(f"cannot open Milvus collection {collection!r} at {uri}: {exc}") from None
+        found = self._vector_dimension()
+        if found != dimension:
+            raise IndexNotReady(f"Milvus collection {collection!r} holds {found}-dimensional vectors; "
+                                f"the embedder gives {dimension}")
+
+    def _vector_dimension(self) -> int:
+        fields = self._client.describe_collection(self.collection)["fields"]
+        return int(next(f for f in fields if f["name"] == VECTOR_FIELD)["params"]["dim"])
+
+    def add(self, row_ids: np.ndarray, vectors: np.ndarray) -> None:
+        if len(row_ids) != len(vectors):
+            raise ValueError("one row id per vector")
+        vectors = np.asarray(vectors, dtype=np.float32)
+        for begin in range(0, len(row_ids), BATCH):
+            rows = [{ID_FIELD: int(i), VECTOR_FIELD: v.tolist()}
+                    for i, v in zip(row_ids[begin:begin + BATCH], vectors[begin:begin + BATCH])]
+            self._client.insert(self.collection, rows)
+
+    def delete(self, row_ids: Iterable[int]) -> None:
+        self._pending_deletes.update(int(i) for i in row_ids)
+
+    def commit(self) -> None:
+        """Apply the deletes; called once the index version that no longer needs these rows is saved."""
+        self._delete_now(self._pending_deletes)
+        self._pending_deletes = set()
+
+    def _delete_now(self, row_ids: Iterable[int]) -> None:
+        ids = sorted(int(i) for i in row_ids)
+        for begin in range(0, len(ids), BATCH):
+            self._client.delete(self.collection, ids=ids[begin:begin + BATCH])
+
+    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        if k <= 0 or (allowed is not None and len(allowed) == 0):
+            return []
+        # Milvus caps limit (topk) at 16384.
+        options = {"limit": min(k, 16384), "search_params": {"metric_type": "IP"}, "output_fields": [ID_FIELD]}
+        conditions = []
+        if allowed is not None:
+            conditions.append(f"{ID_FIELD} in {[int(i) for i in allowed]}")
+        if self._pending_deletes:
+            conditions.append(f"{ID_FIELD} not in {sorted(self._pending_deletes)}")
+        if conditions:
+            options["filter"] = " and ".join(conditions)
+        hits = self._client.search(self.collection, data=[np.asarray(query, dtype=np.float32).tolist()], **options)
+        return [(int(hit["id"]), float(hit["distance"])) for hit in hits[0]]
+
+    def save(self, directory: Path) -> None:
+        """Vectors live in Milvus; make what was written durable there."""
+        self._client.flush(self.collection)
+
+    def ids(self) -> set[int]:
+        found: set[int] = set()
+        iterator = self._client.query_iterator(self.collection, batch_size=BATCH, filter="", output_fields=[ID_FIELD])
+        try:
+            while batch := iterator.next():
+                found.update(int(row[ID_FIELD]) for row in batch)
+        finally:
+            iterator.close()
+        return found
+
+    def reconcile(self, owned_rows: set[int]) -> None:
+        """Drop rows no saved chunk owns (written before a crash); refuse if a chunk's vector is missing."""
+        present = self.ids()
+        missing = owned_rows - present
+        if missing:
+            raise IndexNotReady(f"Milvus collection {self.collection!r} lacks {len(missing)} vectors the index "
+                                "needs; re-index with `groundqa index`")
+        self._delete_now(present - owned_rows)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __len__(self) -> int:
+        result = self._client.query(self.collection, filter="", output_fields=["count(*)"])
+        return int(result[0]["count(*)"]) - len(self._pending_deletes)
