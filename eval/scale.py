@@ -24,6 +24,7 @@ def add_scale_parser(sub, common: argparse.ArgumentParser) -> None:
     parser = sub.add_parser("scale", parents=[common], help="FAISS index types at large sizes (synthetic vectors)")
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--milvus", action="store_true", help="also measure the Milvus store (Milvus Lite, temp file)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.set_defaults(run=run_scale)
 
@@ -77,6 +78,30 @@ def measure(vectors: np.ndarray, queries: np.ndarray, factory: str, params: dict
             "recall_at_10": None if recall is None else round(100 * recall, 1), "_ids": found}
 
 
+def measure_milvus(vectors: np.ndarray, queries: np.ndarray, exact: np.ndarray) -> dict:
+    """The project's MilvusStore (what `GROUNDQA_VECTOR_STORE=milvus` uses) over a Milvus Lite file."""
+    import tempfile
+
+    from index.milvus_store import MilvusStore
+
+    with tempfile.TemporaryDirectory() as folder:
+        store = MilvusStore(str(Path(folder) / "scale.db"), "scale", DIMENSION)
+        begun = time.perf_counter()
+        store.add(np.arange(len(vectors), dtype=np.int64), vectors)
+        store.save(Path(folder))
+        build_s = time.perf_counter() - begun
+        latencies, found = [], []
+        for query in queries:
+            started = time.perf_counter()
+            found.append([row for row, _ in store.search(query, 10)])
+            latencies.append((time.perf_counter() - started) * 1000)
+        store.close()
+    recall = float(np.mean([len(set(f) & set(e)) / 10 for f, e in zip(found, exact)]))
+    return {"build_s": round(build_s, 1), "search_p50_ms": round(statistics.median(latencies), 3),
+            "search_p95_ms": round(float(np.percentile(latencies, 95)), 3), "memory_mb": None,
+            "recall_at_10": round(100 * recall, 1)}
+
+
 def run_scale(args: argparse.Namespace, settings: Settings) -> int:
     import faiss
 
@@ -95,6 +120,9 @@ def run_scale(args: argparse.Namespace, settings: Settings) -> int:
             del row["_ids"]
             rows[name] = row
             print(f"{count:>9} {name:<10} {json.dumps(row)}", flush=True)
+        if args.milvus:
+            rows["milvus-lite"] = measure_milvus(vectors, queries, exact)
+            print(f"{count:>9} milvus-lite {json.dumps(rows['milvus-lite'])}", flush=True)
         report[str(count)] = rows
         del vectors
     if args.json:

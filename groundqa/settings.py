@@ -56,7 +56,7 @@ class Settings(BaseSettings):
     answer_retrieval_weight: float = Field(default=8.0, ge=0.0)
     # Read only passages whose retrieval score is within this of the best one (None: read all top_k).
     # The scale is the fused hybrid score (0..1); measured in eval/BENCHMARKS.md, "Speed".
-    read_score_gap: float | None = Field(default=0.4, ge=0.0)
+    read_score_gap: float | None = Field(default=0.5, ge=0.0)
     max_answers: int = Field(default=3, ge=1, le=20)
     # Alternatives to the best answer are listed only above this score (0..1).
     min_alternative_score: float = Field(default=0.01, ge=0.0, le=1.0)
