@@ -31,7 +31,7 @@ def test_api_conforms_to_its_spec_under_fuzzing(real_settings, corpus_pipeline, 
              # A health check on the generator (the {doc_id:path} parameter rejects many generated
              # strings before any request is made), not on the API.
              "--suppress-health-check", "filter_too_much"],
-            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600)
+            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600, cwd=tmp_path)
         documents = httpx.get(f"{url}/v1/documents?limit=1000").json()
     assert run.returncode == 0, run.stdout[-6000:]
     assert " passed" in run.stdout and "failed" not in run.stdout.split("SUMMARY")[-1]
