@@ -94,8 +94,7 @@ def load(index_dir: Path, expected: Manifest | None = None, store: VectorStore |
             chunks = [Chunk(chunk_id, document.doc_id, start, end, document.text[start:end])
                       for _, chunk_id, start, end in record["chunks"]]
             collection.restore(document, rows, chunks)
-    if hasattr(collection.store, "reconcile"):
-        collection.store.reconcile(set(collection.chunks))
+    collection.store.reconcile(set(collection.chunks))
     if len(collection.store) != collection.chunk_count:
         raise IndexNotReady(f"index at {version_dir} is inconsistent: {len(collection.store)} vectors "
                             f"for {collection.chunk_count} chunks; re-index with `groundqa index`")

@@ -23,6 +23,9 @@ class VectorStore(Protocol):
     def commit(self) -> None:
         """Called after the index version written by save() is the live one."""
 
+    def reconcile(self, owned_rows: set[int]) -> None:
+        """Called on load with the rows the saved chunks own: drop any others the store holds."""
+
     def __len__(self) -> int: ...
 
 
@@ -61,6 +64,9 @@ class FaissStore:
 
     def commit(self) -> None:
         pass  # the vectors were saved with their version
+
+    def reconcile(self, owned_rows: set[int]) -> None:
+        pass  # loaded from that same version: nothing else is in it
 
     @classmethod
     def load(cls, directory: Path, dimension: int) -> "FaissStore":

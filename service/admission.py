@@ -30,9 +30,14 @@ class Admission:
     def waiting(self) -> int:
         return self._waiting
 
-    def saturated(self) -> bool:
-        """Every slot taken and the queue full: a cheap early check (admit() still decides)."""
-        return self._running >= self.concurrent and self._waiting >= self.queued
+    def refuse_if_saturated(self) -> None:
+        """Every slot taken and the queue full: refuse now (a cheap early check; admit() still decides)."""
+        if self._running >= self.concurrent and self._waiting >= self.queued:
+            raise self._busy()
+
+    def _busy(self) -> Overloaded:
+        return Overloaded(f"server busy: {self.concurrent} questions running and {self._waiting} waiting; "
+                          "retry shortly")
 
     @contextlib.contextmanager
     def admit(self) -> Iterator[int]:
@@ -52,8 +57,7 @@ class Admission:
     def _wait_for_slot(self) -> None:
         with self._count_lock:
             if self._waiting >= self.queued:
-                raise Overloaded(f"server busy: {self.concurrent} questions running and {self._waiting} waiting; "
-                                 "retry shortly")
+                raise self._busy()
             self._waiting += 1
         try:
             admitted = self._slots.acquire(timeout=self.wait_s)

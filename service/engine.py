@@ -6,6 +6,7 @@ then apply and persist under it (fast)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import re
@@ -94,8 +95,7 @@ class Engine:
     def ask(self, question: str, top_k: int | None, filters: dict | None) -> AskResult:
         pipeline = self._pipeline()
         predicate = doc_filter(filters)
-        with self.admission.admit() as running, self._lock.reading():
-            share_cores(running, self.settings.threads)
+        with self._inference_slot(), self._lock.reading():
             return pipeline.ask(question, top_k=top_k, doc_filter=predicate)
 
     def ask_stream(self, question: str, top_k: int | None, filters: dict | None) -> Iterator[tuple[Passage, ...] | AskResult]:
@@ -107,8 +107,7 @@ class Engine:
         predicate = doc_filter(filters)
 
         def stream() -> Iterator[tuple[Passage, ...] | AskResult]:
-            with self.admission.admit() as running, self._lock.reading():
-                share_cores(running, self.settings.threads)
+            with self._inference_slot(), self._lock.reading():
                 yield from pipeline.stages(question, top_k, predicate)
 
         return stream()
@@ -116,12 +115,18 @@ class Engine:
     def search(self, query: str, k: int, filters: dict | None) -> tuple[list[Passage], dict[str, Document]]:
         pipeline = self._pipeline()
         query = validate_question(query, self.settings.max_question_chars)
-        with self.admission.admit() as running:
-            share_cores(running, self.settings.threads)
+        with self._inference_slot():
             vector = pipeline.embedder.embed([query])[0]
         with self._lock.reading():
             passages = pipeline.search(vector, query, k, doc_filter(filters))
             return passages, {p.chunk.doc_id: pipeline.collection.documents[p.chunk.doc_id] for p in passages}
+
+    @contextlib.contextmanager
+    def _inference_slot(self) -> Iterator[None]:
+        """Admitted (or Overloaded), with this thread's share of the cores for the model runs."""
+        with self.admission.admit() as running:
+            share_cores(running, self.settings.threads)
+            yield
 
     def list_documents(self, offset: int, limit: int) -> tuple[int, list[tuple[Document, int]]]:
         collection = self._pipeline().collection

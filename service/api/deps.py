@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader
 
-from service.admission import Overloaded
 from service.api.errors import ApiError
 from service.engine import Engine
 
@@ -34,9 +33,7 @@ def _check_key(engine: Engine, given: str | None) -> None:
 async def refuse_when_saturated(engine: EngineDep) -> None:
     """Refuse in the event loop, before a worker thread is taken, when no ask could be admitted:
     under overload the 503 then comes back at once instead of after a trip through the thread pool."""
-    if engine.admission.saturated():
-        raise Overloaded(f"server busy: {engine.admission.concurrent} questions running and "
-                         f"{engine.admission.waiting} waiting; retry shortly")
+    engine.admission.refuse_if_saturated()
 
 
 def require_write_key(engine: EngineDep, key: Annotated[str | None, Depends(api_key_header)]) -> None:
