@@ -24,9 +24,9 @@ from eval.gold import load_gold, sample
 from eval.metrics import exact_match, f1_score
 from eval.runner import NEVER_ABSTAIN, gold_rank
 from groundqa.hardware import resolve_precision
-from groundqa.settings import Settings
+from groundqa.settings import REPO_ROOT, Settings
 
-SQUAD_DEV = Path("../shared/data/squad/squad-v1.1-dev.json.gz")
+SQUAD_DEV = REPO_ROOT.parent / "shared" / "data" / "squad" / "squad-v1.1-dev.json.gz"
 
 
 def add_bench_parser(sub, common: argparse.ArgumentParser) -> None:
@@ -66,7 +66,8 @@ def run_bench(args: argparse.Namespace, settings: Settings) -> int:
     reference_settings = fp32_settings.model_copy(update={"retrieval_mode": "dense", "answer_retrieval_weight": 0.0})
     shipped = open_pipeline(shipped_settings, questions, args.gold, args.cache_dir, progress=True)
     fp32_embedder, fp32_reader = make_embedder(fp32_settings), make_reader(fp32_settings)
-    fp32_embedder.warm_up(), fp32_reader.warm_up()
+    fp32_embedder.warm_up()
+    fp32_reader.warm_up()
     pipelines = {
         "reference": Pipeline(fp32_embedder, shipped.collection, fp32_reader, reference_settings),
         "fp32": Pipeline(fp32_embedder, shipped.collection, fp32_reader, fp32_settings),

@@ -51,7 +51,8 @@ def index_types(count: int) -> dict[str, tuple[str, dict]]:
             f"ivf{lists} nprobe64": (f"IVF{lists},Flat", {"nprobe": 64})}
 
 
-def measure(vectors: np.ndarray, queries: np.ndarray, factory: str, params: dict, exact: np.ndarray | None) -> dict:
+def measure(vectors: np.ndarray, queries: np.ndarray, factory: str, params: dict) -> tuple[dict, np.ndarray]:
+    """A FAISS index built from `factory`: its figures and the rows it found per query."""
     import faiss
 
     index = faiss.index_factory(DIMENSION, factory, faiss.METRIC_INNER_PRODUCT)
@@ -64,21 +65,12 @@ def measure(vectors: np.ndarray, queries: np.ndarray, factory: str, params: dict
     build_s = time.perf_counter() - begun
     for name, value in params.items():
         faiss.ParameterSpace().set_index_parameter(index, name, value)
-    latencies, found = [], []
-    for query in queries:
-        started = time.perf_counter()
-        _, ids = index.search(query[None, :], 10)
-        latencies.append((time.perf_counter() - started) * 1000)
-        found.append(ids[0])
-    found = np.array(found)
-    recall = None if exact is None else float(np.mean([len(set(f) & set(e)) / 10 for f, e in zip(found, exact)]))
-    return {"build_s": round(build_s, 1), "search_p50_ms": round(statistics.median(latencies), 3),
-            "search_p95_ms": round(float(np.percentile(latencies, 95)), 3),
-            "memory_mb": round(len(faiss.serialize_index(index)) / 2**20, 1),
-            "recall_at_10": None if recall is None else round(100 * recall, 1), "_ids": found}
+    latency, found = time_searches(lambda query: index.search(query[None, :], 10)[1][0], queries)
+    return {"build_s": round(build_s, 1), **latency,
+            "memory_mb": round(len(faiss.serialize_index(index)) / 2**20, 1)}, found
 
 
-def measure_milvus(vectors: np.ndarray, queries: np.ndarray, exact: np.ndarray) -> dict:
+def measure_milvus(vectors: np.ndarray, queries: np.ndarray) -> tuple[dict, np.ndarray]:
     """The project's MilvusStore (what `GROUNDQA_VECTOR_STORE=milvus` uses) over a Milvus Lite file."""
     import tempfile
 
@@ -90,16 +82,24 @@ def measure_milvus(vectors: np.ndarray, queries: np.ndarray, exact: np.ndarray) 
         store.add(np.arange(len(vectors), dtype=np.int64), vectors)
         store.save(Path(folder))
         build_s = time.perf_counter() - begun
-        latencies, found = [], []
-        for query in queries:
-            started = time.perf_counter()
-            found.append([row for row, _ in store.search(query, 10)])
-            latencies.append((time.perf_counter() - started) * 1000)
+        latency, found = time_searches(lambda query: [row for row, _ in store.search(query, 10)], queries)
         store.close()
-    recall = float(np.mean([len(set(f) & set(e)) / 10 for f, e in zip(found, exact)]))
-    return {"build_s": round(build_s, 1), "search_p50_ms": round(statistics.median(latencies), 3),
-            "search_p95_ms": round(float(np.percentile(latencies, 95)), 3), "memory_mb": None,
-            "recall_at_10": round(100 * recall, 1)}
+    return {"build_s": round(build_s, 1), **latency, "memory_mb": None}, found
+
+
+def time_searches(search, queries: np.ndarray) -> tuple[dict, list]:
+    """Latency percentiles of `search` over the queries, one at a time, and the ids each found."""
+    latencies, found = [], []
+    for query in queries:
+        started = time.perf_counter()
+        found.append(list(search(query)))
+        latencies.append((time.perf_counter() - started) * 1000)
+    return {"search_p50_ms": round(statistics.median(latencies), 3),
+            "search_p95_ms": round(float(np.percentile(latencies, 95)), 3)}, found
+
+
+def recall_at_10(found: list, exact: list) -> float:
+    return round(100 * float(np.mean([len(set(f) & set(e)) / 10 for f, e in zip(found, exact)])), 1)
 
 
 def run_scale(args: argparse.Namespace, settings: Settings) -> int:
@@ -111,18 +111,19 @@ def run_scale(args: argparse.Namespace, settings: Settings) -> int:
     for count in args.sizes:
         vectors = synthetic_vectors(count, seed=0)
         queries = synthetic_vectors(args.queries, seed=2)
-        rows, exact = {}, None
+        rows, exact = {}, []
+
+        def add(name: str, measured: tuple[dict, list]) -> None:
+            row, found = measured
+            if not exact:
+                exact.extend(found)  # flat comes first: exact search
+            rows[name] = {**row, "recall_at_10": recall_at_10(found, exact)}
+            print(f"{count:>9} {name:<10} {json.dumps(rows[name])}", flush=True)
+
         for name, (factory, params) in index_types(count).items():
-            row = measure(vectors, queries, factory, params, exact)
-            if name == "flat":
-                exact = row["_ids"]
-                row["recall_at_10"] = 100.0
-            del row["_ids"]
-            rows[name] = row
-            print(f"{count:>9} {name:<10} {json.dumps(row)}", flush=True)
+            add(name, measure(vectors, queries, factory, params))
         if args.milvus:
-            rows["milvus-lite"] = measure_milvus(vectors, queries, exact)
-            print(f"{count:>9} milvus-lite {json.dumps(rows['milvus-lite'])}", flush=True)
+            add("milvus-lite", measure_milvus(vectors, queries))
         report[str(count)] = rows
         del vectors
     if args.json:

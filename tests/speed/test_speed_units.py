@@ -58,7 +58,8 @@ def test_admission_refuses_at_once_when_the_queue_is_full():
             pass
     assert time.monotonic() - begun < 0.5
     release.set()
-    holder.join(5), queued.join(5)
+    holder.join(5)
+    queued.join(5)
     with admission.admit() as running:  # slots come back after use
         assert running == 1
 
