@@ -81,22 +81,25 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run_index(args: argparse.Namespace, settings: Settings) -> int:
-    from index import persistence
     from index.ingest import sync
-    from service.pipeline import make_embedder, open_collection
+    from service.pipeline import expected_manifest, make_catalog, make_embedder
 
     paths = args.paths or [settings.corpus_dir]
     embedder = make_embedder(settings)
-    with persistence.write_lock(settings.index_dir):
-        collection = open_collection(settings, embedder, create=True)
-        report = sync(collection, paths, embedder, progress=not args.quiet)
-        persistence.save(collection, settings.index_dir)
+    catalog = make_catalog(settings, embedder.dimension)
+    try:
+        with catalog.writing():
+            collection = catalog.open(expected_manifest(settings, embedder), create=True)
+            report = sync(collection, paths, embedder, progress=not args.quiet)
+            catalog.save(collection)
+    finally:
+        catalog.close()
     for problem in report.problems:
         print(f"skipped {problem}", file=sys.stderr)
     up = report.upsert
     print(f"added {len(up.added)}, updated {len(up.updated)}, unchanged {len(up.unchanged)}, "
           f"removed {len(report.removed)} documents; embedded {up.chunks_embedded} chunks. "
-          f"Index {settings.index_dir}: {len(collection)} documents, {collection.chunk_count} chunks.")
+          f"Index {catalog.location}: {len(collection)} documents, {collection.chunk_count} chunks.")
     return 1 if report.problems else 0
 
 

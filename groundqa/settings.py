@@ -34,13 +34,15 @@ class Settings(BaseSettings):
     # AVX-512 BF16; about 2.5x faster than fp32 here, see eval/BENCHMARKS.md), else fp32.
     precision: Literal["auto", "fp32", "bf16"] = "auto"
 
-    # Where vectors live: "faiss" in the index directory, or "milvus" at milvus_uri (a Milvus Lite file
-    # such as ./milvus.db, or http://host:19530 for a server or cluster). Documents and chunks stay in
-    # index_dir either way.
+    # Where the index lives: "faiss" in index_dir, or "milvus" at milvus_uri (a Milvus Lite file such as
+    # ./milvus.db, or http://host:19530 for a server or cluster), documents and chunks included, in the
+    # collections <milvus_collection>_chunks and <milvus_collection>_documents. Replicas sharing one
+    # Milvus look for each other's writes at most every sync_interval_s.
     vector_store: Literal["faiss", "milvus"] = "faiss"
     milvus_uri: str = ".groundqa/milvus.db"
-    milvus_collection: str = "groundqa_chunks"
+    milvus_collection: str = "groundqa"
     milvus_token: SecretStr | None = None
+    sync_interval_s: float = Field(default=1.0, ge=0.0)
 
     chunk_max_tokens: int = Field(default=254, ge=16, le=254)
     chunk_overlap_tokens: int = Field(default=40, ge=0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Iterable, Sequence
 
@@ -66,7 +67,6 @@ class Collection:
         self.documents: dict[str, Document] = {}
         self.chunks: dict[int, Chunk] = {}
         self.doc_rows: dict[str, list[int]] = {}
-        self.next_row = 0
         self.sparse = SparseIndex()
 
     # -- reading ----------------------------------------------------------------------------
@@ -98,6 +98,8 @@ class Collection:
             depth = max(k, retrieval.depth)
             hits = fuse(self.store.search(query_vector, depth, allowed),
                         self.sparse.search(self.chunks, query_text, depth, allowed), retrieval)[:k]
+        # A shared store can hold rows no document here owns yet (another replica's write in flight).
+        hits = [(row, score) for row, score in hits if row in self.chunks]
         return [Passage(self.chunks[row], score, rank) for rank, (row, score) in enumerate(hits, start=1)]
 
     # -- writing ----------------------------------------------------------------------------
@@ -129,8 +131,7 @@ class Collection:
         offset = 0
         for document, chunks in prepared.items:
             self._remove(document.doc_id)
-            rows = list(range(self.next_row, self.next_row + len(chunks)))
-            self.next_row += len(chunks)
+            rows = row_ids(document, len(chunks))
             self.store.add(np.array(rows, dtype=np.int64), prepared.vectors[offset:offset + len(chunks)])
             offset += len(chunks)
             self.documents[document.doc_id] = document
@@ -147,9 +148,13 @@ class Collection:
         return removed
 
     def _remove(self, doc_id: str) -> None:
-        rows = self.doc_rows.pop(doc_id, [])
-        self.store.delete(rows)
-        for row in rows:
+        self.store.delete(self.doc_rows.get(doc_id, []))
+        self.forget(doc_id)
+
+    def forget(self, doc_id: str) -> None:
+        """Drop a document from this process's view only, its vectors left in the store: another
+        replica of a shared store removed or replaced it there."""
+        for row in self.doc_rows.pop(doc_id, []):
             del self.chunks[row]
         self.documents.pop(doc_id, None)
         self.sparse.mark_stale()
@@ -160,7 +165,14 @@ class Collection:
         self.doc_rows[document.doc_id] = rows
         self.chunks.update(zip(rows, chunks))
         self.sparse.mark_stale()
-        self.next_row = max(self.next_row, max(rows, default=-1) + 1)
+
+
+def row_ids(document: Document, count: int) -> list[int]:
+    """Vector row ids from the document's id, content and chunk position: the same on every replica
+    of a shared store, so writers in several processes never collide, and positive (FAISS uses -1)."""
+    seed = f"{document.doc_id}\0{document.content_hash}\0".encode("utf-8")
+    return [int.from_bytes(hashlib.blake2b(seed + str(i).encode(), digest_size=8).digest(), "big") >> 1
+            for i in range(count)]
 
 
 def _last_per_id(documents: Sequence[Document]) -> list[Document]:

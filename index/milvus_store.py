@@ -2,9 +2,9 @@
 by URI (`http://host:19530`). Same contract as FaissStore: row ids are the primary keys, inner product
 over unit vectors, optional restriction to allowed rows.
 
-Added vectors go to Milvus at once; deleted ones are only hidden until `commit()`, which the index
-calls after its new version is in place. So a crash at any point leaves at most rows no saved chunk
-owns, never a saved chunk without its vector, and `reconcile` removes those rows when the index loads.
+Added vectors go to Milvus at once (an upsert, so writing the same rows again is harmless); deleted
+ones are only hidden until `commit()`, which the catalog calls once no saved document needs them. So
+a crash at any point leaves at most rows no saved chunk owns, never a saved chunk without its vector.
 """
 
 from __future__ import annotations
@@ -43,6 +43,11 @@ class MilvusStore:
             raise IndexNotReady(f"Milvus collection {collection!r} holds {found}-dimensional vectors; "
                                 f"the embedder gives {dimension}")
 
+    @property
+    def client(self):
+        """The connection, shared with the catalog beside this store (a Milvus Lite file admits one)."""
+        return self._client
+
     def _vector_dimension(self) -> int:
         fields = self._client.describe_collection(self.collection)["fields"]
         return int(next(f for f in fields if f["name"] == VECTOR_FIELD)["params"]["dim"])
@@ -54,7 +59,8 @@ class MilvusStore:
         for begin in range(0, len(row_ids), BATCH):
             rows = [{ID_FIELD: int(i), VECTOR_FIELD: v.tolist()}
                     for i, v in zip(row_ids[begin:begin + BATCH], vectors[begin:begin + BATCH])]
-            self._client.insert(self.collection, rows)
+            self._client.upsert(self.collection, rows)
+        self._pending_deletes.difference_update(int(i) for i in row_ids)
 
     def delete(self, row_ids: Iterable[int]) -> None:
         self._pending_deletes.update(int(i) for i in row_ids)
@@ -84,7 +90,7 @@ class MilvusStore:
         hits = self._client.search(self.collection, data=[np.asarray(query, dtype=np.float32).tolist()], **options)
         return [(int(hit["id"]), float(hit["distance"])) for hit in hits[0]]
 
-    def save(self, directory: Path) -> None:
+    def save(self, directory: Path | None) -> None:
         """Vectors live in Milvus; make what was written durable there."""
         self._client.flush(self.collection)
 

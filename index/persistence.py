@@ -21,7 +21,7 @@ from typing import Iterator
 
 from groundqa.errors import IndexNotReady
 from index.collection import Collection, Manifest
-from index.store import FaissStore, VectorStore
+from index.store import FaissStore
 from index.types import Chunk, Document
 
 CURRENT = "CURRENT"
@@ -51,13 +51,8 @@ def save(collection: Collection, index_dir: Path) -> Path:
     staging.mkdir()
     (staging / MANIFEST).write_text(json.dumps(collection.manifest.to_json(), indent=2))
     with open(staging / DOCUMENTS, "w", encoding="utf-8") as handle:
-        for doc_id, document in collection.documents.items():
-            rows = collection.doc_rows[doc_id]
-            chunks = [[row, collection.chunks[row].chunk_id, collection.chunks[row].start, collection.chunks[row].end]
-                      for row in rows]
-            record = {"doc_id": doc_id, "title": document.title, "source": document.source,
-                      "text": document.text, "meta": document.meta, "chunks": chunks}
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        for doc_id in collection.documents:
+            handle.write(document_record(collection, doc_id) + "\n")
     collection.store.save(staging)
     for path in staging.iterdir():
         _fsync(path)
@@ -68,14 +63,12 @@ def save(collection: Collection, index_dir: Path) -> Path:
     _fsync(pointer)
     os.replace(pointer, index_dir / CURRENT)
     _fsync(index_dir)
-    collection.store.commit()
     _remove_stale(index_dir, keep=version)
     return index_dir / version
 
 
-def load(index_dir: Path, expected: Manifest | None = None, store: VectorStore | None = None) -> Collection:
-    """The live version. Vectors come from its FAISS file, or from `store` when they live elsewhere
-    (Milvus), which is then reconciled with the saved chunks."""
+def load(index_dir: Path, expected: Manifest | None = None) -> Collection:
+    """The live version, checked against `expected` when given."""
     if not exists(index_dir):
         raise IndexNotReady(f"no index at {index_dir}; build one with `groundqa index`")
     version_dir = index_dir / (index_dir / CURRENT).read_text().strip()
@@ -85,20 +78,34 @@ def load(index_dir: Path, expected: Manifest | None = None, store: VectorStore |
         raise IndexNotReady(f"index manifest at {version_dir} is unreadable: {exc}") from None
     if expected is not None:
         manifest.check_compatible(expected)
-    collection = Collection(manifest, store if store is not None else FaissStore.load(version_dir, manifest.dimension))
+    collection = Collection(manifest, FaissStore.load(version_dir, manifest.dimension))
     with open(version_dir / DOCUMENTS, encoding="utf-8") as handle:
         for line in handle:
-            record = json.loads(line)
-            document = Document(record["doc_id"], record["title"], record["source"], record["text"], record["meta"])
-            rows = [row for row, _, _, _ in record["chunks"]]
-            chunks = [Chunk(chunk_id, document.doc_id, start, end, document.text[start:end])
-                      for _, chunk_id, start, end in record["chunks"]]
-            collection.restore(document, rows, chunks)
-    collection.store.reconcile(set(collection.chunks))
+            restore_record(collection, line)
     if len(collection.store) != collection.chunk_count:
         raise IndexNotReady(f"index at {version_dir} is inconsistent: {len(collection.store)} vectors "
                             f"for {collection.chunk_count} chunks; re-index with `groundqa index`")
     return collection
+
+
+def document_record(collection: Collection, doc_id: str) -> str:
+    """One document with its chunks' rows and offsets, as one line of JSON."""
+    document = collection.documents[doc_id]
+    chunks = [[row, collection.chunks[row].chunk_id, collection.chunks[row].start, collection.chunks[row].end]
+              for row in collection.doc_rows[doc_id]]
+    return json.dumps({"doc_id": doc_id, "title": document.title, "source": document.source,
+                       "text": document.text, "meta": document.meta, "chunks": chunks}, ensure_ascii=False)
+
+
+def restore_record(collection: Collection, line: str) -> Document:
+    """Re-attach a document written by `document_record`; its vectors are already in the store."""
+    record = json.loads(line)
+    document = Document(record["doc_id"], record["title"], record["source"], record["text"], record["meta"])
+    rows = [row for row, _, _, _ in record["chunks"]]
+    chunks = [Chunk(chunk_id, document.doc_id, start, end, document.text[start:end])
+              for _, chunk_id, start, end in record["chunks"]]
+    collection.restore(document, rows, chunks)
+    return document
 
 
 def _remove_stale(index_dir: Path, keep: str) -> None:

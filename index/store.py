@@ -20,12 +20,6 @@ class VectorStore(Protocol):
 
     def save(self, directory: Path) -> None: ...
 
-    def commit(self) -> None:
-        """Called after the index version written by save() is the live one."""
-
-    def reconcile(self, owned_rows: set[int]) -> None:
-        """Called on load with the rows the saved chunks own: drop any others the store holds."""
-
     def __len__(self) -> int: ...
 
 
@@ -61,12 +55,6 @@ class FaissStore:
 
     def save(self, directory: Path) -> None:
         faiss.write_index(self._index, str(directory / self.FILE))
-
-    def commit(self) -> None:
-        pass  # the vectors were saved with their version
-
-    def reconcile(self, owned_rows: set[int]) -> None:
-        pass  # loaded from that same version: nothing else is in it
 
     @classmethod
     def load(cls, directory: Path, dimension: int) -> "FaissStore":

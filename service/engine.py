@@ -11,15 +11,15 @@ import hashlib
 import logging
 import re
 import threading
+import time
 from typing import Any, Callable, Iterator
 
 from groundqa.errors import DocumentNotFound, GroundQAError, IndexNotReady, InvalidDocument
 from groundqa.hardware import share_cores
 from groundqa.settings import Settings
-from index import persistence
 from index.types import Document, Passage
 from service.admission import Admission
-from service.pipeline import Pipeline, build_pipeline, open_collection, validate_question, validate_top_k
+from service.pipeline import Pipeline, build_pipeline, expected_manifest, validate_question, validate_top_k
 from service.rwlock import ReadWriteLock
 from service.types import AskResult
 
@@ -68,6 +68,7 @@ class Engine:
         self.not_ready_reason = "starting: loading models and index"
         self._lock = ReadWriteLock()
         self._writes = threading.Lock()
+        self._next_poll = 0.0
         self.admission = Admission(settings.max_concurrent_asks, settings.max_queued_asks, settings.queue_wait_s)
 
     def start(self) -> None:
@@ -87,9 +88,26 @@ class Engine:
         return self.pipeline is not None and not self.not_ready_reason
 
     def _pipeline(self) -> Pipeline:
+        """The ready pipeline, with what other replicas of a shared index saved taken in."""
         if not self.ready:
             raise IndexNotReady(f"service not ready: {self.not_ready_reason}")
+        if time.monotonic() >= self._next_poll:
+            self._take_in_others_writes(self.pipeline)
         return self.pipeline
+
+    def _take_in_others_writes(self, pipeline: Pipeline) -> None:
+        self._next_poll = time.monotonic() + self.settings.sync_interval_s
+        if not self._writes.acquire(blocking=False):
+            return  # this process is writing; look next time rather than hold up a read
+        try:
+            refresh = pipeline.catalog.poll()
+            if refresh is not None:
+                with self._lock.writing():
+                    pipeline.catalog.apply(pipeline.collection, refresh)
+        except Exception:  # the shared store is unreachable: answer from what this replica holds
+            log.exception("could not take in changes from %s", pipeline.catalog.location)
+        finally:
+            self._writes.release()
 
     # -- reads ------------------------------------------------------------------------------
     def ask(self, question: str, top_k: int | None, filters: dict | None) -> AskResult:
@@ -172,12 +190,15 @@ class Engine:
             self._persist()
 
     def _persist(self) -> None:
-        """Save, or on failure go back to what is on disk, so memory and disk never disagree."""
+        """Save, or on failure go back to what is stored, so memory and storage never disagree."""
+        pipeline = self.pipeline
         try:
-            with persistence.write_lock(self.settings.index_dir):
-                persistence.save(self.pipeline.collection, self.settings.index_dir)
+            with pipeline.catalog.writing():
+                pipeline.catalog.save(pipeline.collection)
         except BaseException:
             log.exception("saving the index failed; reloading the last saved version")
-            if persistence.exists(self.settings.index_dir):
-                self.pipeline.collection = open_collection(self.settings, self.pipeline.embedder)
+            try:
+                pipeline.collection = pipeline.catalog.open(expected_manifest(self.settings, pipeline.embedder))
+            except GroundQAError as exc:
+                log.error("could not reload the index: %s", exc)
             raise

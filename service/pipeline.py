@@ -9,12 +9,11 @@ from typing import Callable, Iterator
 from groundqa.errors import InvalidQuestion
 from groundqa.hardware import resolve_precision
 from groundqa.settings import Settings
-from index import persistence
+from index.catalog import Catalog, DirectoryCatalog
 from index.collection import Collection, Manifest
 from index.chunking import ChunkingConfig
 from index.embedder import Embedder, SentenceTransformerEmbedder
 from index.hybrid import RetrievalConfig
-from index.store import VectorStore
 from index.types import Document, Passage
 from service.answers import select_answers
 from service.reader import ExtractiveReader, Reader, ReaderConfig
@@ -27,6 +26,11 @@ class Pipeline:
     collection: Collection
     reader: Reader
     settings: Settings
+    catalog: Catalog | None = None  # where writes are saved; None: the settings' index directory
+
+    def __post_init__(self) -> None:
+        if self.catalog is None:
+            self.catalog = DirectoryCatalog(self.settings.index_dir)
 
     def ask(self, question: str, top_k: int | None = None,
             doc_filter: Callable[[Document], bool] | None = None) -> AskResult:
@@ -124,29 +128,21 @@ def make_reader(settings: Settings) -> ExtractiveReader:
                             precision=resolve_precision(settings.precision))
 
 
-def make_store(settings: Settings, dimension: int) -> VectorStore | None:
-    """The configured external vector store, or None for FAISS inside the index directory."""
+def make_catalog(settings: Settings, dimension: int) -> Catalog:
+    """Where the index lives: the index directory (FAISS), or Milvus (see README, "Vector store")."""
     if settings.vector_store == "faiss":
-        return None
-    from index.milvus_store import MilvusStore
+        return DirectoryCatalog(settings.index_dir)
+    from index.milvus_catalog import MilvusCatalog
 
-    return MilvusStore(settings.milvus_uri, settings.milvus_collection, dimension,
-                       settings.milvus_token.get_secret_value() if settings.milvus_token else "")
-
-
-def open_collection(settings: Settings, embedder: Embedder, create: bool = False) -> Collection:
-    """The stored index, checked against the settings; an empty one if `create` and none exists."""
-    expected = expected_manifest(settings, embedder)
-    store = make_store(settings, expected.dimension)
-    if create and not persistence.exists(settings.index_dir):
-        return Collection(expected, store)
-    return persistence.load(settings.index_dir, expected, store)
+    return MilvusCatalog(settings.milvus_uri, settings.milvus_collection, dimension,
+                         settings.milvus_token.get_secret_value() if settings.milvus_token else "")
 
 
 def build_pipeline(settings: Settings, create_missing: bool = False) -> Pipeline:
     embedder = make_embedder(settings)
     embedder.warm_up()
-    collection = open_collection(settings, embedder, create=create_missing)
+    catalog = make_catalog(settings, embedder.dimension)
+    collection = catalog.open(expected_manifest(settings, embedder), create=create_missing)
     reader = make_reader(settings)
     reader.warm_up()
-    return Pipeline(embedder, collection, reader, settings)
+    return Pipeline(embedder, collection, reader, settings, catalog)

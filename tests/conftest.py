@@ -74,10 +74,21 @@ def real_reader(real_settings):
 def corpus_pipeline(real_settings, real_embedder, real_reader):
     """The real pipeline over the shipped corpus, indexed with the real embedder."""
     from index import persistence
+    from index.collection import Collection
     from index.ingest import sync
-    from service.pipeline import Pipeline, open_collection
+    from service.pipeline import Pipeline, expected_manifest
 
-    collection = open_collection(real_settings, real_embedder, create=True)
+    collection = Collection(expected_manifest(real_settings, real_embedder))
     sync(collection, [CORPUS], real_embedder)
     persistence.save(collection, real_settings.index_dir)
     return Pipeline(real_embedder, collection, real_reader, real_settings)
+
+
+@pytest.fixture(scope="session")
+def milvus_uri(tmp_path_factory):
+    """A Milvus server for the session (`milvus-lite server`); tests keep apart by collection names."""
+    pytest.importorskip("pymilvus")
+    from tests.servers import milvus_server
+
+    with milvus_server(str(tmp_path_factory.mktemp("milvus-data"))) as uri:
+        yield uri

@@ -50,3 +50,35 @@ def _wait_ready(url: str, process: subprocess.Popen, log, timeout: float) -> htt
         except httpx.TransportError:
             time.sleep(0.5)
     raise AssertionError("server did not start in time")
+
+
+@contextlib.contextmanager
+def milvus_server(data_dir: str, timeout: float = 60) -> Iterator[str]:
+    """`milvus-lite server` (a real Milvus gRPC server, as a cluster is reached) on a free loopback
+    port; yields its URI."""
+    from pymilvus import MilvusClient
+
+    port = free_port()
+    command = [sys.executable, "-c", "from milvus_lite.cmdline import main; main()",
+               "server", "--data-dir", data_dir, "--host", "127.0.0.1", "--port", str(port)]
+    with tempfile.TemporaryFile(mode="w+") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, text=True)
+        uri = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                if process.poll() is not None:
+                    log.seek(0)
+                    raise AssertionError(f"milvus-lite server exited: {log.read()}")
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=1):
+                        break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise AssertionError("milvus-lite server did not start in time") from None
+                    time.sleep(0.2)
+            MilvusClient(uri, timeout=timeout).close()
+            yield uri
+        finally:
+            process.terminate()
+            process.wait(timeout=30)

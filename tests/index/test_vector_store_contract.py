@@ -1,56 +1,71 @@
-"""One contract for every VectorStore: FAISS in the index directory and Milvus (Lite, from a local file).
+"""One contract for every place an index can live: FAISS in an index directory, Milvus Lite from a
+local file, and a Milvus server (`milvus-lite server`, reached over gRPC as a cluster would be).
 
 Covers add, update, delete, filters, persistence across restarts, and ARCHITECTURE.md invariant 3:
 after any sequence of writes, search never returns a deleted chunk and counts agree."""
 
 import hashlib
+import random
+import re
+import uuid
 
 import numpy as np
 import pytest
 
-from groundqa.errors import IndexNotReady
-from index import persistence
+from groundqa.errors import IndexMismatch, IndexNotReady
+from index.catalog import DirectoryCatalog
 from index.chunking import ChunkingConfig
 from index.collection import Collection, Manifest
 from index.store import FaissStore
 from index.types import Document
 
 DIM = 16
+KINDS = ["faiss", "milvus-lite", "milvus-server"]
 
 
 class Backend:
-    """Opens a store of one kind, and opens it again as a restarted process would."""
+    """Opens a store or a catalog of one kind, and opens it again as a restarted process would."""
 
-    def __init__(self, kind, tmp_path):
+    def __init__(self, kind, tmp_path, request):
         self.kind, self.tmp_path = kind, tmp_path
-        self.store = None
+        self.uri = request.getfixturevalue("milvus_uri") if kind == "milvus-server" else str(tmp_path / "milvus.db")
+        self.prefix = "t" + uuid.uuid4().hex[:12]
+        self.opened = []
 
-    def open(self):
+    def store(self):
         if self.kind == "faiss":
-            self.store = FaissStore(DIM)
-        else:
-            from index.milvus_store import MilvusStore
+            return FaissStore(DIM)
+        from index.milvus_store import MilvusStore
 
-            self.store = MilvusStore(str(self.tmp_path / "milvus.db"), "chunks", DIM)
-        return self.store
+        return self._track(MilvusStore(self.uri, self.prefix + "_chunks", DIM))
 
-    def external(self):
-        """The store to hand persistence.load: None for FAISS (its file is in the index version)."""
+    def catalog(self):
+        """A fresh handle, as a new process (or another replica) would open it. A Milvus Lite file
+        admits one process, so the previous handle is closed first."""
         if self.kind == "faiss":
-            return None
-        if self.store is not None:
-            self.store.close()
-        return self.open()
+            return DirectoryCatalog(self.tmp_path / "index")
+        from index.milvus_catalog import MilvusCatalog
+
+        if self.kind == "milvus-lite":
+            self.close()
+        return self._track(MilvusCatalog(self.uri, self.prefix, DIM))
+
+    def _track(self, handle):
+        self.opened.append(handle)
+        return handle
+
+    def close(self):
+        while self.opened:
+            self.opened.pop().close()
 
 
-@pytest.fixture(params=["faiss", "milvus"])
+@pytest.fixture(params=KINDS)
 def backend(request, tmp_path):
-    if request.param == "milvus":
+    if request.param != "faiss":
         pytest.importorskip("pymilvus")
-    backend = Backend(request.param, tmp_path)
+    backend = Backend(request.param, tmp_path, request)
     yield backend
-    if backend.kind == "milvus" and backend.store is not None:
-        backend.store.close()
+    backend.close()
 
 
 def unit(rows, seed=0):
@@ -59,7 +74,7 @@ def unit(rows, seed=0):
 
 
 def test_add_search_delete_and_filter(backend):
-    store = backend.open()
+    store = backend.store()
     vectors = unit(20)
     store.add(np.arange(20, dtype=np.int64), vectors)
     assert len(store) == 20
@@ -72,12 +87,14 @@ def test_add_search_delete_and_filter(backend):
     allowed = np.array([1, 2, 3], dtype=np.int64)
     assert {row for row, _ in store.search(vectors[7], 10, allowed)} == {1, 2, 3}
     assert store.search(vectors[7], 10, np.array([], dtype=np.int64)) == []
+    store.add(np.array([7], dtype=np.int64), vectors[7:8])  # deleted, then written again: it lives
+    assert store.search(vectors[7], 1)[0][0] == 7 and len(store) == 19
     with pytest.raises(ValueError):
         store.add(np.array([1, 2]), vectors[:1])
 
 
-def manifest():
-    return Manifest(embedding_model="fake", dimension=DIM, chunking=ChunkingConfig(254, 40))
+def manifest(dimension=DIM):
+    return Manifest(embedding_model="fake", dimension=dimension, chunking=ChunkingConfig(254, 40))
 
 
 class HashEmbedder:
@@ -92,8 +109,6 @@ class HashEmbedder:
         return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
     def token_offsets(self, text):
-        import re
-
         return [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
 
 
@@ -101,40 +116,99 @@ def docs(*pairs):
     return [Document(doc_id, doc_id, "test", text, {"n": i}) for i, (doc_id, text) in enumerate(pairs)]
 
 
-def test_collection_writes_keep_vectors_and_chunks_in_step_across_restarts(backend, tmp_path):
-    embedder, index_dir = HashEmbedder(), tmp_path / "index"
-    collection = Collection(manifest(), backend.open())
+def assert_consistent(collection):
+    """Invariant 3 from the reader's side: every hit is a live chunk, and chunk text is the document's."""
+    query = HashEmbedder().embed(["anything"])[0]
+    for passage in collection.search(query, 1000):
+        assert passage.chunk.doc_id in collection.documents
+        document = collection.documents[passage.chunk.doc_id]
+        assert document.text[passage.chunk.start:passage.chunk.end] == passage.chunk.text
+
+
+def test_writes_keep_vectors_and_chunks_in_step_across_restarts(backend):
+    embedder, catalog = HashEmbedder(), backend.catalog()
+    collection = catalog.open(manifest(), create=True)
     collection.upsert(docs(("a", "Alpha text about apples."), ("b", "Beta text about bananas."),
                            ("c", "Gamma text about cherries.")), embedder)
     collection.upsert(docs(("b", "Beta text, rewritten, about blueberries.")), embedder)  # update
     collection.delete(["c"])
-    persistence.save(collection, index_dir)
+    catalog.save(collection)
 
-    reopened = persistence.load(index_dir, manifest(), backend.external())
+    reopened = backend.catalog().open(manifest())
     assert set(reopened.documents) == {"a", "b"}
+    assert reopened.documents["b"].meta == {"n": 0} and reopened.documents["b"].text.startswith("Beta text, rewritten")
     assert len(reopened.store) == reopened.chunk_count == collection.chunk_count
-    live_rows = set(reopened.chunks)
     query = embedder.embed(["Beta text, rewritten, about blueberries."])[0]
     hits = reopened.search(query, 10)
     assert hits[0].chunk.doc_id == "b" and "blueberries" in hits[0].chunk.text
-    assert {p.chunk.doc_id for p in hits} <= {"a", "b"} and all(row in live_rows for row, _ in reopened.store.search(query, 10))
+    assert {p.chunk.doc_id for p in hits} <= {"a", "b"}
     only_a = reopened.search(query, 10, doc_filter=lambda d: d.doc_id == "a")
     assert {p.chunk.doc_id for p in only_a} == {"a"}
+    assert_consistent(reopened)
 
 
-def test_crash_between_vector_write_and_save_is_reconciled(backend, tmp_path):
-    """Rows written to the store but never saved (a crash before save) vanish on load; deletes not yet
-    committed (a crash before the new version was live) leave the saved version whole."""
-    embedder, index_dir = HashEmbedder(), tmp_path / "index"
-    collection = Collection(manifest(), backend.open())
+def test_random_writes_then_restart_agree(backend):
+    """Invariant 3 after a random sequence of adds, updates and deletes, with saves between."""
+    embedder, catalog, rng = HashEmbedder(), backend.catalog(), random.Random(7)
+    collection = catalog.open(manifest(), create=True)
+    expected = {}
+    for step in range(30):
+        doc_id = f"d{rng.randrange(8)}"
+        if rng.random() < 0.3:
+            collection.delete([doc_id])
+            expected.pop(doc_id, None)
+        else:
+            text = " ".join(rng.choice(["red", "green", "blue", "sea", "sky"]) for _ in range(rng.randrange(3, 400)))
+            collection.upsert(docs((doc_id, text)), embedder)
+            expected[doc_id] = text
+        if step % 5 == 4:
+            catalog.save(collection)
+    catalog.save(collection)
+    reopened = backend.catalog().open(manifest())
+    assert {d: doc.text for d, doc in reopened.documents.items()} == expected
+    assert len(reopened.store) == reopened.chunk_count == collection.chunk_count
+    assert_consistent(reopened)
+
+
+def test_a_crash_between_vector_write_and_save_leaves_the_saved_state(backend):
+    """Rows written to the store but never saved (a crash before save) are never returned; deletes
+    not yet saved leave the saved documents whole."""
+    embedder, catalog = HashEmbedder(), backend.catalog()
+    collection = catalog.open(manifest(), create=True)
     collection.upsert(docs(("a", "Alpha text about apples."), ("b", "Beta text about bananas.")), embedder)
-    persistence.save(collection, index_dir)
+    catalog.save(collection)
     collection.upsert(docs(("new", "Never saved: the process died before saving.")), embedder)
     collection.delete(["a"])  # also never saved
-    reopened = persistence.load(index_dir, manifest(), backend.external())
+    reopened = backend.catalog().open(manifest())
     assert set(reopened.documents) == {"a", "b"}
-    assert len(reopened.store) == reopened.chunk_count
     assert reopened.search(embedder.embed(["Alpha text about apples."])[0], 1)[0].chunk.doc_id == "a"
+    assert [p.chunk.doc_id for p in reopened.search(embedder.embed(["Never saved: the process died before saving."])[0], 10)] \
+        and all(p.chunk.doc_id in {"a", "b"} for p in reopened.search(embedder.embed(["Never saved"])[0], 10))
+    if backend.kind != "milvus-server":  # one writer: what the crash left is cleared on open
+        assert len(reopened.store) == reopened.chunk_count
+    assert_consistent(reopened)
+
+
+def test_refuses_an_index_built_another_way_and_a_missing_one(backend):
+    catalog = backend.catalog()
+    with pytest.raises(IndexNotReady, match="no index"):
+        catalog.open(manifest())
+    catalog.save(catalog.open(manifest(), create=True))
+    other = Manifest(embedding_model="another", dimension=DIM, chunking=ChunkingConfig(254, 40))
+    with pytest.raises(IndexMismatch, match="embedding_model"):
+        backend.catalog().open(other)
+
+
+def test_a_long_document_survives_the_round_trip(backend):
+    """Milvus keeps at most 64 KB in a field; a document many times that is stored in slices."""
+    embedder, catalog = HashEmbedder(), backend.catalog()
+    collection = catalog.open(manifest(), create=True)
+    text = " ".join(f"Sentence {i} says ünïcödé things about item {i}." for i in range(6000))
+    collection.upsert(docs(("long", text)), embedder)
+    catalog.save(collection)
+    reopened = backend.catalog().open(manifest())
+    assert reopened.documents["long"].text == text and reopened.chunk_count == collection.chunk_count
+    assert_consistent(reopened)
 
 
 def test_milvus_store_refuses_a_collection_of_another_dimension(tmp_path):
@@ -144,3 +218,33 @@ def test_milvus_store_refuses_a_collection_of_another_dimension(tmp_path):
     MilvusStore(str(tmp_path / "m.db"), "chunks", DIM).close()
     with pytest.raises(IndexNotReady, match="16-dimensional"):
         MilvusStore(str(tmp_path / "m.db"), "chunks", 32)
+
+
+def test_replicas_sharing_a_milvus_server_see_each_others_writes(request):
+    """Two catalogs on one server, as two `groundqa serve` processes hold them."""
+    pytest.importorskip("pymilvus")
+    from index.milvus_catalog import MilvusCatalog
+
+    uri, prefix, embedder = request.getfixturevalue("milvus_uri"), "r" + uuid.uuid4().hex[:12], HashEmbedder()
+    one, two = MilvusCatalog(uri, prefix, DIM), MilvusCatalog(uri, prefix, DIM)
+    try:
+        first = one.open(manifest(), create=True)
+        second = two.open(manifest())
+        assert two.poll() is None  # nothing written since it opened
+        first.upsert(docs(("a", "Alpha text about apples."), ("b", "Beta text about bananas.")), embedder)
+        one.save(first)
+        two.apply(second, two.poll())
+        assert set(second.documents) == {"a", "b"} and second.chunk_count == first.chunk_count
+        assert second.search(embedder.embed(["Beta text about bananas."])[0], 1)[0].chunk.doc_id == "b"
+
+        second.upsert(docs(("b", "Beta text, now about blackberries.")), embedder)
+        second.delete(["a"])
+        two.save(second)
+        one.apply(first, one.poll())
+        assert set(first.documents) == {"b"} and "blackberries" in first.documents["b"].text
+        assert all(p.chunk.doc_id == "b" for p in first.search(embedder.embed(["Alpha text about apples."])[0], 10))
+        assert one.poll() is None and two.poll() is None
+        assert len(one.store) == first.chunk_count  # the old versions' vectors are gone from the server
+    finally:
+        one.close()
+        two.close()
