@@ -25,6 +25,7 @@ def add_scale_parser(sub, common: argparse.ArgumentParser) -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--milvus", action="store_true", help="also measure the Milvus store (Milvus Lite, temp file)")
+    parser.add_argument("--milvus-uri", help="also measure the Milvus store on this server (a temporary collection)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.set_defaults(run=run_scale)
 
@@ -70,20 +71,27 @@ def measure(vectors: np.ndarray, queries: np.ndarray, factory: str, params: dict
             "memory_mb": round(len(faiss.serialize_index(index)) / 2**20, 1)}, found
 
 
-def measure_milvus(vectors: np.ndarray, queries: np.ndarray) -> tuple[dict, np.ndarray]:
-    """The project's MilvusStore (what `GROUNDQA_VECTOR_STORE=milvus` uses) over a Milvus Lite file."""
+def measure_milvus(vectors: np.ndarray, queries: np.ndarray, uri: str | None = None) -> tuple[dict, np.ndarray]:
+    """The project's MilvusStore (what `GROUNDQA_VECTOR_STORE=milvus` uses) over a Milvus Lite file,
+    or on the server at `uri` in a collection made for the run and dropped after it."""
     import tempfile
+    import uuid
 
     from index.milvus_store import MilvusStore
 
     with tempfile.TemporaryDirectory() as folder:
-        store = MilvusStore(str(Path(folder) / "scale.db"), "scale", DIMENSION)
-        begun = time.perf_counter()
-        store.add(np.arange(len(vectors), dtype=np.int64), vectors)
-        store.save(Path(folder))
-        build_s = time.perf_counter() - begun
-        latency, found = time_searches(lambda query: [row for row, _ in store.search(query, 10)], queries)
-        store.close()
+        name = f"scale_{uuid.uuid4().hex[:8]}"
+        store = MilvusStore(uri or str(Path(folder) / "scale.db"), name, DIMENSION)
+        try:
+            begun = time.perf_counter()
+            store.add(np.arange(len(vectors), dtype=np.int64), vectors)
+            store.save(None)
+            build_s = time.perf_counter() - begun
+            latency, found = time_searches(lambda query: [row for row, _ in store.search(query, 10)], queries)
+        finally:
+            if uri:
+                store.client.drop_collection(name)
+            store.close()
     return {"build_s": round(build_s, 1), **latency, "memory_mb": None}, found
 
 
@@ -124,6 +132,8 @@ def run_scale(args: argparse.Namespace, settings: Settings) -> int:
             add(name, measure(vectors, queries, factory, params))
         if args.milvus:
             add("milvus-lite", measure_milvus(vectors, queries))
+        if args.milvus_uri:
+            add("milvus-server", measure_milvus(vectors, queries, args.milvus_uri))
         report[str(count)] = rows
         del vectors
     if args.json:
