@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     dense_weight: float = Field(default=0.5, ge=0.0, le=1.0)
     # Answer ranking: reader logit over its window's no-answer logit + this weight x retrieval score.
     answer_retrieval_weight: float = Field(default=8.0, ge=0.0)
+    # ... less this per word piece of the span: measured in eval/BENCHMARKS.md, "Accuracy levers".
+    answer_length_penalty: float = Field(default=0.15, ge=0.0)
     # Read only passages whose retrieval score is within this of the best one (None: read all top_k).
     # The scale is the fused hybrid score (0..1); measured in eval/BENCHMARKS.md, "Speed".
     read_score_gap: float | None = Field(default=0.5, ge=0.0)

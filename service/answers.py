@@ -15,19 +15,22 @@ _NORMALIZE = re.compile(r"[^\w]+")
 
 
 def select_answers(reading: Reading, lookup: Callable[[str], Document], *, margin: float, max_answers: int,
-                   min_alternative_score: float = 0.0, retrieval_weight: float = 0.0) -> tuple[list[Answer], float | None]:
+                   min_alternative_score: float = 0.0, retrieval_weight: float = 0.0,
+                   length_penalty: float = 0.0) -> tuple[list[Answer], float | None]:
     """The top distinct answers (empty when abstaining) and the best span's margin over no-answer.
 
     Each span's evidence is its reader logit over the no-answer logit of its own window (so a
     passage the reader finds irrelevant counts less), plus retrieval_weight times its passage's
-    retrieval score; a softmax over all spans and no-answer turns evidence into probabilities.
+    retrieval score, less length_penalty per word piece (the reader alone leans to spans longer
+    than the answer); a softmax over all spans and no-answer turns evidence into probabilities.
     Spans with the same normalized text form one answer, scored by its best span (summing over
     its spans instead was measured and did not pay: eval/BENCHMARKS.md).
     Abstention looks at the chosen answer's reader margin. Answers after the first are kept only
     with a score of at least min_alternative_score."""
     if not reading.spans:
         return [], None
-    evidence = [span.logit - span.window_null + retrieval_weight * span.passage.score for span in reading.spans]
+    evidence = [span.logit - span.window_null + retrieval_weight * span.passage.score - length_penalty * span.tokens
+                for span in reading.spans]
     probabilities = _softmax(evidence + [0.0])[:-1]
     candidates = _distinct(reading.spans, evidence, probabilities, lookup, max_answers)
     best_margin = candidates[0][0].logit - reading.null_logit

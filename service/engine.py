@@ -80,8 +80,8 @@ class Engine:
             return
         self.not_ready_reason = ""
         if not len(self.pipeline.collection):
-            log.warning("index at %s is empty: add documents with `groundqa index` or POST /v1/documents",
-                        self.settings.index_dir)
+            log.warning("index in %s is empty: add documents with `groundqa index` or POST /v1/documents",
+                        self.pipeline.catalog.location)
 
     @property
     def ready(self) -> bool:

@@ -53,7 +53,8 @@ class Pipeline:
                                               margin=self.settings.no_answer_margin,
                                               max_answers=self.settings.max_answers,
                                               min_alternative_score=self.settings.min_alternative_score,
-                                              retrieval_weight=self.settings.answer_retrieval_weight)
+                                              retrieval_weight=self.settings.answer_retrieval_weight,
+                                              length_penalty=self.settings.answer_length_penalty)
         clock.lap("read")
         yield AskResult(question=question, answers=answers, no_answer=not answers,
                          timings_ms=clock.timings(), best_margin=best_margin, passages=tuple(passages))

@@ -30,6 +30,7 @@ class Span:
     end: int
     logit: float
     window_null: float  # the no-answer ([CLS]) logit of the window the span was read in
+    tokens: int = 1  # its length in word pieces
 
 
 @dataclass(frozen=True)
@@ -137,5 +138,6 @@ class ExtractiveReader:
             s, e = int(starts[i]), int(ends[j])
             char_start, char_end = int(offsets[s][0]), int(offsets[e][1])
             if char_end > char_start:
-                spans.append(Span(passage, base + char_start, base + char_end, float(start[s] + end[e]), window_null))
+                spans.append(Span(passage, base + char_start, base + char_end, float(start[s] + end[e]), window_null,
+                                  e - s + 1))
         return spans

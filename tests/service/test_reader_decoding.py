@@ -82,3 +82,19 @@ def test_overlong_question_is_clipped_not_rejected(tokenizer):
     chunk = chunk_document(document, lambda t: [(m.start(), m.end()) for m in re.finditer(r"\S+", t)], ChunkingConfig())[0]
     reading = reader.read("why " * 500, [Passage(chunk, 1.0, 1)])
     assert reading.spans, "a question past 64 word pieces still leaves room for the context"
+
+
+def test_length_penalty_prefers_the_tight_span_when_the_reader_barely_prefers_the_long_one():
+    from index.types import Chunk
+    from service.reader import Reading, Span
+
+    text = "The keeper was Angus Macleod of Tiree, who kept the light."
+    document = Document("doc", "Title", "src", text)
+    passage = Passage(Chunk("doc#0", "doc", 0, len(text), text), 0.8, 1)
+    tight = Span(passage, text.index("Angus"), text.index(" of"), logit=9.0, window_null=0.0, tokens=2)
+    loose = Span(passage, text.index("Angus"), text.index(", who"), logit=9.5, window_null=0.0, tokens=5)
+    reading = Reading([loose, tight], null_logit=0.0)
+    pick = lambda penalty: select_answers(reading, lambda _: document, margin=0.0, max_answers=1,
+                                          length_penalty=penalty)[0][0].text
+    assert pick(0.0) == "Angus Macleod of Tiree"
+    assert pick(0.25) == "Angus Macleod"
