@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     rrf_k: int = Field(default=60, ge=1)
     dense_weight: float = Field(default=0.5, ge=0.0, le=1.0)
     # Answer ranking: reader logit over its window's no-answer logit + this weight x retrieval score.
-    answer_retrieval_weight: float = Field(default=8.0, ge=0.0)
+    answer_retrieval_weight: float = Field(default=12.0, ge=0.0)
     # ... less this per word piece of the span: measured in eval/BENCHMARKS.md, "Accuracy levers".
     answer_length_penalty: float = Field(default=0.15, ge=0.0)
     # Read only passages whose retrieval score is within this of the best one (None: read all top_k).

@@ -67,9 +67,9 @@ class Pipeline:
 
 
 def worth_reading(passages: list[Passage], score_gap: float | None) -> list[Passage]:
-    """The passages scoring within `score_gap` of the best one. Answers are ranked with 8x the
-    retrieval score added, so a passage far below the best rarely wins, and reading is most of the
-    cost of an answer (eval/BENCHMARKS.md, "Speed")."""
+    """The passages scoring within `score_gap` of the best one. Answers are ranked with the retrieval
+    score (times answer_retrieval_weight) added, so a passage far below the best rarely wins, and
+    reading is most of the cost of an answer (eval/BENCHMARKS.md, "Speed")."""
     if score_gap is None or not passages:
         return passages
     best = max(p.score for p in passages)
