@@ -1,7 +1,8 @@
-"""What the CPU can do fast, for choosing the inference precision."""
+"""What the CPU can do fast, for choosing the inference precision; how the process uses the machine."""
 
 from __future__ import annotations
 
+import ctypes
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -48,3 +49,18 @@ def share_cores(running: int, cores: int | None = None) -> None:
 
     cores = cores or os.cpu_count() or 1
     torch.set_num_threads(max(1, cores // max(1, running)))
+
+
+M_ARENA_MAX = -8  # glibc's mallopt parameter
+
+
+def limit_malloc_arenas(arenas: int) -> bool:
+    """Cap glibc's malloc arenas (0: leave its default, 8 per core). Each thread that allocates can
+    otherwise get an arena of its own, and a server's memory grows with them. False where the C
+    library is not glibc."""
+    if arenas <= 0:
+        return False
+    try:
+        return bool(ctypes.CDLL("libc.so.6").mallopt(M_ARENA_MAX, arenas))
+    except (OSError, AttributeError):
+        return False

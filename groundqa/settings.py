@@ -84,6 +84,9 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    # glibc malloc arenas in the server (0: glibc's default); fewer keep memory flat under load
+    # (eval/BENCHMARKS.md, "HTTP").
+    malloc_arenas: int = Field(default=2, ge=0)
     # Writes (POST/PUT/DELETE on documents) need this key in the X-API-Key header; unset: writes are refused.
     api_key: SecretStr | None = None
     read_requires_key: bool = False

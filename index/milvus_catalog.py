@@ -26,7 +26,7 @@ from groundqa.errors import IndexNotReady
 from index import persistence
 from index.catalog import Refresh, no_lock
 from index.collection import Collection, Manifest
-from index.milvus_store import MilvusStore
+from index.milvus_store import MilvusStore, ensure_collection
 
 PART_CHARS = 16_000  # at most 4 bytes each in UTF-8: under Milvus's 65,535-byte VARCHAR
 ROWS_PER_CALL = 50
@@ -43,7 +43,6 @@ def part_key(key: str, version: str, index: int) -> str:
 
 class MilvusCatalog:
     def __init__(self, uri: str, prefix: str, dimension: int, token: str = "") -> None:
-        from pymilvus import DataType, MilvusClient
         from pymilvus.exceptions import MilvusException
 
         self.location = f"Milvus collections {prefix}_chunks and {prefix}_documents at {uri}"
@@ -52,23 +51,26 @@ class MilvusCatalog:
         self._client = self.store.client
         self._documents = f"{prefix}_documents"
         try:
-            if not self._client.has_collection(self._documents):
-                schema = MilvusClient.create_schema(auto_id=False)
-                schema.add_field("key", DataType.VARCHAR, is_primary=True, max_length=512)
-                schema.add_field("version", DataType.VARCHAR, max_length=128)
-                schema.add_field("parts", DataType.INT64)
-                schema.add_field("body", DataType.VARCHAR, max_length=65_535)
-                schema.add_field("unused", DataType.FLOAT_VECTOR, dim=2)  # Milvus requires a vector field
-                index_params = self._client.prepare_index_params()
-                index_params.add_index("unused", index_type="FLAT", metric_type="L2")
-                self._client.create_collection(self._documents, schema=schema, index_params=index_params,
-                                               consistency_level="Strong")
-            self._client.load_collection(self._documents)
+            ensure_collection(self._client, self._documents, self._create_documents_collection)
         except MilvusException as exc:
             raise IndexNotReady(f"cannot open Milvus collection {self._documents!r} at {uri}: {exc}") from None
         self._versions: dict[str, str] = {}  # doc key -> the version this process holds
         self._doc_ids: dict[str, str] = {}
         self._generation: str | None = None
+
+    def _create_documents_collection(self) -> None:
+        from pymilvus import DataType, MilvusClient
+
+        schema = MilvusClient.create_schema(auto_id=False)
+        schema.add_field("key", DataType.VARCHAR, is_primary=True, max_length=512)
+        schema.add_field("version", DataType.VARCHAR, max_length=128)
+        schema.add_field("parts", DataType.INT64)
+        schema.add_field("body", DataType.VARCHAR, max_length=65_535)
+        schema.add_field("unused", DataType.FLOAT_VECTOR, dim=2)  # Milvus requires a vector field
+        index_params = self._client.prepare_index_params()
+        index_params.add_index("unused", index_type="FLAT", metric_type="L2")
+        self._client.create_collection(self._documents, schema=schema, index_params=index_params,
+                                       consistency_level="Strong")
 
     # -- the Catalog protocol ---------------------------------------------------------------------
     def open(self, expected: Manifest, create: bool = False) -> Collection:

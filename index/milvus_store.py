@@ -10,7 +10,7 @@ a crash at any point leaves at most rows no saved chunk owns, never a saved chun
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -18,6 +18,20 @@ from groundqa.errors import IndexNotReady
 
 ID_FIELD, VECTOR_FIELD = "id", "vector"
 BATCH = 1000
+
+
+def ensure_collection(client, name: str, create: Callable[[], None]) -> None:
+    """Create the collection unless it exists, then load it (an existing one starts released in a new
+    process). Replicas starting together may both try to create it: the one that loses finds it made."""
+    from pymilvus.exceptions import MilvusException
+
+    if not client.has_collection(name):
+        try:
+            create()
+        except MilvusException:
+            if not client.has_collection(name):
+                raise
+    client.load_collection(name)
 
 
 class MilvusStore:
@@ -30,12 +44,9 @@ class MilvusStore:
         self._pending_deletes: set[int] = set()
         try:
             self._client = MilvusClient(uri, token=token) if token else MilvusClient(uri)
-            if not self._client.has_collection(collection):
-                self._client.create_collection(collection, dimension=dimension, metric_type="IP",
-                                               primary_field_name=ID_FIELD, id_type="int",
-                                               vector_field_name=VECTOR_FIELD, auto_id=False,
-                                               consistency_level="Strong")
-            self._client.load_collection(collection)  # an existing one starts released in a new process
+            ensure_collection(self._client, collection, lambda: self._client.create_collection(
+                collection, dimension=dimension, metric_type="IP", primary_field_name=ID_FIELD, id_type="int",
+                vector_field_name=VECTOR_FIELD, auto_id=False, consistency_level="Strong"))
         except MilvusException as exc:
             raise IndexNotReady(f"cannot open Milvus collection {collection!r} at {uri}: {exc}") from None
         found = self._vector_dimension()

@@ -13,6 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 
 import groundqa
+from groundqa.hardware import limit_malloc_arenas
 from groundqa.settings import Settings
 from service.api import errors, ratelimit, routes_ask, routes_documents, routes_pages
 from service.api.metrics import Metrics
@@ -87,6 +88,7 @@ def run_server(settings: Settings) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("bm25s").setLevel(logging.WARNING)
+    limit_malloc_arenas(settings.malloc_arenas)
     engine = Engine(settings)
     engine.start()
     if not engine.ready:

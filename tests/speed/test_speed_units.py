@@ -70,3 +70,14 @@ def test_admission_gives_up_after_the_wait_limit():
         with pytest.raises(Overloaded, match="0.2 s"):
             with admission.admit():
                 pass
+
+
+def test_malloc_arenas_are_capped_on_glibc_and_left_alone_when_zero():
+    import platform
+
+    from groundqa.hardware import limit_malloc_arenas
+
+    assert limit_malloc_arenas(0) is False
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("not glibc")
+    assert limit_malloc_arenas(2) is True
