@@ -60,7 +60,10 @@ class Settings(BaseSettings):
     answer_length_penalty: float = Field(default=0.15, ge=0.0)
     # Read only passages whose retrieval score is within this of the best one (None: read all top_k).
     # The scale is the fused hybrid score (0..1); measured in eval/BENCHMARKS.md, "Speed".
-    read_score_gap: float | None = Field(default=0.5, ge=0.0)
+    read_score_gap: float | None = Field(default=0.45, ge=0.0)
+    # Read the best passage first, and stop there when its best span beats its window's no-answer
+    # logit by this much (None: read all the passages above at once).
+    early_exit_margin: float | None = 20.0
     max_answers: int = Field(default=3, ge=1, le=20)
     # Alternatives to the best answer are listed only above this score (0..1).
     min_alternative_score: float = Field(default=0.01, ge=0.0, le=1.0)
@@ -84,9 +87,9 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
-    # glibc malloc arenas in the server (0: glibc's default); fewer keep memory flat under load
+    # glibc malloc arenas in the server (0: glibc's default, 8 per core); 2 keeps memory lower under load
     # (eval/BENCHMARKS.md, "HTTP").
-    malloc_arenas: int = Field(default=2, ge=0)
+    malloc_arenas: int = Field(default=0, ge=0)
     # Writes (POST/PUT/DELETE on documents) need this key in the X-API-Key header; unset: writes are refused.
     api_key: SecretStr | None = None
     read_requires_key: bool = False

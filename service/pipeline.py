@@ -16,7 +16,7 @@ from index.embedder import Embedder, SentenceTransformerEmbedder
 from index.hybrid import RetrievalConfig
 from index.types import Document, Passage
 from service.answers import select_answers
-from service.reader import ExtractiveReader, Reader, ReaderConfig
+from service.reader import ExtractiveReader, Reader, ReaderConfig, Reading
 from service.types import AskResult
 
 
@@ -48,7 +48,7 @@ class Pipeline:
         passages = self.search(vector, question, top_k, doc_filter)
         clock.lap("search")
         yield tuple(passages)
-        reading = self.reader.read(question, worth_reading(passages, self.settings.read_score_gap))
+        reading = self._read(question, worth_reading(passages, self.settings.read_score_gap))
         answers, best_margin = select_answers(reading, self.collection.document,
                                               margin=self.settings.no_answer_margin,
                                               max_answers=self.settings.max_answers,
@@ -59,6 +59,17 @@ class Pipeline:
         yield AskResult(question=question, answers=answers, no_answer=not answers,
                          timings_ms=clock.timings(), best_margin=best_margin, passages=tuple(passages))
 
+
+    def _read(self, question: str, passages: list[Passage]) -> Reading:
+        """Read the passages; with early_exit_margin set, read the best one first and stop there
+        when the reader is that sure of a span in it (eval/BENCHMARKS.md, "Speed")."""
+        threshold = self.settings.early_exit_margin
+        if threshold is None or len(passages) < 2:
+            return self.reader.read(question, passages)
+        first = self.reader.read(question, passages[:1])
+        if first.best_window_margin() >= threshold:
+            return first
+        return first.merged(self.reader.read(question, passages[1:]))
 
     def search(self, vector, question: str, k: int,
                doc_filter: Callable[[Document], bool] | None = None) -> list[Passage]:

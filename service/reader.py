@@ -38,6 +38,15 @@ class Reading:
     spans: list[Span]  # best first
     null_logit: float  # lowest [CLS] logit over all windows: how sure the model is that no answer exists
 
+    def best_window_margin(self) -> float:
+        """How far the best span beats the no-answer logit of its own window (-inf without spans)."""
+        return max((span.logit - span.window_null for span in self.spans), default=float("-inf"))
+
+    def merged(self, other: "Reading") -> "Reading":
+        """One reading of both readings' passages."""
+        spans = sorted(self.spans + other.spans, key=lambda span: span.logit, reverse=True)
+        return Reading(spans, min(self.null_logit, other.null_logit))
+
 
 class Reader(Protocol):
     def read(self, question: str, passages: Sequence[Passage]) -> Reading: ...

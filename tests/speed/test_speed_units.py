@@ -32,6 +32,43 @@ def test_only_passages_near_the_best_are_read():
     assert worth_reading([], 0.4) == []
 
 
+class MarginReader:
+    """Reads each passage as one span whose margin over its window's no-answer logit is given."""
+
+    def __init__(self, margins):
+        self.margins, self.calls = margins, []
+
+    def read(self, question, passages):
+        from service.reader import Reading, Span
+
+        self.calls.append([p.rank for p in passages])
+        spans = [Span(p, 0, 1, self.margins[p.rank - 1], 0.0) for p in passages]
+        return Reading(sorted(spans, key=lambda s: s.logit, reverse=True), 0.0)
+
+
+def test_a_sure_first_passage_is_read_alone_else_the_rest_follow(fake_embedder):
+    from groundqa.settings import Settings
+    from index.collection import Collection, Manifest
+    from index.chunking import ChunkingConfig
+    from service.pipeline import Pipeline
+
+    settings = Settings(early_exit_margin=20.0)
+    pipeline = Pipeline(fake_embedder, Collection(Manifest("fake", 64, ChunkingConfig())), MarginReader([25.0, 30.0, 5.0]),
+                        settings)
+    passages = _passages(0.9, 0.8, 0.7)
+    reading = pipeline._read("q", passages)
+    assert pipeline.reader.calls == [[1]] and [s.passage.rank for s in reading.spans] == [1]
+
+    pipeline.reader = MarginReader([12.0, 30.0, 5.0])
+    reading = pipeline._read("q", passages)
+    assert pipeline.reader.calls == [[1], [2, 3]] and [s.passage.rank for s in reading.spans] == [2, 1, 3]
+
+    pipeline.settings = settings.model_copy(update={"early_exit_margin": None})
+    pipeline.reader = MarginReader([25.0, 30.0, 5.0])
+    pipeline._read("q", passages)
+    assert pipeline.reader.calls == [[1, 2, 3]]
+
+
 def test_admission_refuses_at_once_when_the_queue_is_full():
     admission = Admission(concurrent=1, queued=1, wait_s=5)
     started, release = threading.Event(), threading.Event()
