@@ -63,8 +63,10 @@ def run_bench(args: argparse.Namespace, settings: Settings) -> int:
     asked = sample(questions, args.questions, args.seed)
     shipped_settings = settings.model_copy(update={"no_answer_margin": NEVER_ABSTAIN})
     fp32_settings = shipped_settings.model_copy(update={"precision": "fp32"})
-    reference_settings = fp32_settings.model_copy(update={"retrieval_mode": "dense", "answer_retrieval_weight": 0.0,
-                                                          "answer_length_penalty": 0.0})
+    # The naive path: dense retrieval, spans ranked by reader logit alone, all top-k passages in one forward.
+    reference_settings = fp32_settings.model_copy(update={
+        "retrieval_mode": "dense", "answer_retrieval_weight": 0.0, "answer_length_penalty": 0.0,
+        "read_score_gap": None, "early_exit_margin": None})
     shipped = open_pipeline(shipped_settings, questions, args.gold, args.cache_dir, progress=True)
     fp32_embedder, fp32_reader = make_embedder(fp32_settings), make_reader(fp32_settings)
     fp32_embedder.warm_up()
