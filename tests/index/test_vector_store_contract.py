@@ -248,3 +248,50 @@ def test_replicas_sharing_a_milvus_server_see_each_others_writes(request):
     finally:
         one.close()
         two.close()
+
+
+@pytest.mark.parametrize("kind", ["milvus-lite", "milvus-server"])
+@pytest.mark.parametrize("crash_at", ["parts", "heads"])
+def test_a_milvus_save_cut_short_leaves_the_previous_documents(kind, crash_at, tmp_path, request):
+    """The process dies while saving: after the vectors, at the document records (parts) or at the rows
+    that name the live versions (heads). Reopened, the index is the last complete save."""
+    pytest.importorskip("pymilvus")
+    from index import milvus_catalog
+
+    backend, embedder = Backend(kind, tmp_path, request), HashEmbedder()
+    try:
+        catalog = backend.catalog()
+        collection = catalog.open(manifest(), create=True)
+        collection.upsert(docs(("a", "Alpha text about apples."), ("b", "Beta text about bananas.")), embedder)
+        catalog.save(collection)
+        collection.upsert(docs(("a", "Alpha text, rewritten, about apricots."), ("c", "Gamma text about cherries.")),
+                          embedder)
+        real_upsert, calls = milvus_catalog.MilvusCatalog._upsert, []
+
+        def dying_upsert(self, rows):
+            calls.append(rows)
+            if any(row["key"].startswith(milvus_catalog.PART if crash_at == "parts" else milvus_catalog.HEAD)
+                   for row in rows):
+                real_upsert(self, rows[:1])  # part of the batch reached Milvus
+                raise SystemExit("killed")
+            real_upsert(self, rows)
+
+        request.getfixturevalue("monkeypatch").setattr(milvus_catalog.MilvusCatalog, "_upsert", dying_upsert)
+        with pytest.raises(SystemExit):
+            catalog.save(collection)
+        request.getfixturevalue("monkeypatch").undo()
+
+        reopened = backend.catalog().open(manifest())
+        if crash_at == "parts":  # no head changed: exactly the first save
+            assert {d: doc.text for d, doc in reopened.documents.items()} == \
+                {"a": "Alpha text about apples.", "b": "Beta text about bananas."}
+        else:  # one head reached Milvus: that document is new and whole, the rest are the first save
+            assert reopened.documents["b"].text == "Beta text about bananas."
+            assert reopened.documents["a"].text in {"Alpha text about apples.", "Alpha text, rewritten, about apricots."}
+        assert_consistent(reopened)
+        for passage in reopened.search(embedder.embed(["Gamma text about cherries."])[0], 10):
+            assert passage.chunk.doc_id in reopened.documents
+        if kind == "milvus-lite":
+            assert len(reopened.store) == reopened.chunk_count  # leftovers cleared on open
+    finally:
+        backend.close()
