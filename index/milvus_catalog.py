@@ -117,8 +117,9 @@ class MilvusCatalog:
         for key in changed + removed:
             if key in self._versions:
                 self._client.delete(self._documents, filter=f'key like "{PART}{key}{self._versions[key]}%"')
-        self._generation = uuid.uuid4().hex
-        self._upsert([self._row(GENERATION, self._generation)])
+        # A fresh generation tells the other replicas; this one keeps the generation it last read, so
+        # its next poll still sees what others saved in between (its own documents compare unchanged).
+        self._upsert([self._row(GENERATION, uuid.uuid4().hex)])
         for key in removed:
             self._versions.pop(key)
             self._doc_ids.pop(key, None)
@@ -144,6 +145,9 @@ class MilvusCatalog:
                 continue
             refresh.records.append("".join(slices))
             versions[key] = version
+        if complete and not refresh.removed and not refresh.records:
+            self._generation = generation  # only this replica's own saves since it last looked
+            return None
         refresh.token = (generation if complete else None, versions, [k for k in self._versions if k not in heads])
         return refresh
 

@@ -243,8 +243,17 @@ def test_replicas_sharing_a_milvus_server_see_each_others_writes(request):
         one.apply(first, one.poll())
         assert set(first.documents) == {"b"} and "blackberries" in first.documents["b"].text
         assert all(p.chunk.doc_id == "b" for p in first.search(embedder.embed(["Alpha text about apples."])[0], 10))
-        assert one.poll() is None and two.poll() is None
+        assert one.poll() is None and two.poll() is None  # two's own save is nothing new to it
         assert len(one.store) == first.chunk_count  # the old versions' vectors are gone from the server
+
+        second.upsert(docs(("c", "Gamma text about cherries.")), embedder)
+        two.save(second)
+        first.upsert(docs(("d", "Delta text about dates.")), embedder)
+        one.save(first)  # saved without having looked: what two wrote meanwhile still arrives
+        one.apply(first, one.poll())
+        two.apply(second, two.poll())
+        assert set(first.documents) == set(second.documents) == {"b", "c", "d"}
+        assert one.poll() is None and two.poll() is None
     finally:
         one.close()
         two.close()
