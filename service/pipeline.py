@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-from groundqa.errors import InvalidQuestion
+from groundqa.errors import IndexNotReady, InvalidQuestion
 from groundqa.hardware import resolve_precision
 from groundqa.settings import Settings
 from index.catalog import Catalog, DirectoryCatalog
@@ -144,6 +144,10 @@ def make_catalog(settings: Settings, dimension: int) -> Catalog:
     """Where the index lives: the index directory (FAISS), or Milvus (see README, "Vector store")."""
     if settings.vector_store == "faiss":
         return DirectoryCatalog(settings.index_dir)
+    try:
+        import pymilvus  # noqa: F401
+    except ImportError:
+        raise IndexNotReady("GROUNDQA_VECTOR_STORE=milvus needs pymilvus: pip install 'groundqa[milvus]'") from None
     from index.milvus_catalog import MilvusCatalog
 
     return MilvusCatalog(settings.milvus_uri, settings.milvus_collection, dimension,

@@ -304,3 +304,14 @@ def test_a_milvus_save_cut_short_leaves_the_previous_documents(kind, crash_at, t
             assert len(reopened.store) == reopened.chunk_count  # leftovers cleared on open
     finally:
         backend.close()
+
+
+def test_milvus_without_pymilvus_says_what_to_install(monkeypatch):
+    import sys
+
+    from groundqa.settings import Settings
+    from service.pipeline import make_catalog
+
+    monkeypatch.setitem(sys.modules, "pymilvus", None)  # as if not installed
+    with pytest.raises(IndexNotReady, match=r"pip install 'groundqa\[milvus\]'"):
+        make_catalog(Settings(vector_store="milvus"), DIM)
