@@ -98,7 +98,12 @@ class MilvusStore:
             conditions.append(f"{ID_FIELD} not in {sorted(self._pending_deletes)}")
         if conditions:
             options["filter"] = " and ".join(conditions)
-        hits = self._client.search(self.collection, data=[np.asarray(query, dtype=np.float32).tolist()], **options)
+        from pymilvus.exceptions import MilvusException
+
+        try:
+            hits = self._client.search(self.collection, data=[np.asarray(query, dtype=np.float32).tolist()], **options)
+        except MilvusException as exc:  # the server is down or unreachable: the caller gets a 503, not a 500
+            raise IndexNotReady(f"Milvus search in {self.collection!r} failed: {exc.message}") from None
         return [(int(hit["id"]), float(hit["distance"])) for hit in hits[0]]
 
     def save(self, directory: Path | None) -> None:

@@ -315,3 +315,17 @@ def test_milvus_without_pymilvus_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "pymilvus", None)  # as if not installed
     with pytest.raises(IndexNotReady, match=r"pip install 'groundqa\[milvus\]'"):
         make_catalog(Settings(vector_store="milvus"), DIM)
+
+
+def test_a_milvus_server_gone_away_is_index_not_ready(tmp_path):
+    """Asks against a Milvus server that went down get the service's 503 error, not a crash."""
+    pytest.importorskip("pymilvus")
+    from index.milvus_store import MilvusStore
+    from tests.servers import milvus_server
+
+    with milvus_server(str(tmp_path / "data")) as uri:
+        store = MilvusStore(uri, "gone", DIM)
+        store.add(np.arange(5, dtype=np.int64), unit(5))
+        assert store.search(unit(1)[0], 2)
+    with pytest.raises(IndexNotReady, match="Milvus search"):
+        store.search(unit(1)[0], 2)
