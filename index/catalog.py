@@ -7,7 +7,6 @@ number of replicas, each of which picks up the others' writes with `poll`.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ContextManager, Protocol
@@ -70,7 +69,3 @@ class DirectoryCatalog:
 
     def close(self) -> None:
         pass
-
-
-def no_lock() -> ContextManager[None]:
-    return contextlib.nullcontext()

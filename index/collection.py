@@ -160,7 +160,9 @@ class Collection:
         self.sparse.mark_stale()
 
     def restore(self, document: Document, rows: list[int], chunks: list[Chunk]) -> None:
-        """Re-attach a persisted document whose vectors are already in the store."""
+        """Attach a persisted document whose vectors are already in the store, in place of any
+        version held under its id."""
+        self.forget(document.doc_id)
         self.documents[document.doc_id] = document
         self.doc_rows[document.doc_id] = rows
         self.chunks.update(zip(rows, chunks))

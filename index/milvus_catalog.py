@@ -17,17 +17,18 @@ document at once: the last head written wins.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import uuid
-from typing import ContextManager, Iterable
+from typing import ContextManager
 
 from groundqa.errors import IndexNotReady
 from index import persistence
-from index.catalog import Refresh, no_lock
+from index.catalog import Refresh
 from index.collection import Collection, Manifest
-from index.milvus_store import MilvusStore, ensure_collection
+from index.milvus_store import MilvusStore, batches, ensure_collection, scan
 
 PART_CHARS = 16_000  # at most 4 bytes each in UTF-8: under Milvus's 65,535-byte VARCHAR
 ROWS_PER_CALL = 50
@@ -98,7 +99,7 @@ class MilvusCatalog:
         return collection
 
     def writing(self) -> ContextManager[None]:
-        return no_lock()  # Milvus has no locks; concurrent writes of one document: the last one wins
+        return contextlib.nullcontext()  # Milvus has no locks; concurrent writes of one document: the last one wins
 
     def save(self, collection: Collection) -> None:
         held = {doc_key(doc_id): doc_id for doc_id in collection.documents}
@@ -139,7 +140,8 @@ class MilvusCatalog:
         changed = {key: head for key, head in heads.items() if self._versions.get(key) != head[0]}
         wanted = [part_key(key, version, i) for key, (version, parts) in changed.items() for i in range(parts)]
         bodies = {key: row["body"] for key, row in self._get(wanted).items()}
-        refresh = Refresh(removed=[self._doc_ids[key] for key in self._versions if key not in heads])
+        removed_keys = [key for key in self._versions if key not in heads]
+        refresh = Refresh(removed=[self._doc_ids[key] for key in removed_keys])
         complete = True
         versions = {}
         for key, (version, parts) in changed.items():
@@ -152,7 +154,7 @@ class MilvusCatalog:
         if complete and not refresh.removed and not refresh.records:
             self._generation = generation  # only this replica's own saves since it last looked
             return None
-        refresh.token = (generation if complete else None, versions, [k for k in self._versions if k not in heads])
+        refresh.token = (generation if complete else None, versions, removed_keys)
         return refresh
 
     def apply(self, collection: Collection, refresh: Refresh) -> None:
@@ -160,9 +162,7 @@ class MilvusCatalog:
         for doc_id in refresh.removed:
             collection.forget(doc_id)
         for record in refresh.records:
-            doc_id = json.loads(record)["doc_id"]
-            collection.forget(doc_id)
-            persistence.restore_record(collection, record)
+            doc_id = persistence.restore_record(collection, record).doc_id
             self._doc_ids[doc_key(doc_id)] = doc_id
         for key in removed_keys:
             self._versions.pop(key, None)
@@ -179,31 +179,20 @@ class MilvusCatalog:
         return {"key": key, "version": version, "parts": parts, "body": body, "unused": [0.0, 0.0]}
 
     def _upsert(self, rows: list[dict]) -> None:
-        for begin in range(0, len(rows), ROWS_PER_CALL):
-            self._client.upsert(self._documents, rows[begin:begin + ROWS_PER_CALL])
+        for batch in batches(rows, ROWS_PER_CALL):
+            self._client.upsert(self._documents, batch)
 
     def _delete_keys(self, keys: list[str]) -> None:
-        for begin in range(0, len(keys), ROWS_PER_CALL):
-            self._client.delete(self._documents, ids=keys[begin:begin + ROWS_PER_CALL])
+        for batch in batches(keys, ROWS_PER_CALL):
+            self._client.delete(self._documents, ids=batch)
 
     def _get(self, keys: list[str]) -> dict[str, dict]:
-        found = {}
-        for begin in range(0, len(keys), ROWS_PER_CALL):
-            for row in self._client.get(self._documents, ids=keys[begin:begin + ROWS_PER_CALL],
-                                        output_fields=["key", "version", "parts", "body"]):
-                found[row["key"]] = row
-        return found
+        fields = ["key", "version", "parts", "body"]
+        return {row["key"]: row for batch in batches(keys, ROWS_PER_CALL)
+                for row in self._client.get(self._documents, ids=batch, output_fields=fields)}
 
-    def _scan(self, expression: str, fields: Iterable[str] = ("key", "version", "parts")) -> list[dict]:
-        iterator = self._client.query_iterator(self._documents, batch_size=1000, filter=expression,
-                                               output_fields=list(fields))
-        rows = []
-        try:
-            while batch := iterator.next():
-                rows.extend(batch)
-        finally:
-            iterator.close()
-        return rows
+    def _scan(self, expression: str, fields: tuple[str, ...] = ("key", "version", "parts")) -> list[dict]:
+        return scan(self._client, self._documents, expression, list(fields))
 
     def _delete_parts_except(self, live: dict[str, str]) -> None:
         """Remove parts of versions no head names (a save that crashed before its head)."""

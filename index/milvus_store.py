@@ -10,7 +10,7 @@ a crash at any point leaves at most rows no saved chunk owns, never a saved chun
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -18,6 +18,24 @@ from groundqa.errors import IndexNotReady
 
 ID_FIELD, VECTOR_FIELD = "id", "vector"
 BATCH = 1000
+
+
+def batches(items: Sequence, size: int = BATCH) -> Iterator[Sequence]:
+    """Consecutive slices of at most `size` items: Milvus bounds the rows and ids one call may carry."""
+    for begin in range(0, len(items), size):
+        yield items[begin:begin + size]
+
+
+def scan(client, collection: str, expression: str, fields: list[str]) -> list[dict]:
+    """Every row matching `expression`, however many (a plain query stops at 16,384)."""
+    iterator = client.query_iterator(collection, batch_size=BATCH, filter=expression, output_fields=fields)
+    rows: list[dict] = []
+    try:
+        while batch := iterator.next():
+            rows.extend(batch)
+    finally:
+        iterator.close()
+    return rows
 
 
 def ensure_collection(client, name: str, create: Callable[[], None]) -> None:
@@ -67,10 +85,9 @@ class MilvusStore:
         if len(row_ids) != len(vectors):
             raise ValueError("one row id per vector")
         vectors = np.asarray(vectors, dtype=np.float32)
-        for begin in range(0, len(row_ids), BATCH):
-            rows = [{ID_FIELD: int(i), VECTOR_FIELD: v.tolist()}
-                    for i, v in zip(row_ids[begin:begin + BATCH], vectors[begin:begin + BATCH])]
-            self._client.upsert(self.collection, rows)
+        for ids, rows in zip(batches(row_ids), batches(vectors)):  # lists built per batch: they are large
+            self._client.upsert(self.collection,
+                                [{ID_FIELD: int(i), VECTOR_FIELD: v.tolist()} for i, v in zip(ids, rows)])
         self._pending_deletes.difference_update(int(i) for i in row_ids)
 
     def delete(self, row_ids: Iterable[int]) -> None:
@@ -82,9 +99,8 @@ class MilvusStore:
         self._pending_deletes = set()
 
     def _delete_now(self, row_ids: Iterable[int]) -> None:
-        ids = sorted(int(i) for i in row_ids)
-        for begin in range(0, len(ids), BATCH):
-            self._client.delete(self.collection, ids=ids[begin:begin + BATCH])
+        for batch in batches(sorted(int(i) for i in row_ids)):
+            self._client.delete(self.collection, ids=batch)
 
     def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         if k <= 0 or (allowed is not None and len(allowed) == 0):
@@ -111,14 +127,7 @@ class MilvusStore:
         self._client.flush(self.collection)
 
     def ids(self) -> set[int]:
-        found: set[int] = set()
-        iterator = self._client.query_iterator(self.collection, batch_size=BATCH, filter="", output_fields=[ID_FIELD])
-        try:
-            while batch := iterator.next():
-                found.update(int(row[ID_FIELD]) for row in batch)
-        finally:
-            iterator.close()
-        return found
+        return {int(row[ID_FIELD]) for row in scan(self._client, self.collection, "", [ID_FIELD])}
 
     def reconcile(self, owned_rows: set[int]) -> None:
         """Drop rows no saved chunk owns (written before a crash); refuse if a chunk's vector is missing."""

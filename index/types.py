@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 
@@ -16,9 +17,10 @@ class Document:
     text: str
     meta: dict[str, Any] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def content_hash(self) -> str:
-        """Changes whenever anything that is indexed or shown changes."""
+        """Changes whenever anything that is indexed or shown changes. Computed once: saves compare
+        every document's hash."""
         payload = json.dumps([self.title, self.text, self.meta], sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
