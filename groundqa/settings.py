@@ -78,6 +78,8 @@ class Settings(BaseSettings):
     reader_max_answer_tokens: int = Field(default=30, ge=1)
     reader_batch_size: int = Field(default=32, ge=1)
     threads: int | None = Field(default=None, ge=1)
+    # Run the reader and the embedder as traced TorchScript graphs (the eager models if tracing fails).
+    trace_models: bool = True
 
     # Admission: asks running at once (one per core pays best, eval/BENCHMARKS.md), asks waiting for
     # a slot, and how long one waits; beyond that the server answers 503 with Retry-After at once.

@@ -130,14 +130,14 @@ def expected_manifest(settings: Settings, embedder: Embedder) -> Manifest:
 
 def make_embedder(settings: Settings) -> SentenceTransformerEmbedder:
     return SentenceTransformerEmbedder(settings.embedding_model, batch_size=settings.embed_batch_size,
-                                       precision=resolve_precision(settings.precision))
+                                       precision=resolve_precision(settings.precision), trace=settings.trace_models)
 
 
 def make_reader(settings: Settings) -> ExtractiveReader:
     config = ReaderConfig(settings.reader_max_seq_len, settings.reader_stride, settings.reader_n_best,
                           settings.reader_max_answer_tokens, settings.reader_batch_size)
     return ExtractiveReader(settings.reader_model, config, threads=settings.threads,
-                            precision=resolve_precision(settings.precision))
+                            precision=resolve_precision(settings.precision), trace=settings.trace_models)
 
 
 def make_catalog(settings: Settings, dimension: int) -> Catalog:

@@ -16,6 +16,7 @@ import numpy as np
 
 from groundqa.errors import ModelNotFound
 from groundqa.hardware import Precision, torch_dtype
+from groundqa.torchscript import Forward, compiled_forward
 from index.types import Passage
 
 MAX_QUESTION_TOKENS = 64
@@ -63,12 +64,13 @@ class ReaderConfig:
 
 class ExtractiveReader:
     def __init__(self, model: str, config: ReaderConfig = ReaderConfig(), threads: int | None = None,
-                 precision: Precision = "fp32") -> None:
+                 precision: Precision = "fp32", trace: bool = True) -> None:
         self.model_name = model
         self.config = config
         self.threads = threads
         self.precision = precision
-        self._model = None
+        self.trace = trace
+        self._model: Forward | None = None  # the tokenizer's inputs, positionally -> (start logits, end logits)
         self._tokenizer = None
         # A fast tokenizer keeps padding/truncation settings between calls: concurrent calls would
         # see each other's settings, so tokenizing is serialized (it takes about a millisecond).
@@ -89,7 +91,7 @@ class ExtractiveReader:
             model = AutoModelForQuestionAnswering.from_pretrained(self.model_name, dtype=torch_dtype(self.precision))
         except OSError as exc:
             raise ModelNotFound(f"cannot load reader model {self.model_name!r}: {exc}") from None
-        self._model = model.eval()
+        self._model = compiled_forward(model.eval(), self._tokenizer.model_input_names, outputs=2, trace=self.trace)
 
     def read(self, question: str, passages: Sequence[Passage]) -> Reading:
         if not passages:
@@ -120,15 +122,14 @@ class ExtractiveReader:
     def _forward(self, encoded) -> tuple[np.ndarray, np.ndarray]:
         import torch
 
-        names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in encoded]
+        names = self._tokenizer.model_input_names
         starts, ends = [], []
         size = self.config.batch_size
         with torch.inference_mode():
             for begin in range(0, len(encoded["input_ids"]), size):
-                batch = {n: torch.from_numpy(np.asarray(encoded[n][begin:begin + size])) for n in names}
-                output = self._model(**batch)
-                starts.append(output.start_logits.float().numpy())
-                ends.append(output.end_logits.float().numpy())
+                start, end = self._model(*(torch.from_numpy(np.asarray(encoded[n][begin:begin + size])) for n in names))
+                starts.append(start.float().numpy())
+                ends.append(end.float().numpy())
         return np.concatenate(starts), np.concatenate(ends)
 
     def _decode_window(self, passage: Passage, start: np.ndarray, end: np.ndarray, context: np.ndarray,
