@@ -11,8 +11,9 @@ from eval.gold import GoldQuestion
 from groundqa.settings import Settings
 from index import persistence
 from index.collection import Collection
-from service.pipeline import Pipeline, expected_manifest, make_embedder, make_reader
+from index.store import FaissStore
 from index.types import Document
+from service.pipeline import Pipeline, expected_manifest, faiss_layout, make_embedder, make_reader
 
 
 def hold_out(questions: list[GoldQuestion], articles: int, seed: int) -> tuple[list[GoldQuestion], set[str]]:
@@ -44,10 +45,11 @@ def open_pipeline(settings: Settings, all_questions: list[GoldQuestion], gold_pa
                 f":{embedder.precision}")
     key = hashlib.sha256(identity.encode()).hexdigest()[:12]
     index_dir = cache_root / f"{gold_path.name.split('.')[0]}-{key}"
+    layout = faiss_layout(settings)
     if persistence.exists(index_dir):
-        collection = persistence.load(index_dir, manifest)
+        collection = persistence.load(index_dir, manifest, layout)
     else:
-        collection = Collection(manifest)
+        collection = Collection(manifest, FaissStore(manifest.dimension, layout=layout))
         collection.upsert(paragraphs_as_documents(all_questions, exclude_titles), embedder, progress=progress)
         with persistence.write_lock(index_dir):
             persistence.save(collection, index_dir)

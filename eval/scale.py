@@ -2,7 +2,8 @@
 
 Vectors are synthetic (unit-length, clustered like text embeddings are, 384 dimensions like the
 embedder's); recall@10 of each approximate index is measured against exact (flat) search on the
-same queries.
+same queries. The project's own FaissStore is measured too, filled in batches as an ingest fills it,
+with the layout it picks for the size and the nprobe values around the default.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from groundqa.settings import Settings
+from service.pipeline import faiss_layout
 
 DIMENSION = 384
 
@@ -69,6 +71,26 @@ def measure(vectors: np.ndarray, queries: np.ndarray, factory: str, params: dict
     latency, found = time_searches(lambda query: index.search(query[None, :], 10)[1][0], queries)
     return {"build_s": round(build_s, 1), **latency,
             "memory_mb": round(len(faiss.serialize_index(index)) / 2**20, 1)}, found
+
+
+def measure_store(vectors: np.ndarray, queries: np.ndarray, layout, nprobes: list[int]) -> dict[str, tuple[dict, list]]:
+    """The project's FaissStore, filled 20,000 vectors at a time: its figures per nprobe."""
+    from dataclasses import replace
+
+    from index.store import FaissStore
+
+    store = FaissStore(DIMENSION, layout=layout)
+    begun = time.perf_counter()
+    for start in range(0, len(vectors), 20_000):
+        store.add(np.arange(start, min(start + 20_000, len(vectors)), dtype=np.int64), vectors[start:start + 20_000])
+    build_s = time.perf_counter() - begun
+    measured = {}
+    for nprobe in nprobes if store.kind != "flat" else [layout.nprobe]:
+        store.layout = replace(layout, nprobe=nprobe)
+        latency, found = time_searches(lambda query: [row for row, _ in store.search(query, 10)], queries)
+        name = f"store {store.kind}" + (f" nprobe{nprobe}" if store.kind != "flat" else "")
+        measured[name] = ({"build_s": round(build_s, 1), **latency, "memory_mb": None}, found)
+    return measured
 
 
 def measure_milvus(vectors: np.ndarray, queries: np.ndarray, uri: str | None = None) -> tuple[dict, np.ndarray]:
@@ -130,6 +152,9 @@ def run_scale(args: argparse.Namespace, settings: Settings) -> int:
 
         for name, (factory, params) in index_types(count).items():
             add(name, measure(vectors, queries, factory, params))
+        layout = faiss_layout(settings)
+        for name, measured in measure_store(vectors, queries, layout, sorted({16, layout.nprobe, 64})).items():
+            add(name, measured)
         if args.milvus:
             add("milvus-lite", measure_milvus(vectors, queries))
         if args.milvus_uri:

@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     # collections <milvus_collection>_chunks and <milvus_collection>_documents. Replicas sharing one
     # Milvus look for each other's writes at most every sync_interval_s.
     vector_store: Literal["faiss", "milvus"] = "faiss"
+    # FAISS: exact search up to this many chunks, an IVF index from there on, searching this many of
+    # its lists (eval/BENCHMARKS.md, "Scale").
+    faiss_ivf_from_chunks: int = Field(default=100_000, ge=1)
+    faiss_nprobe: int = Field(default=32, ge=1)
     milvus_uri: str = ".groundqa/milvus.db"
     milvus_collection: str = "groundqa"
     milvus_token: SecretStr | None = None

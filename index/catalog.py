@@ -13,6 +13,7 @@ from typing import ContextManager, Protocol
 
 from index import persistence
 from index.collection import Collection, Manifest
+from index.store import FaissLayout, FaissStore
 
 
 @dataclass
@@ -46,14 +47,15 @@ class Catalog(Protocol):
 
 
 class DirectoryCatalog:
-    def __init__(self, index_dir: Path) -> None:
+    def __init__(self, index_dir: Path, layout: FaissLayout = FaissLayout()) -> None:
         self.index_dir = index_dir
+        self.layout = layout
         self.location = str(index_dir)
 
     def open(self, expected: Manifest, create: bool = False) -> Collection:
         if create and not persistence.exists(self.index_dir):
-            return Collection(expected)
-        return persistence.load(self.index_dir, expected)
+            return Collection(expected, FaissStore(expected.dimension, layout=self.layout))
+        return persistence.load(self.index_dir, expected, self.layout)
 
     def writing(self) -> ContextManager[None]:
         return persistence.write_lock(self.index_dir)

@@ -21,7 +21,7 @@ from typing import Iterator
 
 from groundqa.errors import IndexNotReady
 from index.collection import Collection, Manifest
-from index.store import FaissStore
+from index.store import FaissLayout, FaissStore
 from index.types import Chunk, Document
 
 CURRENT = "CURRENT"
@@ -67,7 +67,7 @@ def save(collection: Collection, index_dir: Path) -> Path:
     return index_dir / version
 
 
-def load(index_dir: Path, expected: Manifest | None = None) -> Collection:
+def load(index_dir: Path, expected: Manifest | None = None, layout: FaissLayout = FaissLayout()) -> Collection:
     """The live version, checked against `expected` when given."""
     if not exists(index_dir):
         raise IndexNotReady(f"no index at {index_dir}; build one with `groundqa index`")
@@ -78,7 +78,7 @@ def load(index_dir: Path, expected: Manifest | None = None) -> Collection:
         raise IndexNotReady(f"index manifest at {version_dir} is unreadable: {exc}") from None
     if expected is not None:
         manifest.check_compatible(expected)
-    collection = Collection(manifest, FaissStore.load(version_dir, manifest.dimension))
+    collection = Collection(manifest, FaissStore.load(version_dir, manifest.dimension, layout))
     with open(version_dir / DOCUMENTS, encoding="utf-8") as handle:
         for line in handle:
             restore_record(collection, line)

@@ -14,6 +14,7 @@ from index.collection import Collection, Manifest
 from index.chunking import ChunkingConfig
 from index.embedder import Embedder, SentenceTransformerEmbedder
 from index.hybrid import RetrievalConfig
+from index.store import FaissLayout
 from index.types import Document, Passage
 from service.answers import select_answers
 from service.reader import ExtractiveReader, Reader, ReaderConfig, Reading
@@ -30,7 +31,7 @@ class Pipeline:
 
     def __post_init__(self) -> None:
         if self.catalog is None:
-            self.catalog = DirectoryCatalog(self.settings.index_dir)
+            self.catalog = DirectoryCatalog(self.settings.index_dir, faiss_layout(self.settings))
 
     def ask(self, question: str, top_k: int | None = None,
             doc_filter: Callable[[Document], bool] | None = None) -> AskResult:
@@ -140,10 +141,14 @@ def make_reader(settings: Settings) -> ExtractiveReader:
                             precision=resolve_precision(settings.precision), trace=settings.trace_models)
 
 
+def faiss_layout(settings: Settings) -> FaissLayout:
+    return FaissLayout(ivf_from=settings.faiss_ivf_from_chunks, nprobe=settings.faiss_nprobe)
+
+
 def make_catalog(settings: Settings, dimension: int) -> Catalog:
     """Where the index lives: the index directory (FAISS), or Milvus (see README, "Vector store")."""
     if settings.vector_store == "faiss":
-        return DirectoryCatalog(settings.index_dir)
+        return DirectoryCatalog(settings.index_dir, faiss_layout(settings))
     try:
         import pymilvus  # noqa: F401
     except ImportError:

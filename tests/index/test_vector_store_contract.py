@@ -1,5 +1,6 @@
-"""One contract for every place an index can live: FAISS in an index directory, Milvus Lite from a
-local file, and a Milvus server (`milvus-lite server`, reached over gRPC as a cluster would be).
+"""One contract for every place an index can live: FAISS in an index directory (flat, and the IVF
+layout it moves to at scale), Milvus Lite from a local file, and a Milvus server (`milvus-lite
+server`, reached over gRPC as a cluster would be).
 
 Covers add, update, delete, filters, persistence across restarts, and ARCHITECTURE.md invariant 3:
 after any sequence of writes, search never returns a deleted chunk and counts agree."""
@@ -16,11 +17,13 @@ from groundqa.errors import IndexMismatch, IndexNotReady
 from index.catalog import DirectoryCatalog
 from index.chunking import ChunkingConfig
 from index.collection import Collection, Manifest
-from index.store import FaissStore
+from index.store import FaissLayout, FaissStore
 from index.types import Document
 
 DIM = 16
-KINDS = ["faiss", "milvus-lite", "milvus-server"]
+KINDS = ["faiss", "faiss-ivf", "milvus-lite", "milvus-server"]
+# IVF from the first vector, every list searched: the IVF code paths, held to exact results.
+IVF_ALWAYS = FaissLayout(ivf_from=1, nprobe=10_000)
 
 
 class Backend:
@@ -30,11 +33,12 @@ class Backend:
         self.kind, self.tmp_path = kind, tmp_path
         self.uri = request.getfixturevalue("milvus_uri") if kind == "milvus-server" else str(tmp_path / "milvus.db")
         self.prefix = "t" + uuid.uuid4().hex[:12]
+        self.layout = IVF_ALWAYS if kind == "faiss-ivf" else FaissLayout()
         self.opened = []
 
     def store(self):
-        if self.kind == "faiss":
-            return FaissStore(DIM)
+        if self.kind.startswith("faiss"):
+            return FaissStore(DIM, layout=self.layout)
         from index.milvus_store import MilvusStore
 
         return self._track(MilvusStore(self.uri, self.prefix + "_chunks", DIM))
@@ -42,8 +46,8 @@ class Backend:
     def catalog(self):
         """A fresh handle, as a new process (or another replica) would open it. A Milvus Lite file
         admits one process, so the previous handle is closed first."""
-        if self.kind == "faiss":
-            return DirectoryCatalog(self.tmp_path / "index")
+        if self.kind.startswith("faiss"):
+            return DirectoryCatalog(self.tmp_path / "index", self.layout)
         from index.milvus_catalog import MilvusCatalog
 
         if self.kind == "milvus-lite":
@@ -61,7 +65,7 @@ class Backend:
 
 @pytest.fixture(params=KINDS)
 def backend(request, tmp_path):
-    if request.param != "faiss":
+    if request.param.startswith("milvus"):
         pytest.importorskip("pymilvus")
     backend = Backend(request.param, tmp_path, request)
     yield backend
