@@ -26,6 +26,8 @@ def add_scale_parser(sub, common: argparse.ArgumentParser) -> None:
     parser = sub.add_parser("scale", parents=[common], help="FAISS index types at large sizes (synthetic vectors)")
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--store-only", action="store_true",
+                        help="only the project's FaissStore (with flat as the exact yardstick), not every index type")
     parser.add_argument("--milvus", action="store_true", help="also measure the Milvus store (Milvus Lite, temp file)")
     parser.add_argument("--milvus-uri", help="also measure the Milvus store on this server (a temporary collection)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
@@ -151,7 +153,8 @@ def run_scale(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{count:>9} {name:<10} {json.dumps(rows[name])}", flush=True)
 
         for name, (factory, params) in index_types(count).items():
-            add(name, measure(vectors, queries, factory, params))
+            if name == "flat" or not args.store_only:
+                add(name, measure(vectors, queries, factory, params))
         layout = faiss_layout(settings)
         for name, measured in measure_store(vectors, queries, layout, sorted({16, layout.nprobe, 64})).items():
             add(name, measured)
