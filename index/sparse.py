@@ -29,6 +29,14 @@ class SparseIndex:
     def mark_stale(self) -> None:
         self._stale = True
 
+    @property
+    def stale(self) -> bool:
+        return self._stale
+
+    def refresh(self, chunks: Mapping[int, Chunk]) -> None:
+        """Rebuild now if a change made the index stale (else the next search does)."""
+        self._current(chunks)
+
     def search(self, chunks: Mapping[int, Chunk], query: str, k: int,
                allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """(row id, BM25 score) of the k best chunks with a score above zero, best first."""

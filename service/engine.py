@@ -78,6 +78,7 @@ class Engine:
             self.not_ready_reason = str(exc)
             log.error("not ready: %s", exc)
             return
+        self.pipeline.prepare_search()
         self.not_ready_reason = ""
         if not len(self.pipeline.collection):
             log.warning("index in %s is empty: add documents with `groundqa index` or POST /v1/documents",
@@ -104,6 +105,7 @@ class Engine:
             if refresh is not None:
                 with self._lock.writing():
                     pipeline.catalog.apply(pipeline.collection, refresh)
+                pipeline.prepare_search()
         except Exception:  # the shared store is unreachable: answer from what this replica holds
             log.exception("could not take in changes from %s", pipeline.catalog.location)
         finally:
@@ -179,15 +181,18 @@ class Engine:
             with self._lock.writing():
                 report = collection.apply(prepared)
                 self._persist()
+            pipeline.prepare_search()
             status = "added" if report.added else "updated" if report.updated else "unchanged"
             return status, len(collection.doc_rows[document.doc_id])
 
     def delete_document(self, doc_id: str) -> None:
         pipeline = self._pipeline()
-        with self._writes, self._lock.writing():
-            if not pipeline.collection.delete([doc_id]):
-                raise DocumentNotFound(f"no document with id {doc_id!r}")
-            self._persist()
+        with self._writes:
+            with self._lock.writing():
+                if not pipeline.collection.delete([doc_id]):
+                    raise DocumentNotFound(f"no document with id {doc_id!r}")
+                self._persist()
+            pipeline.prepare_search()
 
     def _persist(self) -> None:
         """Save, or on failure go back to what is stored, so memory and storage never disagree."""

@@ -102,3 +102,21 @@ def test_writes_disabled_without_a_configured_key(client, engine):
     engine.settings = engine.settings.model_copy(update={"api_key": None})
     response = client.post("/v1/documents", json=ZEBRA, headers={"X-API-Key": "anything"})
     assert response.status_code == 403 and "GROUNDQA_API_KEY" in response.json()["error"]["message"]
+
+
+def test_bm25_is_rebuilt_by_the_write_not_by_the_next_ask(client, auth, engine):
+    sparse = engine.pipeline.collection.sparse
+    assert client.post("/v1/documents", json=ZEBRA, headers=auth).status_code == 201
+    assert not sparse.stale
+    found = client.get("/v1/search", params={"q": "Ziggy Serengeti"}).json()["passages"]
+    assert found[0]["doc_id"] == "zoo/zebra"
+    assert client.delete("/v1/documents/zoo/zebra", headers=auth).status_code == 204
+    assert not sparse.stale
+
+
+def test_a_started_engine_has_bm25_built(api_settings):
+    from service.engine import Engine
+
+    engine = Engine(api_settings)
+    engine.start()
+    assert engine.ready and not engine.pipeline.collection.sparse.stale
