@@ -19,7 +19,7 @@ TRACEABLE_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 Forward = Callable[..., tuple]  # the model's inputs, positionally, in input_names order -> its first outputs
 
 
-def compiled_forward(model, input_names: Sequence[str], outputs: int, trace: bool = True) -> Forward:
+def traced_forward(model, input_names: Sequence[str], outputs: int, trace: bool = True) -> Forward:
     """`model(**inputs)[:outputs]` taking the inputs positionally: a frozen TorchScript graph when
     `trace` is set and the graph agrees with the eager model on a batch it was not traced on, else
     the eager model itself."""

@@ -10,7 +10,7 @@ import numpy as np
 
 from groundqa.errors import ModelNotFound
 from groundqa.hardware import Precision, torch_dtype
-from groundqa.torchscript import Forward, compiled_forward
+from groundqa.torchscript import Forward, traced_forward
 
 DEFAULT_EMBEDDING_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 
@@ -68,7 +68,7 @@ class SentenceTransformerEmbedder:
         # encode() always sees the same settings and needs no lock.
         self._offsets_tokenizer = copy.deepcopy(self._model.tokenizer)
         if _mean_pools_a_transformer(self._model):
-            self._token_embeddings = compiled_forward(self._model[0].model, self._model.tokenizer.model_input_names,
+            self._token_embeddings = traced_forward(self._model[0].model, self._model.tokenizer.model_input_names,
                                                       outputs=1, trace=self.trace)
 
     @property

@@ -16,7 +16,7 @@ import numpy as np
 
 from groundqa.errors import ModelNotFound
 from groundqa.hardware import Precision, torch_dtype
-from groundqa.torchscript import Forward, compiled_forward
+from groundqa.torchscript import Forward, traced_forward
 from index.types import Passage
 
 MAX_QUESTION_TOKENS = 64
@@ -91,7 +91,7 @@ class ExtractiveReader:
             model = AutoModelForQuestionAnswering.from_pretrained(self.model_name, dtype=torch_dtype(self.precision))
         except OSError as exc:
             raise ModelNotFound(f"cannot load reader model {self.model_name!r}: {exc}") from None
-        self._model = compiled_forward(model.eval(), self._tokenizer.model_input_names, outputs=2, trace=self.trace)
+        self._model = traced_forward(model.eval(), self._tokenizer.model_input_names, outputs=2, trace=self.trace)
 
     def read(self, question: str, passages: Sequence[Passage]) -> Reading:
         if not passages:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from groundqa.torchscript import compiled_forward
+from groundqa.torchscript import traced_forward
 from index.chunking import ChunkingConfig, chunk_document
 from index.types import Document, Passage
 from service.pipeline import make_embedder, make_reader
@@ -79,7 +79,7 @@ class ReturnsText(torch.nn.Module):
 def test_a_trace_that_disagrees_with_the_model_is_not_used(caplog):
     model = BranchesOnLength()
     with caplog.at_level(logging.WARNING, logger="groundqa.torchscript"):
-        forward = compiled_forward(model, ["input_ids", "attention_mask"], outputs=1)
+        forward = traced_forward(model, ["input_ids", "attention_mask"], outputs=1)
     assert not isinstance(forward, torch.jit.ScriptModule)
     assert "disagrees" in caplog.text
     long_input = torch.ones((1, 40), dtype=torch.long)
@@ -88,7 +88,7 @@ def test_a_trace_that_disagrees_with_the_model_is_not_used(caplog):
 
 def test_a_model_that_cannot_be_traced_runs_eagerly(caplog):
     with caplog.at_level(logging.WARNING, logger="groundqa.torchscript"):
-        forward = compiled_forward(ReturnsText(), ["input_ids", "attention_mask"], outputs=1)
+        forward = traced_forward(ReturnsText(), ["input_ids", "attention_mask"], outputs=1)
     assert not isinstance(forward, torch.jit.ScriptModule)
     assert "tracing failed" in caplog.text
     assert forward(torch.ones((1, 5), dtype=torch.long), torch.ones((1, 5), dtype=torch.long)) == ("not a tensor",)
@@ -96,6 +96,6 @@ def test_a_model_that_cannot_be_traced_runs_eagerly(caplog):
 
 def test_inputs_it_cannot_make_examples_for_run_eagerly(caplog):
     with caplog.at_level(logging.WARNING, logger="groundqa.torchscript"):
-        forward = compiled_forward(BranchesOnLength(), ["input_ids", "pixel_values"], outputs=1)
+        forward = traced_forward(BranchesOnLength(), ["input_ids", "pixel_values"], outputs=1)
     assert not isinstance(forward, torch.jit.ScriptModule)
     assert "pixel_values" in caplog.text
