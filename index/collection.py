@@ -109,8 +109,9 @@ class Collection:
         return self.apply(self.prepare(documents, embedder, progress))
 
     def prepare(self, documents: Sequence[Document], embedder: Embedder, progress: bool = False) -> "PreparedUpsert":
-        """The slow half of an upsert (chunking, embedding), which changes nothing, so it can run
-        outside a write lock. Apply the result with `apply`."""
+        """The slow half of an upsert (chunking, embedding, training the vector index the new size
+        calls for), which changes nothing a search sees, so it can run outside a write lock; writers
+        must still take turns. Apply the result with `apply`."""
         prepared = PreparedUpsert()
         for document in _last_per_id(documents):
             known = self.documents.get(document.doc_id)
@@ -125,6 +126,7 @@ class Collection:
             raise ValueError(f"embedder returned shape {vectors.shape} for {len(texts)} texts")
         prepared.vectors = vectors
         prepared.report.chunks_embedded = len(texts)
+        self.store.prepare_growth(vectors)
         return prepared
 
     def apply(self, prepared: "PreparedUpsert") -> UpsertReport:

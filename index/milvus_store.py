@@ -122,6 +122,9 @@ class MilvusStore:
             raise IndexNotReady(f"Milvus search in {self.collection!r} failed: {exc.message}") from None
         return [(int(hit["id"]), float(hit["distance"])) for hit in hits[0]]
 
+    def prepare_growth(self, vectors: np.ndarray) -> None:
+        pass  # Milvus builds its own index
+
     def save(self, directory: Path | None) -> None:
         """Vectors live in Milvus; make what was written durable there."""
         self._client.flush(self.collection)

@@ -21,6 +21,9 @@ class VectorStore(Protocol):
 
     def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]: ...
 
+    def prepare_growth(self, vectors: np.ndarray) -> None:
+        """Do now, while searches still run, the slow work that adding `vectors` will call for."""
+
     def save(self, directory: Path) -> None: ...
 
     def __len__(self) -> int: ...
@@ -49,6 +52,8 @@ class FaissStore:
         self.dimension = dimension
         self.layout = layout
         self._index = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+        # A retrained index holding the same rows as _index, built by prepare_growth; add swaps it in.
+        self._ready: faiss.Index | None = None
 
     @property
     def kind(self) -> str:
@@ -58,23 +63,38 @@ class FaissStore:
         if len(row_ids) != len(vectors):
             raise ValueError("one row id per vector")
         if len(row_ids):
+            if self._ready is not None:
+                self._index, self._ready = self._ready, None
             self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(row_ids, dtype=np.int64))
-            self._relayout()
+            lists = self._lists_due(len(self))
+            if lists:  # no prepare_growth before this add: train here
+                self._index = self._retrained(lists)
 
-    def _relayout(self) -> None:
-        """Move to IVF once the store reaches `ivf_from` vectors, and train it again whenever it has
-        grown fourfold since (lists twice as many): lists sized for a smaller corpus get slow to scan."""
-        count = len(self)
+    def prepare_growth(self, vectors: np.ndarray) -> None:
+        """Train the layout that adding `vectors` will call for now, so that `add` only swaps it in:
+        training takes seconds to minutes, and the caller's searches would wait for it under its
+        write lock. Call it where writers are serialized: no other write may come before the add."""
+        lists = self._lists_due(len(self) + len(vectors))
+        if lists:
+            self._ready = self._retrained(lists, extra=vectors)
+
+    def _lists_due(self, count: int) -> int | None:
+        """The IVF lists to train at `count` rows, if it is time: from `ivf_from` on, and again each
+        time the store has grown fourfold (lists sized for a smaller corpus get slow to scan)."""
         if count < self.layout.ivf_from:
-            return
+            return None
         lists = ivf_lists(count)
         if isinstance(self._index, faiss.IndexIVF) and lists < 2 * self._index.nlist:
-            return
+            return None
+        return lists
+
+    def _retrained(self, lists: int, extra: np.ndarray | None = None) -> faiss.Index:
+        """An IVF index of `lists` lists holding this store's rows, trained on them (and `extra`)."""
         row_ids, vectors = self._all_rows()
         index = faiss.IndexIVFFlat(faiss.IndexFlatIP(self.dimension), self.dimension, lists, faiss.METRIC_INNER_PRODUCT)
-        index.train(vectors)  # FAISS samples at most 256 vectors per list for k-means
-        index.add_with_ids(vectors, row_ids)
-        self._index = index
+        index.train(vectors if extra is None else np.concatenate([vectors, np.asarray(extra, dtype=np.float32)]))
+        index.add_with_ids(vectors, row_ids)  # FAISS trains on at most 256 vectors per list
+        return index
 
     def _all_rows(self) -> tuple[np.ndarray, np.ndarray]:
         if isinstance(self._index, faiss.IndexIVF):
@@ -86,6 +106,8 @@ class FaissStore:
                     ids.append(faiss.rev_swig_ptr(lists.get_ids(number), size).copy())
                     codes = faiss.rev_swig_ptr(lists.get_codes(number), size * lists.code_size)
                     vectors.append(np.frombuffer(codes.tobytes(), dtype=np.float32).reshape(size, self.dimension))
+            if not ids:
+                return np.zeros(0, dtype=np.int64), np.zeros((0, self.dimension), dtype=np.float32)
             return np.concatenate(ids), np.concatenate(vectors)
         ids = faiss.vector_to_array(self._index.id_map).astype(np.int64)
         return ids, self._index.index.reconstruct_n(0, len(self))
@@ -93,7 +115,9 @@ class FaissStore:
     def delete(self, row_ids: Iterable[int]) -> None:
         ids = np.fromiter(row_ids, dtype=np.int64)
         if len(ids):
-            self._index.remove_ids(ids)
+            for index in (self._index, self._ready):
+                if index is not None:
+                    index.remove_ids(ids)
 
     def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """(row id, inner product) of the k nearest rows, best first; only rows in `allowed` if given."""

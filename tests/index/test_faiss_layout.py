@@ -1,6 +1,7 @@
 """The FAISS store leaves exact search at scale: flat up to `ivf_from` vectors, IVF from there on,
 trained again as the corpus grows; deletes, filters and restarts behave as they do on flat."""
 
+import faiss
 import numpy as np
 
 from eval.scale import synthetic_vectors
@@ -60,3 +61,45 @@ def test_small_stores_stay_exact():
     assert store.kind == "flat"
     query = synthetic_vectors(1, seed=7)[0]
     assert [row for row, _ in store.search(query, 10)] == exact_top(vectors, np.arange(500), query, 10)
+
+
+def test_growth_is_trained_before_the_add_which_only_swaps_the_index_in(monkeypatch):
+    vectors = synthetic_vectors(9_000, seed=8)
+    row_ids = np.arange(len(vectors), dtype=np.int64)
+    store = FaissStore(DIM, layout=FaissLayout(ivf_from=8_000, nprobe=10_000))
+    store.add(row_ids[:7_000], vectors[:7_000])
+    store.prepare_growth(vectors[7_000:])
+    assert store.kind == "flat"  # searches still see the flat index until the add
+
+    def no_training(*args):
+        raise AssertionError("trained during the add")
+
+    monkeypatch.setattr(faiss.IndexIVFFlat, "train", no_training)
+    deleted = row_ids[:100]  # what a replaced document's old rows look like between prepare and add
+    store.delete(deleted)
+    store.add(row_ids[7_000:], vectors[7_000:])
+    assert store.kind == f"ivf{ivf_lists(9_000)}"
+    assert len(store) == 9_000 - 100
+    for row in (0, 50, 7_000, 8_999):  # every list searched: exact
+        hits = [found for found, _ in store.search(vectors[row], 5)]
+        assert (row not in hits) if row < 100 else (hits[0] == row)
+
+
+def test_a_collection_trains_in_prepare_not_under_the_write_lock(monkeypatch, fake_embedder):
+    from index.chunking import ChunkingConfig
+    from index.collection import Collection, Manifest
+    from index.types import Document
+
+    manifest = Manifest(fake_embedder.name, fake_embedder.dimension, ChunkingConfig(254, 40))
+    collection = Collection(manifest, FaissStore(fake_embedder.dimension, layout=FaissLayout(ivf_from=80, nprobe=10_000)))
+    documents = [Document(f"d{i}", "", "", f"note {i} about topic{i} and word{i % 7}") for i in range(120)]
+    collection.upsert(documents[:70], fake_embedder)
+    trained = []
+    original = faiss.IndexIVFFlat.train
+    monkeypatch.setattr(faiss.IndexIVFFlat, "train", lambda index, x: (trained.append(len(x)), original(index, x)))
+    prepared = collection.prepare(documents[70:], fake_embedder)
+    assert trained == [120] and collection.store.kind == "flat"
+    collection.apply(prepared)
+    assert trained == [120] and collection.store.kind == f"ivf{ivf_lists(120)}"
+    hit = collection.search(fake_embedder.embed(["note 99 about topic99"])[0], 1)[0]
+    assert hit.chunk.doc_id == "d99"
