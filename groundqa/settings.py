@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     # Alternatives to the best answer are listed only above this score (0..1).
     min_alternative_score: float = Field(default=0.01, ge=0.0, le=1.0)
     max_question_chars: int = Field(default=1000, ge=10)
+    # Recent answers kept by (question, top_k, filters); any write to the index empties it. 0: off.
+    answer_cache_size: int = Field(default=1024, ge=0)
     # Abstain unless the best span's logit beats the no-answer ([CLS]) logit by this much.
     # Calibrated with `groundqa eval --calibrate`; see README "Abstention".
     no_answer_margin: float = 10.0

@@ -52,6 +52,12 @@ def ensure_collection(client, name: str, create: Callable[[], None]) -> None:
     client.load_collection(name)
 
 
+# pymilvus pings every 10 s even with no call in flight; a gRPC server with default settings (the
+# `milvus-lite server` among them) counts those as abuse and drops the connection ("too_many_pings").
+# Pings while calls run still detect a dead server; a replica's sync poll keeps the connection busy.
+GRPC_OPTIONS = {"grpc.keepalive_permit_without_calls": 0}
+
+
 class MilvusStore:
     def __init__(self, uri: str, collection: str, dimension: int, token: str = "") -> None:
         from pymilvus import MilvusClient
@@ -61,7 +67,8 @@ class MilvusStore:
         self.collection = collection
         self._pending_deletes: set[int] = set()
         try:
-            self._client = MilvusClient(uri, token=token) if token else MilvusClient(uri)
+            self._client = MilvusClient(uri, token=token, grpc_options=GRPC_OPTIONS) if token else \
+                MilvusClient(uri, grpc_options=GRPC_OPTIONS)
             ensure_collection(self._client, collection, lambda: self._client.create_collection(
                 collection, dimension=dimension, metric_type="IP", primary_field_name=ID_FIELD, id_type="int",
                 vector_field_name=VECTOR_FIELD, auto_id=False, consistency_level="Strong"))

@@ -12,6 +12,7 @@ import logging
 import re
 import threading
 import time
+from dataclasses import replace
 from typing import Any, Callable, Iterator
 
 from groundqa.errors import DocumentNotFound, GroundQAError, IndexNotReady, InvalidDocument
@@ -19,6 +20,7 @@ from groundqa.hardware import share_cores
 from groundqa.settings import Settings
 from index.types import Document, Passage
 from service.admission import Admission
+from service.answer_cache import AnswerCache, cache_key
 from service.pipeline import Pipeline, build_pipeline, expected_manifest, validate_question, validate_top_k
 from service.rwlock import ReadWriteLock
 from service.types import AskResult
@@ -70,6 +72,7 @@ class Engine:
         self._writes = threading.Lock()
         self._next_poll = 0.0
         self.admission = Admission(settings.max_concurrent_asks, settings.max_queued_asks, settings.queue_wait_s)
+        self.answers = AnswerCache(settings.answer_cache_size)
 
     def start(self) -> None:
         try:
@@ -105,6 +108,7 @@ class Engine:
             if refresh is not None:
                 with self._lock.writing():
                     pipeline.catalog.apply(pipeline.collection, refresh)
+                    self.answers.invalidate()
                 pipeline.prepare_search()
         except Exception:  # the shared store is unreachable: answer from what this replica holds
             log.exception("could not take in changes from %s", pipeline.catalog.location)
@@ -115,8 +119,16 @@ class Engine:
     def ask(self, question: str, top_k: int | None, filters: dict | None) -> AskResult:
         pipeline = self._pipeline()
         predicate = doc_filter(filters)
+        key = cache_key(question, top_k, filters)
+        started = time.perf_counter()
+        cached = self.answers.get(key)
+        if cached is not None:
+            return replace(cached, cached=True, timings_ms={"total": (time.perf_counter() - started) * 1000})
         with self._inference_slot(), self._lock.reading():
-            return pipeline.ask(question, top_k=top_k, doc_filter=predicate)
+            generation = self.answers.generation
+            result = pipeline.ask(question, top_k=top_k, doc_filter=predicate)
+        self.answers.put(key, result, generation)
+        return result
 
     def ask_stream(self, question: str, top_k: int | None, filters: dict | None) -> Iterator[tuple[Passage, ...] | AskResult]:
         """Pipeline.stages, holding the read lock from retrieval to the last citation. Bad input
@@ -180,6 +192,7 @@ class Engine:
             prepared = collection.prepare([document], pipeline.embedder)
             with self._lock.writing():
                 report = collection.apply(prepared)
+                self.answers.invalidate()
                 self._persist()
             pipeline.prepare_search()
             status = "added" if report.added else "updated" if report.updated else "unchanged"
@@ -191,6 +204,7 @@ class Engine:
             with self._lock.writing():
                 if not pipeline.collection.delete([doc_id]):
                     raise DocumentNotFound(f"no document with id {doc_id!r}")
+                self.answers.invalidate()
                 self._persist()
             pipeline.prepare_search()
 

@@ -37,6 +37,7 @@ class AskResult:
     # The best candidate even when abstaining, for calibration and eval; not part of the API.
     best_margin: float | None = None
     passages: tuple = ()
+    cached: bool = False  # answered from the answer cache (service/answer_cache.py)
 
     def to_json(self) -> dict:
         return {
@@ -44,4 +45,5 @@ class AskResult:
             "answers": [answer.to_json() for answer in self.answers],
             "no_answer": self.no_answer,
             "timings_ms": {stage: round(ms, 2) for stage, ms in self.timings_ms.items()},
+            "cached": self.cached,
         }

@@ -17,6 +17,8 @@ class Metrics:
                                          ["route"], buckets=STAGE_BUCKETS, registry=self.registry)
         self.stage_seconds = Histogram("groundqa_stage_seconds", "Latency of answering stages (embed, search, read)",
                                        ["stage"], buckets=STAGE_BUCKETS, registry=self.registry)
+        self.cached_answers = Counter("groundqa_answer_cache_hits_total", "Asks answered from the answer cache",
+                                      registry=self.registry)
         self.documents = Gauge("groundqa_index_documents", "Documents in the index", registry=self.registry)
         self.chunks = Gauge("groundqa_index_chunks", "Chunks (vectors) in the index", registry=self.registry)
 

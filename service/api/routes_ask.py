@@ -25,7 +25,11 @@ ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 422, 429, 503)}
              summary="Answer a question with spans copied from the documents, each with its citation")
 def ask(body: AskRequest, engine: EngineDep, request: Request) -> dict:
     result = engine.ask(body.question, body.top_k, body.filters)
-    request.app.state.metrics.observe_stages(result.timings_ms)
+    metrics = request.app.state.metrics
+    if result.cached:
+        metrics.cached_answers.inc()
+    else:
+        metrics.observe_stages(result.timings_ms)
     return result.to_json()
 
 

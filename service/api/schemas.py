@@ -50,6 +50,8 @@ class AskResponse(BaseModel):
     answers: list[AnswerOut]
     no_answer: bool
     timings_ms: dict[str, float]
+    cached: bool = Field(False, description="answered from the cache of recent answers; the index has not "
+                                            "changed since, so the answer is the one it gives now")
 
 
 class PassageOut(BaseModel):

@@ -120,3 +120,22 @@ def test_a_started_engine_has_bm25_built(api_settings):
     engine = Engine(api_settings)
     engine.start()
     assert engine.ready and not engine.pipeline.collection.sparse.stale
+
+
+def test_a_question_asked_again_is_answered_from_the_cache_until_the_index_changes(client, auth):
+    question = {"question": "Where does Ziggy the zebra live?"}
+    first = client.post("/v1/ask", json=question).json()
+    again = client.post("/v1/ask", json=question).json()
+    assert first["cached"] is False and again["cached"] is True
+    assert again["answers"] == first["answers"] and again["no_answer"] == first["no_answer"]
+    assert client.post("/v1/ask", json={**question, "top_k": 2}).json()["cached"] is False
+
+    assert client.post("/v1/documents", json=ZEBRA, headers=auth).status_code == 201
+    after_write = client.post("/v1/ask", json=question).json()
+    assert after_write["cached"] is False
+    assert "Serengeti" in after_write["answers"][0]["text"]
+    assert client.delete("/v1/documents/zoo/zebra", headers=auth).status_code == 204
+    after_delete = client.post("/v1/ask", json=question).json()
+    assert after_delete["cached"] is False
+    assert all(a["citation"]["doc_id"] != "zoo/zebra" for a in after_delete["answers"])
+    assert "groundqa_answer_cache_hits_total 1.0" in client.get("/metrics").text

@@ -97,7 +97,8 @@ def test_ingest_delete_and_ask_at_once(index_copy):
 
 
 def test_load_without_errors_and_fast_503_beyond_capacity(index_copy):
-    with groundqa_server(env_for(index_copy)) as (url, _):
+    # The answer cache off: the gold set's questions repeat, and the load is meant for the models.
+    with groundqa_server(env_for(index_copy, answer_cache_size=0)) as (url, _):
         held = asyncio.run(generate_load(url, QUESTIONS, clients=16, requests=LOAD_REQUESTS, duration=1800))
         searched = asyncio.run(generate_load(url, QUESTIONS, clients=16, requests=LOAD_REQUESTS, duration=1800,
                                              path="/v1/search"))
@@ -105,7 +106,7 @@ def test_load_without_errors_and_fast_503_beyond_capacity(index_copy):
         summary = result.summary(16)
         assert summary["statuses"] == {"200": LOAD_REQUESTS} and not summary["transport_errors"], summary
 
-    with groundqa_server(env_for(index_copy, max_concurrent_asks=1, max_queued_asks=2)) as (url, _):
+    with groundqa_server(env_for(index_copy, max_concurrent_asks=1, max_queued_asks=2, answer_cache_size=0)) as (url, _):
         over = asyncio.run(generate_load(url, QUESTIONS, clients=32, requests=200, duration=600))
     summary = over.summary(32)
     assert set(summary["statuses"]) == {"200", "503"} and not summary["transport_errors"], summary
