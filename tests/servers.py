@@ -77,7 +77,7 @@ def milvus_server(data_dir: str, timeout: float = 60) -> Iterator[str]:
                     if time.monotonic() > deadline:
                         raise AssertionError("milvus-lite server did not start in time") from None
                     time.sleep(0.2)
-            MilvusClient(uri, timeout=timeout).close()
+            MilvusClient(uri, timeout=timeout, dedicated=True).close()
             yield uri
         finally:
             process.terminate()
