@@ -69,8 +69,7 @@ class MilvusStore:
         try:
             # Dedicated: pymilvus otherwise hands out a connection already open to this URI, made
             # with whatever options its first user chose.
-            self._client = MilvusClient(uri, token=token, grpc_options=GRPC_OPTIONS, dedicated=True) if token else \
-                MilvusClient(uri, grpc_options=GRPC_OPTIONS, dedicated=True)
+            self._client = MilvusClient(uri, token=token, grpc_options=GRPC_OPTIONS, dedicated=True)
             ensure_collection(self._client, collection, lambda: self._client.create_collection(
                 collection, dimension=dimension, metric_type="IP", primary_field_name=ID_FIELD, id_type="int",
                 vector_field_name=VECTOR_FIELD, auto_id=False, consistency_level="Strong"))

@@ -106,10 +106,8 @@ class Engine:
         try:
             refresh = pipeline.catalog.poll()
             if refresh is not None:
-                with self._lock.writing():
+                with self._changing(pipeline):
                     pipeline.catalog.apply(pipeline.collection, refresh)
-                    self.answers.invalidate()
-                pipeline.prepare_search()
         except Exception:  # the shared store is unreachable: answer from what this replica holds
             log.exception("could not take in changes from %s", pipeline.catalog.location)
         finally:
@@ -190,23 +188,31 @@ class Engine:
             if not exists and replace:
                 raise DocumentNotFound(f"no document with id {document.doc_id!r}; use POST to add it")
             prepared = collection.prepare([document], pipeline.embedder)
-            with self._lock.writing():
+            with self._changing(pipeline):
                 report = collection.apply(prepared)
-                self.answers.invalidate()
                 self._persist()
-            pipeline.prepare_search()
             status = "added" if report.added else "updated" if report.updated else "unchanged"
             return status, len(collection.doc_rows[document.doc_id])
 
     def delete_document(self, doc_id: str) -> None:
         pipeline = self._pipeline()
         with self._writes:
-            with self._lock.writing():
-                if not pipeline.collection.delete([doc_id]):
-                    raise DocumentNotFound(f"no document with id {doc_id!r}")
-                self.answers.invalidate()
+            if doc_id not in pipeline.collection.documents:
+                raise DocumentNotFound(f"no document with id {doc_id!r}")
+            with self._changing(pipeline):
+                pipeline.collection.delete([doc_id])
                 self._persist()
-            pipeline.prepare_search()
+
+    @contextlib.contextmanager
+    def _changing(self, pipeline: Pipeline) -> Iterator[None]:
+        """Around every change to the collection: asks wait (write lock), the answer cache is emptied
+        before they resume, and BM25 is rebuilt after, outside the lock, so that no ask pays for it."""
+        with self._lock.writing():
+            try:
+                yield
+            finally:
+                self.answers.invalidate()
+        pipeline.prepare_search()
 
     def _persist(self) -> None:
         """Save, or on failure go back to what is stored, so memory and storage never disagree."""
