@@ -23,6 +23,12 @@ class DocumentNotFound(GroundQAError):
     code = "document_not_found"
 
 
+class DocumentConflict(GroundQAError):
+    """POST of an id that exists (PUT replaces)."""
+
+    code = "document_exists"
+
+
 class IndexNotReady(GroundQAError):
     code = "index_not_ready"
 
@@ -35,3 +41,15 @@ class IndexMismatch(IndexNotReady):
 
 class ModelNotFound(GroundQAError):
     code = "model_not_found"
+
+
+class Overloaded(GroundQAError):
+    """More work than the server takes at once; retry shortly (HTTP 503 with Retry-After)."""
+
+    code = "overloaded"
+
+
+class Starting(IndexNotReady):
+    """The server is up but still loading its models and index."""
+
+    code = "starting"

@@ -105,3 +105,12 @@ class Settings(BaseSettings):
     # Requests to /v1/ a minute per client (API key, else IP address); 0 turns the limit off.
     rate_limit_per_minute: int = Field(default=600, ge=0)
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    # Every other request body (asks, searches, JSON documents aside) is refused beyond this size.
+    max_request_bytes: int = Field(default=64 * 1024, ge=1024)
+    # An uploaded file is read in a child process with this much time and memory (on top of the
+    # reader's own); beyond either, the upload is refused with 422 and the server carries on.
+    parse_timeout_s: float = Field(default=30.0, gt=0)
+    parse_memory_mb: int = Field(default=1024, ge=64)
+    # Log each request's query string and each question (keys are always redacted). Off: user text
+    # stays out of the server log.
+    log_questions: bool = False

@@ -39,7 +39,9 @@ class SyncReport:
 
 
 def scan(paths: Sequence[Path]) -> ScanResult:
-    """Load every supported file under `paths`. Files that fail become Problems, never exceptions."""
+    """Load every supported file under `paths`. Files that fail become Problems, never exceptions.
+    A file's id and source are its path under the folder named, prefixed with that folder's name:
+    the server's own paths never reach a citation."""
     result = ScanResult()
     for path in paths:
         root = path.resolve()
@@ -48,29 +50,30 @@ def scan(paths: Sequence[Path]) -> ScanResult:
             continue
         result.roots.append(root)
         if root.is_file():
-            _load_into(result, root, doc_id=root.name)
+            _load_into(result, root, label=root.name)
             continue
         for file in sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")):
             if is_supported(file):
-                _load_into(result, file, doc_id=f"{root.name}/{file.relative_to(root).as_posix()}")
+                _load_into(result, file, label=f"{root.name}/{file.relative_to(root).as_posix()}")
     return result
 
 
-def _load_into(result: ScanResult, file: Path, doc_id: str) -> None:
+def _load_into(result: ScanResult, file: Path, label: str) -> None:
+    """`label` is both the document's id and its source."""
     try:
         if file.stat().st_size > MAX_FILE_BYTES:
             raise InvalidDocument(f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
         data = file.read_bytes()
         if file.suffix.lower() in JSONL_SUFFIXES:
-            documents, problems = documents_from_jsonl(data, source=str(file), id_prefix=doc_id)
+            documents, problems = documents_from_jsonl(data, source=label, id_prefix=label)
             result.documents.extend(documents)
-            result.problems.extend(Problem(str(file), reason) for reason in problems)
+            result.problems.extend(Problem(label, reason) for reason in problems)
         else:
-            result.documents.append(document_from_bytes(data, doc_id=doc_id, source=str(file), suffix=file.suffix))
+            result.documents.append(document_from_bytes(data, doc_id=label, source=label, suffix=file.suffix))
     except InvalidDocument as exc:
-        result.problems.append(Problem(str(file), str(exc)))
+        result.problems.append(Problem(label, str(exc)))
     except OSError as exc:
-        result.problems.append(Problem(str(file), f"cannot read ({exc.strerror or exc})"))
+        result.problems.append(Problem(label, f"cannot read ({exc.strerror or exc})"))
 
 
 def sync(collection: Collection, paths: Sequence[Path], embedder: Embedder, progress: bool = False) -> SyncReport:
@@ -83,7 +86,7 @@ def sync(collection: Collection, paths: Sequence[Path], embedder: Embedder, prog
     failed_sources = {problem.source for problem in scanned.problems}
     gone = [doc_id for doc_id, document in collection.documents.items()
             if doc_id not in seen and _file_of(document.source) not in failed_sources
-            and any(_is_within(_file_of(document.source), root) for root in scanned.roots)]
+            and any(_came_from(_file_of(document.source), root) for root in scanned.roots)]
     return SyncReport(upsert, collection.delete(gone), scanned.problems)
 
 
@@ -91,6 +94,10 @@ def _file_of(source: str) -> str:
     return source.split("#L", 1)[0]
 
 
-def _is_within(source: str, root: Path) -> bool:
+def _came_from(source: str, root: Path) -> bool:
+    """Whether a document's source lies under `root`: its label (root's name, then the path under
+    it), or an absolute path, as indexes written before sources were made relative hold."""
+    if source == root.name or source.startswith(root.name + "/"):
+        return True
     path = Path(source)
-    return path == root or root in path.parents
+    return path.is_absolute() and (path == root or root in path.parents)

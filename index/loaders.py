@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Callable
 
-from bs4 import BeautifulSoup
+from lxml import etree
 from markdown_it import MarkdownIt
 
 from groundqa.errors import InvalidDocument, UnsupportedFormat
@@ -21,11 +21,12 @@ PDF_SUFFIXES = {".pdf"}
 JSONL_SUFFIXES = {".jsonl"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | JSONL_SUFFIXES
 
-_BLOCK_TAGS = [
+_BLOCK_TAGS = {
     "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
     "section", "article", "header", "footer", "blockquote", "pre", "dt", "dd", "figcaption", "hr",
-]
-_INVISIBLE_TAGS = ["script", "style", "noscript", "template", "head", "svg", "iframe"]
+    "td", "th", "caption", "nav", "main", "aside", "address", "figure", "form", "details", "summary", "dl",
+}
+_INVISIBLE_TAGS = {"script", "style", "noscript", "template", "head", "svg", "iframe", "title"}
 _SPACES = re.compile(r"[ \t\f\v\u00a0]+")
 
 
@@ -60,30 +61,62 @@ def _require_text(text: str) -> str:
     return text
 
 
-def _first_line(text: str, limit: int = 200) -> str:
+def first_line(text: str, limit: int = 200) -> str:
+    """A title for a document that has none: its first line."""
     line = text.strip().split("\n", 1)[0].strip().lstrip("#").strip()
     return line[:limit]
 
 
 def html_to_text(html: str) -> tuple[str, str]:
-    """Visible text of an HTML page, with block elements on lines of their own; and its title."""
-    soup = BeautifulSoup(html, "lxml")
-    title = soup.title.get_text(" ", strip=True) if soup.title else ""
-    for tag in soup.find_all(_INVISIBLE_TAGS):
-        tag.decompose()
-    for tag in soup.find_all(_BLOCK_TAGS):
-        tag.insert_before("\n")
-        tag.insert_after("\n")
-    text = normalize_text(soup.get_text())
-    if not title:
-        heading = soup.find(["h1", "h2"])
-        title = heading.get_text(" ", strip=True) if heading else _first_line(text)
-    return text, title
+    """Visible text of an HTML page, with block elements on lines of their own; and its title.
+    One iterative pass over lxml's tree: time grows linearly with the page, and deep nesting
+    cannot exhaust the stack."""
+    root = _parse_html(html)
+    if root is None:
+        return "", ""
+    text = normalize_text("".join(_visible_pieces(root)))
+    title = next((_inline_text(e) for e in root.iter("title", "h1", "h2") if _inline_text(e)), "")
+    return text, (title or first_line(text))[:200]
+
+
+def _inline_text(element) -> str:
+    return " ".join("".join(element.itertext()).split())
+
+
+def _parse_html(html: str):
+    parser = etree.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True)
+    try:
+        return etree.fromstring(html.encode("utf-8"), parser)
+    except etree.ParserError:  # nothing to parse
+        return None
+    except etree.XMLSyntaxError as exc:  # fatal even for a forgiving parser: out of memory, for one
+        raise InvalidDocument(f"HTML could not be parsed (lxml: {exc.msg})") from None
+
+
+def _visible_pieces(root) -> list[str]:
+    pieces: list[str] = []
+    stack = [(root, False)]
+    while stack:
+        element, closing = stack.pop()
+        tag = element.tag if isinstance(element.tag, str) else None  # None: an entity or other node
+        if closing or tag is None or tag in _INVISIBLE_TAGS:
+            if closing and tag in _BLOCK_TAGS:
+                pieces.append("\n")
+            if element.tail and element is not root:
+                pieces.append(element.tail)
+            continue
+        if tag in _BLOCK_TAGS:
+            pieces.append("\n")
+        if element.text:
+            pieces.append(element.text)
+        stack.append((element, True))
+        stack.extend((child, False) for child in reversed(element))
+    return pieces
 
 
 def load_text(data: bytes) -> tuple[str, str]:
     text = _require_text(normalize_text(decode_text(data)))
-    return text, _first_line(text)
+    return text, first_line(text)
 
 
 def load_markdown(data: bytes) -> tuple[str, str]:
@@ -116,7 +149,7 @@ def load_pdf(data: bytes) -> tuple[str, str]:
     text = normalize_text("\n\n".join(pages))
     if not text:
         raise InvalidDocument("PDF has no extractable text (scanned images need OCR first)")
-    return text, str(meta_title).strip() or _first_line(text)
+    return text, str(meta_title).strip() or first_line(text)
 
 
 _LOADERS: dict[str, Callable[[bytes], tuple[str, str]]] = {
@@ -127,13 +160,17 @@ _LOADERS: dict[str, Callable[[bytes], tuple[str, str]]] = {
 }
 
 
-def document_from_bytes(data: bytes, *, doc_id: str, source: str, suffix: str, meta: dict | None = None) -> Document:
-    """One file's bytes to one Document; raises InvalidDocument."""
-    loader = _LOADERS.get(suffix.lower())
-    if loader is None:
+def check_format(suffix: str) -> str:
+    """`suffix` if a loader reads it, else UnsupportedFormat naming those that do."""
+    if suffix.lower() not in _LOADERS:
         supported = ", ".join(sorted(_LOADERS))
         raise UnsupportedFormat(f"unsupported file type {suffix or '(none)'!r}; supported: {supported}")
-    text, title = loader(data)
+    return suffix
+
+
+def document_from_bytes(data: bytes, *, doc_id: str, source: str, suffix: str, meta: dict | None = None) -> Document:
+    """One file's bytes to one Document; raises InvalidDocument."""
+    text, title = _LOADERS[check_format(suffix).lower()](data)
     return Document(doc_id=doc_id, title=title, source=source, text=text,
                     meta={"format": suffix.lower().lstrip("."), **(meta or {})})
 
@@ -165,7 +202,7 @@ def _jsonl_document(line: str, *, source: str, fallback_id: str) -> Document:
         raise InvalidDocument("'meta' must be an object")
     doc_id = str(record.get("id") or fallback_id)
     text = normalize_text(text)
-    return Document(doc_id=doc_id, title=str(title or _first_line(text)), source=source, text=text, meta=meta)
+    return Document(doc_id=doc_id, title=str(title or first_line(text)), source=source, text=text, meta=meta)
 
 
 def is_supported(path: Path) -> bool:

@@ -19,9 +19,9 @@ class Document:
 
     @cached_property
     def content_hash(self) -> str:
-        """Changes whenever anything that is indexed or shown changes. Computed once: saves compare
-        every document's hash."""
-        payload = json.dumps([self.title, self.text, self.meta], sort_keys=True, ensure_ascii=False)
+        """Changes whenever anything that is indexed or shown (source included) changes. Computed
+        once: saves compare every document's hash."""
+        payload = json.dumps([self.title, self.source, self.text, self.meta], sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 

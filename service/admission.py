@@ -11,11 +11,7 @@ import contextlib
 import threading
 from typing import Iterator
 
-from groundqa.errors import GroundQAError
-
-
-class Overloaded(GroundQAError):
-    code = "overloaded"
+from groundqa.errors import Overloaded
 
 
 class Admission:

@@ -4,32 +4,35 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
 
 from fastapi import FastAPI, Request
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from starlette.concurrency import run_in_threadpool
 
 import groundqa
 from groundqa.hardware import limit_malloc_arenas
 from groundqa.settings import Settings
 from service.api import errors, ratelimit, routes_ask, routes_documents, routes_pages
+from service.api.guards import BodyLimit, JsonCORSMiddleware, http_protocol, log_access
 from service.api.metrics import Metrics
+from service.api.schemas import ErrorBody
 from service.engine import Engine
 
 log = logging.getLogger("groundqa")
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    """The app; an engine not yet started starts in the background once the server is up, so that
+    /healthz answers at once and /readyz says "starting" until the models and index are loaded."""
     settings = settings or Settings()
     engine = engine or Engine(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
-        if engine.pipeline is None:
-            await run_in_threadpool(engine.start)
+        if engine.pipeline is None and engine.starting:
+            threading.Thread(target=engine.start, name="groundqa-start", daemon=True).start()
         yield
 
     app = FastAPI(title="groundqa", version=groundqa.__version__, lifespan=lifespan,
@@ -41,10 +44,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(routes_documents.router)
     app.include_router(routes_pages.router)
     _add_operations(app)
-    ratelimit.install(app, settings.rate_limit_per_minute)
-    _add_request_metrics(app)
+    # Innermost, so that its 413 reaches FastAPI as raised (outer http middlewares wrap it in a group).
+    app.add_middleware(BodyLimit, default_bytes=settings.max_request_bytes, upload_bytes=settings.max_upload_bytes)
+    keys = [settings.api_key.get_secret_value().encode()] if settings.api_key else []
+    ratelimit.install(app, settings.rate_limit_per_minute, keys)
+    _observe_requests(app, settings.log_questions)
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
+        app.add_middleware(JsonCORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["Content-Type"], max_age=600)
     return app
 
@@ -54,12 +60,13 @@ def _add_operations(app: FastAPI) -> None:
     def healthz() -> dict:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["operations"], summary="Models loaded and index ready (503 says why not)")
+    @app.get("/readyz", tags=["operations"], summary="Models loaded and index ready (503 says why not)",
+             responses={503: {"model": ErrorBody}})
     def readyz() -> JSONResponse:
         engine: Engine = app.state.engine
-        documents, chunks = engine.counts()
         if not engine.ready:
-            return JSONResponse({"status": "not_ready", "reason": engine.not_ready_reason}, status_code=503)
+            raise engine.not_ready_error()
+        documents, chunks = engine.counts()
         return JSONResponse({"status": "ready", "documents": documents, "chunks": chunks})
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics",
@@ -71,15 +78,18 @@ def _add_operations(app: FastAPI) -> None:
         return Response(generate_latest(app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
-def _add_request_metrics(app: FastAPI) -> None:
+def _observe_requests(app: FastAPI, log_queries: bool) -> None:
+    """Count and time every request by route, and write the access log line."""
     @app.middleware("http")
-    async def count(request: Request, call_next):
+    async def observe(request: Request, call_next):
         started = time.perf_counter()
         response = await call_next(request)
         route = request.scope.get("route")
         path = getattr(route, "path", "unmatched")
         app.state.metrics.requests.labels(request.method, path, str(response.status_code)).inc()
         app.state.metrics.request_seconds.labels(path).observe(time.perf_counter() - started)
+        log_access(request.method, request.url.path, request.url.query, response.status_code, started,
+                   with_query=log_queries)
         return response
 
 
@@ -89,10 +99,8 @@ def run_server(settings: Settings) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("bm25s").setLevel(logging.WARNING)
     limit_malloc_arenas(settings.malloc_arenas)
-    engine = Engine(settings)
-    engine.start()
-    if not engine.ready:
-        log.error("starting anyway; /readyz reports: %s", engine.not_ready_reason)
-    log.info("serving %d documents on http://%s:%d (API docs at /docs)", engine.counts()[0], settings.host, settings.port)
-    uvicorn.run(create_app(settings, engine), host=settings.host, port=settings.port, log_level="info")
+    log.info("listening on http://%s:%d (API docs at /docs); loading the models and the index", settings.host,
+             settings.port)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info",
+                access_log=False, http=http_protocol())
     return 0

@@ -7,17 +7,19 @@ then apply and persist under it (fast)."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import logging
 import re
 import threading
 import time
-from dataclasses import replace
+import unicodedata
 from typing import Any, Callable, Iterator
 
-from groundqa.errors import DocumentNotFound, GroundQAError, IndexNotReady, InvalidDocument
+from groundqa.errors import DocumentConflict, DocumentNotFound, GroundQAError, IndexNotReady, InvalidDocument, Starting
 from groundqa.hardware import share_cores
 from groundqa.settings import Settings
+from index.sandbox import ParseBudget, SandboxedLoader
 from index.types import Document, Passage
 from service.admission import Admission
 from service.answer_cache import AnswerCache, cache_key
@@ -27,18 +29,31 @@ from service.types import AskResult
 
 log = logging.getLogger("groundqa")
 _DOC_ID = re.compile(r"^[^\x00-\x1f\x7f]{1,256}$")
+# Bidirectional controls make an id display as another (U+202E turns "evil\u202etxt.exe" around).
+_BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_ABSOLUTE_PATH = re.compile(r"(?<![\w:/.~])/(?:[^\s/'\"]+/)+([^\s/'\"]*)")
 
 
-class DocumentConflict(GroundQAError):
-    code = "document_exists"
+def normalize_doc_id(doc_id: str) -> str:
+    """One id for one name however its characters were composed (NFC)."""
+    return unicodedata.normalize("NFC", doc_id)
 
 
 def validate_doc_id(doc_id: str) -> str:
+    """The id in normal form, or InvalidDocument saying what is wrong with it."""
+    doc_id = normalize_doc_id(doc_id)
     if not _DOC_ID.match(doc_id) or doc_id != doc_id.strip():
         raise InvalidDocument("doc_id must be 1 to 256 printable characters without surrounding spaces")
+    if _BIDI_CONTROLS.search(doc_id):
+        raise InvalidDocument("doc_id must not contain bidirectional control characters")
     if doc_id.startswith("/") or ".." in doc_id.split("/"):
         raise InvalidDocument("doc_id must not start with '/' or contain '..' segments")
     return doc_id
+
+
+def without_paths(message: str) -> str:
+    """A message fit for clients: absolute paths cut to their last part (the server log keeps them)."""
+    return _ABSOLUTE_PATH.sub(lambda match: ".../" + match.group(1), message)
 
 
 def content_doc_id(text: str) -> str:
@@ -67,7 +82,10 @@ class Engine:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.pipeline: Pipeline | None = None
-        self.not_ready_reason = "starting: loading models and index"
+        self.starting = True
+        self.not_ready_reason = "starting: loading the models and the index"
+        self._not_ready_type: type[GroundQAError] = IndexNotReady
+        self.loader = SandboxedLoader(ParseBudget(settings.parse_timeout_s, settings.parse_memory_mb))
         self._lock = ReadWriteLock()
         self._writes = threading.Lock()
         self._next_poll = 0.0
@@ -76,16 +94,28 @@ class Engine:
 
     def start(self) -> None:
         try:
-            self.pipeline = build_pipeline(self.settings, create_missing=True)
+            pipeline = build_pipeline(self.settings, create_missing=True)
+            pipeline.prepare_search()
         except GroundQAError as exc:
-            self.not_ready_reason = str(exc)
+            self.not_ready_reason = without_paths(str(exc))
+            self._not_ready_type = type(exc)
             log.error("not ready: %s", exc)
             return
-        self.pipeline.prepare_search()
+        finally:
+            self.starting = False
+        self.pipeline = pipeline
         self.not_ready_reason = ""
-        if not len(self.pipeline.collection):
+        if not len(pipeline.collection):
             log.warning("index in %s is empty: add documents with `groundqa index` or POST /v1/documents",
-                        self.pipeline.catalog.location)
+                        pipeline.catalog.location)
+        log.info("ready: %d documents, %d chunks", *self.counts())
+
+    def not_ready_error(self) -> GroundQAError:
+        """What a request gets while the service is not ready (HTTP 503): the reason, without the
+        server's paths."""
+        if self.starting:
+            return Starting(f"service starting: {self.not_ready_reason.removeprefix('starting: ')}; retry shortly")
+        return self._not_ready_type(f"service not ready: {self.not_ready_reason}")
 
     @property
     def ready(self) -> bool:
@@ -94,7 +124,7 @@ class Engine:
     def _pipeline(self) -> Pipeline:
         """The ready pipeline, with what other replicas of a shared index saved taken in."""
         if not self.ready:
-            raise IndexNotReady(f"service not ready: {self.not_ready_reason}")
+            raise self.not_ready_error()
         if time.monotonic() >= self._next_poll:
             self._take_in_others_writes(self.pipeline)
         return self.pipeline
@@ -121,7 +151,7 @@ class Engine:
         started = time.perf_counter()
         cached = self.answers.get(key)
         if cached is not None:
-            return replace(cached, cached=True, timings_ms={"total": (time.perf_counter() - started) * 1000})
+            return dataclasses.replace(cached, cached=True, timings_ms={"total": (time.perf_counter() - started) * 1000})
         with self._inference_slot(), self._lock.reading():
             generation = self.answers.generation
             result = pipeline.ask(question, top_k=top_k, doc_filter=predicate)
@@ -167,6 +197,7 @@ class Engine:
 
     def get_document(self, doc_id: str) -> tuple[Document, int]:
         collection = self._pipeline().collection
+        doc_id = normalize_doc_id(doc_id)
         with self._lock.reading():
             return collection.document(doc_id), len(collection.doc_rows[doc_id])
 
@@ -179,7 +210,7 @@ class Engine:
     def put_document(self, document: Document, *, replace: bool) -> tuple[str, int]:
         """Index one document; returns (added | updated | unchanged, chunk count)."""
         pipeline = self._pipeline()
-        validate_doc_id(document.doc_id)
+        document = dataclasses.replace(document, doc_id=validate_doc_id(document.doc_id))
         with self._writes:
             collection = pipeline.collection
             exists = document.doc_id in collection.documents
@@ -187,6 +218,7 @@ class Engine:
                 raise DocumentConflict(f"document {document.doc_id!r} already exists; use PUT to replace it")
             if not exists and replace:
                 raise DocumentNotFound(f"no document with id {document.doc_id!r}; use POST to add it")
+            share_cores(2, self.settings.threads)  # a write embeds on half the cores; asks keep the rest
             prepared = collection.prepare([document], pipeline.embedder)
             with self._changing(pipeline):
                 report = collection.apply(prepared)
@@ -196,6 +228,7 @@ class Engine:
 
     def delete_document(self, doc_id: str) -> None:
         pipeline = self._pipeline()
+        doc_id = normalize_doc_id(doc_id)
         with self._writes:
             if doc_id not in pipeline.collection.documents:
                 raise DocumentNotFound(f"no document with id {doc_id!r}")

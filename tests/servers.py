@@ -21,9 +21,10 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def groundqa_server(env: dict[str, str], timeout: float = 120,
-                    log_path: str | None = None) -> Iterator[tuple[str, httpx.Response]]:
-    """Start `groundqa serve`, wait for it to answer /readyz, yield (url, readyz response), stop it.
+def groundqa_server(env: dict[str, str], timeout: float = 120, log_path: str | None = None,
+                    wait_until_ready: bool = True) -> Iterator[tuple[str, httpx.Response]]:
+    """Start `groundqa serve`, wait for it to answer /readyz with something other than "starting"
+    (or, if not `wait_until_ready`, with anything), yield (url, that response), stop it.
     The server's log goes to a file (log_path, else a temporary one): an unread pipe would fill up
     and stall the server."""
     port = free_port()
@@ -33,23 +34,31 @@ def groundqa_server(env: dict[str, str], timeout: float = 120,
                                    stdout=log, stderr=subprocess.STDOUT, text=True)
         url = f"http://127.0.0.1:{port}"
         try:
-            yield url, _wait_ready(url, process, log, timeout)
+            yield url, _wait_ready(url, process, log, timeout, wait_until_ready)
         finally:
             process.terminate()
             process.wait(timeout=30)
 
 
-def _wait_ready(url: str, process: subprocess.Popen, log, timeout: float) -> httpx.Response:
+def _wait_ready(url: str, process: subprocess.Popen, log, timeout: float, until_ready: bool) -> httpx.Response:
+    """The first /readyz answer that is not "starting" (ready, or not ready for a lasting reason)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             log.seek(0)
             raise AssertionError(f"server exited: {log.read()}")
         try:
-            return httpx.get(f"{url}/readyz", timeout=2)
+            response = httpx.get(f"{url}/readyz", timeout=2)
+            if not (until_ready and is_starting(response)):
+                return response
         except httpx.TransportError:
-            time.sleep(0.5)
+            pass
+        time.sleep(0.3)
     raise AssertionError("server did not start in time")
+
+
+def is_starting(response: httpx.Response) -> bool:
+    return response.status_code == 503 and response.json()["error"]["code"] == "starting"
 
 
 @contextlib.contextmanager

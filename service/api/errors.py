@@ -8,17 +8,15 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from groundqa import errors
-from service.admission import Overloaded
-from service.engine import DocumentConflict
 
 STATUS = {
     errors.UnsupportedFormat: 415,
     errors.InvalidQuestion: 422,
     errors.InvalidDocument: 422,
     errors.DocumentNotFound: 404,
-    DocumentConflict: 409,
+    errors.DocumentConflict: 409,
     errors.IndexNotReady: 503,
-    Overloaded: 503,
+    errors.Overloaded: 503,
     errors.ModelNotFound: 503,
 }
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
@@ -39,7 +37,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(errors.GroundQAError)
     async def core_error(_: Request, exc: errors.GroundQAError) -> JSONResponse:
         status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
-        retry_after = "1" if isinstance(exc, Overloaded) else "5"
+        retry_after = "1" if isinstance(exc, errors.Overloaded) else "5"
         return error_response(status, exc.code, str(exc), {"Retry-After": retry_after} if status == 503 else None)
 
     @app.exception_handler(ApiError)
@@ -57,8 +55,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
         message = str(exc.detail)
-        if message == "There was an error parsing the body":  # FastAPI's words for a body that is not UTF-8
-            message = "request body could not be read: send UTF-8 JSON"
+        if message == "There was an error parsing the body":  # FastAPI's words for any body it cannot decode
+            message = _unreadable_body(exc.__cause__)
         return error_response(exc.status_code, HTTP_CODES.get(exc.status_code, "error"), message, exc.headers)
 
     @app.exception_handler(Exception)
@@ -67,3 +65,11 @@ def install(app: FastAPI) -> None:
 
         logging.getLogger("groundqa").exception("unhandled error")
         return error_response(500, "internal_error", "internal error; see the server log")
+
+
+def _unreadable_body(cause: BaseException | None) -> str:
+    if isinstance(cause, UnicodeDecodeError):
+        return "request body could not be read: send UTF-8 JSON"
+    if isinstance(cause, RecursionError):
+        return "request body JSON is nested too deeply"
+    return "request body could not be read as JSON"

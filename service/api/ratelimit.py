@@ -1,12 +1,13 @@
 """Per-client rate limit on the API (/v1/...): a token bucket per client, 429 with Retry-After.
 
-A client is its API key when it sends one (hashed; keys are never kept or logged), else its IP
-address. Each bucket holds `per_minute` requests and refills at per_minute / 60 a second.
+A client is its API key when it sends the right one (hashed; keys are never kept or logged), else
+its IP address: a made-up key shares its sender's bucket, so inventing keys buys no requests. Each bucket holds `per_minute` requests and refills at per_minute / 60 a second.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import math
 import threading
 import time
@@ -47,14 +48,14 @@ class TokenBuckets:
             del self._buckets[client]
 
 
-def client_key(request: Request) -> str:
-    key = request.headers.get("x-api-key")
-    if key:
-        return "key:" + hashlib.sha256(key.encode()).hexdigest()[:16]
+def client_key(request: Request, valid_keys: list[bytes]) -> str:
+    key = request.headers.get("x-api-key", "").encode()
+    if key and any(hmac.compare_digest(key, valid) for valid in valid_keys):
+        return "key:" + hashlib.sha256(key).hexdigest()[:16]
     return "ip:" + (request.client.host if request.client else "unknown")
 
 
-def install(app: FastAPI, per_minute: int) -> None:
+def install(app: FastAPI, per_minute: int, valid_keys: list[bytes]) -> None:
     if per_minute <= 0:
         return
     buckets = TokenBuckets(per_minute)
@@ -62,7 +63,7 @@ def install(app: FastAPI, per_minute: int) -> None:
     @app.middleware("http")
     async def rate_limit(request: Request, call_next):
         if request.url.path.startswith("/v1/"):
-            wait = buckets.take(client_key(request))
+            wait = buckets.take(client_key(request, valid_keys))
             if wait:
                 return error_response(429, "rate_limited",
                                       f"more than {per_minute} requests a minute from this client; retry later",

@@ -14,11 +14,12 @@ from service.types import AskResult
 
 from service.api.deps import EngineDep, refuse_when_saturated, require_read_key
 from service.api.errors import ApiError
-from service.api.schemas import AskRequest, AskResponse, ErrorBody, SearchResponse
+from service.api.schemas import MAX_FILTERS, AskRequest, AskResponse, ErrorBody, SearchResponse
 
 router = APIRouter(prefix="/v1", tags=["answers"],
                    dependencies=[Depends(require_read_key), Depends(refuse_when_saturated)])
-ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 422, 429, 503)}
+ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 413, 422, 429, 503)}
+MAX_FILTERS_CHARS = 4096
 
 
 @router.post("/ask", response_model=AskResponse, responses=ERRORS,
@@ -80,12 +81,17 @@ def _passage_json(passage: Passage) -> dict:
 
 
 def _parse_filters(raw: str | None) -> dict | None:
+    """A flat JSON object of at most MAX_FILTERS keys, each with a string, number or boolean."""
     if raw is None:
         return None
+    if len(raw) > MAX_FILTERS_CHARS:
+        raise ApiError(422, "invalid_request", f"filters: at most {MAX_FILTERS_CHARS} characters")
     try:
         parsed = json.loads(raw)
-    except json.JSONDecodeError:
-        raise ApiError(422, "invalid_request", "filters must be a JSON object") from None
-    if not isinstance(parsed, dict):
-        raise ApiError(422, "invalid_request", "filters must be a JSON object")
+    except (json.JSONDecodeError, RecursionError):
+        raise ApiError(422, "invalid_request", "filters must be a flat JSON object") from None
+    if not isinstance(parsed, dict) or len(parsed) > MAX_FILTERS or not all(
+            isinstance(value, (str, int, float, bool)) for value in parsed.values()):
+        raise ApiError(422, "invalid_request", f"filters must be a flat JSON object of at most {MAX_FILTERS} keys, "
+                                               "each with a string, number or boolean")
     return parsed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import PurePath
 from typing import Annotated
 
@@ -11,15 +12,16 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from groundqa.errors import InvalidDocument
-from index.loaders import document_from_bytes, normalize_text
+from index.loaders import check_format, first_line, normalize_text
 from index.types import Document
 from service.api.deps import EngineDep, require_read_key, require_write_key
 from service.api.errors import ApiError
-from service.api.schemas import DocumentIn, DocumentOut, DocumentPage, DocumentWritten, ErrorBody
-from service.engine import content_doc_id
+from service.api.schemas import MAX_TITLE_CHARS, DocumentIn, DocumentOut, DocumentPage, DocumentWritten, ErrorBody
+from service.engine import Engine, content_doc_id, normalize_doc_id, validate_doc_id
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 WRITE_ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 413, 415, 422, 429, 503)}
+DELETE_ERRORS = {code: {"model": ErrorBody} for code in (401, 403, 404, 429, 503)}
 READ_ERRORS = {code: {"model": ErrorBody} for code in (401, 404, 422, 429, 503)}
 UPLOAD_BODY = {"requestBody": {"required": True, "content": {
     "application/json": {"schema": DocumentIn.model_json_schema()},
@@ -44,7 +46,7 @@ async def replace_document(doc_id: str, request: Request, engine: EngineDep) -> 
     return {"doc_id": document.doc_id, "status": status, "chunks": chunks}
 
 
-@router.delete("/{doc_id:path}", status_code=204, responses=WRITE_ERRORS,
+@router.delete("/{doc_id:path}", status_code=204, responses=DELETE_ERRORS,
                dependencies=[Depends(require_write_key)], summary="Remove a document and its chunks")
 async def delete_document(doc_id: str, engine: EngineDep) -> Response:
     await run_in_threadpool(engine.delete_document, doc_id)
@@ -71,17 +73,19 @@ def _summary(document: Document, chunks: int) -> dict:
             "meta": document.meta, "chars": len(document.text), "chunks": chunks}
 
 
-async def _document_from_request(request: Request, engine, doc_id: str | None) -> Document:
-    limit = engine.settings.max_upload_bytes
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise ApiError(413, "payload_too_large", f"request body is larger than the {limit}-byte limit")
+async def _document_from_request(request: Request, engine: Engine, doc_id: str | None) -> Document:
+    """The document a POST or PUT carries: the body is read here (its size capped by the body limit),
+    everything slow (parsing, normalizing) happens off the event loop."""
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
-        return await _from_upload(request, limit, doc_id)
+        return await _from_upload(request, engine, doc_id)
     if content_type.split(";")[0].strip() != "application/json":
         raise ApiError(415, "unsupported_media_type", "send application/json or a multipart/form-data file upload")
     body = await request.body()
+    return await run_in_threadpool(_from_json, body, doc_id, engine.settings.max_upload_bytes)
+
+
+def _from_json(body: bytes, url_id: str | None, limit: int) -> Document:
     if len(body) > limit:
         raise ApiError(413, "payload_too_large", f"request body is larger than the {limit}-byte limit")
     try:
@@ -90,31 +94,44 @@ async def _document_from_request(request: Request, engine, doc_id: str | None) -
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "body"
         raise ApiError(422, "invalid_request", f"{where}: {first['msg']}") from None
+    _refuse_conflicting_ids(url_id, payload.doc_id)
     text = normalize_text(payload.text)
     if not text:
         raise InvalidDocument("document text is empty")
-    final_id = doc_id or payload.doc_id or content_doc_id(text)
-    if doc_id and payload.doc_id and payload.doc_id != doc_id:
-        raise ApiError(422, "invalid_request", "doc_id in the body differs from the one in the URL")
-    title = payload.title.strip() or text.split("\n", 1)[0][:200]
-    return Document(final_id, title, "api", text, payload.meta)
+    final_id = validate_doc_id(url_id or payload.doc_id or content_doc_id(text))
+    return Document(final_id, payload.title.strip() or first_line(text), "api", text, payload.meta)
 
 
-async def _from_upload(request: Request, limit: int, doc_id: str | None) -> Document:
+async def _from_upload(request: Request, engine: Engine, url_id: str | None) -> Document:
+    limit = engine.settings.max_upload_bytes
     try:
         form = await request.form(max_files=1, max_fields=10)
     except HTTPException as exc:
+        if exc.status_code == 413:
+            raise
         raise ApiError(400, "bad_request", f"multipart upload could not be parsed ({exc.detail}); check its fields "
                                           "(at most 10) and file name (overly long names are refused)") from None
-    upload = form.get("file")
+    upload, form_id, title = form.get("file"), form.get("doc_id"), form.get("title") or ""
     if upload is None or isinstance(upload, str):
         raise ApiError(422, "invalid_request", "multipart upload needs a 'file' field")
+    if not isinstance(form_id, (str, type(None))) or not isinstance(title, str):
+        raise ApiError(422, "invalid_request", "doc_id and title must be text fields, not files")
+    if len(title) > MAX_TITLE_CHARS:
+        raise ApiError(422, "invalid_request", f"title: at most {MAX_TITLE_CHARS} characters")
+    _refuse_conflicting_ids(url_id, form_id)
     data = await upload.read(limit + 1)
     if len(data) > limit:
         raise ApiError(413, "payload_too_large", f"file is larger than the {limit}-byte limit")
     name = PurePath((upload.filename or "upload").replace("\\", "/")).name or "upload"
-    final_id = doc_id or str(form.get("doc_id") or "") or name
-    document = document_from_bytes(data, doc_id=final_id, source=f"upload:{name}", suffix=PurePath(name).suffix,
-                                   meta={"filename": name})
-    title = str(form.get("title") or "").strip()
-    return Document(document.doc_id, title or document.title, document.source, document.text, document.meta)
+    final_id = validate_doc_id(url_id or form_id or name)
+    suffix = check_format(PurePath(name).suffix)
+    document = await run_in_threadpool(engine.loader.load, data, doc_id=final_id, source=f"upload:{name}",
+                                       suffix=suffix, meta={"filename": name})
+    return dataclasses.replace(document, title=title.strip() or document.title)
+
+
+def _refuse_conflicting_ids(url_id: str | None, body_id: str | None) -> None:
+    if body_id is not None and not body_id:
+        raise ApiError(422, "invalid_request", "doc_id must not be empty (leave it out to have one made)")
+    if url_id and body_id and normalize_doc_id(body_id) != normalize_doc_id(url_id):
+        raise ApiError(422, "invalid_request", "doc_id in the body differs from the one in the URL")

@@ -7,6 +7,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 Scalar = str | int | float | bool
+MAX_TITLE_CHARS = 1000
+MAX_FILTERS = 32
 
 
 class AskRequest(BaseModel):
@@ -16,7 +18,8 @@ class AskRequest(BaseModel):
     ]})
     question: str = Field(description="A question in plain language.", max_length=100_000)
     top_k: int | None = Field(default=None, ge=1, le=100, description="Passages to read (default from settings).")
-    filters: dict[str, Scalar] | None = Field(default=None, description="Equality on doc_id, source, title or meta keys.")
+    filters: dict[str, Scalar] | None = Field(default=None, max_length=MAX_FILTERS,
+                                              description="Equality on doc_id, source, title or meta keys.")
 
 
 class CitationOut(BaseModel):
@@ -74,8 +77,8 @@ class DocumentIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"doc_id": "faq/returns", "title": "Returns", "text": "Items can be returned within 30 days.",
          "meta": {"lang": "en"}}]})
-    doc_id: str | None = Field(default=None, description="Stable id; default: a hash of the text.")
-    title: str = Field(default="", max_length=1000)
+    doc_id: str | None = Field(default=None, min_length=1, description="Stable id; default: a hash of the text.")
+    title: str = Field(default="", max_length=MAX_TITLE_CHARS)
     text: str
     meta: dict[str, Any] = Field(default_factory=dict)
 

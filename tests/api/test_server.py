@@ -42,7 +42,16 @@ def test_mismatched_index_is_reported_not_crashed(tmp_path, real_settings):
     with TestClient(create_app(settings, engine)) as client:
         ready = client.get("/readyz")
         assert ready.status_code == 503
-        assert "embedding_model='some-other-model'" in ready.json()["reason"]
+        assert ready.json()["error"]["code"] == "index_mismatch"
+        assert "embedding_model='some-other-model'" in ready.json()["error"]["message"]
+
+    (index_dir / "CURRENT").write_text("v-missing")  # a broken index: its message names a server path
+    broken = Engine(settings)
+    broken.start()
+    with TestClient(create_app(settings, broken)) as client:
+        for response in (client.get("/readyz"), client.post("/v1/ask", json={"question": "Who?"})):
+            assert response.status_code == 503 and response.json()["error"]["code"] == "index_not_ready"
+            assert str(tmp_path) not in response.text, response.text  # the server's paths stay in its log
         asked = client.post("/v1/ask", json={"question": "Who?"})
         assert asked.status_code == 503 and asked.json()["error"]["code"] == "index_not_ready"
         assert asked.headers["Retry-After"]

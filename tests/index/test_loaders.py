@@ -5,7 +5,7 @@ from fpdf import FPDF
 from pypdf import PdfReader, PdfWriter
 
 from groundqa.errors import InvalidDocument
-from index.loaders import document_from_bytes, documents_from_jsonl, normalize_text
+from index.loaders import document_from_bytes, documents_from_jsonl, load_html, normalize_text
 
 
 def load(data: bytes, suffix: str):
@@ -113,3 +113,24 @@ def test_jsonl_reports_bad_lines_and_keeps_good_ones():
 def test_normalize_text_is_idempotent():
     text = "a \t b\n\n\n c \n"
     assert normalize_text(normalize_text(text)) == normalize_text(text) == "a b\n\nc"
+
+
+def test_html_parsing_time_grows_linearly_with_the_page():
+    import time
+
+    from tests.hardening.hostile import block_heavy_html
+
+    def seconds(size: int) -> float:
+        page = block_heavy_html(size, text_every=1)
+        started = time.perf_counter()
+        text, _ = load_html(page)
+        assert text.count("listing") == page.count(b">listing<")  # every block's text, once
+        return time.perf_counter() - started
+
+    small, large = seconds(256 * 1024), seconds(2 * 1024 * 1024)
+    assert large / small < 16, (small, large)  # 8 times the page: about 8 times the time (quadratic: 64)
+
+
+def test_html_table_cells_stay_apart():
+    text, title = load_html(b"<table><tr><th>Fee</th><td>10%</td><td>15%</td></tr></table><p>x</p>")
+    assert text.split("\n\n") == ["Fee", "10%", "15%", "x"] and title == "Fee"

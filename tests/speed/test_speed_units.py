@@ -7,7 +7,8 @@ import pytest
 
 from groundqa import hardware
 from index.types import Chunk, Passage
-from service.admission import Admission, Overloaded
+from groundqa.errors import Overloaded
+from service.admission import Admission
 from service.pipeline import worth_reading
 
 
