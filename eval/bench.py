@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.gold import load_gold, sample
-from eval.metrics import exact_match, f1_score
-from eval.runner import NEVER_ABSTAIN, gold_rank
+from groundqa.eval.gold import load_gold, sample
+from groundqa.eval.metrics import exact_match, f1_score
+from groundqa.eval.runner import NEVER_ABSTAIN, gold_rank
 from groundqa.hardware import resolve_precision
 from groundqa.settings import REPO_ROOT, Settings
 
@@ -56,8 +56,8 @@ class PathResult:
 
 
 def run_bench(args: argparse.Namespace, settings: Settings) -> int:
-    from eval.open_index import open_pipeline
-    from service.pipeline import Pipeline, make_embedder, make_reader
+    from groundqa.eval.open_index import open_pipeline
+    from groundqa.service.pipeline import Pipeline, make_embedder, make_reader
 
     questions = load_gold(args.gold)
     asked = sample(questions, args.questions, args.seed)

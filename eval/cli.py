@@ -6,10 +6,10 @@ import argparse
 import json
 from pathlib import Path
 
-from eval.gold import load_gold, sample
-from eval.report import write_reports
-from eval.runner import NEVER_ABSTAIN, run_http, run_pipeline, run_reader_only
-from eval.summary import calibrate, summarize
+from groundqa.eval.gold import load_gold, sample
+from groundqa.eval.report import write_reports
+from groundqa.eval.runner import NEVER_ABSTAIN, run_http, run_pipeline, run_reader_only
+from groundqa.eval.summary import calibrate, summarize
 from groundqa.errors import GroundQAError
 from groundqa.settings import Settings
 
@@ -35,8 +35,8 @@ def add_eval_parser(sub, common: argparse.ArgumentParser) -> None:
 
 
 def run_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from eval.open_index import hold_out, open_pipeline
-    from service.pipeline import build_pipeline, make_reader
+    from groundqa.eval.open_index import hold_out, open_pipeline
+    from groundqa.service.pipeline import build_pipeline, make_reader
 
     everything, held = hold_out(load_gold(args.gold), args.holdout_articles if args.open else 0, args.seed)
     questions = sample(everything, args.limit, args.seed)

@@ -119,8 +119,8 @@ def run_load(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def load_questions(path: Path | None) -> list[str]:
-    from eval.bench import SQUAD_DEV
-    from eval.gold import load_gold, sample
+    from groundqa.eval.bench import SQUAD_DEV
+    from groundqa.eval.gold import load_gold, sample
 
     path = path or SQUAD_DEV
     if path.suffix == ".txt":

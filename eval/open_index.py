@@ -7,13 +7,13 @@ import random
 from dataclasses import replace
 from pathlib import Path
 
-from eval.gold import GoldQuestion
+from groundqa.eval.gold import GoldQuestion
 from groundqa.settings import Settings
-from index import persistence
-from index.collection import Collection
-from index.store import FaissStore
-from index.types import Document
-from service.pipeline import Pipeline, expected_manifest, faiss_layout, make_embedder, make_reader
+from groundqa.index import persistence
+from groundqa.index.collection import Collection
+from groundqa.index.store import FaissStore
+from groundqa.index.types import Document
+from groundqa.service.pipeline import Pipeline, expected_manifest, faiss_layout, make_embedder, make_reader
 
 
 def hold_out(questions: list[GoldQuestion], articles: int, seed: int) -> tuple[list[GoldQuestion], set[str]]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from eval.runner import Run, rows_to_json
-from eval.summary import coverage_curve
+from groundqa.eval.runner import Run, rows_to_json
+from groundqa.eval.summary import coverage_curve
 
 
 def write_reports(run: Run, summary: dict, path: Path, title: str) -> list[Path]:

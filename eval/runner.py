@@ -8,12 +8,12 @@ from typing import Iterable, Sequence
 
 from tqdm import tqdm
 
-from eval.gold import GoldQuestion
-from eval.metrics import normalize_answer
-from index.types import Chunk, Document, Passage
-from service.answers import select_answers
-from service.pipeline import Pipeline
-from service.reader import Reader
+from groundqa.eval.gold import GoldQuestion
+from groundqa.eval.metrics import normalize_answer
+from groundqa.index.types import Chunk, Document, Passage
+from groundqa.service.answers import select_answers
+from groundqa.service.pipeline import Pipeline
+from groundqa.service.reader import Reader
 
 NEVER_ABSTAIN = float("-inf")
 

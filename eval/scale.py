@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from groundqa.settings import Settings
-from service.pipeline import faiss_layout
+from groundqa.service.pipeline import faiss_layout
 
 DIMENSION = 384
 
@@ -79,7 +79,7 @@ def measure_store(vectors: np.ndarray, queries: np.ndarray, layout, nprobes: lis
     """The project's FaissStore, filled 20,000 vectors at a time: its figures per nprobe."""
     from dataclasses import replace
 
-    from index.store import FaissStore
+    from groundqa.index.store import FaissStore
 
     store = FaissStore(DIMENSION, layout=layout)
     begun = time.perf_counter()
@@ -101,7 +101,7 @@ def measure_milvus(vectors: np.ndarray, queries: np.ndarray, uri: str | None = N
     import tempfile
     import uuid
 
-    from index.milvus_store import MilvusStore
+    from groundqa.index.milvus_store import MilvusStore
 
     with tempfile.TemporaryDirectory() as folder:
         name = f"scale_{uuid.uuid4().hex[:8]}"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import statistics
 
-from eval.metrics import exact_match, f1_score
-from eval.runner import Row, Run
+from groundqa.eval.metrics import exact_match, f1_score
+from groundqa.eval.runner import Row, Run
 
 
 def summarize(run: Run, threshold: float) -> dict:

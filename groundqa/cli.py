@@ -64,12 +64,12 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--no-answer-margin", type=float, help="abstention margin (env GROUNDQA_NO_ANSWER_MARGIN)")
     ask.set_defaults(run=_run_ask)
 
-    from eval.cli import add_eval_parser
-    from eval.bench import add_bench_parser
+    from groundqa.eval.cli import add_eval_parser
+    from groundqa.eval.bench import add_bench_parser
     add_eval_parser(sub, common)
     add_bench_parser(sub, common)
-    from eval.load import add_load_parser
-    from eval.scale import add_scale_parser
+    from groundqa.eval.load import add_load_parser
+    from groundqa.eval.scale import add_scale_parser
     add_load_parser(sub, common)
     add_scale_parser(sub, common)
 
@@ -81,8 +81,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run_index(args: argparse.Namespace, settings: Settings) -> int:
-    from index.ingest import sync
-    from service.pipeline import expected_manifest, make_catalog, make_embedder
+    from groundqa.index.ingest import sync
+    from groundqa.service.pipeline import expected_manifest, make_catalog, make_embedder
 
     paths = args.paths or [settings.corpus_dir]
     embedder = make_embedder(settings)
@@ -104,7 +104,7 @@ def _run_index(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _run_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from service.pipeline import build_pipeline, validate_question
+    from groundqa.service.pipeline import build_pipeline, validate_question
 
     if (args.question is None) == (args.file is None):
         raise GroundQAError("give either a question or --file")
@@ -143,7 +143,7 @@ def _human(result) -> str:
 
 
 def _run_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from service.app import run_server
+    from groundqa.service.app import run_server
 
     return run_server(settings.model_copy(update={k: v for k, v in (("host", args.host), ("port", args.port)) if v}))
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ContextManager, Protocol
 
-from index import persistence
-from index.collection import Collection, Manifest
-from index.store import FaissLayout, FaissStore
+from groundqa.index import persistence
+from groundqa.index.collection import Collection, Manifest
+from groundqa.index.store import FaissLayout, FaissStore
 
 
 @dataclass

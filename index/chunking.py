@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from index.types import Chunk, Document
+from groundqa.index.types import Chunk, Document
 
 # Offsets (start, end) of each word piece of a text, without special tokens.
 TokenOffsets = Callable[[str], Sequence[tuple[int, int]]]

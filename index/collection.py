@@ -9,12 +9,12 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from groundqa.errors import DocumentNotFound, IndexMismatch
-from index.chunking import ChunkingConfig, chunk_document
-from index.embedder import Embedder
-from index.hybrid import RetrievalConfig, fuse
-from index.sparse import SparseIndex
-from index.store import FaissStore, VectorStore
-from index.types import Chunk, Document, Passage
+from groundqa.index.chunking import ChunkingConfig, chunk_document
+from groundqa.index.embedder import Embedder
+from groundqa.index.hybrid import RetrievalConfig, fuse
+from groundqa.index.sparse import SparseIndex
+from groundqa.index.store import FaissStore, VectorStore
+from groundqa.index.types import Chunk, Document, Passage
 
 FORMAT_VERSION = 1
 

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Sequence
 
 from groundqa.errors import InvalidDocument
-from index.collection import Collection, UpsertReport
-from index.embedder import Embedder
-from index.loaders import JSONL_SUFFIXES, document_from_bytes, documents_from_jsonl, is_supported
-from index.types import Document
+from groundqa.index.collection import Collection, UpsertReport
+from groundqa.index.embedder import Embedder
+from groundqa.index.loaders import JSONL_SUFFIXES, document_from_bytes, documents_from_jsonl, is_supported
+from groundqa.index.types import Document
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 

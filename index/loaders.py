@@ -12,7 +12,7 @@ from lxml import etree
 from markdown_it import MarkdownIt
 
 from groundqa.errors import InvalidDocument, UnsupportedFormat
-from index.types import Document
+from groundqa.index.types import Document
 
 TEXT_SUFFIXES = {".txt", ".text"}
 MARKDOWN_SUFFIXES = {".md", ".markdown"}

@@ -25,10 +25,10 @@ import uuid
 from typing import ContextManager
 
 from groundqa.errors import IndexNotReady
-from index import persistence
-from index.catalog import Refresh
-from index.collection import Collection, Manifest
-from index.milvus_store import MilvusStore, batches, ensure_collection, scan
+from groundqa.index import persistence
+from groundqa.index.catalog import Refresh
+from groundqa.index.collection import Collection, Manifest
+from groundqa.index.milvus_store import MilvusStore, batches, ensure_collection, scan
 
 PART_CHARS = 16_000  # at most 4 bytes each in UTF-8: under Milvus's 65,535-byte VARCHAR
 ROWS_PER_CALL = 50

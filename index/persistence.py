@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Iterator
 
 from groundqa.errors import IndexNotReady
-from index.collection import Collection, Manifest
-from index.store import FaissLayout, FaissStore
-from index.types import Chunk, Document
+from groundqa.index.collection import Collection, Manifest
+from groundqa.index.store import FaissLayout, FaissStore
+from groundqa.index.types import Chunk, Document
 
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"

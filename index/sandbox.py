@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from groundqa.errors import InvalidDocument, Overloaded, UnsupportedFormat
-from index.types import Document
+from groundqa.index.types import Document
 
 log = logging.getLogger("groundqa")
 _ERRORS = {"invalid_document": InvalidDocument, "unsupported_format": UnsupportedFormat}
@@ -77,7 +77,7 @@ def _child_main() -> int:
     header, data = sys.stdin.buffer.read().split(b"\n", 1)
     arguments = json.loads(header)
     memory_mb = arguments.pop("memory_mb")
-    from index.loaders import document_from_bytes  # imported before the cap, which counts from here
+    from groundqa.index.loaders import document_from_bytes  # imported before the cap, which counts from here
 
     _cap_memory(memory_mb)
     try:

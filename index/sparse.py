@@ -10,7 +10,7 @@ import bm25s
 import numpy as np
 import Stemmer
 
-from index.types import Chunk
+from groundqa.index.types import Chunk
 
 _STEMMER = Stemmer.Stemmer("english")
 

@@ -11,7 +11,7 @@ import threading
 from collections import OrderedDict
 from typing import Any, Hashable
 
-from service.types import AskResult
+from groundqa.service.types import AskResult
 
 
 def cache_key(question: str, top_k: int | None, filters: dict[str, Any] | None) -> Hashable:

@@ -6,10 +6,10 @@ import math
 import re
 from typing import Callable
 
-from index.chunking import split_sentences
-from index.types import Document
-from service.reader import Reading, Span
-from service.types import Answer, Citation
+from groundqa.index.chunking import split_sentences
+from groundqa.index.types import Document
+from groundqa.service.reader import Reading, Span
+from groundqa.service.types import Answer, Citation
 
 _NORMALIZE = re.compile(r"[^\w]+")
 

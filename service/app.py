@@ -14,11 +14,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 import groundqa
 from groundqa.hardware import limit_malloc_arenas
 from groundqa.settings import Settings
-from service.api import errors, ratelimit, routes_ask, routes_documents, routes_pages
-from service.api.guards import BodyLimit, JsonCORSMiddleware, http_protocol, log_access
-from service.api.metrics import Metrics
-from service.api.schemas import ErrorBody
-from service.engine import Engine
+from groundqa.service.api import errors, ratelimit, routes_ask, routes_documents, routes_pages
+from groundqa.service.api.guards import BodyLimit, JsonCORSMiddleware, http_protocol, log_access
+from groundqa.service.api.metrics import Metrics
+from groundqa.service.api.schemas import ErrorBody
+from groundqa.service.engine import Engine
 
 log = logging.getLogger("groundqa")
 

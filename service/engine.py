@@ -19,13 +19,13 @@ from typing import Any, Callable, Iterator
 from groundqa.errors import DocumentConflict, DocumentNotFound, GroundQAError, IndexNotReady, InvalidDocument, Starting
 from groundqa.hardware import share_cores
 from groundqa.settings import Settings
-from index.sandbox import ParseBudget, SandboxedLoader
-from index.types import Document, Passage
-from service.admission import Admission
-from service.answer_cache import AnswerCache, cache_key
-from service.pipeline import Pipeline, build_pipeline, expected_manifest, validate_question, validate_top_k
-from service.rwlock import ReadWriteLock
-from service.types import AskResult
+from groundqa.index.sandbox import ParseBudget, SandboxedLoader
+from groundqa.index.types import Document, Passage
+from groundqa.service.admission import Admission
+from groundqa.service.answer_cache import AnswerCache, cache_key
+from groundqa.service.pipeline import Pipeline, build_pipeline, expected_manifest, validate_question, validate_top_k
+from groundqa.service.rwlock import ReadWriteLock
+from groundqa.service.types import AskResult
 
 log = logging.getLogger("groundqa")
 _DOC_ID = re.compile(r"^[^\x00-\x1f\x7f]{1,256}$")

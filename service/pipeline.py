@@ -9,16 +9,16 @@ from typing import Callable, Iterator
 from groundqa.errors import IndexNotReady, InvalidQuestion
 from groundqa.hardware import resolve_precision
 from groundqa.settings import Settings
-from index.catalog import Catalog, DirectoryCatalog
-from index.collection import Collection, Manifest
-from index.chunking import ChunkingConfig
-from index.embedder import Embedder, SentenceTransformerEmbedder
-from index.hybrid import RetrievalConfig
-from index.store import FaissLayout
-from index.types import Document, Passage
-from service.answers import select_answers
-from service.reader import ExtractiveReader, Reader, ReaderConfig, Reading
-from service.types import AskResult
+from groundqa.index.catalog import Catalog, DirectoryCatalog
+from groundqa.index.collection import Collection, Manifest
+from groundqa.index.chunking import ChunkingConfig
+from groundqa.index.embedder import Embedder, SentenceTransformerEmbedder
+from groundqa.index.hybrid import RetrievalConfig
+from groundqa.index.store import FaissLayout
+from groundqa.index.types import Document, Passage
+from groundqa.service.answers import select_answers
+from groundqa.service.reader import ExtractiveReader, Reader, ReaderConfig, Reading
+from groundqa.service.types import AskResult
 
 
 @dataclass
@@ -159,7 +159,7 @@ def make_catalog(settings: Settings, dimension: int) -> Catalog:
         import pymilvus  # noqa: F401
     except ImportError:
         raise IndexNotReady("GROUNDQA_VECTOR_STORE=milvus needs pymilvus: pip install 'groundqa[milvus]'") from None
-    from index.milvus_catalog import MilvusCatalog
+    from groundqa.index.milvus_catalog import MilvusCatalog
 
     return MilvusCatalog(settings.milvus_uri, settings.milvus_collection, dimension,
                          settings.milvus_token.get_secret_value() if settings.milvus_token else "")

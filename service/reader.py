@@ -17,7 +17,7 @@ import numpy as np
 from groundqa.errors import ModelNotFound
 from groundqa.hardware import Precision, torch_dtype
 from groundqa.torchscript import Forward, traced_forward
-from index.types import Passage
+from groundqa.index.types import Passage
 
 MAX_QUESTION_TOKENS = 64
 

@@ -54,7 +54,7 @@ def real_settings(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def real_embedder(real_settings):
-    from service.pipeline import make_embedder
+    from groundqa.service.pipeline import make_embedder
 
     embedder = make_embedder(real_settings)
     embedder.warm_up()
@@ -63,7 +63,7 @@ def real_embedder(real_settings):
 
 @pytest.fixture(scope="session")
 def real_reader(real_settings):
-    from service.pipeline import make_reader
+    from groundqa.service.pipeline import make_reader
 
     reader = make_reader(real_settings)
     reader.warm_up()
@@ -73,10 +73,10 @@ def real_reader(real_settings):
 @pytest.fixture(scope="session")
 def corpus_pipeline(real_settings, real_embedder, real_reader):
     """The real pipeline over the shipped corpus, indexed with the real embedder."""
-    from index import persistence
-    from index.collection import Collection
-    from index.ingest import sync
-    from service.pipeline import Pipeline, expected_manifest
+    from groundqa.index import persistence
+    from groundqa.index.collection import Collection
+    from groundqa.index.ingest import sync
+    from groundqa.service.pipeline import Pipeline, expected_manifest
 
     collection = Collection(expected_manifest(real_settings, real_embedder))
     sync(collection, [CORPUS], real_embedder)

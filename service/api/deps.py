@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader
 
-from service.api.errors import ApiError
-from service.engine import Engine
+from groundqa.service.api.errors import ApiError
+from groundqa.service.engine import Engine
 
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="Needed for writes.")
 

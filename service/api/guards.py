@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from service.api.errors import error_response
+from groundqa.service.api.errors import error_response
 
 access_log = logging.getLogger("groundqa.access")
 UPLOAD_PATHS = "/v1/documents"

@@ -14,7 +14,7 @@ import time
 
 from fastapi import FastAPI, Request
 
-from service.api.errors import error_response
+from groundqa.service.api.errors import error_response
 
 MAX_CLIENTS = 10_000  # buckets kept; full (idle) ones are dropped first beyond this
 

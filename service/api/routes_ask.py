@@ -9,12 +9,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from groundqa.errors import GroundQAError
-from index.types import Passage
-from service.types import AskResult
+from groundqa.index.types import Passage
+from groundqa.service.types import AskResult
 
-from service.api.deps import EngineDep, refuse_when_saturated, require_read_key
-from service.api.errors import ApiError
-from service.api.schemas import MAX_FILTERS, AskRequest, AskResponse, ErrorBody, SearchResponse
+from groundqa.service.api.deps import EngineDep, refuse_when_saturated, require_read_key
+from groundqa.service.api.errors import ApiError
+from groundqa.service.api.schemas import MAX_FILTERS, AskRequest, AskResponse, ErrorBody, SearchResponse
 
 router = APIRouter(prefix="/v1", tags=["answers"],
                    dependencies=[Depends(require_read_key), Depends(refuse_when_saturated)])

@@ -12,12 +12,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from groundqa.errors import InvalidDocument
-from index.loaders import check_format, first_line, normalize_text
-from index.types import Document
-from service.api.deps import EngineDep, require_read_key, require_write_key
-from service.api.errors import ApiError
-from service.api.schemas import MAX_TITLE_CHARS, DocumentIn, DocumentOut, DocumentPage, DocumentWritten, ErrorBody
-from service.engine import Engine, content_doc_id, normalize_doc_id, validate_doc_id
+from groundqa.index.loaders import check_format, first_line, normalize_text
+from groundqa.index.types import Document
+from groundqa.service.api.deps import EngineDep, require_read_key, require_write_key
+from groundqa.service.api.errors import ApiError
+from groundqa.service.api.schemas import MAX_TITLE_CHARS, DocumentIn, DocumentOut, DocumentPage, DocumentWritten, ErrorBody
+from groundqa.service.engine import Engine, content_doc_id, normalize_doc_id, validate_doc_id
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 WRITE_ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 413, 415, 422, 429, 503)}

@@ -5,10 +5,10 @@ from pydantic import SecretStr
 import pytest
 from fastapi.testclient import TestClient
 
-from index import persistence
-from service.app import create_app
-from service.engine import Engine
-from service.pipeline import Pipeline
+from groundqa.index import persistence
+from groundqa.service.app import create_app
+from groundqa.service.engine import Engine
+from groundqa.service.pipeline import Pipeline
 
 API_KEY = "test-key-123"
 

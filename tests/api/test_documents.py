@@ -1,6 +1,6 @@
 import pytest
 
-from index import persistence
+from groundqa.index import persistence
 from tests.index.test_loaders import make_pdf
 
 pytestmark = pytest.mark.slow
@@ -115,7 +115,7 @@ def test_bm25_is_rebuilt_by_the_write_not_by_the_next_ask(client, auth, engine):
 
 
 def test_a_started_engine_has_bm25_built(api_settings):
-    from service.engine import Engine
+    from groundqa.service.engine import Engine
 
     engine = Engine(api_settings)
     engine.start()

@@ -4,11 +4,11 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from index import persistence
-from index.chunking import ChunkingConfig
-from index.collection import Collection, Manifest
-from service.app import create_app
-from service.engine import Engine
+from groundqa.index import persistence
+from groundqa.index.chunking import ChunkingConfig
+from groundqa.index.collection import Collection, Manifest
+from groundqa.service.app import create_app
+from groundqa.service.engine import Engine
 from tests.servers import groundqa_server
 
 pytestmark = pytest.mark.slow
@@ -59,9 +59,9 @@ def test_mismatched_index_is_reported_not_crashed(tmp_path, real_settings):
 
 
 def test_eval_over_http_matches_the_server(server):
-    from eval.gold import load_gold
-    from eval.runner import run_http
-    from eval.summary import summarize
+    from groundqa.eval.gold import load_gold
+    from groundqa.eval.runner import run_http
+    from groundqa.eval.summary import summarize
     from tests.conftest import REPO
 
     url, _ = server

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from eval.gold import load_gold, load_squad
+from groundqa.eval.gold import load_gold, load_squad
 from groundqa.cli import main
 from groundqa.settings import REPO_ROOT
 

@@ -1,8 +1,8 @@
 import pytest
 
-from eval.metrics import exact_match, f1_score, normalize_answer
-from eval.runner import Row, Run
-from eval.summary import calibrate, summarize
+from groundqa.eval.metrics import exact_match, f1_score, normalize_answer
+from groundqa.eval.runner import Row, Run
+from groundqa.eval.summary import calibrate, summarize
 
 
 @pytest.mark.parametrize("raw, normalized", [

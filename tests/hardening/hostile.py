@@ -39,7 +39,7 @@ def measure_html_parsing(sizes_mb=(1, 5, 20)) -> None:
     """Print how long the HTML loader takes on block-heavy pages of each size (linear, or not)."""
     import time
 
-    from index.loaders import load_html
+    from groundqa.index.loaders import load_html
 
     for size in sizes_mb:
         page = block_heavy_html(size * 1024 * 1024, text_every=1)

@@ -5,7 +5,7 @@ import io
 import httpx
 import pytest
 
-from index import persistence
+from groundqa.index import persistence
 from tests.servers import groundqa_server
 
 pytestmark = pytest.mark.slow

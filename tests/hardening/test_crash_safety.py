@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from index import persistence
+from groundqa.index import persistence
 
 pytestmark = pytest.mark.slow
 
 # Where the child process SIGKILLs itself: (module attribute to replace, what has happened by then).
 CRASH_POINTS = {
-    "after-embedding": "index.collection.Collection.apply",  # everything embedded, nothing applied
+    "after-embedding": "groundqa.index.collection.Collection.apply",  # everything embedded, nothing applied
     "staging-written": "os.rename",  # the new version is on disk under its temporary name
     "version-renamed": "os.replace",  # the version is in place, CURRENT still names the old one
-    "before-cleanup": "index.persistence._remove_stale",  # CURRENT names the new version
+    "before-cleanup": "groundqa.index.persistence._remove_stale",  # CURRENT names the new version
 }
 OLD = {"keeper.txt": "The lighthouse keeper on Fogg Island is Margit Olsen.\n"}
 NEW = {f"report-{n}.txt": f"Report {n}. The harbour master of port {n} is Captain Number{n}.\n" * 20 for n in range(30)}

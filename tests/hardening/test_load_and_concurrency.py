@@ -11,7 +11,7 @@ import time
 import httpx
 import pytest
 
-from eval.load import generate_load
+from groundqa.eval.load import generate_load
 from tests.servers import groundqa_server
 
 pytestmark = pytest.mark.slow

@@ -3,8 +3,8 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.chunking import ChunkingConfig, chunk_document, split_sentences
-from index.types import Document
+from groundqa.index.chunking import ChunkingConfig, chunk_document, split_sentences
+from groundqa.index.types import Document
 
 
 def words(text):

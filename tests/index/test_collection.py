@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from groundqa.errors import DocumentNotFound, IndexMismatch, IndexNotReady
-from index import persistence
-from index.chunking import ChunkingConfig
-from index.collection import Collection, Manifest
-from index.types import Document
+from groundqa.index import persistence
+from groundqa.index.chunking import ChunkingConfig
+from groundqa.index.collection import Collection, Manifest
+from groundqa.index.types import Document
 
 
 def manifest(embedder, max_tokens=12):

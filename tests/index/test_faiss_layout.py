@@ -4,8 +4,8 @@ trained again as the corpus grows; deletes, filters and restarts behave as they 
 import faiss
 import numpy as np
 
-from eval.scale import synthetic_vectors
-from index.store import FaissLayout, FaissStore, ivf_lists
+from groundqa.eval.scale import synthetic_vectors
+from groundqa.index.store import FaissLayout, FaissStore, ivf_lists
 
 DIM = 384
 
@@ -86,9 +86,9 @@ def test_growth_is_trained_before_the_add_which_only_swaps_the_index_in(monkeypa
 
 
 def test_a_collection_trains_in_prepare_not_under_the_write_lock(monkeypatch, fake_embedder):
-    from index.chunking import ChunkingConfig
-    from index.collection import Collection, Manifest
-    from index.types import Document
+    from groundqa.index.chunking import ChunkingConfig
+    from groundqa.index.collection import Collection, Manifest
+    from groundqa.index.types import Document
 
     manifest = Manifest(fake_embedder.name, fake_embedder.dimension, ChunkingConfig(254, 40))
     collection = Collection(manifest, FaissStore(fake_embedder.dimension, layout=FaissLayout(ivf_from=80, nprobe=10_000)))

@@ -1,9 +1,9 @@
 import pytest
 
-from index.chunking import ChunkingConfig
-from index.collection import Collection, Manifest
-from index.hybrid import RetrievalConfig, fuse
-from index.types import Document
+from groundqa.index.chunking import ChunkingConfig
+from groundqa.index.collection import Collection, Manifest
+from groundqa.index.hybrid import RetrievalConfig, fuse
+from groundqa.index.types import Document
 
 SPARSE = RetrievalConfig("sparse")
 HYBRID = RetrievalConfig("hybrid", depth=10, fusion="weighted", dense_weight=0.5)

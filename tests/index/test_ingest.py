@@ -1,7 +1,7 @@
-from index import persistence
-from index.chunking import ChunkingConfig
-from index.collection import Collection, Manifest
-from index.ingest import scan, sync
+from groundqa.index import persistence
+from groundqa.index.chunking import ChunkingConfig
+from groundqa.index.collection import Collection, Manifest
+from groundqa.index.ingest import scan, sync
 
 
 def new_collection(embedder):

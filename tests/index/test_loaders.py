@@ -5,7 +5,7 @@ from fpdf import FPDF
 from pypdf import PdfReader, PdfWriter
 
 from groundqa.errors import InvalidDocument
-from index.loaders import document_from_bytes, documents_from_jsonl, load_html, normalize_text
+from groundqa.index.loaders import document_from_bytes, documents_from_jsonl, load_html, normalize_text
 
 
 def load(data: bytes, suffix: str):

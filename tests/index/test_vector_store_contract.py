@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 
 from groundqa.errors import IndexMismatch, IndexNotReady
-from index.catalog import DirectoryCatalog
-from index.chunking import ChunkingConfig
-from index.collection import Collection, Manifest
-from index.store import FaissLayout, FaissStore
-from index.types import Document
+from groundqa.index.catalog import DirectoryCatalog
+from groundqa.index.chunking import ChunkingConfig
+from groundqa.index.collection import Collection, Manifest
+from groundqa.index.store import FaissLayout, FaissStore
+from groundqa.index.types import Document
 
 DIM = 16
 KINDS = ["faiss", "faiss-ivf", "milvus-lite", "milvus-server"]
@@ -39,7 +39,7 @@ class Backend:
     def store(self):
         if self.kind.startswith("faiss"):
             return FaissStore(DIM, layout=self.layout)
-        from index.milvus_store import MilvusStore
+        from groundqa.index.milvus_store import MilvusStore
 
         return self._track(MilvusStore(self.uri, self.prefix + "_chunks", DIM))
 
@@ -48,7 +48,7 @@ class Backend:
         admits one process, so the previous handle is closed first."""
         if self.kind.startswith("faiss"):
             return DirectoryCatalog(self.tmp_path / "index", self.layout)
-        from index.milvus_catalog import MilvusCatalog
+        from groundqa.index.milvus_catalog import MilvusCatalog
 
         if self.kind == "milvus-lite":
             self.close()
@@ -217,7 +217,7 @@ def test_a_long_document_survives_the_round_trip(backend):
 
 def test_milvus_store_refuses_a_collection_of_another_dimension(tmp_path):
     pytest.importorskip("pymilvus")
-    from index.milvus_store import MilvusStore
+    from groundqa.index.milvus_store import MilvusStore
 
     MilvusStore(str(tmp_path / "m.db"), "chunks", DIM).close()
     with pytest.raises(IndexNotReady, match="16-dimensional"):
@@ -227,7 +227,7 @@ def test_milvus_store_refuses_a_collection_of_another_dimension(tmp_path):
 def test_replicas_sharing_a_milvus_server_see_each_others_writes(request):
     """Two catalogs on one server, as two `groundqa serve` processes hold them."""
     pytest.importorskip("pymilvus")
-    from index.milvus_catalog import MilvusCatalog
+    from groundqa.index.milvus_catalog import MilvusCatalog
 
     uri, prefix, embedder = request.getfixturevalue("milvus_uri"), "r" + uuid.uuid4().hex[:12], HashEmbedder()
     one, two = MilvusCatalog(uri, prefix, DIM), MilvusCatalog(uri, prefix, DIM)
@@ -269,7 +269,7 @@ def test_a_milvus_save_cut_short_leaves_the_previous_documents(kind, crash_at, t
     """The process dies while saving: after the vectors, at the document records (parts) or at the rows
     that name the live versions (heads). Reopened, the index is the last complete save."""
     pytest.importorskip("pymilvus")
-    from index import milvus_catalog
+    from groundqa.index import milvus_catalog
 
     backend, embedder = Backend(kind, tmp_path, request), HashEmbedder()
     try:
@@ -314,7 +314,7 @@ def test_milvus_without_pymilvus_says_what_to_install(monkeypatch):
     import sys
 
     from groundqa.settings import Settings
-    from service.pipeline import make_catalog
+    from groundqa.service.pipeline import make_catalog
 
     monkeypatch.setitem(sys.modules, "pymilvus", None)  # as if not installed
     with pytest.raises(IndexNotReady, match=r"pip install 'groundqa\[milvus\]'"):
@@ -324,7 +324,7 @@ def test_milvus_without_pymilvus_says_what_to_install(monkeypatch):
 def test_a_milvus_server_gone_away_is_index_not_ready(tmp_path):
     """Asks against a Milvus server that went down get the service's 503 error, not a crash."""
     pytest.importorskip("pymilvus")
-    from index.milvus_store import MilvusStore
+    from groundqa.index.milvus_store import MilvusStore
     from tests.servers import milvus_server
 
     with milvus_server(str(tmp_path / "data")) as uri:

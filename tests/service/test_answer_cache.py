@@ -1,7 +1,7 @@
 """The answer cache: what it keeps, for how long, and that it never outlives a change to the index."""
 
-from service.answer_cache import AnswerCache, cache_key
-from service.types import AskResult
+from groundqa.service.answer_cache import AnswerCache, cache_key
+from groundqa.service.types import AskResult
 
 
 def result(text: str) -> AskResult:

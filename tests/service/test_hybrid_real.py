@@ -2,10 +2,10 @@
 
 import pytest
 
-from index.chunking import ChunkingConfig
-from index.collection import Collection
-from index.types import Document
-from service.pipeline import Pipeline, expected_manifest
+from groundqa.index.chunking import ChunkingConfig
+from groundqa.index.collection import Collection
+from groundqa.index.types import Document
+from groundqa.service.pipeline import Pipeline, expected_manifest
 
 pytestmark = pytest.mark.slow
 

@@ -4,13 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from eval.gold import load_gold
-from eval.runner import run_pipeline
-from eval.summary import summarize
+from groundqa.eval.gold import load_gold
+from groundqa.eval.runner import run_pipeline
+from groundqa.eval.summary import summarize
 from groundqa.errors import InvalidQuestion
-from index.chunking import ChunkingConfig, chunk_document
-from index.types import Document, Passage
-from service.answers import select_answers
+from groundqa.index.chunking import ChunkingConfig, chunk_document
+from groundqa.index.types import Document, Passage
+from groundqa.service.answers import select_answers
 from tests.conftest import CORPUS_DOC_ID, REPO
 
 pytestmark = pytest.mark.slow

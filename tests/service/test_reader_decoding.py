@@ -8,10 +8,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.chunking import ChunkingConfig, chunk_document
-from index.types import Document, Passage
-from service.answers import select_answers
-from service.reader import ExtractiveReader, ReaderConfig
+from groundqa.index.chunking import ChunkingConfig, chunk_document
+from groundqa.index.types import Document, Passage
+from groundqa.service.answers import select_answers
+from groundqa.service.reader import ExtractiveReader, ReaderConfig
 
 
 class RandomLogits(torch.nn.Module):
@@ -84,8 +84,8 @@ def test_overlong_question_is_clipped_not_rejected(tokenizer):
 
 
 def test_length_penalty_prefers_the_tight_span_when_the_reader_barely_prefers_the_long_one():
-    from index.types import Chunk
-    from service.reader import Reading, Span
+    from groundqa.index.types import Chunk
+    from groundqa.service.reader import Reading, Span
 
     text = "The keeper was Angus Macleod of Tiree, who kept the light."
     document = Document("doc", "Title", "src", text)

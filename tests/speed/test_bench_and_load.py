@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from eval.load import require_loopback
+from groundqa.eval.load import require_loopback
 from groundqa.cli import main
 from groundqa.errors import GroundQAError
 from groundqa.settings import REPO_ROOT

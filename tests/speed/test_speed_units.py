@@ -6,10 +6,10 @@ import time
 import pytest
 
 from groundqa import hardware
-from index.types import Chunk, Passage
+from groundqa.index.types import Chunk, Passage
 from groundqa.errors import Overloaded
-from service.admission import Admission
-from service.pipeline import worth_reading
+from groundqa.service.admission import Admission
+from groundqa.service.pipeline import worth_reading
 
 
 def test_auto_precision_follows_the_cpu(monkeypatch):
@@ -40,7 +40,7 @@ class MarginReader:
         self.margins, self.calls = margins, []
 
     def read(self, question, passages):
-        from service.reader import Reading, Span
+        from groundqa.service.reader import Reading, Span
 
         self.calls.append([p.rank for p in passages])
         spans = [Span(p, 0, 1, self.margins[p.rank - 1], 0.0) for p in passages]
@@ -49,9 +49,9 @@ class MarginReader:
 
 def test_a_sure_first_passage_is_read_alone_else_the_rest_follow(fake_embedder):
     from groundqa.settings import Settings
-    from index.collection import Collection, Manifest
-    from index.chunking import ChunkingConfig
-    from service.pipeline import Pipeline
+    from groundqa.index.collection import Collection, Manifest
+    from groundqa.index.chunking import ChunkingConfig
+    from groundqa.service.pipeline import Pipeline
 
     settings = Settings(early_exit_margin=20.0)
     pipeline = Pipeline(fake_embedder, Collection(Manifest("fake", 64, ChunkingConfig())), MarginReader([25.0, 30.0, 5.0]),

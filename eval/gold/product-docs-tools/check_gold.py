@@ -61,7 +61,7 @@ def reference(path: Path):
 def loader_text(path: Path) -> str | None:
     try:
         sys.path.insert(0, str(HERE.parents[2]))
-        from index.loaders import document_from_bytes
+        from groundqa.index.loaders import document_from_bytes
     except ImportError:
         return None
     return collapse(document_from_bytes(path.read_bytes(), doc_id=path.name, source=str(path), suffix=path.suffix).text)
