@@ -57,7 +57,8 @@ class PathResult:
 
 def run_bench(args: argparse.Namespace, settings: Settings) -> int:
     from groundqa.eval.open_index import open_pipeline
-    from groundqa.service.pipeline import Pipeline, make_embedder, make_reader
+    from groundqa.service.pipeline import Pipeline
+    from groundqa.wiring import make_embedder, make_reader, pipeline_config
 
     questions = load_gold(args.gold)
     asked = sample(questions, args.questions, args.seed)
@@ -74,9 +75,10 @@ def run_bench(args: argparse.Namespace, settings: Settings) -> int:
     for model in (reference_embedder, reference_reader, fp32_embedder, fp32_reader):
         model.warm_up()
     pipelines = {
-        "reference": Pipeline(reference_embedder, shipped.collection, reference_reader, reference_settings),
-        "fp32": Pipeline(fp32_embedder, shipped.collection, fp32_reader, fp32_settings),
-        "shipped": Pipeline(shipped.embedder, shipped.collection, shipped.reader, shipped_settings),
+        "reference": Pipeline(reference_embedder, shipped.collection, reference_reader,
+                              pipeline_config(reference_settings)),
+        "fp32": Pipeline(fp32_embedder, shipped.collection, fp32_reader, pipeline_config(fp32_settings)),
+        "shipped": shipped,
     }
     results = {name: PathResult(name) for name in pipelines}
     names = list(pipelines)

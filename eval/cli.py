@@ -36,7 +36,7 @@ def add_eval_parser(sub, common: argparse.ArgumentParser) -> None:
 
 def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     from groundqa.eval.open_index import hold_out, open_pipeline
-    from groundqa.service.pipeline import build_pipeline, make_reader
+    from groundqa.wiring import answers, build_pipeline, make_reader
 
     everything, held = hold_out(load_gold(args.gold), args.holdout_articles if args.open else 0, args.seed)
     questions = sample(everything, args.limit, args.seed)
@@ -49,13 +49,13 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
                                             **({"top_k": args.top_k} if args.top_k else {})})
     progress = not args.quiet
     if args.reader_only:
-        run = run_reader_only(make_reader(recording), questions, progress)
+        run = run_reader_only(make_reader(recording), questions, answers(recording), progress)
     elif args.url:
         run = run_http(args.url, questions, recording.top_k, progress)
     elif args.open:
         run = run_pipeline(open_pipeline(recording, everything, args.gold, args.cache_dir, progress, held), questions, progress)
     else:
-        run = run_pipeline(build_pipeline(recording), questions, progress)
+        run = run_pipeline(build_pipeline(recording)[0], questions, progress)
     summary = summarize(run, settings.no_answer_margin)
     if args.calibrate:
         margin, best_f1 = calibrate(run.rows)

@@ -9,11 +9,10 @@ from pathlib import Path
 
 from groundqa.eval.gold import GoldQuestion
 from groundqa.settings import Settings
-from groundqa.index import persistence
-from groundqa.index.collection import Collection
-from groundqa.index.store import FaissStore
+from groundqa.index.catalog import DirectoryCatalog, update_stored
 from groundqa.index.types import Document
-from groundqa.service.pipeline import Pipeline, expected_manifest, faiss_layout, make_embedder, make_reader
+from groundqa.service.pipeline import Pipeline
+from groundqa.wiring import expected_manifest, faiss_layout, make_embedder, make_reader, pipeline_config
 
 
 def hold_out(questions: list[GoldQuestion], articles: int, seed: int) -> tuple[list[GoldQuestion], set[str]]:
@@ -45,14 +44,12 @@ def open_pipeline(settings: Settings, all_questions: list[GoldQuestion], gold_pa
                 f":{embedder.precision}")
     key = hashlib.sha256(identity.encode()).hexdigest()[:12]
     index_dir = cache_root / f"{gold_path.name.split('.')[0]}-{key}"
-    layout = faiss_layout(settings)
-    if persistence.exists(index_dir):
-        collection = persistence.load(index_dir, manifest, layout)
+    catalog = DirectoryCatalog(index_dir, faiss_layout(settings))
+    if catalog.exists():
+        collection = catalog.open(manifest)
     else:
-        collection = Collection(manifest, FaissStore(manifest.dimension, layout=layout))
-        collection.upsert(paragraphs_as_documents(all_questions, exclude_titles), embedder, progress=progress)
-        with persistence.write_lock(index_dir):
-            persistence.save(collection, index_dir)
+        documents = paragraphs_as_documents(all_questions, exclude_titles)
+        collection, _ = update_stored(catalog, manifest, lambda stored: stored.upsert(documents, embedder, progress))
     reader = make_reader(settings)
     reader.warm_up()
-    return Pipeline(embedder, collection, reader, settings)
+    return Pipeline(embedder, collection, reader, pipeline_config(settings))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Iterable, Sequence
 
 from tqdm import tqdm
@@ -11,7 +11,7 @@ from tqdm import tqdm
 from groundqa.eval.gold import GoldQuestion
 from groundqa.eval.metrics import normalize_answer
 from groundqa.index.types import Chunk, Document, Passage
-from groundqa.service.answers import select_answers
+from groundqa.service.answers import AnswerConfig, select_answers
 from groundqa.service.pipeline import Pipeline
 from groundqa.service.reader import Reader
 
@@ -64,18 +64,21 @@ def run_pipeline(pipeline: Pipeline, questions: Iterable[GoldQuestion], progress
         best = result.answers[0] if result.answers else None
         rows.append(Row(gold.id, gold.question, gold.answers, best.text if best else None, result.best_margin,
                         best.citation.doc_id if best else None, gold_rank(gold, result.passages), result.timings_ms))
-    return Run(rows, time.perf_counter() - started, pipeline.settings.top_k)
+    return Run(rows, time.perf_counter() - started, pipeline.config.top_k)
 
 
-def run_reader_only(reader: Reader, questions: Iterable[GoldQuestion], progress: bool = True) -> Run:
-    """The gold paragraph is the only passage: this isolates the reader."""
+def run_reader_only(reader: Reader, questions: Iterable[GoldQuestion], config: AnswerConfig,
+                    progress: bool = True) -> Run:
+    """The gold paragraph is the only passage: this isolates the reader. Answers are chosen as the
+    service chooses them (`config`), never abstaining: the margin is applied when scoring."""
+    config = replace(config, no_answer_margin=NEVER_ABSTAIN, max_answers=1)
     rows, started = [], time.perf_counter()
     for gold in tqdm(list(questions), desc="reading", disable=not progress, unit="q"):
         document = Document(gold.doc_id or gold.id, gold.title or "", "gold", gold.context or "")
         passage = Passage(Chunk(f"{document.doc_id}#0", document.doc_id, 0, len(document.text), document.text), 1.0, 1)
         begun = time.perf_counter()
         reading = reader.read(gold.question, [passage])
-        answers, margin = select_answers(reading, lambda _: document, margin=NEVER_ABSTAIN, max_answers=1)
+        answers, margin = select_answers(reading, lambda _: document, config)
         elapsed = (time.perf_counter() - begun) * 1000
         rows.append(Row(gold.id, gold.question, gold.answers, answers[0].text if answers else None, margin,
                         document.doc_id, 1, {"read": elapsed, "total": elapsed}))

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from groundqa.settings import Settings
-from groundqa.service.pipeline import faiss_layout
+from groundqa.wiring import faiss_layout
 
 DIMENSION = 384
 

@@ -81,17 +81,16 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run_index(args: argparse.Namespace, settings: Settings) -> int:
+    from groundqa.index.catalog import update_stored
     from groundqa.index.ingest import sync
-    from groundqa.service.pipeline import expected_manifest, make_catalog, make_embedder
+    from groundqa.wiring import expected_manifest, make_catalog, make_embedder
 
     paths = args.paths or [settings.corpus_dir]
     embedder = make_embedder(settings)
     catalog = make_catalog(settings, embedder.dimension)
     try:
-        with catalog.writing():
-            collection = catalog.open(expected_manifest(settings, embedder), create=True)
-            report = sync(collection, paths, embedder, progress=not args.quiet)
-            catalog.save(collection)
+        collection, report = update_stored(catalog, expected_manifest(settings, embedder),
+                                           lambda stored: sync(stored, paths, embedder, progress=not args.quiet))
     finally:
         catalog.close()
     for problem in report.problems:
@@ -104,13 +103,14 @@ def _run_index(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _run_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from groundqa.service.pipeline import build_pipeline, validate_question
+    from groundqa.service.pipeline import validate_question
+    from groundqa.wiring import build_pipeline
 
     if (args.question is None) == (args.file is None):
         raise GroundQAError("give either a question or --file")
     if args.question is not None:
         validate_question(args.question, settings.max_question_chars)
-    pipeline = build_pipeline(settings)
+    pipeline, _ = build_pipeline(settings)
     if args.question is not None:
         result = pipeline.ask(args.question, top_k=args.top_k)
         print(json.dumps(result.to_json(), ensure_ascii=False, indent=2) if args.json else _human(result))

@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_READER = Path("models") / "reader-minilm-l6-squad"
+MAX_TOP_K = 100  # passages one question may ask to read
 
 
 def default_reader_model() -> str:
@@ -51,7 +52,7 @@ class Settings(BaseSettings):
     chunk_max_tokens: int = Field(default=254, ge=16, le=254)
     chunk_overlap_tokens: int = Field(default=40, ge=0)
 
-    top_k: int = Field(default=5, ge=1, le=100)
+    top_k: int = Field(default=5, ge=1, le=MAX_TOP_K)
     # Retrieval: "dense" (embeddings), "sparse" (BM25) or "hybrid" (both, fused).
     retrieval_mode: Literal["dense", "sparse", "hybrid"] = "hybrid"
     retrieval_depth: int = Field(default=50, ge=1, le=1000)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ContextManager, Protocol
+from typing import Callable, ContextManager, Protocol, TypeVar
 
 from groundqa.index import persistence
 from groundqa.index.collection import Collection, Manifest
@@ -47,13 +47,16 @@ class Catalog(Protocol):
 
 
 class DirectoryCatalog:
-    def __init__(self, index_dir: Path, layout: FaissLayout = FaissLayout()) -> None:
+    def __init__(self, index_dir: Path, layout: FaissLayout) -> None:
         self.index_dir = index_dir
         self.layout = layout
         self.location = str(index_dir)
 
+    def exists(self) -> bool:
+        return persistence.exists(self.index_dir)
+
     def open(self, expected: Manifest, create: bool = False) -> Collection:
-        if create and not persistence.exists(self.index_dir):
+        if create and not self.exists():
             return Collection(expected, FaissStore(expected.dimension, layout=self.layout))
         return persistence.load(self.index_dir, expected, self.layout)
 
@@ -71,3 +74,17 @@ class DirectoryCatalog:
 
     def close(self) -> None:
         pass
+
+
+Result = TypeVar("Result")
+
+
+def update_stored(catalog: Catalog, expected: Manifest,
+                  change: Callable[[Collection], Result]) -> tuple[Collection, Result]:
+    """Open the stored collection (an empty one if there is none), change it, save it: the one way a
+    command writes an index. The server keeps its collection open and saves after each change."""
+    with catalog.writing():
+        collection = catalog.open(expected, create=True)
+        result = change(collection)
+        catalog.save(collection)
+    return collection, result

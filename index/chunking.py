@@ -52,8 +52,8 @@ def _append_trimmed(text: str, start: int, end: int, spans: list[tuple[int, int]
 
 @dataclass(frozen=True)
 class ChunkingConfig:
-    max_tokens: int = 200
-    overlap_tokens: int = 40
+    max_tokens: int
+    overlap_tokens: int
 
 
 def chunk_document(document: Document, token_offsets: TokenOffsets, config: ChunkingConfig) -> list[Chunk]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Iterable, Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -13,8 +13,8 @@ from groundqa.index.chunking import ChunkingConfig, chunk_document
 from groundqa.index.embedder import Embedder
 from groundqa.index.hybrid import RetrievalConfig, fuse
 from groundqa.index.sparse import SparseIndex
-from groundqa.index.store import FaissStore, VectorStore
-from groundqa.index.types import Chunk, Document, Passage
+from groundqa.index.store import VectorStore
+from groundqa.index.types import Chunk, Document, Filters, Passage, matches
 
 FORMAT_VERSION = 1
 
@@ -61,9 +61,9 @@ class PreparedUpsert:
 
 
 class Collection:
-    def __init__(self, manifest: Manifest, store: VectorStore | None = None) -> None:
+    def __init__(self, manifest: Manifest, store: VectorStore) -> None:
         self.manifest = manifest
-        self.store = store if store is not None else FaissStore(manifest.dimension)
+        self.store = store
         self.documents: dict[str, Document] = {}
         self.chunks: dict[int, Chunk] = {}
         self.doc_rows: dict[str, list[int]] = {}
@@ -83,14 +83,15 @@ class Collection:
         except KeyError:
             raise DocumentNotFound(f"no document with id {doc_id!r}") from None
 
-    def search(self, query_vector: np.ndarray, k: int, doc_filter: Callable[[Document], bool] | None = None,
-               query_text: str | None = None, retrieval: RetrievalConfig = RetrievalConfig("dense")) -> list[Passage]:
-        """The k best chunks: dense (vector) search, BM25 over `query_text`, or both fused."""
+    def search(self, query_vector: np.ndarray, k: int, retrieval: RetrievalConfig, query_text: str = "",
+               filters: Filters | None = None) -> list[Passage]:
+        """The k best chunks: dense (vector) search, BM25 over `query_text`, or both fused; only
+        chunks of documents matching `filters`, when given."""
         allowed = None
-        if doc_filter is not None:
+        if filters:
             allowed = np.array([row for doc_id, rows in self.doc_rows.items()
-                                if doc_filter(self.documents[doc_id]) for row in rows], dtype=np.int64)
-        if query_text is None or retrieval.mode == "dense":
+                                if matches(self.documents[doc_id], filters) for row in rows], dtype=np.int64)
+        if not query_text or retrieval.mode == "dense":
             hits = self.store.search(query_vector, k, allowed)
         elif retrieval.mode == "sparse":
             hits = self.sparse.search(self.chunks, query_text, k, allowed)
@@ -141,6 +142,10 @@ class Collection:
             self.chunks.update(zip(rows, chunks))
         self.sparse.mark_stale()
         return prepared.report
+
+    def prepare_search(self) -> None:
+        """Build BM25 over the chunks now, after loading or a change, so that no search waits for it."""
+        self.sparse.refresh(self.chunks)
 
     def delete(self, doc_ids: Iterable[str]) -> list[str]:
         """Remove documents with their chunks and vectors; returns the ids that were present."""

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class RetrievalConfig:
-    mode: str = "hybrid"  # "dense", "sparse" or "hybrid"
-    depth: int = 50  # candidates taken from each retriever before fusion
-    fusion: str = "rrf"  # "rrf" or "weighted"
-    rrf_k: int = 60
-    dense_weight: float = 0.5  # weighted fusion: share of the (min-max normalized) dense score
+    mode: str  # "dense", "sparse" or "hybrid"
+    depth: int = 0  # candidates taken from each retriever before fusion (hybrid only)
+    fusion: str = ""  # "rrf" or "weighted" (hybrid only)
+    rrf_k: int = 0  # rrf only
+    dense_weight: float = 0.0  # weighted only: share of the (min-max normalized) dense score
 
 
 def fuse(dense: list[tuple[int, float]], sparse: list[tuple[int, float]], config: RetrievalConfig) -> list[tuple[int, float]]:

@@ -21,7 +21,7 @@ from typing import Iterator
 
 from groundqa.errors import IndexNotReady
 from groundqa.index.collection import Collection, Manifest
-from groundqa.index.store import FaissLayout, FaissStore
+from groundqa.index.store import EXACT, FaissLayout, FaissStore
 from groundqa.index.types import Chunk, Document
 
 CURRENT = "CURRENT"
@@ -67,7 +67,7 @@ def save(collection: Collection, index_dir: Path) -> Path:
     return index_dir / version
 
 
-def load(index_dir: Path, expected: Manifest | None = None, layout: FaissLayout = FaissLayout()) -> Collection:
+def load(index_dir: Path, expected: Manifest | None = None, layout: FaissLayout = EXACT) -> Collection:
     """The live version, checked against `expected` when given."""
     if not exists(index_dir):
         raise IndexNotReady(f"no index at {index_dir}; build one with `groundqa index`")

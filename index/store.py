@@ -31,13 +31,14 @@ class VectorStore(Protocol):
 
 @dataclass(frozen=True)
 class FaissLayout:
-    """When the store leaves exact search, and how wide the approximate one looks. Flat search costs
-    about 13 ms at 100k vectors and 230 ms at 1M on two cores; IVF answers in about a millisecond
-    and, with `nprobe` of its lists searched, finds 99-100% of the exact top 10
-    (eval/BENCHMARKS.md, "Scale")."""
+    """When the store leaves exact search, and how wide the approximate one looks (what each costs
+    and finds: eval/BENCHMARKS.md, "Scale")."""
 
-    ivf_from: int = 100_000
-    nprobe: int = 32
+    ivf_from: int
+    nprobe: int
+
+
+EXACT = FaissLayout(ivf_from=2**62, nprobe=1)  # exact (flat) search at any size
 
 
 def ivf_lists(count: int) -> int:
@@ -48,7 +49,7 @@ def ivf_lists(count: int) -> int:
 class FaissStore:
     FILE = "vectors.faiss"
 
-    def __init__(self, dimension: int, index: faiss.Index | None = None, layout: FaissLayout = FaissLayout()) -> None:
+    def __init__(self, dimension: int, index: faiss.Index | None = None, layout: FaissLayout = EXACT) -> None:
         self.dimension = dimension
         self.layout = layout
         self._index = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
@@ -144,7 +145,7 @@ class FaissStore:
         faiss.write_index(self._index, str(directory / self.FILE))
 
     @classmethod
-    def load(cls, directory: Path, dimension: int, layout: FaissLayout = FaissLayout()) -> "FaissStore":
+    def load(cls, directory: Path, dimension: int, layout: FaissLayout = EXACT) -> "FaissStore":
         index = faiss.read_index(str(directory / cls.FILE))
         if index.d != dimension:
             raise ValueError(f"vector file has dimension {index.d}, manifest says {dimension}")

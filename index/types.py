@@ -6,7 +6,13 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Mapping
+
+Scalar = str | int | float | bool
+# Equality on doc_id, source, title or any meta key; every pair must hold. Data rather than a
+# function, so that a store able to filter by itself could take it as it is.
+Filters = Mapping[str, Scalar]
+MAX_FILTERS = 32
 
 
 @dataclass(frozen=True)
@@ -39,3 +45,11 @@ class Passage:
     chunk: Chunk
     score: float
     rank: int
+
+
+def matches(document: Document, filters: Filters) -> bool:
+    for key, value in filters.items():
+        found = getattr(document, key) if key in ("doc_id", "source", "title") else document.meta.get(key)
+        if found != value:
+            return False
+    return True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from typing import Callable
 
 from groundqa.index.chunking import split_sentences
@@ -14,31 +15,38 @@ from groundqa.service.types import Answer, Citation
 _NORMALIZE = re.compile(r"[^\w]+")
 
 
-def select_answers(reading: Reading, lookup: Callable[[str], Document], *, margin: float, max_answers: int,
-                   min_alternative_score: float = 0.0, retrieval_weight: float = 0.0,
-                   length_penalty: float = 0.0) -> tuple[list[Answer], float | None]:
+@dataclass(frozen=True)
+class AnswerConfig:
+    no_answer_margin: float  # abstain unless the chosen span's logit beats no-answer by this much
+    max_answers: int
+    min_alternative_score: float  # answers after the first only with at least this score
+    retrieval_weight: float  # evidence: + this x the passage's retrieval score
+    length_penalty: float  # evidence: - this per word piece of the span
+
+
+def select_answers(reading: Reading, lookup: Callable[[str], Document],
+                   config: AnswerConfig) -> tuple[list[Answer], float | None]:
     """The top distinct answers (empty when abstaining) and the best span's margin over no-answer.
 
     Each span's evidence is its reader logit over the no-answer logit of its own window (so a
-    passage the reader finds irrelevant counts less), plus retrieval_weight times its passage's
-    retrieval score, less length_penalty per word piece (the reader alone leans to spans longer
-    than the answer); a softmax over all spans and no-answer turns evidence into probabilities.
+    passage the reader finds irrelevant counts less), plus config.retrieval_weight times its
+    passage's retrieval score, less config.length_penalty per word piece (the reader alone leans to
+    spans longer than the answer); a softmax over all spans and no-answer turns evidence into probabilities.
     Spans with the same normalized text form one answer, scored by its best span (summing over
     its spans instead was measured and did not pay: eval/BENCHMARKS.md).
-    Abstention looks at the chosen answer's reader margin. Answers after the first are kept only
-    with a score of at least min_alternative_score."""
+    Abstention looks at the chosen answer's reader margin."""
     if not reading.spans:
         return [], None
-    evidence = [span.logit - span.window_null + retrieval_weight * span.passage.score - length_penalty * span.tokens
-                for span in reading.spans]
+    evidence = [span.logit - span.window_null + config.retrieval_weight * span.passage.score
+                - config.length_penalty * span.tokens for span in reading.spans]
     probabilities = _softmax(evidence + [0.0])[:-1]
-    candidates = _distinct(reading.spans, evidence, probabilities, lookup, max_answers)
+    candidates = _distinct(reading.spans, evidence, probabilities, lookup, config.max_answers)
     best_margin = candidates[0][0].logit - reading.null_logit
-    if best_margin < margin:
+    if best_margin < config.no_answer_margin:
         return [], best_margin
-    answers = [_answer(span, probability, lookup(span.passage.chunk.doc_id), reading.null_logit)
-               for rank, (span, probability) in enumerate(candidates[:max_answers])
-               if rank == 0 or probability >= min_alternative_score]
+    answers = [_answer(span, probability, lookup(span.passage.chunk.doc_id))
+               for rank, (span, probability) in enumerate(candidates)
+               if rank == 0 or probability >= config.min_alternative_score]
     return answers, best_margin
 
 
@@ -70,14 +78,13 @@ def _softmax(logits: list[float]) -> list[float]:
     return [weight / total for weight in weights]
 
 
-def _answer(span: Span, probability: float, document: Document, null_logit: float) -> Answer:
+def _answer(span: Span, probability: float, document: Document) -> Answer:
     context_start, context_end = context_around(document.text, span.passage.chunk.start, span.passage.chunk.end,
                                                 span.start, span.end)
     citation = Citation(doc_id=document.doc_id, title=document.title, source=document.source,
                         start=span.start, end=span.end,
                         context=document.text[context_start:context_end], context_start=context_start)
-    return Answer(text=document.text[span.start:span.end], score=probability, citation=citation,
-                  margin=span.logit - null_logit)
+    return Answer(text=document.text[span.start:span.end], score=probability, citation=citation)
 
 
 def context_around(text: str, chunk_start: int, chunk_end: int, start: int, end: int) -> tuple[int, int]:

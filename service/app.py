@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(routes_documents.router)
     app.include_router(routes_pages.router)
     _add_operations(app)
+    _show_limits_in_schema(app, settings)
     # Innermost, so that its 413 reaches FastAPI as raised (outer http middlewares wrap it in a group).
     app.add_middleware(BodyLimit, default_bytes=settings.max_request_bytes, upload_bytes=settings.max_upload_bytes)
     keys = [settings.api_key.get_secret_value().encode()] if settings.api_key else []
@@ -76,6 +77,23 @@ def _add_operations(app: FastAPI) -> None:
         app.state.metrics.documents.set(documents)
         app.state.metrics.chunks.set(chunks)
         return Response(generate_latest(app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def _show_limits_in_schema(app: FastAPI, settings: Settings) -> None:
+    """The OpenAPI schema states the limits this server applies, settings included."""
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = build()
+            schema["components"]["schemas"]["AskRequest"]["properties"]["question"]["maxLength"] = \
+                settings.max_question_chars
+            for parameter in schema["paths"]["/v1/search"]["get"]["parameters"]:
+                if parameter["name"] == "q":
+                    parameter["schema"]["maxLength"] = settings.max_question_chars
+        return app.openapi_schema
+
+    app.openapi = openapi
 
 
 def _observe_requests(app: FastAPI, log_queries: bool) -> None:

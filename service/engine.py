@@ -14,7 +14,7 @@ import re
 import threading
 import time
 import unicodedata
-from typing import Any, Callable, Iterator
+from typing import Iterator
 
 from groundqa.errors import DocumentConflict, DocumentNotFound, GroundQAError, IndexNotReady, InvalidDocument, Starting
 from groundqa.hardware import share_cores
@@ -23,7 +23,9 @@ from groundqa.index.sandbox import ParseBudget, SandboxedLoader
 from groundqa.index.types import Document, Passage
 from groundqa.service.admission import Admission
 from groundqa.service.answer_cache import AnswerCache, cache_key
-from groundqa.service.pipeline import Pipeline, build_pipeline, expected_manifest, validate_question, validate_top_k
+from groundqa.index.catalog import Catalog
+from groundqa.index.types import Filters
+from groundqa.service.pipeline import Pipeline, validate_filters, validate_question, validate_top_k
 from groundqa.service.rwlock import ReadWriteLock
 from groundqa.service.types import AskResult
 
@@ -60,28 +62,11 @@ def content_doc_id(text: str) -> str:
     return "doc-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def doc_filter(filters: dict[str, Any] | None) -> Callable[[Document], bool] | None:
-    """Equality on doc_id, source, title, or any meta key."""
-    if not filters:
-        return None
-    for key, value in filters.items():
-        if not isinstance(value, (str, int, float, bool)):
-            raise InvalidDocument(f"filter {key!r} must be a string, number or boolean")
-
-    def matches(document: Document) -> bool:
-        for key, value in filters.items():
-            found = getattr(document, key) if key in ("doc_id", "source", "title") else document.meta.get(key)
-            if found != value:
-                return False
-        return True
-
-    return matches
-
-
 class Engine:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.pipeline: Pipeline | None = None
+        self.catalog: Catalog | None = None  # where writes are saved
         self.starting = True
         self.not_ready_reason = "starting: loading the models and the index"
         self._not_ready_type: type[GroundQAError] = IndexNotReady
@@ -93,8 +78,10 @@ class Engine:
         self.answers = AnswerCache(settings.answer_cache_size)
 
     def start(self) -> None:
+        from groundqa.wiring import build_pipeline
+
         try:
-            pipeline = build_pipeline(self.settings, create_missing=True)
+            pipeline, catalog = build_pipeline(self.settings, create_missing=True)
             pipeline.prepare_search()
         except GroundQAError as exc:
             self.not_ready_reason = without_paths(str(exc))
@@ -103,12 +90,16 @@ class Engine:
             return
         finally:
             self.starting = False
-        self.pipeline = pipeline
-        self.not_ready_reason = ""
+        self.attach(pipeline, catalog)
         if not len(pipeline.collection):
             log.warning("index in %s is empty: add documents with `groundqa index` or POST /v1/documents",
-                        pipeline.catalog.location)
+                        catalog.location)
         log.info("ready: %d documents, %d chunks", *self.counts())
+
+    def attach(self, pipeline: Pipeline, catalog: Catalog) -> None:
+        """Serve `pipeline`, saving writes to `catalog` (start does this; tests may too)."""
+        self.pipeline, self.catalog = pipeline, catalog
+        self.starting, self.not_ready_reason = False, ""
 
     def not_ready_error(self) -> GroundQAError:
         """What a request gets while the service is not ready (HTTP 503): the reason, without the
@@ -121,8 +112,9 @@ class Engine:
     def ready(self) -> bool:
         return self.pipeline is not None and not self.not_ready_reason
 
-    def _pipeline(self) -> Pipeline:
-        """The ready pipeline, with what other replicas of a shared index saved taken in."""
+    def _synced_pipeline(self) -> Pipeline:
+        """The ready pipeline, after taking in what other replicas of a shared index saved since the
+        last look (at most every sync_interval_s; it may poll the store and take the write lock)."""
         if not self.ready:
             raise self.not_ready_error()
         if time.monotonic() >= self._next_poll:
@@ -134,19 +126,18 @@ class Engine:
         if not self._writes.acquire(blocking=False):
             return  # this process is writing; look next time rather than hold up a read
         try:
-            refresh = pipeline.catalog.poll()
+            refresh = self.catalog.poll()
             if refresh is not None:
                 with self._changing(pipeline):
-                    pipeline.catalog.apply(pipeline.collection, refresh)
+                    self.catalog.apply(pipeline.collection, refresh)
         except Exception:  # the shared store is unreachable: answer from what this replica holds
-            log.exception("could not take in changes from %s", pipeline.catalog.location)
+            log.exception("could not take in changes from %s", self.catalog.location)
         finally:
             self._writes.release()
 
     # -- reads ------------------------------------------------------------------------------
-    def ask(self, question: str, top_k: int | None, filters: dict | None) -> AskResult:
-        pipeline = self._pipeline()
-        predicate = doc_filter(filters)
+    def ask(self, question: str, top_k: int | None, filters: Filters | None) -> AskResult:
+        pipeline = self._synced_pipeline()
         key = cache_key(question, top_k, filters)
         started = time.perf_counter()
         cached = self.answers.get(key)
@@ -154,31 +145,32 @@ class Engine:
             return dataclasses.replace(cached, cached=True, timings_ms={"total": (time.perf_counter() - started) * 1000})
         with self._inference_slot(), self._lock.reading():
             generation = self.answers.generation
-            result = pipeline.ask(question, top_k=top_k, doc_filter=predicate)
+            result = pipeline.ask(question, top_k, filters)
         self.answers.put(key, result, generation)
         return result
 
-    def ask_stream(self, question: str, top_k: int | None, filters: dict | None) -> Iterator[tuple[Passage, ...] | AskResult]:
+    def ask_stream(self, question: str, top_k: int | None, filters: Filters | None) -> Iterator[tuple[Passage, ...] | AskResult]:
         """Pipeline.stages, holding the read lock from retrieval to the last citation. Bad input
         raises here, before anything streams."""
-        pipeline = self._pipeline()
+        pipeline = self._synced_pipeline()
         validate_question(question, self.settings.max_question_chars)
         validate_top_k(top_k)
-        predicate = doc_filter(filters)
+        validate_filters(filters)
 
         def stream() -> Iterator[tuple[Passage, ...] | AskResult]:
             with self._inference_slot(), self._lock.reading():
-                yield from pipeline.stages(question, top_k, predicate)
+                yield from pipeline.stages(question, top_k, filters)
 
         return stream()
 
-    def search(self, query: str, k: int, filters: dict | None) -> tuple[list[Passage], dict[str, Document]]:
-        pipeline = self._pipeline()
+    def search(self, query: str, k: int, filters: Filters | None) -> tuple[list[Passage], dict[str, Document]]:
+        pipeline = self._synced_pipeline()
         query = validate_question(query, self.settings.max_question_chars)
+        filters = validate_filters(filters)
         with self._inference_slot():
             vector = pipeline.embedder.embed([query])[0]
         with self._lock.reading():
-            passages = pipeline.search(vector, query, k, doc_filter(filters))
+            passages = pipeline.search(vector, query, k, filters)
             return passages, {p.chunk.doc_id: pipeline.collection.documents[p.chunk.doc_id] for p in passages}
 
     @contextlib.contextmanager
@@ -189,14 +181,14 @@ class Engine:
             yield
 
     def list_documents(self, offset: int, limit: int) -> tuple[int, list[tuple[Document, int]]]:
-        collection = self._pipeline().collection
+        collection = self._synced_pipeline().collection
         with self._lock.reading():
             ids = sorted(collection.documents)
             page = ids[offset:offset + limit]
             return len(ids), [(collection.documents[i], len(collection.doc_rows[i])) for i in page]
 
     def get_document(self, doc_id: str) -> tuple[Document, int]:
-        collection = self._pipeline().collection
+        collection = self._synced_pipeline().collection
         doc_id = normalize_doc_id(doc_id)
         with self._lock.reading():
             return collection.document(doc_id), len(collection.doc_rows[doc_id])
@@ -209,7 +201,7 @@ class Engine:
     # -- writes -----------------------------------------------------------------------------
     def put_document(self, document: Document, *, replace: bool) -> tuple[str, int]:
         """Index one document; returns (added | updated | unchanged, chunk count)."""
-        pipeline = self._pipeline()
+        pipeline = self._synced_pipeline()
         document = dataclasses.replace(document, doc_id=validate_doc_id(document.doc_id))
         with self._writes:
             collection = pipeline.collection
@@ -227,7 +219,7 @@ class Engine:
             return status, len(collection.doc_rows[document.doc_id])
 
     def delete_document(self, doc_id: str) -> None:
-        pipeline = self._pipeline()
+        pipeline = self._synced_pipeline()
         doc_id = normalize_doc_id(doc_id)
         with self._writes:
             if doc_id not in pipeline.collection.documents:
@@ -251,12 +243,12 @@ class Engine:
         """Save, or on failure go back to what is stored, so memory and storage never disagree."""
         pipeline = self.pipeline
         try:
-            with pipeline.catalog.writing():
-                pipeline.catalog.save(pipeline.collection)
+            with self.catalog.writing():
+                self.catalog.save(pipeline.collection)
         except BaseException:
             log.exception("saving the index failed; reloading the last saved version")
             try:
-                pipeline.collection = pipeline.catalog.open(expected_manifest(self.settings, pipeline.embedder))
+                pipeline.collection = self.catalog.open(pipeline.collection.manifest)
             except GroundQAError as exc:
                 log.error("could not reload the index: %s", exc)
             raise

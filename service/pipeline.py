@@ -4,21 +4,30 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Iterator
 
-from groundqa.errors import IndexNotReady, InvalidQuestion
-from groundqa.hardware import resolve_precision
-from groundqa.settings import Settings
-from groundqa.index.catalog import Catalog, DirectoryCatalog
-from groundqa.index.collection import Collection, Manifest
-from groundqa.index.chunking import ChunkingConfig
-from groundqa.index.embedder import Embedder, SentenceTransformerEmbedder
+from groundqa.errors import InvalidQuestion
+from groundqa.index.collection import Collection
+from groundqa.index.embedder import Embedder
 from groundqa.index.hybrid import RetrievalConfig
-from groundqa.index.store import FaissLayout
-from groundqa.index.types import Document, Passage
-from groundqa.service.answers import select_answers
-from groundqa.service.reader import ExtractiveReader, Reader, ReaderConfig, Reading
+from groundqa.index.types import MAX_FILTERS, Filters, Passage
+from groundqa.service.answers import AnswerConfig, select_answers
+from groundqa.service.reader import Reader, Reading
 from groundqa.service.types import AskResult
+from groundqa.settings import MAX_TOP_K
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    top_k: int  # passages retrieved per question
+    max_question_chars: int
+    # Read only passages whose retrieval score is within this of the best (None: all top_k).
+    read_score_gap: float | None
+    # Read the best passage first and stop there when its best span beats its window's no-answer
+    # logit by this much (None: read all at once).
+    early_exit_margin: float | None
+    retrieval: RetrievalConfig
+    answers: AnswerConfig
 
 
 @dataclass
@@ -26,45 +35,34 @@ class Pipeline:
     embedder: Embedder
     collection: Collection
     reader: Reader
-    settings: Settings
-    catalog: Catalog | None = None  # where writes are saved; None: the settings' index directory
+    config: PipelineConfig
 
-    def __post_init__(self) -> None:
-        if self.catalog is None:
-            self.catalog = DirectoryCatalog(self.settings.index_dir, faiss_layout(self.settings))
-
-    def ask(self, question: str, top_k: int | None = None,
-            doc_filter: Callable[[Document], bool] | None = None) -> AskResult:
-        *_, result = self.stages(question, top_k, doc_filter)
+    def ask(self, question: str, top_k: int | None = None, filters: Filters | None = None) -> AskResult:
+        *_, result = self.stages(question, top_k, filters)
         return result
 
     def stages(self, question: str, top_k: int | None = None,
-               doc_filter: Callable[[Document], bool] | None = None) -> Iterator[tuple[Passage, ...] | AskResult]:
+               filters: Filters | None = None) -> Iterator[tuple[Passage, ...] | AskResult]:
         """The answering path in steps, for streaming: yields the retrieved passages, then the result."""
-        question = validate_question(question, self.settings.max_question_chars)
-        top_k = self.settings.top_k if top_k is None else validate_top_k(top_k)
+        question = validate_question(question, self.config.max_question_chars)
+        top_k = self.config.top_k if top_k is None else validate_top_k(top_k)
+        filters = validate_filters(filters)
         clock = _Stopwatch()
         vector = self.embedder.embed([question])[0]
         clock.lap("embed")
-        passages = self.search(vector, question, top_k, doc_filter)
+        passages = self.search(vector, question, top_k, filters)
         clock.lap("search")
         yield tuple(passages)
-        reading = self._read(question, worth_reading(passages, self.settings.read_score_gap))
-        answers, best_margin = select_answers(reading, self.collection.document,
-                                              margin=self.settings.no_answer_margin,
-                                              max_answers=self.settings.max_answers,
-                                              min_alternative_score=self.settings.min_alternative_score,
-                                              retrieval_weight=self.settings.answer_retrieval_weight,
-                                              length_penalty=self.settings.answer_length_penalty)
+        reading = self._read(question, worth_reading(passages, self.config.read_score_gap))
+        answers, best_margin = select_answers(reading, self.collection.document, self.config.answers)
         clock.lap("read")
         yield AskResult(question=question, answers=answers, no_answer=not answers,
-                         timings_ms=clock.timings(), best_margin=best_margin, passages=tuple(passages))
-
+                        timings_ms=clock.timings(), best_margin=best_margin, passages=tuple(passages))
 
     def _read(self, question: str, passages: list[Passage]) -> Reading:
         """Read the passages; with early_exit_margin set, read the best one first and stop there
         when the reader is that sure of a span in it (eval/BENCHMARKS.md, "Speed")."""
-        threshold = self.settings.early_exit_margin
+        threshold = self.config.early_exit_margin
         if threshold is None or len(passages) < 2:
             return self.reader.read(question, passages)
         first = self.reader.read(question, passages[:1])
@@ -73,15 +71,13 @@ class Pipeline:
         return first.merged(self.reader.read(question, passages[1:]))
 
     def prepare_search(self) -> None:
-        """Build BM25 now, after loading or a change, so that no ask waits for it (a rebuild takes
-        about 0.2 s at 2,000 chunks and grows with the corpus)."""
-        if self.settings.retrieval_mode != "dense":
-            self.collection.sparse.refresh(self.collection.chunks)
+        """Build BM25 now, after loading or a change, so that no ask waits for it."""
+        if self.config.retrieval.mode != "dense":
+            self.collection.prepare_search()
 
-    def search(self, vector, question: str, k: int,
-               doc_filter: Callable[[Document], bool] | None = None) -> list[Passage]:
+    def search(self, vector, question: str, k: int, filters: Filters | None = None) -> list[Passage]:
         """Retrieval as configured (dense, BM25 or both) for an already embedded question."""
-        return self.collection.search(vector, k, doc_filter, question, retrieval_config(self.settings))
+        return self.collection.search(vector, k, self.config.retrieval, question, filters)
 
 
 def worth_reading(passages: list[Passage], score_gap: float | None) -> list[Passage]:
@@ -106,9 +102,20 @@ def validate_question(question: str, max_chars: int) -> str:
 
 
 def validate_top_k(top_k: int | None) -> int | None:
-    if top_k is not None and not 1 <= top_k <= 100:
-        raise InvalidQuestion(f"top_k must be between 1 and 100, got {top_k}")
+    if top_k is not None and not 1 <= top_k <= MAX_TOP_K:
+        raise InvalidQuestion(f"top_k must be between 1 and {MAX_TOP_K}, got {top_k}")
     return top_k
+
+
+def validate_filters(filters: Filters | None) -> Filters | None:
+    if not filters:
+        return None
+    if len(filters) > MAX_FILTERS:
+        raise InvalidQuestion(f"at most {MAX_FILTERS} filters, got {len(filters)}")
+    for key, value in filters.items():
+        if not isinstance(value, (str, int, float, bool)):
+            raise InvalidQuestion(f"filter {key!r} must be a string, number or boolean")
+    return filters
 
 
 class _Stopwatch:
@@ -123,53 +130,3 @@ class _Stopwatch:
 
     def timings(self) -> dict[str, float]:
         return {**self._laps, "total": (self._last - self._start) * 1000}
-
-
-def retrieval_config(settings: Settings) -> RetrievalConfig:
-    return RetrievalConfig(settings.retrieval_mode, settings.retrieval_depth, settings.fusion,
-                           settings.rrf_k, settings.dense_weight)
-
-
-def expected_manifest(settings: Settings, embedder: Embedder) -> Manifest:
-    return Manifest(embedding_model=embedder.name, dimension=embedder.dimension,
-                    chunking=ChunkingConfig(settings.chunk_max_tokens, settings.chunk_overlap_tokens))
-
-
-def make_embedder(settings: Settings) -> SentenceTransformerEmbedder:
-    return SentenceTransformerEmbedder(settings.embedding_model, batch_size=settings.embed_batch_size,
-                                       precision=resolve_precision(settings.precision), trace=settings.trace_models)
-
-
-def make_reader(settings: Settings) -> ExtractiveReader:
-    config = ReaderConfig(settings.reader_max_seq_len, settings.reader_stride, settings.reader_n_best,
-                          settings.reader_max_answer_tokens, settings.reader_batch_size)
-    return ExtractiveReader(settings.reader_model, config, threads=settings.threads,
-                            precision=resolve_precision(settings.precision), trace=settings.trace_models)
-
-
-def faiss_layout(settings: Settings) -> FaissLayout:
-    return FaissLayout(ivf_from=settings.faiss_ivf_from_chunks, nprobe=settings.faiss_nprobe)
-
-
-def make_catalog(settings: Settings, dimension: int) -> Catalog:
-    """Where the index lives: the index directory (FAISS), or Milvus (see README, "Vector store")."""
-    if settings.vector_store == "faiss":
-        return DirectoryCatalog(settings.index_dir, faiss_layout(settings))
-    try:
-        import pymilvus  # noqa: F401
-    except ImportError:
-        raise IndexNotReady("GROUNDQA_VECTOR_STORE=milvus needs pymilvus: pip install 'groundqa[milvus]'") from None
-    from groundqa.index.milvus_catalog import MilvusCatalog
-
-    return MilvusCatalog(settings.milvus_uri, settings.milvus_collection, dimension,
-                         settings.milvus_token.get_secret_value() if settings.milvus_token else "")
-
-
-def build_pipeline(settings: Settings, create_missing: bool = False) -> Pipeline:
-    embedder = make_embedder(settings)
-    embedder.warm_up()
-    catalog = make_catalog(settings, embedder.dimension)
-    collection = catalog.open(expected_manifest(settings, embedder), create=create_missing)
-    reader = make_reader(settings)
-    reader.warm_up()
-    return Pipeline(embedder, collection, reader, settings, catalog)

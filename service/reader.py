@@ -55,15 +55,15 @@ class Reader(Protocol):
 
 @dataclass(frozen=True)
 class ReaderConfig:
-    max_seq_len: int = 384
-    stride: int = 128
-    n_best: int = 20
-    max_answer_tokens: int = 30
-    batch_size: int = 32
+    max_seq_len: int
+    stride: int
+    n_best: int
+    max_answer_tokens: int
+    batch_size: int
 
 
 class ExtractiveReader:
-    def __init__(self, model: str, config: ReaderConfig = ReaderConfig(), threads: int | None = None,
+    def __init__(self, model: str, config: ReaderConfig, threads: int | None = None,
                  precision: Precision = "fp32", trace: bool = True) -> None:
         self.model_name = model
         self.config = config

@@ -21,8 +21,6 @@ class Answer:
     text: str
     score: float
     citation: Citation
-    # Span logit minus the no-answer logit; > settings.no_answer_margin means "answer".
-    margin: float = 0.0
 
     def to_json(self) -> dict:
         return {"text": self.text, "score": round(self.score, 4), "citation": asdict(self.citation)}

@@ -54,7 +54,7 @@ def real_settings(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def real_embedder(real_settings):
-    from groundqa.service.pipeline import make_embedder
+    from groundqa.wiring import make_embedder
 
     embedder = make_embedder(real_settings)
     embedder.warm_up()
@@ -63,7 +63,7 @@ def real_embedder(real_settings):
 
 @pytest.fixture(scope="session")
 def real_reader(real_settings):
-    from groundqa.service.pipeline import make_reader
+    from groundqa.wiring import make_reader
 
     reader = make_reader(real_settings)
     reader.warm_up()
@@ -76,12 +76,14 @@ def corpus_pipeline(real_settings, real_embedder, real_reader):
     from groundqa.index import persistence
     from groundqa.index.collection import Collection
     from groundqa.index.ingest import sync
-    from groundqa.service.pipeline import Pipeline, expected_manifest
+    from groundqa.index.store import FaissStore
+    from groundqa.service.pipeline import Pipeline
+    from groundqa.wiring import expected_manifest, pipeline_config
 
-    collection = Collection(expected_manifest(real_settings, real_embedder))
+    collection = Collection(expected_manifest(real_settings, real_embedder), FaissStore(real_embedder.dimension))
     sync(collection, [CORPUS], real_embedder)
     persistence.save(collection, real_settings.index_dir)
-    return Pipeline(real_embedder, collection, real_reader, real_settings)
+    return Pipeline(real_embedder, collection, real_reader, pipeline_config(real_settings))
 
 
 @pytest.fixture(scope="session")
@@ -92,3 +94,18 @@ def milvus_uri(tmp_path_factory):
 
     with milvus_server(str(tmp_path_factory.mktemp("milvus-data"))) as uri:
         yield uri
+
+
+def dense():
+    """Dense retrieval alone, for tests of the collection itself."""
+    from groundqa.index.hybrid import RetrievalConfig
+
+    return RetrievalConfig("dense")
+
+
+def faiss_collection(manifest):
+    """An empty collection over an exact FAISS store."""
+    from groundqa.index.collection import Collection
+    from groundqa.index.store import FaissStore
+
+    return Collection(manifest, FaissStore(manifest.dimension))

@@ -6,9 +6,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Scalar = str | int | float | bool
+from groundqa.index.types import MAX_FILTERS, Scalar
+from groundqa.settings import MAX_TOP_K
+
 MAX_TITLE_CHARS = 1000
-MAX_FILTERS = 32
 
 
 class AskRequest(BaseModel):
@@ -16,8 +17,9 @@ class AskRequest(BaseModel):
         {"question": "Who is the president of Microsoft?", "top_k": 5},
         {"question": "Who is the new CEO of IBM?", "filters": {"format": "txt"}},
     ]})
-    question: str = Field(description="A question in plain language.", max_length=100_000)
-    top_k: int | None = Field(default=None, ge=1, le=100, description="Passages to read (default from settings).")
+    # Its length limit is a setting (max_question_chars), checked by the engine and shown in the schema.
+    question: str = Field(description="A question in plain language.")
+    top_k: int | None = Field(default=None, ge=1, le=MAX_TOP_K, description="Passages to read (default from settings).")
     filters: dict[str, Scalar] | None = Field(default=None, max_length=MAX_FILTERS,
                                               description="Equality on doc_id, source, title or meta keys.")
 

@@ -8,7 +8,9 @@ from fastapi.testclient import TestClient
 from groundqa.index import persistence
 from groundqa.service.app import create_app
 from groundqa.service.engine import Engine
+from groundqa.index.catalog import DirectoryCatalog
 from groundqa.service.pipeline import Pipeline
+from groundqa.wiring import expected_manifest, faiss_layout, pipeline_config
 
 API_KEY = "test-key-123"
 
@@ -24,9 +26,9 @@ def api_settings(real_settings, corpus_pipeline, tmp_path):
 @pytest.fixture
 def engine(api_settings, real_embedder, real_reader):
     engine = Engine(api_settings)
-    collection = persistence.load(api_settings.index_dir)
-    engine.pipeline = Pipeline(real_embedder, collection, real_reader, api_settings)
-    engine.not_ready_reason = ""
+    catalog = DirectoryCatalog(api_settings.index_dir, faiss_layout(api_settings))
+    collection = catalog.open(expected_manifest(api_settings, real_embedder))
+    engine.attach(Pipeline(real_embedder, collection, real_reader, pipeline_config(api_settings)), catalog)
     return engine
 
 

@@ -9,6 +9,7 @@ from groundqa.index.chunking import ChunkingConfig
 from groundqa.index.collection import Collection, Manifest
 from groundqa.service.app import create_app
 from groundqa.service.engine import Engine
+from tests.conftest import faiss_collection
 from tests.servers import groundqa_server
 
 pytestmark = pytest.mark.slow
@@ -35,7 +36,7 @@ def test_serve_over_the_network(server):
 
 def test_mismatched_index_is_reported_not_crashed(tmp_path, real_settings):
     index_dir = tmp_path / "other"
-    persistence.save(Collection(Manifest("some-other-model", 384, ChunkingConfig())), index_dir)
+    persistence.save(faiss_collection(Manifest("some-other-model", 384, ChunkingConfig(254, 40))), index_dir)
     settings = real_settings.model_copy(update={"index_dir": index_dir})
     engine = Engine(settings)
     engine.start()

@@ -146,10 +146,10 @@ def test_nested_filters_and_json_get_a_422_or_400_that_says_so(server):
     with httpx.Client(base_url=url, timeout=60) as http:
         assert "characters" in error_of(http.get("/v1/search", params={"q": "ban", "filters": deep_filter}), 422)["message"]
         shallow_deep = '{"a":' * 500 + "1" + "}" * 500  # short enough to parse, too deep to use
-        assert "flat JSON object" in error_of(http.get("/v1/search", params={"q": "ban", "filters": shallow_deep}),
-                                              422)["message"]
+        assert "string, number or boolean" in error_of(http.get("/v1/search", params={"q": "ban", "filters": shallow_deep}),
+                                                       422)["message"]
         many = json.dumps({f"k{n}": n for n in range(40)})
-        assert "at most 32 keys" in error_of(http.get("/v1/search", params={"q": "ban", "filters": many}), 422)["message"]
+        assert "at most 32 filters" in error_of(http.get("/v1/search", params={"q": "ban", "filters": many}), 422)["message"]
         nested_body = b'{"question": "Who?", "filters": ' + b"[" * 3000 + b"]" * 3000 + b"}"
         message = error_of(http.post("/v1/ask", content=nested_body, headers={"Content-Type": "application/json"}),
                            400)["message"]

@@ -1,5 +1,6 @@
 import json
 
+from tests.conftest import dense, faiss_collection
 import numpy as np
 import pytest
 
@@ -31,11 +32,11 @@ def assert_consistent(collection: Collection):
 
 
 def top_doc(collection, embedder, query, k=1):
-    return [p.chunk.doc_id for p in collection.search(embedder.embed([query])[0], k)]
+    return [p.chunk.doc_id for p in collection.search(embedder.embed([query])[0], k, dense())]
 
 
 def test_upsert_search_update_delete(fake_embedder):
-    collection = Collection(manifest(fake_embedder))
+    collection = faiss_collection(manifest(fake_embedder))
     report = collection.upsert([ANIMALS, PLANETS], fake_embedder)
     assert report.added == ["animals", "planets"] and report.chunks_embedded == collection.chunk_count
     assert_consistent(collection)
@@ -53,22 +54,22 @@ def test_upsert_search_update_delete(fake_embedder):
 
     assert collection.delete(["planets", "missing"]) == ["planets"]
     assert_consistent(collection)
-    hits = collection.search(fake_embedder.embed(["red planet rings"])[0], 10)
+    hits = collection.search(fake_embedder.embed(["red planet rings"])[0], 10, dense())
     assert hits and all(p.chunk.doc_id == "animals" for p in hits), "deleted chunks never come back"
     with pytest.raises(DocumentNotFound):
         collection.document("planets")
 
 
 def test_filter_limits_search_to_matching_documents(fake_embedder):
-    collection = Collection(manifest(fake_embedder))
+    collection = faiss_collection(manifest(fake_embedder))
     collection.upsert([doc("a", "Red planet Mars.", lang="en"), doc("b", "Red planet Mars again.", lang="fr")], fake_embedder)
-    hits = collection.search(fake_embedder.embed(["red planet"])[0], 5, lambda d: d.meta.get("lang") == "fr")
+    hits = collection.search(fake_embedder.embed(["red planet"])[0], 5, dense(), filters={"lang": "fr"})
     assert [p.chunk.doc_id for p in hits] == ["b"]
-    assert collection.search(fake_embedder.embed(["red"])[0], 5, lambda d: False) == []
+    assert collection.search(fake_embedder.embed(["red"])[0], 5, dense(), filters={"lang": "de"}) == []
 
 
 def test_failed_embedding_leaves_collection_unchanged(fake_embedder):
-    collection = Collection(manifest(fake_embedder))
+    collection = faiss_collection(manifest(fake_embedder))
     collection.upsert([ANIMALS], fake_embedder)
 
     class Broken:
@@ -85,7 +86,7 @@ def test_failed_embedding_leaves_collection_unchanged(fake_embedder):
 
 
 def test_save_and_load_round_trip(tmp_path, fake_embedder):
-    collection = Collection(manifest(fake_embedder))
+    collection = faiss_collection(manifest(fake_embedder))
     collection.upsert([ANIMALS, PLANETS], fake_embedder)
     collection.delete(["animals"])
     persistence.save(collection, tmp_path)
@@ -93,15 +94,15 @@ def test_save_and_load_round_trip(tmp_path, fake_embedder):
     assert loaded.documents == collection.documents and loaded.chunks == collection.chunks
     assert_consistent(loaded)
     query = fake_embedder.embed(["saturn rings"])[0]
-    assert [(p.chunk, round(p.score, 5)) for p in loaded.search(query, 3)] == \
-           [(p.chunk, round(p.score, 5)) for p in collection.search(query, 3)]
+    assert [(p.chunk, round(p.score, 5)) for p in loaded.search(query, 3, dense())] == \
+           [(p.chunk, round(p.score, 5)) for p in collection.search(query, 3, dense())]
     loaded.upsert([ANIMALS], fake_embedder)
     assert_consistent(loaded)
     assert len(set(loaded.chunks)) == loaded.chunk_count, "new rows never reuse live row ids"
 
 
 def test_index_built_with_other_settings_refuses_to_load(tmp_path, fake_embedder):
-    persistence.save(Collection(manifest(fake_embedder)), tmp_path)
+    persistence.save(faiss_collection(manifest(fake_embedder)), tmp_path)
     with pytest.raises(IndexMismatch, match="chunking"):
         persistence.load(tmp_path, manifest(fake_embedder, max_tokens=99))
     other = Manifest("another-model", fake_embedder.dimension, ChunkingConfig(12, 3))
@@ -115,7 +116,7 @@ def test_missing_index_is_not_ready(tmp_path):
 
 
 def test_crash_while_saving_keeps_previous_version(tmp_path, fake_embedder, monkeypatch):
-    collection = Collection(manifest(fake_embedder))
+    collection = faiss_collection(manifest(fake_embedder))
     collection.upsert([ANIMALS], fake_embedder)
     persistence.save(collection, tmp_path)
     collection.upsert([PLANETS], fake_embedder)
@@ -139,7 +140,7 @@ def test_crash_while_saving_keeps_previous_version(tmp_path, fake_embedder, monk
 
 
 def test_inconsistent_files_are_reported(tmp_path, fake_embedder):
-    collection = Collection(manifest(fake_embedder))
+    collection = faiss_collection(manifest(fake_embedder))
     collection.upsert([ANIMALS], fake_embedder)
     version = persistence.save(collection, tmp_path)
     lines = (version / "documents.jsonl").read_text().splitlines()

@@ -4,6 +4,7 @@ trained again as the corpus grows; deletes, filters and restarts behave as they 
 import faiss
 import numpy as np
 
+from tests.conftest import dense
 from groundqa.eval.scale import synthetic_vectors
 from groundqa.index.store import FaissLayout, FaissStore, ivf_lists
 
@@ -101,5 +102,5 @@ def test_a_collection_trains_in_prepare_not_under_the_write_lock(monkeypatch, fa
     assert trained == [120] and collection.store.kind == "flat"
     collection.apply(prepared)
     assert trained == [120] and collection.store.kind == f"ivf{ivf_lists(120)}"
-    hit = collection.search(fake_embedder.embed(["note 99 about topic99"])[0], 1)[0]
+    hit = collection.search(fake_embedder.embed(["note 99 about topic99"])[0], 1, dense())[0]
     assert hit.chunk.doc_id == "d99"

@@ -1,5 +1,7 @@
 import pytest
 
+from tests.conftest import faiss_collection
+
 from groundqa.index.chunking import ChunkingConfig
 from groundqa.index.collection import Collection, Manifest
 from groundqa.index.hybrid import RetrievalConfig, fuse
@@ -10,7 +12,7 @@ HYBRID = RetrievalConfig("hybrid", depth=10, fusion="weighted", dense_weight=0.5
 
 
 def collection_with(embedder, *documents):
-    collection = Collection(Manifest(embedder.name, embedder.dimension, ChunkingConfig(40, 5)))
+    collection = faiss_collection(Manifest(embedder.name, embedder.dimension, ChunkingConfig(40, 5)))
     collection.upsert(list(documents), embedder)
     return collection
 
@@ -19,8 +21,8 @@ def doc(doc_id, text, **meta):
     return Document(doc_id, doc_id, "test", text, meta)
 
 
-def search(collection, embedder, query, config, k=3, doc_filter=None):
-    hits = collection.search(embedder.embed([query])[0], k, doc_filter, query, config)
+def search(collection, embedder, query, config, k=3, filters=None):
+    hits = collection.search(embedder.embed([query])[0], k, config, query, filters)
     return [p.chunk.doc_id for p in hits]
 
 
@@ -40,7 +42,7 @@ def test_bm25_follows_adds_updates_and_deletes(fake_embedder):
 def test_sparse_respects_filters(fake_embedder):
     collection = collection_with(fake_embedder, doc("a", "Saffron is expensive.", lang="en"),
                                  doc("b", "Saffron est cher.", lang="fr"))
-    found = search(collection, fake_embedder, "saffron", SPARSE, doc_filter=lambda d: d.meta["lang"] == "fr")
+    found = search(collection, fake_embedder, "saffron", SPARSE, filters={"lang": "fr"})
     assert found == ["b"]
 
 

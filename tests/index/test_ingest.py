@@ -1,3 +1,4 @@
+from tests.conftest import dense, faiss_collection
 from groundqa.index import persistence
 from groundqa.index.chunking import ChunkingConfig
 from groundqa.index.collection import Collection, Manifest
@@ -5,7 +6,7 @@ from groundqa.index.ingest import scan, sync
 
 
 def new_collection(embedder):
-    return Collection(Manifest(embedder.name, embedder.dimension, ChunkingConfig(12, 3)))
+    return faiss_collection(Manifest(embedder.name, embedder.dimension, ChunkingConfig(12, 3)))
 
 
 def test_sync_adds_changes_and_removes_files(tmp_path, fake_embedder):
@@ -32,7 +33,7 @@ def test_sync_adds_changes_and_removes_files(tmp_path, fake_embedder):
     assert fake_embedder.embedded - before == report.upsert.chunks_embedded == 1
     assert sorted(collection.documents) == ["docs/a.txt", "docs/sub/c.html"]
     assert len(collection.store) == collection.chunk_count
-    hits = collection.search(fake_embedder.embed(["beta second letter"])[0], 10)
+    hits = collection.search(fake_embedder.embed(["beta second letter"])[0], 10, dense())
     assert "docs/b.md" not in {p.chunk.doc_id for p in hits}
 
 

@@ -13,11 +13,12 @@ import uuid
 import numpy as np
 import pytest
 
+from tests.conftest import dense
 from groundqa.errors import IndexMismatch, IndexNotReady
 from groundqa.index.catalog import DirectoryCatalog
 from groundqa.index.chunking import ChunkingConfig
 from groundqa.index.collection import Collection, Manifest
-from groundqa.index.store import FaissLayout, FaissStore
+from groundqa.index.store import EXACT, FaissLayout, FaissStore
 from groundqa.index.types import Document
 
 DIM = 16
@@ -33,7 +34,7 @@ class Backend:
         self.kind, self.tmp_path = kind, tmp_path
         self.uri = request.getfixturevalue("milvus_uri") if kind == "milvus-server" else str(tmp_path / "milvus.db")
         self.prefix = "t" + uuid.uuid4().hex[:12]
-        self.layout = IVF_ALWAYS if kind == "faiss-ivf" else FaissLayout()
+        self.layout = IVF_ALWAYS if kind == "faiss-ivf" else EXACT
         self.opened = []
 
     def store(self):
@@ -123,7 +124,7 @@ def docs(*pairs):
 def assert_consistent(collection):
     """Invariant 3 from the reader's side: every hit is a live chunk, and chunk text is the document's."""
     query = HashEmbedder().embed(["anything"])[0]
-    for passage in collection.search(query, 1000):
+    for passage in collection.search(query, 1000, dense()):
         assert passage.chunk.doc_id in collection.documents
         document = collection.documents[passage.chunk.doc_id]
         assert document.text[passage.chunk.start:passage.chunk.end] == passage.chunk.text
@@ -143,10 +144,10 @@ def test_writes_keep_vectors_and_chunks_in_step_across_restarts(backend):
     assert reopened.documents["b"].meta == {"n": 0} and reopened.documents["b"].text.startswith("Beta text, rewritten")
     assert len(reopened.store) == reopened.chunk_count == collection.chunk_count
     query = embedder.embed(["Beta text, rewritten, about blueberries."])[0]
-    hits = reopened.search(query, 10)
+    hits = reopened.search(query, 10, dense())
     assert hits[0].chunk.doc_id == "b" and "blueberries" in hits[0].chunk.text
     assert {p.chunk.doc_id for p in hits} <= {"a", "b"}
-    only_a = reopened.search(query, 10, doc_filter=lambda d: d.doc_id == "a")
+    only_a = reopened.search(query, 10, dense(), filters={"doc_id": "a"})
     assert {p.chunk.doc_id for p in only_a} == {"a"}
     assert_consistent(reopened)
 
@@ -185,9 +186,9 @@ def test_a_crash_between_vector_write_and_save_leaves_the_saved_state(backend):
     collection.delete(["a"])  # also never saved
     reopened = backend.catalog().open(manifest())
     assert set(reopened.documents) == {"a", "b"}
-    assert reopened.search(embedder.embed(["Alpha text about apples."])[0], 1)[0].chunk.doc_id == "a"
-    assert [p.chunk.doc_id for p in reopened.search(embedder.embed(["Never saved: the process died before saving."])[0], 10)] \
-        and all(p.chunk.doc_id in {"a", "b"} for p in reopened.search(embedder.embed(["Never saved"])[0], 10))
+    assert reopened.search(embedder.embed(["Alpha text about apples."])[0], 1, dense())[0].chunk.doc_id == "a"
+    assert [p.chunk.doc_id for p in reopened.search(embedder.embed(["Never saved: the process died before saving."])[0], 10, dense())] \
+        and all(p.chunk.doc_id in {"a", "b"} for p in reopened.search(embedder.embed(["Never saved"])[0], 10, dense()))
     if backend.kind != "milvus-server":  # one writer: what the crash left is cleared on open
         assert len(reopened.store) == reopened.chunk_count
     assert_consistent(reopened)
@@ -239,14 +240,14 @@ def test_replicas_sharing_a_milvus_server_see_each_others_writes(request):
         one.save(first)
         two.apply(second, two.poll())
         assert set(second.documents) == {"a", "b"} and second.chunk_count == first.chunk_count
-        assert second.search(embedder.embed(["Beta text about bananas."])[0], 1)[0].chunk.doc_id == "b"
+        assert second.search(embedder.embed(["Beta text about bananas."])[0], 1, dense())[0].chunk.doc_id == "b"
 
         second.upsert(docs(("b", "Beta text, now about blackberries.")), embedder)
         second.delete(["a"])
         two.save(second)
         one.apply(first, one.poll())
         assert set(first.documents) == {"b"} and "blackberries" in first.documents["b"].text
-        assert all(p.chunk.doc_id == "b" for p in first.search(embedder.embed(["Alpha text about apples."])[0], 10))
+        assert all(p.chunk.doc_id == "b" for p in first.search(embedder.embed(["Alpha text about apples."])[0], 10, dense()))
         assert one.poll() is None and two.poll() is None  # two's own save is nothing new to it
         assert len(one.store) == first.chunk_count  # the old versions' vectors are gone from the server
 
@@ -302,7 +303,7 @@ def test_a_milvus_save_cut_short_leaves_the_previous_documents(kind, crash_at, t
             assert reopened.documents["b"].text == "Beta text about bananas."
             assert reopened.documents["a"].text in {"Alpha text about apples.", "Alpha text, rewritten, about apricots."}
         assert_consistent(reopened)
-        for passage in reopened.search(embedder.embed(["Gamma text about cherries."])[0], 10):
+        for passage in reopened.search(embedder.embed(["Gamma text about cherries."])[0], 10, dense()):
             assert passage.chunk.doc_id in reopened.documents
         if kind == "milvus-lite":
             assert len(reopened.store) == reopened.chunk_count  # leftovers cleared on open
@@ -314,7 +315,7 @@ def test_milvus_without_pymilvus_says_what_to_install(monkeypatch):
     import sys
 
     from groundqa.settings import Settings
-    from groundqa.service.pipeline import make_catalog
+    from groundqa.wiring import make_catalog
 
     monkeypatch.setitem(sys.modules, "pymilvus", None)  # as if not installed
     with pytest.raises(IndexNotReady, match=r"pip install 'groundqa\[milvus\]'"):

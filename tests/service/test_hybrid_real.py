@@ -5,7 +5,9 @@ import pytest
 from groundqa.index.chunking import ChunkingConfig
 from groundqa.index.collection import Collection
 from groundqa.index.types import Document
-from groundqa.service.pipeline import Pipeline, expected_manifest
+from groundqa.service.pipeline import Pipeline
+from groundqa.wiring import expected_manifest, pipeline_config
+from tests.conftest import faiss_collection
 
 pytestmark = pytest.mark.slow
 
@@ -25,13 +27,13 @@ def parts_collection(real_settings, real_embedder):
                  for i, (template, city) in enumerate((t, c) for t in templates for c in cities)]
     documents.append(Document("target", "Part 88417 record", "test",
                               "Log entry 7. ZQ-88417: kept at the Tromsø site since March."))
-    collection = Collection(expected_manifest(real_settings, real_embedder))
+    collection = faiss_collection(expected_manifest(real_settings, real_embedder))
     collection.upsert(documents, real_embedder)
     return collection
 
 
 def ask(settings, embedder, collection, reader, **overrides):
-    pipeline = Pipeline(embedder, collection, reader, settings.model_copy(update=overrides))
+    pipeline = Pipeline(embedder, collection, reader, pipeline_config(settings.model_copy(update=overrides)))
     return pipeline.ask(QUESTION, top_k=3)
 
 

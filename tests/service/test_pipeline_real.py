@@ -10,7 +10,7 @@ from groundqa.eval.summary import summarize
 from groundqa.errors import InvalidQuestion
 from groundqa.index.chunking import ChunkingConfig, chunk_document
 from groundqa.index.types import Document, Passage
-from groundqa.service.answers import select_answers
+from groundqa.service.answers import AnswerConfig, select_answers
 from tests.conftest import CORPUS_DOC_ID, REPO
 
 pytestmark = pytest.mark.slow
@@ -75,7 +75,7 @@ def test_answer_in_second_window_and_at_chunk_edges(real_reader):
     document = Document("long", "Long", "test", text)
     whole = chunk_document(document, lambda t: [(0, len(t))], ChunkingConfig(max_tokens=254))[0]
     reading = real_reader.read("What is the secret ingredient of the recipe?", [Passage(whole, 1.0, 1)])
-    answers, _ = select_answers(reading, lambda _: document, margin=0.0, max_answers=1)
+    answers, _ = select_answers(reading, lambda _: document, AnswerConfig(0.0, 1, 0.0, 0.0, 0.0))
     assert answers and answers[0].text == "saffron"
     assert text[answers[0].citation.start:answers[0].citation.end] == "saffron"
     assert answers[0].citation.end == len(text) - 1
@@ -97,7 +97,7 @@ def test_concurrent_reads_are_safe(real_reader):
     texts = ["Brad Smith is the president of Microsoft.",
              "Arvind Krishna is the new CEO of IBM, and he wrote a long letter to Congress about policy."]
     documents = [Document(f"d{i}", "t", "s", text) for i, text in enumerate(texts)]
-    passages = [Passage(chunk_document(d, lambda t: [(0, len(t))], ChunkingConfig())[0], 1.0, 1) for d in documents]
+    passages = [Passage(chunk_document(d, lambda t: [(0, len(t))], ChunkingConfig(254, 40))[0], 1.0, 1) for d in documents]
 
     def read(index):
         question = "Who is the president of Microsoft?" if index % 2 else "Who is the CEO of IBM?" + " really" * (index % 7)

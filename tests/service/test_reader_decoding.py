@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from groundqa.index.chunking import ChunkingConfig, chunk_document
 from groundqa.index.types import Document, Passage
-from groundqa.service.answers import select_answers
+from groundqa.service.answers import AnswerConfig, select_answers
 from groundqa.service.reader import ExtractiveReader, ReaderConfig
 
 
@@ -50,12 +50,12 @@ def test_every_answer_is_the_document_text_at_its_offsets(tokenizer, parts, seed
     chunks = chunk_document(document, tokens, ChunkingConfig(max_tokens=max_tokens, overlap_tokens=max_tokens // 4))
     passages = [Passage(c, 1.0, i) for i, c in enumerate(chunks, start=1)]
     # Small windows force several overlapping windows per passage.
-    reader = reader_with(tokenizer, seed, ReaderConfig(max_seq_len=48, stride=16, n_best=5, max_answer_tokens=6))
+    reader = reader_with(tokenizer, seed, ReaderConfig(max_seq_len=48, stride=16, n_best=5, max_answer_tokens=6, batch_size=32))
     reading = reader.read("what is it?", passages)
     for span in reading.spans:
         chunk = span.passage.chunk
         assert chunk.start <= span.start < span.end <= chunk.end
-    answers, _ = select_answers(reading, lambda _: document, margin=float("-inf"), max_answers=5)
+    answers, _ = select_answers(reading, lambda _: document, AnswerConfig(float("-inf"), 5, 0.0, 0.0, 0.0))
     assert len({a.text.lower() for a in answers}) == len(answers)
     for first, second in itertools.combinations(answers, 2):
         assert first.citation.end <= second.citation.start or second.citation.end <= first.citation.start, \
@@ -69,16 +69,16 @@ def test_every_answer_is_the_document_text_at_its_offsets(tokenizer, parts, seed
 
 
 def test_reading_no_passages_abstains(tokenizer):
-    reader = reader_with(tokenizer, 0, ReaderConfig())
+    reader = reader_with(tokenizer, 0, ReaderConfig(384, 128, 20, 30, 32))
     reading = reader.read("anything?", [])
     assert reading.spans == []
-    assert select_answers(reading, lambda _: None, margin=0.0, max_answers=3) == ([], None)
+    assert select_answers(reading, lambda _: None, AnswerConfig(0.0, 3, 0.0, 0.0, 0.0)) == ([], None)
 
 
 def test_overlong_question_is_clipped_not_rejected(tokenizer):
-    reader = reader_with(tokenizer, 1, ReaderConfig(max_seq_len=96, stride=32))
+    reader = reader_with(tokenizer, 1, ReaderConfig(max_seq_len=96, stride=32, n_best=20, max_answer_tokens=30, batch_size=32))
     document = Document("d", "t", "s", "Short context about cats and dogs.")
-    chunk = chunk_document(document, lambda t: [(m.start(), m.end()) for m in re.finditer(r"\S+", t)], ChunkingConfig())[0]
+    chunk = chunk_document(document, lambda t: [(m.start(), m.end()) for m in re.finditer(r"\S+", t)], ChunkingConfig(254, 40))[0]
     reading = reader.read("why " * 500, [Passage(chunk, 1.0, 1)])
     assert reading.spans, "a question past 64 word pieces still leaves room for the context"
 
@@ -93,7 +93,7 @@ def test_length_penalty_prefers_the_tight_span_when_the_reader_barely_prefers_th
     tight = Span(passage, text.index("Angus"), text.index(" of"), logit=9.0, window_null=0.0, tokens=2)
     loose = Span(passage, text.index("Angus"), text.index(", who"), logit=9.5, window_null=0.0, tokens=5)
     reading = Reading([loose, tight], null_logit=0.0)
-    pick = lambda penalty: select_answers(reading, lambda _: document, margin=0.0, max_answers=1,
-                                          length_penalty=penalty)[0][0].text
+    pick = lambda penalty: select_answers(reading, lambda _: document,
+                                          AnswerConfig(0.0, 1, 0.0, 0.0, penalty))[0][0].text
     assert pick(0.0) == "Angus Macleod of Tiree"
     assert pick(0.25) == "Angus Macleod"

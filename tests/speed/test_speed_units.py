@@ -52,10 +52,12 @@ def test_a_sure_first_passage_is_read_alone_else_the_rest_follow(fake_embedder):
     from groundqa.index.collection import Collection, Manifest
     from groundqa.index.chunking import ChunkingConfig
     from groundqa.service.pipeline import Pipeline
+    from groundqa.wiring import pipeline_config
+    from tests.conftest import faiss_collection
 
     settings = Settings(early_exit_margin=20.0)
-    pipeline = Pipeline(fake_embedder, Collection(Manifest("fake", 64, ChunkingConfig())), MarginReader([25.0, 30.0, 5.0]),
-                        settings)
+    pipeline = Pipeline(fake_embedder, faiss_collection(Manifest("fake", 64, ChunkingConfig(254, 40))),
+                        MarginReader([25.0, 30.0, 5.0]), pipeline_config(settings))
     passages = _passages(0.9, 0.8, 0.7)
     reading = pipeline._read("q", passages)
     assert pipeline.reader.calls == [[1]] and [s.passage.rank for s in reading.spans] == [1]
@@ -64,7 +66,7 @@ def test_a_sure_first_passage_is_read_alone_else_the_rest_follow(fake_embedder):
     reading = pipeline._read("q", passages)
     assert pipeline.reader.calls == [[1], [2, 3]] and [s.passage.rank for s in reading.spans] == [2, 1, 3]
 
-    pipeline.settings = settings.model_copy(update={"early_exit_margin": None})
+    pipeline.config = pipeline_config(settings.model_copy(update={"early_exit_margin": None}))
     pipeline.reader = MarginReader([25.0, 30.0, 5.0])
     pipeline._read("q", passages)
     assert pipeline.reader.calls == [[1, 2, 3]]

@@ -10,7 +10,7 @@ import torch
 from groundqa.torchscript import traced_forward
 from groundqa.index.chunking import ChunkingConfig, chunk_document
 from groundqa.index.types import Document, Passage
-from groundqa.service.pipeline import make_embedder, make_reader
+from groundqa.wiring import make_embedder, make_reader
 
 PASSAGE = ("Super Bowl 50 was an American football game to determine the champion of the National Football "
            "League for the 2015 season. The American Football Conference champion Denver Broncos defeated the "

@@ -1,0 +1,84 @@
+"""From settings to objects: the one place that reads Settings to build the typed configs, the
+models, the catalog and the pipeline. Every default lives in Settings; the configs have none."""
+
+from __future__ import annotations
+
+from groundqa.errors import IndexNotReady
+from groundqa.hardware import resolve_precision
+from groundqa.index.catalog import Catalog, DirectoryCatalog
+from groundqa.index.chunking import ChunkingConfig
+from groundqa.index.collection import Manifest
+from groundqa.index.embedder import Embedder, SentenceTransformerEmbedder
+from groundqa.index.hybrid import RetrievalConfig
+from groundqa.index.store import FaissLayout
+from groundqa.service.answers import AnswerConfig
+from groundqa.service.pipeline import Pipeline, PipelineConfig
+from groundqa.service.reader import ExtractiveReader, ReaderConfig
+from groundqa.settings import Settings
+
+
+def chunking(settings: Settings) -> ChunkingConfig:
+    return ChunkingConfig(settings.chunk_max_tokens, settings.chunk_overlap_tokens)
+
+
+def retrieval(settings: Settings) -> RetrievalConfig:
+    return RetrievalConfig(settings.retrieval_mode, settings.retrieval_depth, settings.fusion, settings.rrf_k,
+                           settings.dense_weight)
+
+
+def answers(settings: Settings) -> AnswerConfig:
+    return AnswerConfig(settings.no_answer_margin, settings.max_answers, settings.min_alternative_score,
+                        settings.answer_retrieval_weight, settings.answer_length_penalty)
+
+
+def reader_config(settings: Settings) -> ReaderConfig:
+    return ReaderConfig(settings.reader_max_seq_len, settings.reader_stride, settings.reader_n_best,
+                        settings.reader_max_answer_tokens, settings.reader_batch_size)
+
+
+def faiss_layout(settings: Settings) -> FaissLayout:
+    return FaissLayout(ivf_from=settings.faiss_ivf_from_chunks, nprobe=settings.faiss_nprobe)
+
+
+def pipeline_config(settings: Settings) -> PipelineConfig:
+    return PipelineConfig(settings.top_k, settings.max_question_chars, settings.read_score_gap,
+                          settings.early_exit_margin, retrieval(settings), answers(settings))
+
+
+def expected_manifest(settings: Settings, embedder: Embedder) -> Manifest:
+    return Manifest(embedding_model=embedder.name, dimension=embedder.dimension, chunking=chunking(settings))
+
+
+def make_embedder(settings: Settings) -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder(settings.embedding_model, batch_size=settings.embed_batch_size,
+                                       precision=resolve_precision(settings.precision), trace=settings.trace_models)
+
+
+def make_reader(settings: Settings) -> ExtractiveReader:
+    return ExtractiveReader(settings.reader_model, reader_config(settings), threads=settings.threads,
+                            precision=resolve_precision(settings.precision), trace=settings.trace_models)
+
+
+def make_catalog(settings: Settings, dimension: int) -> Catalog:
+    """Where the index lives: the index directory (FAISS), or Milvus (see README, "Vector store")."""
+    if settings.vector_store == "faiss":
+        return DirectoryCatalog(settings.index_dir, faiss_layout(settings))
+    try:
+        import pymilvus  # noqa: F401
+    except ImportError:
+        raise IndexNotReady("GROUNDQA_VECTOR_STORE=milvus needs pymilvus: pip install 'groundqa[milvus]'") from None
+    from groundqa.index.milvus_catalog import MilvusCatalog
+
+    return MilvusCatalog(settings.milvus_uri, settings.milvus_collection, dimension,
+                         settings.milvus_token.get_secret_value() if settings.milvus_token else "")
+
+
+def build_pipeline(settings: Settings, create_missing: bool = False) -> tuple[Pipeline, Catalog]:
+    """The models loaded and the stored index opened: the pipeline, and the catalog that saves it."""
+    embedder = make_embedder(settings)
+    embedder.warm_up()
+    catalog = make_catalog(settings, embedder.dimension)
+    collection = catalog.open(expected_manifest(settings, embedder), create=create_missing)
+    reader = make_reader(settings)
+    reader.warm_up()
+    return Pipeline(embedder, collection, reader, pipeline_config(settings)), catalog
