@@ -109,7 +109,7 @@ def measure_milvus(vectors: np.ndarray, queries: np.ndarray, uri: str | None = N
         try:
             begun = time.perf_counter()
             store.add(np.arange(len(vectors), dtype=np.int64), vectors)
-            store.save(None)
+            store.flush()
             build_s = time.perf_counter() - begun
             latency, found = time_searches(lambda query: [row for row, _ in store.search(query, 10)], queries)
         finally:

@@ -18,11 +18,12 @@ from groundqa.index.store import FaissLayout, FaissStore
 
 @dataclass
 class Refresh:
-    """What other processes changed: documents to drop, and documents to (re)load as
-    `persistence.document_record` lines."""
-    removed: list[str] = field(default_factory=list)
-    records: list[str] = field(default_factory=list)
-    token: object = None  # the catalog's own bookkeeping for `apply`
+    """What other processes saved since this one last looked."""
+
+    removed: list[str] = field(default_factory=list)  # ids of documents they deleted
+    records: list[str] = field(default_factory=list)  # documents they wrote, as persistence.document_record lines
+    generation: str | None = None  # the store's change marker this reflects; None: look again next poll
+    versions: dict[str, str] = field(default_factory=dict)  # the catalog's key of each written document -> its version
 
 
 class Catalog(Protocol):
@@ -32,18 +33,28 @@ class Catalog(Protocol):
         """The stored collection, checked against `expected`; an empty one if `create` and none exists."""
 
     def writing(self) -> ContextManager[None]:
-        """Held around a read-modify-write (open, change, save) so two writers never interleave."""
+        """Held around open-change-save. DirectoryCatalog: writers take turns (a file lock).
+        MilvusCatalog: no lock; of two saves of one document at once, the last one wins."""
 
     def save(self, collection: Collection) -> None:
         """Make the collection's current state the stored one, atomically per document or better."""
 
     def poll(self) -> Refresh | None:
-        """Changes other processes saved since this one last looked; None if there are none. Reads
-        only: apply the result with `apply`, under the collection's write lock."""
+        """What other processes saved since this one last looked, or None. Reads only: apply it
+        with `apply`, under the collection's write lock. DirectoryCatalog: always None (one writer)."""
 
-    def apply(self, collection: Collection, refresh: Refresh) -> None: ...
+    def apply(self, collection: Collection, refresh: Refresh) -> None:
+        """Take a Refresh from `poll` into `collection`."""
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Release connections and files."""
+
+
+def take_in(collection: Collection, refresh: Refresh) -> list[str]:
+    """Drop the removed documents and restore the written ones; returns the restored ids."""
+    for doc_id in refresh.removed:
+        collection.forget(doc_id)
+    return [persistence.restore_record(collection, record).doc_id for record in refresh.records]
 
 
 class DirectoryCatalog:
@@ -70,7 +81,7 @@ class DirectoryCatalog:
         return None  # one writer: this process
 
     def apply(self, collection: Collection, refresh: Refresh) -> None:
-        raise AssertionError("a directory catalog never has changes to apply")
+        take_in(collection, refresh)
 
     def close(self) -> None:
         pass

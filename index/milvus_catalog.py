@@ -26,7 +26,7 @@ from typing import ContextManager
 
 from groundqa.errors import IndexNotReady
 from groundqa.index import persistence
-from groundqa.index.catalog import Refresh
+from groundqa.index.catalog import Refresh, take_in
 from groundqa.index.collection import Collection, Manifest
 from groundqa.index.milvus_store import MilvusStore, batches, ensure_collection, scan
 
@@ -114,7 +114,7 @@ class MilvusCatalog:
             slices = [record[i:i + PART_CHARS] for i in range(0, len(record), PART_CHARS)]
             part_rows += [self._row(part_key(key, version, i), version, body=body) for i, body in enumerate(slices)]
             heads.append(self._row(HEAD + key, version, parts=len(slices)))
-        self.store.save(None)  # vectors durable before any head names them
+        self.store.flush()  # vectors durable before any head names them
         self._upsert(part_rows)
         self._upsert(heads)
         self._delete_keys([HEAD + key for key in removed])
@@ -154,21 +154,18 @@ class MilvusCatalog:
         if complete and not refresh.removed and not refresh.records:
             self._generation = generation  # only this replica's own saves since it last looked
             return None
-        refresh.token = (generation if complete else None, versions, removed_keys)
+        refresh.generation = generation if complete else None
+        refresh.versions = versions
         return refresh
 
     def apply(self, collection: Collection, refresh: Refresh) -> None:
-        generation, versions, removed_keys = refresh.token
-        for doc_id in refresh.removed:
-            collection.forget(doc_id)
-        for record in refresh.records:
-            doc_id = persistence.restore_record(collection, record).doc_id
+        for doc_id in take_in(collection, refresh):
             self._doc_ids[doc_key(doc_id)] = doc_id
-        for key in removed_keys:
-            self._versions.pop(key, None)
-            self._doc_ids.pop(key, None)
-        self._versions.update(versions)
-        self._generation = generation
+        for doc_id in refresh.removed:
+            self._versions.pop(doc_key(doc_id), None)
+            self._doc_ids.pop(doc_key(doc_id), None)
+        self._versions.update(refresh.versions)
+        self._generation = refresh.generation
 
     def close(self) -> None:
         self.store.close()

@@ -133,7 +133,7 @@ class MilvusStore:
     def prepare_growth(self, vectors: np.ndarray) -> None:
         pass  # Milvus builds its own index
 
-    def save(self, directory: Path | None) -> None:
+    def flush(self) -> None:
         """Vectors live in Milvus; make what was written durable there."""
         self._client.flush(self.collection)
 

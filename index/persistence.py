@@ -53,7 +53,7 @@ def save(collection: Collection, index_dir: Path) -> Path:
     with open(staging / DOCUMENTS, "w", encoding="utf-8") as handle:
         for doc_id in collection.documents:
             handle.write(document_record(collection, doc_id) + "\n")
-    collection.store.save(staging)
+    collection.store.write(staging)
     for path in staging.iterdir():
         _fsync(path)
     os.rename(staging, index_dir / version)

@@ -13,20 +13,25 @@ import numpy as np
 
 
 class VectorStore(Protocol):
+    """Unit vectors under int64 row ids, searched by inner product. How they are made durable is the
+    store's own matter (FaissStore.write into an index version, MilvusStore.flush to its server)."""
+
     dimension: int
 
-    def add(self, row_ids: np.ndarray, vectors: np.ndarray) -> None: ...
+    def add(self, row_ids: np.ndarray, vectors: np.ndarray) -> None:
+        """Store `vectors` under `row_ids` (new ids; replacing a row is delete, then add)."""
 
-    def delete(self, row_ids: Iterable[int]) -> None: ...
+    def delete(self, row_ids: Iterable[int]) -> None:
+        """Remove those rows; ids not held are ignored. No search returns them afterwards."""
 
-    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]: ...
+    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """Up to k (row id, score) pairs, best first; only rows in `allowed` when it is given."""
 
     def prepare_growth(self, vectors: np.ndarray) -> None:
         """Do now, while searches still run, the slow work that adding `vectors` will call for."""
 
-    def save(self, directory: Path) -> None: ...
-
-    def __len__(self) -> int: ...
+    def __len__(self) -> int:
+        """Rows held."""
 
 
 @dataclass(frozen=True)
@@ -141,7 +146,8 @@ class FaissStore:
         scores, ids = self._index.search(np.asarray(query, dtype=np.float32).reshape(1, -1), min(k, len(self)), params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
-    def save(self, directory: Path) -> None:
+    def write(self, directory: Path) -> None:
+        """The vectors into `directory`, an index version being written (index/persistence.py)."""
         faiss.write_index(self._index, str(directory / self.FILE))
 
     @classmethod

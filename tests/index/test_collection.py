@@ -125,7 +125,7 @@ def test_crash_while_saving_keeps_previous_version(tmp_path, fake_embedder, monk
         (directory / "vectors.faiss").write_bytes(b"half written")
         raise KeyboardInterrupt("killed")
 
-    monkeypatch.setattr(collection.store, "save", crash)
+    monkeypatch.setattr(collection.store, "write", crash)
     with pytest.raises(KeyboardInterrupt):
         persistence.save(collection, tmp_path)
     loaded = persistence.load(tmp_path, manifest(fake_embedder))

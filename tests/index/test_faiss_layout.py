@@ -49,7 +49,7 @@ def test_flat_until_the_threshold_then_ivf_retrained_as_it_grows(tmp_path):
     for query in queries[:20]:
         assert [row for row, _ in store.search(query, 5, allowed)] == exact_top(vectors[positions], allowed, query, 5)
 
-    store.save(tmp_path)
+    store.write(tmp_path)
     reloaded = FaissStore.load(tmp_path, DIM, store.layout)
     assert reloaded.kind == store.kind and len(reloaded) == len(store)
     assert [reloaded.search(q, 10) for q in queries[:10]] == [store.search(q, 10) for q in queries[:10]]

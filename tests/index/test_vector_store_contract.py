@@ -334,3 +334,48 @@ def test_a_milvus_server_gone_away_is_index_not_ready(tmp_path):
         assert store.search(unit(1)[0], 2)
     with pytest.raises(IndexNotReady, match="Milvus search"):
         store.search(unit(1)[0], 2)
+
+
+def test_directory_catalog_writers_take_turns(tmp_path):
+    """Catalog.writing, as DirectoryCatalog documents it: a second writer waits for the first."""
+    import threading
+
+    first, second = DirectoryCatalog(tmp_path, EXACT), DirectoryCatalog(tmp_path, EXACT)
+    order, entered = [], threading.Event()
+
+    def write_second():
+        with second.writing():
+            order.append("second")
+
+    with first.writing():
+        waiter = threading.Thread(target=write_second)
+        waiter.start()
+        waiter.join(timeout=1.0)
+        assert waiter.is_alive(), "the second writer got in while the first held the lock"
+        order.append("first")
+    waiter.join(timeout=10)
+    assert order == ["first", "second"]
+
+
+def test_milvus_replicas_writing_one_document_at_once_the_last_save_wins(request):
+    """Catalog.writing, as MilvusCatalog documents it: no lock, the last save of a document wins."""
+    pytest.importorskip("pymilvus")
+    from groundqa.index.milvus_catalog import MilvusCatalog
+
+    uri, prefix, embedder = request.getfixturevalue("milvus_uri"), "w" + uuid.uuid4().hex[:12], HashEmbedder()
+    one, two = MilvusCatalog(uri, prefix, DIM), MilvusCatalog(uri, prefix, DIM)
+    try:
+        first, second = one.open(manifest(), create=True), two.open(manifest())
+        with one.writing(), two.writing():  # neither waits for the other
+            first.upsert(docs(("x", "Written by the first replica.")), embedder)
+            second.upsert(docs(("x", "Written by the second replica, last.")), embedder)
+            one.save(first)
+            two.save(second)
+        reopened = MilvusCatalog(uri, prefix, DIM)
+        try:
+            assert reopened.open(manifest()).documents["x"].text == "Written by the second replica, last."
+        finally:
+            reopened.close()
+    finally:
+        one.close()
+        two.close()
