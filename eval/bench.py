@@ -23,6 +23,7 @@ import numpy as np
 from groundqa.eval.gold import load_gold, sample
 from groundqa.eval.metrics import exact_match, f1_score
 from groundqa.eval.runner import NEVER_ABSTAIN, gold_rank
+from groundqa.eval.stats import percentiles
 from groundqa.hardware import resolve_precision
 from groundqa.settings import REPO_ROOT, Settings
 
@@ -49,8 +50,7 @@ class PathResult:
     found: list[bool] = field(default_factory=list)
 
     def summary(self) -> dict:
-        return {"p50_ms": round(statistics.median(self.totals_ms), 1),
-                "p95_ms": round(float(np.percentile(self.totals_ms, 95)), 1),
+        return {**percentiles(self.totals_ms, (50, 95), suffix="_ms"),
                 "em": round(100 * statistics.fmean(self.em), 2), "f1": round(100 * statistics.fmean(self.f1), 2),
                 "recall_at_k": round(100 * statistics.fmean(self.found), 1)}
 

@@ -12,15 +12,14 @@ import asyncio
 import ipaddress
 import json
 import socket
-import statistics
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import numpy as np
 
+from groundqa.eval.stats import percentiles
 from groundqa.errors import GroundQAError
 from groundqa.settings import Settings
 
@@ -135,5 +134,4 @@ def load_questions(path: Path | None) -> list[str]:
 def _percentiles(values: list[float]) -> dict:
     if not values:
         return {}
-    return {"p50": round(statistics.median(values), 1), "p95": round(float(np.percentile(values, 95)), 1),
-            "p99": round(float(np.percentile(values, 99)), 1), "max": round(max(values), 1)}
+    return {**percentiles(values), "max": round(max(values), 1)}

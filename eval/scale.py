@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import time
 from pathlib import Path
 
 import numpy as np
 
+from groundqa.eval.stats import percentiles
 from groundqa.settings import Settings
 from groundqa.wiring import faiss_layout
 
@@ -126,8 +126,7 @@ def time_searches(search, queries: np.ndarray) -> tuple[dict, list]:
         started = time.perf_counter()
         found.append(list(search(query)))
         latencies.append((time.perf_counter() - started) * 1000)
-    return {"search_p50_ms": round(statistics.median(latencies), 3),
-            "search_p95_ms": round(float(np.percentile(latencies, 95)), 3)}, found
+    return percentiles(latencies, (50, 95), digits=3, prefix="search_p", suffix="_ms"), found
 
 
 def recall_at_10(found: list, exact: list) -> float:

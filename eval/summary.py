@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 
+from groundqa.eval.stats import percentiles
 from groundqa.eval.metrics import exact_match, f1_score
 from groundqa.eval.runner import Row, Run
 
@@ -80,18 +81,8 @@ def latency(rows: list[Row]) -> dict:
     stages = sorted({stage for row in rows for stage in row.timings_ms})
     result = {}
     for stage in stages:
-        values = sorted(row.timings_ms[stage] for row in rows if stage in row.timings_ms)
-        result[stage] = {q: round(quantile(values, p), 2) for q, p in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))}
+        result[stage] = percentiles([row.timings_ms[stage] for row in rows if stage in row.timings_ms], digits=2)
     return result
-
-
-def quantile(values: list[float], p: float) -> float:
-    if not values:
-        return 0.0
-    position = p * (len(values) - 1)
-    low = int(position)
-    high = min(low + 1, len(values) - 1)
-    return values[low] + (values[high] - values[low]) * (position - low)
 
 
 def _pct(values: list[float]) -> float | None:

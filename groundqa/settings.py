@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     reader_model: str = Field(default_factory=default_reader_model)
     embed_batch_size: int = Field(default=16, ge=1)
     # Inference precision of both models: "auto" is bf16 where the CPU runs it natively (AMX or
-    # AVX-512 BF16; about 2.5x faster than fp32 here, see eval/BENCHMARKS.md), else fp32.
+    # AVX-512 BF16; the speed-up is in eval/BENCHMARKS.md), else fp32.
     precision: Literal["auto", "fp32", "bf16"] = "auto"
 
     # Where the index lives: "faiss" in index_dir, or "milvus" at milvus_uri (a Milvus Lite file such as

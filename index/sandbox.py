@@ -3,7 +3,7 @@
 A hostile upload (a PDF whose streams inflate to megabytes, a page built to be slow to parse) must
 not stall the server: each parse runs in a fresh Python process of its own (never a fork of the
 server, whose model threads do not survive one), capped in memory and killed when it overruns.
-The caller's thread waits; the event loop never does. A fresh process costs about 0.2 s.
+The caller's thread waits; the event loop never does.
 
 Protocol: one JSON line of arguments, then the file's bytes, on the child's stdin; one JSON object
 on its stdout.
