@@ -45,6 +45,62 @@ def fake_embedder() -> FakeEmbedder:
     return FakeEmbedder()
 
 
+STOP_WORDS = frozenset(
+    "a an and are as at be by did do does for from has have how in is it its of on or the this that to "
+    "was were what when where which who whom whose why will with".split())
+
+
+class FakeReader:
+    """A deterministic extractive reader implementing the real Reader seam, for tests without models.
+
+    It answers with a whole sentence: for each passage, the first sentence sharing the most question
+    words (lower-cased, stop words ignored) becomes one span with logit 20 + that count over a
+    no-answer logit of 0, so the pipeline's early exit and abstention margins (defaults 20 and 10)
+    accept it. A passage sharing no question word still yields its first sentence, but with logit -5
+    under a no-answer logit of 5: when no passage shares a word, the pipeline abstains (no_answer).
+    Span offsets are document offsets (the chunk's start plus the sentence's offset in the chunk),
+    as ExtractiveReader gives them. `calls` counts read() calls (an answer from the cache makes none).
+    """
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def warm_up(self) -> None:
+        pass
+
+    @staticmethod
+    def content_words(text: str) -> set[str]:
+        return {word for word in re.findall(r"\w+", text.lower()) if word not in STOP_WORDS}
+
+    def read(self, question, passages):
+        from groundqa.index.chunking import split_sentences
+        from groundqa.service.reader import Reading, Span
+
+        self.calls += 1
+        if not passages:
+            return Reading([], float("inf"))
+        wanted = self.content_words(question)
+        spans = []
+        for passage in passages:
+            chunk = passage.chunk
+            sentences = split_sentences(chunk.text)
+            if not sentences:
+                continue
+            shared = [len(wanted & self.content_words(chunk.text[s:e])) for s, e in sentences]
+            best = max(range(len(sentences)), key=lambda i: (shared[i], -i))  # most shared words, first on ties
+            start, end = sentences[best]
+            logit, null = (20.0 + shared[best], 0.0) if shared[best] else (-5.0, 5.0)
+            tokens = len(re.findall(r"\w+|[^\w\s]", chunk.text[start:end]))
+            spans.append(Span(passage, chunk.start + start, chunk.start + end, logit, null, tokens))
+        spans.sort(key=lambda span: span.logit, reverse=True)
+        return Reading(spans, min((span.window_null for span in spans), default=float("inf")))
+
+
+@pytest.fixture
+def fake_reader() -> FakeReader:
+    return FakeReader()
+
+
 @pytest.fixture(scope="session")
 def real_settings(tmp_path_factory):
     from groundqa.settings import Settings
