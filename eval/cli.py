@@ -11,7 +11,7 @@ from groundqa.eval.report import write_reports
 from groundqa.eval.runner import NEVER_ABSTAIN, run_http, run_pipeline, run_reader_only
 from groundqa.eval.summary import calibrate, summarize
 from groundqa.errors import GroundQAError
-from groundqa.settings import Settings
+from groundqa.settings import Settings, setting_default
 
 
 def add_eval_parser(sub, common: argparse.ArgumentParser) -> None:
@@ -23,10 +23,11 @@ def add_eval_parser(sub, common: argparse.ArgumentParser) -> None:
     mode.add_argument("--url", help="ask a running server (e.g. http://127.0.0.1:8000) instead")
     parser.add_argument("--holdout-articles", type=int, default=0,
                         help="--open: leave this many articles out of the index; their questions become unanswerable")
-    parser.add_argument("--limit", type=int, help="sample this many questions")
+    parser.add_argument("--limit", type=int, help="sample this many questions (default: all)")
     parser.add_argument("--seed", type=int, default=0, help="sampling seed")
-    parser.add_argument("--top-k", type=int, help="passages per question")
-    parser.add_argument("--no-answer-margin", type=float, help="abstention margin to score with")
+    parser.add_argument("--top-k", type=int, help=f"passages per question ({setting_default('top_k')})")
+    parser.add_argument("--no-answer-margin", type=float,
+                        help=f"abstention margin to score with ({setting_default('no_answer_margin')})")
     parser.add_argument("--calibrate", action="store_true", help="find the margin that maximizes F1")
     parser.add_argument("--report", type=Path, help="write the JSON report here (Markdown and PNG beside it)")
     parser.add_argument("--cache-dir", type=Path, default=Path(".groundqa/eval"), help="--open index cache")

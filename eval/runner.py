@@ -87,23 +87,20 @@ def run_reader_only(reader: Reader, questions: Iterable[GoldQuestion], config: A
 
 def run_http(url: str, questions: Iterable[GoldQuestion], top_k: int, progress: bool = True) -> Run:
     """The same questions against a running server. The server applies its own margin."""
-    import httpx
+    from groundqa.client import Client
 
     rows, started = [], time.perf_counter()
-    with httpx.Client(base_url=url.rstrip("/"), timeout=120) as client:
+    with Client(url, timeout=120) as client:
         for gold in tqdm(list(questions), desc="asking over HTTP", disable=not progress, unit="q"):
             begun = time.perf_counter()
-            response = client.post("/v1/ask", json={"question": gold.question, "top_k": top_k})
+            result = client.ask(gold.question, top_k=top_k)
             elapsed = (time.perf_counter() - begun) * 1000
-            response.raise_for_status()
-            body = response.json()
-            best = body["answers"][0] if body["answers"] else None
-            passages = client.get("/v1/search", params={"q": gold.question, "k": top_k}).json()["passages"]
-            retrieved = [Passage(Chunk(p["chunk_id"], p["doc_id"], p["start"], p["end"], p["text"]), p["score"], p["rank"])
-                         for p in passages]
-            rows.append(Row(gold.id, gold.question, gold.answers, best["text"] if best else None, None,
-                            best["citation"]["doc_id"] if best else None, gold_rank(gold, retrieved),
-                            {**body["timings_ms"], "http": elapsed}, answered=not body["no_answer"]))
+            best = result.answers[0] if result.answers else None
+            retrieved = [Passage(Chunk(p.chunk_id, p.doc_id, p.start, p.end, p.text or ""), p.score, p.rank)
+                         for p in client.search(gold.question, k=top_k)]
+            rows.append(Row(gold.id, gold.question, gold.answers, best.text if best else None, None,
+                            best.citation.doc_id if best else None, gold_rank(gold, retrieved),
+                            {**result.timings_ms, "http": elapsed}, answered=not result.no_answer))
     return Run(rows, time.perf_counter() - started, top_k)
 
 

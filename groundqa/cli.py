@@ -1,23 +1,24 @@
-"""The `groundqa` command line: index, ask, eval, bench, serve."""
+"""The `groundqa` command line: index, ask, documents, status, eval, bench, load, scale, serve. Every
+command checks its arguments, files and index before it loads a model."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
 from pathlib import Path
 from typing import Sequence
 
+import groundqa
 from groundqa.errors import GroundQAError
-from groundqa.settings import Settings
+from groundqa.settings import Settings, load_settings, setting_default
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    _quiet_model_loading()
-    parser = _parser()
-    args = parser.parse_args(argv)
+    args = _parser().parse_args(argv)
     try:
         settings = _settings(args)
         return args.run(args, settings)
@@ -28,73 +29,109 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _quiet_model_loading() -> None:
+def loading_models(what: str = "the models") -> None:
+    """Say so before the slow part (seconds to a minute), with the libraries' own chatter off."""
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
     hf_logging.set_verbosity_error()
+    print(f"loading {what}...", file=sys.stderr, flush=True)
 
 
 def _settings(args: argparse.Namespace) -> Settings:
     overrides = {name: getattr(args, name) for name in ("index_dir", "reader_model", "embedding_model",
                                                         "no_answer_margin", "threads")
                  if getattr(args, name, None) is not None}
-    return Settings(**overrides)
+    return load_settings(**overrides)
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Every option's default in its help: argparse's own, or the setting it falls back to."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if "default:" in text or any(action.default is nothing for nothing in (None, False, argparse.SUPPRESS)):
+            return text
+        return super()._get_help_string(action)
+
+
+def _use_everywhere(parser: argparse.ArgumentParser, formatter: type) -> None:
+    parser.formatter_class = formatter
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                _use_everywhere(child, formatter)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="groundqa", description="Answer questions from your documents, with citations.")
+    formatter = HelpFormatter
+    parser = argparse.ArgumentParser(prog="groundqa", formatter_class=formatter,
+                                     description="Answer questions from your documents, with citations.")
+    parser.add_argument("--version", action="version", version=f"groundqa {groundqa.__version__}")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--index-dir", type=Path, help="index directory (env GROUNDQA_INDEX_DIR)")
-    common.add_argument("--embedding-model", help="sentence-transformers model path or id (env GROUNDQA_EMBEDDING_MODEL)")
-    common.add_argument("--reader-model", help="extractive QA model folder or hub id (env GROUNDQA_READER_MODEL)")
-    common.add_argument("--threads", type=int, help="CPU threads for inference")
-    sub = parser.add_subparsers(dest="command", required=True)
+    common.add_argument("--index-dir", type=Path, help=f"index directory ({setting_default('index_dir')})")
+    common.add_argument("--embedding-model", help=f"sentence-transformers model path or id ({setting_default('embedding_model')})")
+    common.add_argument("--reader-model", help=f"extractive QA model folder or hub id ({setting_default('reader_model')})")
+    common.add_argument("--threads", type=int, help="CPU threads for inference (default: $GROUNDQA_THREADS, else all cores)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    index = sub.add_parser("index", parents=[common], help="add, update and remove documents incrementally")
+    index = sub.add_parser("index", parents=[common], formatter_class=formatter,
+                           help="add, update and remove documents incrementally")
     index.add_argument("paths", nargs="*", type=Path, help="files or folders (default: the shipped corpus/)")
     index.add_argument("--quiet", action="store_true", help="no progress bar")
     index.set_defaults(run=_run_index)
 
-    ask = sub.add_parser("ask", parents=[common], help="answer a question with cited spans")
+    ask = sub.add_parser("ask", parents=[common], formatter_class=formatter, help="answer a question with cited spans")
     ask.add_argument("question", nargs="?", help="the question (or use --file)")
-    ask.add_argument("--file", type=Path, help="one question per line; one JSON object per line out")
-    ask.add_argument("--top-k", type=int, help="passages to read (default 5)")
-    ask.add_argument("--json", action="store_true", help="print the answer JSON")
-    ask.add_argument("--no-answer-margin", type=float, help="abstention margin (env GROUNDQA_NO_ANSWER_MARGIN)")
+    ask.add_argument("--file", type=Path, help="one question per line")
+    ask.add_argument("--top-k", type=int, help=f"passages to read ({setting_default('top_k')})")
+    ask.add_argument("--json", action="store_true", help="print JSON (with --file: one object per line)")
+    ask.add_argument("--no-answer-margin", type=float, help=f"abstention margin ({setting_default('no_answer_margin')})")
+    ask.add_argument("--url", help="ask a running server (e.g. http://127.0.0.1:8000) instead of loading the models")
+    ask.add_argument("--api-key", help="X-API-Key for --url, if the server wants one for reads")
     ask.set_defaults(run=_run_ask)
 
-    from groundqa.eval.cli import add_eval_parser
+    from groundqa.cli_documents import add_document_parsers
     from groundqa.eval.bench import add_bench_parser
-    add_eval_parser(sub, common)
-    add_bench_parser(sub, common)
+    from groundqa.eval.cli import add_eval_parser
     from groundqa.eval.load import add_load_parser
     from groundqa.eval.scale import add_scale_parser
-    add_load_parser(sub, common)
-    add_scale_parser(sub, common)
+    for add in (add_document_parsers, add_eval_parser, add_bench_parser, add_load_parser, add_scale_parser):
+        add(sub, common)
 
-    serve = sub.add_parser("serve", parents=[common], help="run the HTTP API")
-    serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
+    serve = sub.add_parser("serve", parents=[common], formatter_class=formatter, help="run the HTTP API")
+    serve.add_argument("--host", help=f"address to listen on ({setting_default('host')})")
+    serve.add_argument("--port", type=int, help=f"port ({setting_default('port')})")
     serve.set_defaults(run=_run_serve)
+    _use_everywhere(parser, formatter)
     return parser
 
 
 def _run_index(args: argparse.Namespace, settings: Settings) -> int:
     from groundqa.index.catalog import update_stored
-    from groundqa.index.ingest import sync
+    from groundqa.index.ingest import scan, sync
     from groundqa.wiring import expected_manifest, make_catalog, make_embedder
 
     paths = args.paths or [settings.corpus_dir]
+    missing = [str(path) for path in paths if not path.exists()]
+    if missing:
+        raise GroundQAError(f"no such file or folder: {', '.join(missing)}")
+    scanned = scan(paths)  # reads the files, no models yet: their problems are known at once
+    for note in scanned.skipped:
+        print(f"skipped {note}", file=sys.stderr)
+    if not scanned.documents and not scanned.problems:
+        raise GroundQAError(f"no documents to index in {', '.join(map(str, paths))} (groundqa reads "
+                            ".txt, .md, .html, .pdf and .jsonl)")
+    loading_models("the embedding model")
     embedder = make_embedder(settings)
     catalog = make_catalog(settings, embedder.dimension)
     try:
         collection, report = update_stored(catalog, expected_manifest(settings, embedder),
-                                           lambda stored: sync(stored, paths, embedder, progress=not args.quiet))
+                                           lambda stored: sync(stored, scanned, embedder, progress=not args.quiet))
     finally:
         catalog.close()
     for problem in report.problems:
-        print(f"skipped {problem}", file=sys.stderr)
+        print(f"could not read {problem}", file=sys.stderr)
     up = report.upsert
     print(f"added {len(up.added)}, updated {len(up.updated)}, unchanged {len(up.unchanged)}, "
           f"removed {len(report.removed)} documents; embedded {up.chunks_embedded} chunks. "
@@ -103,42 +140,76 @@ def _run_index(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _run_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from groundqa.service.pipeline import validate_question
-    from groundqa.wiring import build_pipeline
+    from groundqa.service.pipeline import validate_question, validate_top_k
 
     if (args.question is None) == (args.file is None):
         raise GroundQAError("give either a question or --file")
+    questions = [args.question] if args.file is None else _questions_in(args.file)
+    validate_top_k(args.top_k)
     if args.question is not None:
         validate_question(args.question, settings.max_question_chars)
-    pipeline, _ = build_pipeline(settings)
-    if args.question is not None:
-        result = pipeline.ask(args.question, top_k=args.top_k)
-        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2) if args.json else _human(result))
-        return 0
+    ask = _remote_asker(args) if args.url else _local_asker(settings)
     failures = 0
-    for line in args.file.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
+    for question in questions:
         try:
-            record = pipeline.ask(line, top_k=args.top_k).to_json()
+            result = ask(question, args.top_k)
         except GroundQAError as exc:
+            if args.file is None:
+                raise
             failures += 1
-            record = {"question": line, "error": {"code": exc.code, "message": str(exc)}}
-        print(json.dumps(record, ensure_ascii=False), flush=True)
+            result = {"question": question, "error": {"code": exc.code, "message": str(exc)}}
+        print(_render(result, args.json, one_line=args.file is not None), flush=True)
     return 1 if failures else 0
 
 
-def _human(result) -> str:
-    if result.no_answer:
+def _questions_in(path: Path) -> list[str]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise GroundQAError(f"no such file: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GroundQAError(f"cannot read {path}: {exc}") from None
+    return [line.strip() for line in lines if line.strip()]
+
+
+def _local_asker(settings: Settings):
+    from groundqa.wiring import build_pipeline, make_catalog
+
+    if settings.vector_store == "faiss" and not make_catalog(settings, None).exists():
+        raise GroundQAError(f"no index in {settings.index_dir}; build one with `groundqa index`")
+    loading_models()
+    pipeline, _ = build_pipeline(settings)
+    return lambda question, top_k: pipeline.ask(question, top_k).to_json()
+
+
+def _remote_asker(args: argparse.Namespace):
+    from groundqa.client import Client
+
+    client = Client(args.url, api_key=args.api_key)
+    return lambda question, top_k: dataclasses.asdict(client.ask(question, top_k=top_k))
+
+
+def _render(result: dict, as_json: bool, one_line: bool) -> str:
+    if as_json:
+        return json.dumps(result, ensure_ascii=False, indent=None if one_line else 2)
+    if "error" in result:
+        return f"Q: {result['question']}\n   error: {result['error']['message']}"
+    text = _human(result)
+    return f"Q: {result['question']}\n{text}\n" if one_line else text
+
+
+def _human(result: dict) -> str:
+    """An answer as JSON (AskResponse) made readable: each answer, its source, its sentence."""
+    if result["no_answer"]:
         return "Not found in the documents."
     lines = []
-    for number, answer in enumerate(result.answers, start=1):
-        c = answer.citation
-        before = c.context[: c.start - c.context_start]
-        after = c.context[c.end - c.context_start:]
-        lines.append(f"{number}. {answer.text}   (score {answer.score:.2f})")
-        lines.append(f"   {c.title} [{c.doc_id}, characters {c.start}-{c.end}]")
-        lines.append(f"   \u201c{before}\u00bb{answer.text}\u00ab{after}\u201d")
+    for number, answer in enumerate(result["answers"], start=1):
+        c = answer["citation"]
+        before = c["context"][: c["start"] - c["context_start"]]
+        after = c["context"][c["end"] - c["context_start"]:]
+        lines.append(f"{number}. {answer['text']}   (score {answer['score']:.2f})")
+        lines.append(f"   {c['title']} [{c['doc_id']}, characters {c['start']}-{c['end']}]")
+        lines.append(f"   \u201c{before}\u00bb{answer['text']}\u00ab{after}\u201d")
     return "\n".join(lines)
 
 

@@ -7,6 +7,12 @@ class GroundQAError(Exception):
     code = "error"
 
 
+class InvalidSettings(GroundQAError):
+    """A setting (flag, GROUNDQA_* variable or groundqa.toml entry) that cannot be used."""
+
+    code = "invalid_settings"
+
+
 class InvalidQuestion(GroundQAError):
     code = "invalid_question"
 

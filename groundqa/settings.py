@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from groundqa.errors import InvalidSettings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_READER = Path("models") / "reader-minilm-l6-squad"
@@ -22,8 +26,28 @@ def default_reader_model() -> str:
     return str(REPO_ROOT.parent / "shared" / SHARED_READER)
 
 
+def config_file() -> Path:
+    """groundqa.toml in the current directory, or the file GROUNDQA_CONFIG names."""
+    return Path(os.environ.get("GROUNDQA_CONFIG", "groundqa.toml"))
+
+
 class Settings(BaseSettings):
+    """Highest first: arguments (CLI flags), GROUNDQA_* environment variables, the config file
+    (groundqa.toml: the same names, lower case, without the prefix), the defaults below."""
+
     model_config = SettingsConfigDict(env_prefix="GROUNDQA_", extra="ignore")
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource) -> tuple:
+        path = config_file()
+        if "GROUNDQA_CONFIG" in os.environ and not path.is_file():
+            raise InvalidSettings(f"GROUNDQA_CONFIG names {path}, which is not a file")
+        try:
+            return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=path)
+        except tomllib.TOMLDecodeError as exc:
+            raise InvalidSettings(f"{path} is not valid TOML: {exc}") from None
 
     index_dir: Path = Path(".groundqa/index")
     corpus_dir: Path = REPO_ROOT / "corpus"
@@ -115,3 +139,21 @@ class Settings(BaseSettings):
     # Log each request's query string and each question (keys are always redacted). Off: user text
     # stays out of the server log.
     log_questions: bool = False
+
+
+def setting_default(name: str) -> str:
+    """For a command-line option's help: where its default comes from."""
+    field = Settings.model_fields[name]
+    value = field.default_factory() if field.default_factory else field.default
+    return f"default: ${('GROUNDQA_' + name).upper()}, else {value}"
+
+
+def load_settings(**overrides) -> Settings:
+    """Settings, or InvalidSettings naming the first bad value and where settings come from."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ".".join(str(part) for part in first["loc"])
+        raise InvalidSettings(f"setting {name}: {first['msg']} (from a flag, GROUNDQA_{name.upper()} or "
+                              f"{config_file()})") from None

@@ -59,8 +59,9 @@ def make_reader(settings: Settings) -> ExtractiveReader:
                             precision=resolve_precision(settings.precision), trace=settings.trace_models)
 
 
-def make_catalog(settings: Settings, dimension: int) -> Catalog:
-    """Where the index lives: the index directory (FAISS), or Milvus (see README, "Vector store")."""
+def make_catalog(settings: Settings, dimension: int | None) -> Catalog:
+    """Where the index lives: the index directory (FAISS), or Milvus (see README, "Vector store").
+    `dimension` None: an existing index, opened to read or delete from without the embedder."""
     if settings.vector_store == "faiss":
         return DirectoryCatalog(settings.index_dir, faiss_layout(settings))
     try:

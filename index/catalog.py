@@ -29,8 +29,9 @@ class Refresh:
 class Catalog(Protocol):
     location: str
 
-    def open(self, expected: Manifest, create: bool = False) -> Collection:
-        """The stored collection, checked against `expected`; an empty one if `create` and none exists."""
+    def open(self, expected: Manifest | None, create: bool = False) -> Collection:
+        """The stored collection, checked against `expected` (None: as it is, to read or delete from);
+        an empty one if `create` and none exists."""
 
     def writing(self) -> ContextManager[None]:
         """Held around open-change-save. DirectoryCatalog: writers take turns (a file lock).
@@ -66,8 +67,8 @@ class DirectoryCatalog:
     def exists(self) -> bool:
         return persistence.exists(self.index_dir)
 
-    def open(self, expected: Manifest, create: bool = False) -> Collection:
-        if create and not self.exists():
+    def open(self, expected: Manifest | None, create: bool = False) -> Collection:
+        if create and expected is not None and not self.exists():
             return Collection(expected, FaissStore(expected.dimension, layout=self.layout))
         return persistence.load(self.index_dir, expected, self.layout)
 
@@ -90,12 +91,13 @@ class DirectoryCatalog:
 Result = TypeVar("Result")
 
 
-def update_stored(catalog: Catalog, expected: Manifest,
+def update_stored(catalog: Catalog, expected: Manifest | None,
                   change: Callable[[Collection], Result]) -> tuple[Collection, Result]:
-    """Open the stored collection (an empty one if there is none), change it, save it: the one way a
-    command writes an index. The server keeps its collection open and saves after each change."""
+    """Open the stored collection (an empty one if there is none and `expected` says how to make it),
+    change it, save it: the one way a command writes an index. The server keeps its collection open
+    and saves after each change. A change that raises saves nothing."""
     with catalog.writing():
-        collection = catalog.open(expected, create=True)
+        collection = catalog.open(expected, create=expected is not None)
         result = change(collection)
         catalog.save(collection)
     return collection, result

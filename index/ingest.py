@@ -9,10 +9,11 @@ from typing import Sequence
 from groundqa.errors import InvalidDocument
 from groundqa.index.collection import Collection, UpsertReport
 from groundqa.index.embedder import Embedder
-from groundqa.index.loaders import JSONL_SUFFIXES, document_from_bytes, documents_from_jsonl, is_supported
+from groundqa.index.loaders import JSONL_SUFFIXES, SUPPORTED_SUFFIXES, document_from_bytes, documents_from_jsonl, is_supported
 from groundqa.index.types import Document
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
+SUPPORTED_TYPES = ", ".join(sorted(SUPPORTED_SUFFIXES))
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,8 @@ class Problem:
 @dataclass
 class ScanResult:
     documents: list[Document] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # files that could not be read
+    skipped: list[Problem] = field(default_factory=list)  # files of a type no loader reads
     roots: list[Path] = field(default_factory=list)
 
 
@@ -53,8 +55,11 @@ def scan(paths: Sequence[Path]) -> ScanResult:
             _load_into(result, root, label=root.name)
             continue
         for file in sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")):
+            label = f"{root.name}/{file.relative_to(root).as_posix()}"
             if is_supported(file):
-                _load_into(result, file, label=f"{root.name}/{file.relative_to(root).as_posix()}")
+                _load_into(result, file, label=label)
+            else:
+                result.skipped.append(Problem(label, f"not a type groundqa reads ({SUPPORTED_TYPES})"))
     return result
 
 
@@ -76,11 +81,12 @@ def _load_into(result: ScanResult, file: Path, label: str) -> None:
         result.problems.append(Problem(label, f"cannot read ({exc.strerror or exc})"))
 
 
-def sync(collection: Collection, paths: Sequence[Path], embedder: Embedder, progress: bool = False) -> SyncReport:
-    """Add new and changed documents found under `paths`; drop documents that came from there but
-    are gone. Documents from other places (other paths, uploads) are left alone. A file that fails
-    to load keeps its previously indexed version."""
-    scanned = scan(paths)
+def sync(collection: Collection, found: Sequence[Path] | ScanResult, embedder: Embedder,
+         progress: bool = False) -> SyncReport:
+    """Add new and changed documents found under some paths (or what `scan` found there); drop
+    documents that came from there but are gone. Documents from other places (other paths, uploads)
+    are left alone. A file that fails to load keeps its previously indexed version."""
+    scanned = found if isinstance(found, ScanResult) else scan(found)
     upsert = collection.upsert(scanned.documents, embedder, progress=progress)
     seen = {document.doc_id for document in scanned.documents}
     failed_sources = {problem.source for problem in scanned.problems}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import re
 from pathlib import Path
 from typing import Callable
@@ -12,6 +13,10 @@ from lxml import etree
 from markdown_it import MarkdownIt
 
 from groundqa.errors import InvalidDocument, UnsupportedFormat
+
+# pypdf logs what it repairs ("EOF marker not found") on its own; a PDF it cannot read raises, and
+# that reaches the user with the file's name.
+logging.getLogger("pypdf").setLevel(logging.ERROR)
 from groundqa.index.types import Document
 
 TEXT_SUFFIXES = {".txt", ".text"}

@@ -47,7 +47,7 @@ def part_key(key: str, version: str, index: int) -> str:
 
 
 class MilvusCatalog:
-    def __init__(self, uri: str, prefix: str, dimension: int, token: str = "") -> None:
+    def __init__(self, uri: str, prefix: str, dimension: int | None, token: str = "") -> None:
         from pymilvus.exceptions import MilvusException
 
         self.location = f"Milvus collections {prefix}_chunks and {prefix}_documents at {uri}"
@@ -78,16 +78,17 @@ class MilvusCatalog:
                                        consistency_level="Strong")
 
     # -- the Catalog protocol ---------------------------------------------------------------------
-    def open(self, expected: Manifest, create: bool = False) -> Collection:
+    def open(self, expected: Manifest | None, create: bool = False) -> Collection:
         found = self._get([MANIFEST]).get(MANIFEST)
         if found is None:
-            if not create:
+            if not create or expected is None:
                 raise IndexNotReady(f"no index in {self.location}; build one with `groundqa index`")
             self._upsert([self._row(MANIFEST, body=json.dumps(expected.to_json()))])
             manifest = expected
         else:
             manifest = Manifest.from_json(json.loads(found["body"]))
-            manifest.check_compatible(expected)
+            if expected is not None:
+                manifest.check_compatible(expected)
         collection = Collection(manifest, self.store)
         self._versions, self._doc_ids, self._generation = {}, {}, None
         refresh = self.poll()

@@ -59,26 +59,29 @@ GRPC_OPTIONS = {"grpc.keepalive_permit_without_calls": 0}
 
 
 class MilvusStore:
-    def __init__(self, uri: str, collection: str, dimension: int, token: str = "") -> None:
+    def __init__(self, uri: str, collection: str, dimension: int | None, token: str = "") -> None:
+        """`dimension` None: open an existing collection with the dimension it has."""
         from pymilvus import MilvusClient
         from pymilvus.exceptions import MilvusException
 
-        self.dimension = dimension
         self.collection = collection
         self._pending_deletes: set[int] = set()
         try:
             # Dedicated: pymilvus otherwise hands out a connection already open to this URI, made
             # with whatever options its first user chose.
             self._client = MilvusClient(uri, token=token, grpc_options=GRPC_OPTIONS, dedicated=True)
+            if dimension is None and not self._client.has_collection(collection):
+                raise IndexNotReady(f"no Milvus collection {collection!r} at {uri}; build one with `groundqa index`")
             ensure_collection(self._client, collection, lambda: self._client.create_collection(
                 collection, dimension=dimension, metric_type="IP", primary_field_name=ID_FIELD, id_type="int",
                 vector_field_name=VECTOR_FIELD, auto_id=False, consistency_level="Strong"))
         except MilvusException as exc:
             raise IndexNotReady(f"cannot open Milvus collection {collection!r} at {uri}: {exc}") from None
         found = self._vector_dimension()
-        if found != dimension:
+        if dimension is not None and found != dimension:
             raise IndexNotReady(f"Milvus collection {collection!r} holds {found}-dimensional vectors; "
                                 f"the embedder gives {dimension}")
+        self.dimension = found
 
     @property
     def client(self):

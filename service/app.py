@@ -8,6 +8,7 @@ import threading
 import time
 
 from fastapi import FastAPI, Request
+from fastapi_offline import FastAPIOffline
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -35,8 +36,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             threading.Thread(target=engine.start, name="groundqa-start", daemon=True).start()
         yield
 
-    app = FastAPI(title="groundqa", version=groundqa.__version__, lifespan=lifespan,
-                  description="Answers copied from your documents, each with a citation you can check.")
+    app = FastAPIOffline(title="groundqa", version=groundqa.__version__, lifespan=lifespan,
+                         description="Answers copied from your documents, each with a citation you can check.")
     app.state.engine = engine
     app.state.metrics = Metrics()
     errors.install(app)
@@ -102,13 +103,24 @@ def _observe_requests(app: FastAPI, log_queries: bool) -> None:
     async def observe(request: Request, call_next):
         started = time.perf_counter()
         response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
+        path = _route_of(request, response.status_code)
         app.state.metrics.requests.labels(request.method, path, str(response.status_code)).inc()
         app.state.metrics.request_seconds.labels(path).observe(time.perf_counter() - started)
         log_access(request.method, request.url.path, request.url.query, response.status_code, started,
                    with_query=log_queries)
         return response
+
+
+def _route_of(request: Request, status: int) -> str:
+    """The route's template (/v1/documents/{doc_id}), for a bounded set of metric labels: FastAPI
+    routes name themselves; the docs' static files count as one; a 404 is "unmatched"."""
+    route = request.scope.get("route")
+    if route is not None:
+        return route.path
+    if status == 404:
+        return "unmatched"
+    path = request.url.path
+    return "/static-offline-docs" if path.startswith("/static-offline-docs/") else path
 
 
 def run_server(settings: Settings) -> int:

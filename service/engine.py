@@ -14,7 +14,7 @@ import re
 import threading
 import time
 import unicodedata
-from typing import Iterator
+from typing import Callable, Iterator
 
 from groundqa.errors import DocumentConflict, DocumentNotFound, GroundQAError, IndexNotReady, InvalidDocument, Starting
 from groundqa.hardware import share_cores
@@ -36,6 +36,14 @@ _BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _ABSOLUTE_PATH = re.compile(r"(?<![\w:/.~])/(?:[^\s/'\"]+/)+([^\s/'\"]*)")
 
 
+@dataclasses.dataclass(frozen=True)
+class Written:
+    doc_id: str
+    status: str  # added, updated or unchanged
+    chunks: int
+    dropped: list[str]  # what the previous version had and this one lacks (meta.<key>)
+
+
 def normalize_doc_id(doc_id: str) -> str:
     """One id for one name however its characters were composed (NFC)."""
     return unicodedata.normalize("NFC", doc_id)
@@ -48,8 +56,8 @@ def validate_doc_id(doc_id: str) -> str:
         raise InvalidDocument("doc_id must be 1 to 256 printable characters without surrounding spaces")
     if _BIDI_CONTROLS.search(doc_id):
         raise InvalidDocument("doc_id must not contain bidirectional control characters")
-    if doc_id.startswith("/") or ".." in doc_id.split("/"):
-        raise InvalidDocument("doc_id must not start with '/' or contain '..' segments")
+    if doc_id.startswith("/") or {".", ".."} & set(doc_id.split("/")):
+        raise InvalidDocument("doc_id must not start with '/' or contain '.' or '..' segments")
     return doc_id
 
 
@@ -199,24 +207,46 @@ class Engine:
         return len(self.pipeline.collection), self.pipeline.collection.chunk_count
 
     # -- writes -----------------------------------------------------------------------------
-    def put_document(self, document: Document, *, replace: bool) -> tuple[str, int]:
-        """Index one document; returns (added | updated | unchanged, chunk count)."""
+    def put_document(self, document: Document, *, replace: bool) -> Written:
+        """Add a document (replace=False: 409 if the id exists) or replace one whole (replace=True:
+        404 if it does not exist)."""
+        doc_id = validate_doc_id(document.doc_id)
+
+        def whole(current: Document | None) -> Document:
+            if current is not None and not replace:
+                raise DocumentConflict(f"document {doc_id!r} already exists; use PUT to replace it")
+            if current is None and replace:
+                raise DocumentNotFound(f"no document with id {doc_id!r}; use POST to add it")
+            return dataclasses.replace(document, doc_id=doc_id)
+
+        return self._write(doc_id, whole)
+
+    def patch_document(self, doc_id: str, change: Callable[[Document], Document]) -> Written:
+        """Replace a document with `change` of its current version (404 if there is none)."""
+        doc_id = normalize_doc_id(doc_id)
+
+        def changed(current: Document | None) -> Document:
+            if current is None:
+                raise DocumentNotFound(f"no document with id {doc_id!r}; use POST to add it")
+            return change(current)
+
+        return self._write(doc_id, changed)
+
+    def _write(self, doc_id: str, make: Callable[[Document | None], Document]) -> Written:
+        """One writer at a time: the new version from the current one, embedded, applied, saved."""
         pipeline = self._synced_pipeline()
-        document = dataclasses.replace(document, doc_id=validate_doc_id(document.doc_id))
         with self._writes:
             collection = pipeline.collection
-            exists = document.doc_id in collection.documents
-            if exists and not replace:
-                raise DocumentConflict(f"document {document.doc_id!r} already exists; use PUT to replace it")
-            if not exists and replace:
-                raise DocumentNotFound(f"no document with id {document.doc_id!r}; use POST to add it")
+            current = collection.documents.get(doc_id)
+            document = make(current)
             share_cores(2, self.settings.threads)  # a write embeds on half the cores; asks keep the rest
             prepared = collection.prepare([document], pipeline.embedder)
             with self._changing(pipeline):
                 report = collection.apply(prepared)
                 self._persist()
             status = "added" if report.added else "updated" if report.updated else "unchanged"
-            return status, len(collection.doc_rows[document.doc_id])
+            dropped = sorted(f"meta.{key}" for key in (current.meta if current else {}) if key not in document.meta)
+            return Written(doc_id, status, len(collection.doc_rows[doc_id]), dropped)
 
     def delete_document(self, doc_id: str) -> None:
         pipeline = self._synced_pipeline()

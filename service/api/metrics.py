@@ -17,10 +17,15 @@ class Metrics:
                                          ["route"], buckets=STAGE_BUCKETS, registry=self.registry)
         self.stage_seconds = Histogram("groundqa_stage_seconds", "Latency of answering stages (embed, search, read)",
                                        ["stage"], buckets=STAGE_BUCKETS, registry=self.registry)
+        self.asks = Counter("groundqa_asks_total", "Questions answered, by outcome: answered or not_found (abstained)",
+                            ["outcome"], registry=self.registry)
         self.cached_answers = Counter("groundqa_answer_cache_hits_total", "Asks answered from the answer cache",
                                       registry=self.registry)
         self.documents = Gauge("groundqa_index_documents", "Documents in the index", registry=self.registry)
         self.chunks = Gauge("groundqa_index_chunks", "Chunks (vectors) in the index", registry=self.registry)
+
+    def observe_ask(self, no_answer: bool) -> None:
+        self.asks.labels("not_found" if no_answer else "answered").inc()
 
     def observe_stages(self, timings_ms: dict[str, float]) -> None:
         for stage, ms in timings_ms.items():

@@ -28,6 +28,7 @@ MAX_FILTERS_CHARS = 4096
 def ask(body: AskRequest, engine: EngineDep, request: Request) -> dict:
     result = engine.ask(body.question, body.top_k, body.filters)
     metrics = request.app.state.metrics
+    metrics.observe_ask(result.no_answer)
     if result.cached:
         metrics.cached_answers.inc()
     else:
@@ -49,6 +50,7 @@ def ask_stream(body: AskRequest, engine: EngineDep, request: Request) -> Streami
         try:
             for stage in stages:
                 if isinstance(stage, AskResult):
+                    metrics.observe_ask(stage.no_answer)
                     metrics.observe_stages(stage.timings_ms)
                     yield _event("answers", stage.to_json())
                 else:

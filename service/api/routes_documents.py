@@ -7,7 +7,7 @@ from pathlib import PurePath
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
@@ -16,7 +16,8 @@ from groundqa.index.loaders import check_format, first_line, normalize_text
 from groundqa.index.types import Document
 from groundqa.service.api.deps import EngineDep, require_read_key, require_write_key
 from groundqa.service.api.errors import ApiError
-from groundqa.service.api.schemas import MAX_TITLE_CHARS, DocumentIn, DocumentOut, DocumentPage, DocumentWritten, ErrorBody
+from groundqa.service.api.schemas import (MAX_TITLE_CHARS, DocumentIn, DocumentOut, DocumentPage, DocumentPatch,
+                                          DocumentWritten, ErrorBody)
 from groundqa.service.engine import Engine, content_doc_id, normalize_doc_id, validate_doc_id
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
@@ -34,16 +35,27 @@ UPLOAD_BODY = {"requestBody": {"required": True, "content": {
              dependencies=[Depends(require_write_key)], summary="Add a document (JSON or file upload)")
 async def create_document(request: Request, engine: EngineDep) -> dict:
     document = await _document_from_request(request, engine, doc_id=None)
-    status, chunks = await run_in_threadpool(engine.put_document, document, replace=False)
-    return {"doc_id": document.doc_id, "status": status, "chunks": chunks}
+    return dataclasses.asdict(await run_in_threadpool(engine.put_document, document, replace=False))
 
 
 @router.put("/{doc_id:path}", response_model=DocumentWritten, responses=WRITE_ERRORS, openapi_extra=UPLOAD_BODY,
-            dependencies=[Depends(require_write_key)], summary="Replace a document")
+            dependencies=[Depends(require_write_key)],
+            summary="Replace a document whole (fields left out are not kept: `dropped` lists them; PATCH changes some)")
 async def replace_document(doc_id: str, request: Request, engine: EngineDep) -> dict:
     document = await _document_from_request(request, engine, doc_id=doc_id)
-    status, chunks = await run_in_threadpool(engine.put_document, document, replace=True)
-    return {"doc_id": document.doc_id, "status": status, "chunks": chunks}
+    return dataclasses.asdict(await run_in_threadpool(engine.put_document, document, replace=True))
+
+
+@router.patch("/{doc_id:path}", response_model=DocumentWritten, responses=WRITE_ERRORS,
+              dependencies=[Depends(require_write_key)],
+              summary="Change some of a document: the fields given; meta keys merged, a null value removes one")
+async def patch_document(doc_id: str, request: Request, engine: EngineDep) -> dict:
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        raise ApiError(415, "unsupported_media_type", "send application/json")
+    changes = _parse(DocumentPatch, await request.body())
+    if not changes.model_fields_set:
+        raise ApiError(422, "invalid_request", "give at least one of title, text, meta")
+    return dataclasses.asdict(await run_in_threadpool(engine.patch_document, doc_id, changes.apply))
 
 
 @router.delete("/{doc_id:path}", status_code=204, responses=DELETE_ERRORS,
@@ -88,12 +100,7 @@ async def _document_from_request(request: Request, engine: Engine, doc_id: str |
 def _from_json(body: bytes, url_id: str | None, limit: int) -> Document:
     if len(body) > limit:
         raise ApiError(413, "payload_too_large", f"request body is larger than the {limit}-byte limit")
-    try:
-        payload = DocumentIn.model_validate_json(body)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "body"
-        raise ApiError(422, "invalid_request", f"{where}: {first['msg']}") from None
+    payload = _parse(DocumentIn, body)
     _refuse_conflicting_ids(url_id, payload.doc_id)
     text = normalize_text(payload.text)
     if not text:
@@ -128,6 +135,15 @@ async def _from_upload(request: Request, engine: Engine, url_id: str | None) -> 
     document = await run_in_threadpool(engine.loader.load, data, doc_id=final_id, source=f"upload:{name}",
                                        suffix=suffix, meta={"filename": name})
     return dataclasses.replace(document, title=title.strip() or document.title)
+
+
+def _parse(model: type[BaseModel], body: bytes):
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        raise ApiError(422, "invalid_request", f"{where}: {first['msg']}") from None
 
 
 def _refuse_conflicting_ids(url_id: str | None, body_id: str | None) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from groundqa.index.types import MAX_FILTERS, Scalar
+from groundqa.errors import InvalidDocument
+from groundqa.index.loaders import normalize_text
+from groundqa.index.types import MAX_FILTERS, Document, Scalar
 from groundqa.settings import MAX_TOP_K
 
 MAX_TITLE_CHARS = 1000
@@ -85,10 +88,34 @@ class DocumentIn(BaseModel):
     meta: dict[str, Any] = Field(default_factory=dict)
 
 
+class DocumentPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"text": "Items can be returned within 60 days."}, {"meta": {"lang": "en", "draft": None}}]})
+    title: str | None = Field(default=None, max_length=MAX_TITLE_CHARS)
+    text: str | None = Field(default=None, min_length=1)
+    meta: dict[str, Any] | None = Field(default=None, description="merged into the document's meta; null removes a key")
+
+    def apply(self, current: Document) -> Document:
+        """The document with these changes: text normalized as a new document's is."""
+        meta = dict(current.meta)
+        for key, value in (self.meta or {}).items():
+            if value is None:
+                meta.pop(key, None)
+            else:
+                meta[key] = value
+        text = normalize_text(self.text) if self.text is not None else current.text
+        if not text:
+            raise InvalidDocument("document text is empty")
+        return dataclasses.replace(current, title=self.title.strip() if self.title else current.title, text=text,
+                                   meta=meta)
+
+
 class DocumentWritten(BaseModel):
     doc_id: str
     status: str = Field(description="added, updated or unchanged")
     chunks: int
+    dropped: list[str] = Field(default_factory=list, description=(
+        "what the previous version had and this one lacks (meta.<key>): PUT replaces a document whole"))
 
 
 class DocumentSummary(BaseModel):

@@ -38,8 +38,9 @@ FAST_SETTINGS = {"chunk_max_tokens": 24, "chunk_overlap_tokens": 4}
 HANDBOOK = ("Welcome to the Acme handbook. Our offices open at nine in the morning. "
             "Lunch is served in the canteen on the ground floor. "
             "Parking permits are issued by the front desk. "
-            "The warehouse manager is Priya Raman. "
-            "Fire drills happen on the first Monday of every quarter.")
+            "Fire drills happen on the first Monday of every quarter. "
+            "The warehouse manager is Priya Raman.")
+WAREHOUSE_MANAGER = "The warehouse manager is Priya Raman."  # in the handbook's third chunk, not at its start
 DOCUMENTS = [
     Document("guide/handbook", "Acme handbook", "handbook.txt", HANDBOOK, {"kind": "office"}),
     Document("zoo/zebra", "Zebra facts", "zebra.txt",

@@ -121,11 +121,15 @@ def test_html_parsing_time_grows_linearly_with_the_page():
     from tests.hardening.hostile import block_heavy_html
 
     def seconds(size: int) -> float:
+        """The best of three runs: the least disturbed by whatever else the machine is doing."""
         page = block_heavy_html(size, text_every=1)
-        started = time.perf_counter()
-        text, _ = load_html(page)
+        runs = []
+        for _ in range(3):
+            started = time.perf_counter()
+            text, _ = load_html(page)
+            runs.append(time.perf_counter() - started)
         assert text.count("listing") == page.count(b">listing<")  # every block's text, once
-        return time.perf_counter() - started
+        return min(runs)
 
     small, large = seconds(256 * 1024), seconds(2 * 1024 * 1024)
     assert large / small < 16, (small, large)  # 8 times the page: about 8 times the time (quadratic: 64)

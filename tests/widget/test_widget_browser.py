@@ -192,3 +192,16 @@ def test_widget_and_demo_are_served_with_headers(site):
     demo = httpx.get(site["url"] + "/")
     assert "script-src 'self'" in demo.headers["content-security-policy"]
     assert '<script src="/widget.js"' in demo.text
+
+
+def test_api_docs_render_their_operations_offline(page, site):
+    """/docs draws every operation with scripts served by the server itself (no CDN: this machine has
+    no internet, so a page that needed one would stay blank)."""
+    requested = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(f"{site['url']}/docs")
+    page.locator(".opblock").first.wait_for(timeout=30_000)
+    operations = page.locator(".opblock-summary-path").all_inner_texts()
+    assert "/v1/ask" in operations and "/v1/documents/{doc_id}" in operations, operations
+    assert all(url.startswith(site["url"]) for url in requested), [u for u in requested if not u.startswith(site["url"])]
+    shot(page, "api-docs")
