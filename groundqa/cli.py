@@ -78,6 +78,8 @@ def _parser() -> argparse.ArgumentParser:
     index = sub.add_parser("index", parents=[common], formatter_class=formatter,
                            help="add, update and remove documents incrementally")
     index.add_argument("paths", nargs="*", type=Path, help="files or folders (default: the shipped corpus/)")
+    index.add_argument("--as", dest="name", metavar="NAME",
+                       help="name the folder's documents NAME/... instead of by the folder's own name (one path)")
     index.add_argument("--quiet", action="store_true", help="no progress bar")
     index.set_defaults(run=_run_index)
 
@@ -116,7 +118,7 @@ def _run_index(args: argparse.Namespace, settings: Settings) -> int:
     missing = [str(path) for path in paths if not path.exists()]
     if missing:
         raise GroundQAError(f"no such file or folder: {', '.join(missing)}")
-    scanned = scan(paths)  # reads the files, no models yet: their problems are known at once
+    scanned = scan(paths, args.name)  # reads the files, no models yet: their problems are known at once
     for note in scanned.skipped:
         print(f"skipped {note}", file=sys.stderr)
     if not scanned.documents and not scanned.problems:
@@ -176,7 +178,7 @@ def _local_asker(settings: Settings):
     from groundqa.wiring import build_pipeline, make_catalog
 
     if settings.vector_store == "faiss" and not make_catalog(settings, None).exists():
-        raise GroundQAError(f"no index in {settings.index_dir}; build one with `groundqa index`")
+        raise GroundQAError(f"no index at {settings.index_dir}; build one with `groundqa index`")
     loading_models()
     pipeline, _ = build_pipeline(settings)
     return lambda question, top_k: pipeline.ask(question, top_k).to_json()

@@ -67,6 +67,9 @@ class Collection:
         self.documents: dict[str, Document] = {}
         self.chunks: dict[int, Chunk] = {}
         self.doc_rows: dict[str, list[int]] = {}
+        # Folder name -> the folder `groundqa index` read it from: ids and sources start with the name,
+        # and two folders of one name must not overwrite each other. Kept with the index, never served.
+        self.folders: dict[str, str] = {}
         self.sparse = SparseIndex()
 
     # -- reading ----------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from groundqa.errors import InvalidDocument
+from groundqa.errors import DocumentConflict, GroundQAError, InvalidDocument
 from groundqa.index.collection import Collection, UpsertReport
 from groundqa.index.embedder import Embedder
 from groundqa.index.loaders import JSONL_SUFFIXES, SUPPORTED_SUFFIXES, document_from_bytes, documents_from_jsonl, is_supported
@@ -30,7 +30,7 @@ class ScanResult:
     documents: list[Document] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)  # files that could not be read
     skipped: list[Problem] = field(default_factory=list)  # files of a type no loader reads
-    roots: list[Path] = field(default_factory=list)
+    roots: dict[str, Path] = field(default_factory=dict)  # name -> folder (or file) it stands for
 
 
 @dataclass
@@ -40,22 +40,28 @@ class SyncReport:
     problems: list[Problem]
 
 
-def scan(paths: Sequence[Path]) -> ScanResult:
+def scan(paths: Sequence[Path], name: str | None = None) -> ScanResult:
     """Load every supported file under `paths`. Files that fail become Problems, never exceptions.
-    A file's id and source are its path under the folder named, prefixed with that folder's name:
-    the server's own paths never reach a citation."""
+    A file's id and source are its path under the folder named, prefixed with that folder's name
+    (or `name`, given one path): the server's own paths never reach a citation."""
+    if name is not None and len(paths) != 1:
+        raise GroundQAError("a name for the folder (--as) goes with exactly one path")
     result = ScanResult()
     for path in paths:
         root = path.resolve()
         if not root.exists():
             result.problems.append(Problem(str(path), "no such file or directory"))
             continue
-        result.roots.append(root)
+        prefix = name or root.name
+        if result.roots.get(prefix, root) != root:
+            raise DocumentConflict(f"{result.roots[prefix]} and {root} have the same name, {prefix!r}; "
+                                   "index one of them separately with --as OTHER_NAME")
+        result.roots[prefix] = root
         if root.is_file():
-            _load_into(result, root, label=root.name)
+            _load_into(result, root, label=prefix)
             continue
         for file in sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")):
-            label = f"{root.name}/{file.relative_to(root).as_posix()}"
+            label = f"{prefix}/{file.relative_to(root).as_posix()}"
             if is_supported(file):
                 _load_into(result, file, label=label)
             else:
@@ -87,12 +93,13 @@ def sync(collection: Collection, found: Sequence[Path] | ScanResult, embedder: E
     documents that came from there but are gone. Documents from other places (other paths, uploads)
     are left alone. A file that fails to load keeps its previously indexed version."""
     scanned = found if isinstance(found, ScanResult) else scan(found)
+    _claim_folders(collection, scanned.roots)
     upsert = collection.upsert(scanned.documents, embedder, progress=progress)
     seen = {document.doc_id for document in scanned.documents}
     failed_sources = {problem.source for problem in scanned.problems}
     gone = [doc_id for doc_id, document in collection.documents.items()
             if doc_id not in seen and _file_of(document.source) not in failed_sources
-            and any(_came_from(_file_of(document.source), root) for root in scanned.roots)]
+            and any(_came_from(_file_of(document.source), name, root) for name, root in scanned.roots.items())]
     return SyncReport(upsert, collection.delete(gone), scanned.problems)
 
 
@@ -100,10 +107,22 @@ def _file_of(source: str) -> str:
     return source.split("#L", 1)[0]
 
 
-def _came_from(source: str, root: Path) -> bool:
-    """Whether a document's source lies under `root`: its label (root's name, then the path under
-    it), or an absolute path, as indexes written before sources were made relative hold."""
-    if source == root.name or source.startswith(root.name + "/"):
+def _claim_folders(collection: Collection, roots: dict[str, Path]) -> None:
+    """Record which folder each name stands for; a name already standing for another folder is an
+    error, not a silent overwrite of that folder's documents."""
+    for name, root in roots.items():
+        known = collection.folders.get(name)
+        if known is not None and known != str(root):
+            raise DocumentConflict(f"the index holds documents named {name}/... from {known}; {root} has the same "
+                                   f"name: index it with --as OTHER_NAME (or remove the others with "
+                                   f"`groundqa documents rm`)")
+    collection.folders.update({name: str(root) for name, root in roots.items()})
+
+
+def _came_from(source: str, name: str, root: Path) -> bool:
+    """Whether a document's source lies under `root`, indexed as `name`: its label (the name, then
+    the path under it), or an absolute path, as indexes written before sources were made relative hold."""
+    if source == name or source.startswith(name + "/"):
         return True
     path = Path(source)
     return path.is_absolute() and (path == root or root in path.parents)

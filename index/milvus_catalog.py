@@ -5,6 +5,7 @@ Two Milvus collections, named from one prefix:
     <prefix>_documents  rows keyed by a string:
         meta:manifest            the manifest (embedder, chunking), checked on open
         meta:generation          a fresh token after every save, so replicas notice a change cheaply
+        meta:folders             folder name -> the folder `groundqa index` read it from (never served)
         head:<doc>               the live version of a document and how many parts it has
         part:<doc><version><i>   its record (text, metadata, chunk rows and offsets) in slices
 <doc> is a hash of the doc id and <version> its content hash: hex, safe inside Milvus filters.
@@ -32,7 +33,7 @@ from groundqa.index.milvus_store import MilvusStore, batches, ensure_collection,
 
 PART_CHARS = 16_000  # at most 4 bytes each in UTF-8: under Milvus's 65,535-byte VARCHAR
 ROWS_PER_CALL = 50
-MANIFEST, GENERATION, HEAD, PART = "meta:manifest", "meta:generation", "head:", "part:"
+MANIFEST, GENERATION, FOLDERS, HEAD, PART = "meta:manifest", "meta:generation", "meta:folders", "head:", "part:"
 # Milvus Lite returns no MVCC timestamp, so pymilvus's query iterator warns on every scan, then falls
 # back to a client-side one (correct here): keep it out of the server log.
 logging.getLogger("pymilvus.client.iterator.query_iterator").setLevel(logging.ERROR)
@@ -90,6 +91,8 @@ class MilvusCatalog:
             if expected is not None:
                 manifest.check_compatible(expected)
         collection = Collection(manifest, self.store)
+        folders = self._get([FOLDERS]).get(FOLDERS)
+        collection.folders = json.loads(folders["body"]) if folders else {}
         self._versions, self._doc_ids, self._generation = {}, {}, None
         refresh = self.poll()
         if refresh is not None:
@@ -116,7 +119,7 @@ class MilvusCatalog:
             part_rows += [self._row(part_key(key, version, i), version, body=body) for i, body in enumerate(slices)]
             heads.append(self._row(HEAD + key, version, parts=len(slices)))
         self.store.flush()  # vectors durable before any head names them
-        self._upsert(part_rows)
+        self._upsert(part_rows + [self._row(FOLDERS, body=json.dumps(collection.folders))])
         self._upsert(heads)
         self._delete_keys([HEAD + key for key in removed])
         self.store.commit()  # vectors of old versions and removed documents

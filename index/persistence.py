@@ -27,6 +27,7 @@ from groundqa.index.types import Chunk, Document
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 DOCUMENTS = "documents.jsonl"
+FOLDERS = "folders.json"
 
 
 def exists(index_dir: Path) -> bool:
@@ -50,6 +51,7 @@ def save(collection: Collection, index_dir: Path) -> Path:
     staging = index_dir / f".tmp-{version}"
     staging.mkdir()
     (staging / MANIFEST).write_text(json.dumps(collection.manifest.to_json(), indent=2))
+    (staging / FOLDERS).write_text(json.dumps(collection.folders, indent=2))
     with open(staging / DOCUMENTS, "w", encoding="utf-8") as handle:
         for doc_id in collection.documents:
             handle.write(document_record(collection, doc_id) + "\n")
@@ -82,6 +84,8 @@ def load(index_dir: Path, expected: Manifest | None = None, layout: FaissLayout 
     with open(version_dir / DOCUMENTS, encoding="utf-8") as handle:
         for line in handle:
             restore_record(collection, line)
+    if (version_dir / FOLDERS).exists():  # indexes saved before folders were recorded have none
+        collection.folders = json.loads((version_dir / FOLDERS).read_text())
     if len(collection.store) != collection.chunk_count:
         raise IndexNotReady(f"index at {version_dir} is inconsistent: {len(collection.store)} vectors "
                             f"for {collection.chunk_count} chunks; re-index with `groundqa index`")

@@ -76,3 +76,21 @@ def test_clear_errors(tmp_path):
     gold.write_text('{"id": "1", "question": "Who?", "answers": []}\n')
     not_squad = groundqa("eval", gold, "--reader-only", index_dir=tmp_path, check=False)
     assert not_squad.returncode == 2 and "need SQuAD JSON" in not_squad.stderr
+
+
+def test_two_folders_of_one_name_never_overwrite_each_other(tmp_path):
+    index_dir = tmp_path / "index"
+    for site, hours in (("siteA", "9 am to 5 pm"), ("siteB", "10 am to 4 pm")):
+        (tmp_path / site / "docs").mkdir(parents=True)
+        (tmp_path / site / "docs" / "hours.txt").write_text(f"The {site} office is open from {hours}.")
+    groundqa("index", tmp_path / "siteA" / "docs", "--quiet", index_dir=index_dir)
+    clash = groundqa("index", tmp_path / "siteB" / "docs", "--quiet", index_dir=index_dir, check=False)
+    assert clash.returncode == 2
+    message = clash.stderr.strip().splitlines()[-1]
+    assert message.startswith("error:") and str(tmp_path / "siteA" / "docs") in message
+    assert str(tmp_path / "siteB" / "docs") in message and "--as" in message
+    groundqa("index", tmp_path / "siteB" / "docs", "--as", "siteB-docs", "--quiet", index_dir=index_dir)
+    listed = groundqa("documents", "list", index_dir=index_dir).stdout
+    assert "docs/hours.txt" in listed and "siteB-docs/hours.txt" in listed
+    shown = groundqa("documents", "show", "docs/hours.txt", index_dir=index_dir).stdout
+    assert "9 am to 5 pm" in shown  # siteA's file, untouched
