@@ -37,7 +37,7 @@ def add_eval_parser(sub, common: argparse.ArgumentParser) -> None:
 
 def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     from groundqa.eval.open_index import hold_out, open_pipeline
-    from groundqa.wiring import answers, build_pipeline, make_reader
+    from groundqa.wiring import answers, build_pipeline, decision_threshold, make_reader
 
     everything, held = hold_out(load_gold(args.gold), args.holdout_articles if args.open else 0, args.seed)
     questions = sample(everything, args.limit, args.seed)
@@ -46,7 +46,9 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
         raise GroundQAError("--open and --reader-only need SQuAD JSON (each question with its paragraph)")
     if args.calibrate and args.url:
         raise GroundQAError("--calibrate needs the margins, which only an in-process run sees; drop --url")
-    recording = settings.model_copy(update={"no_answer_margin": NEVER_ABSTAIN,
+    # Recorded without abstaining (every best candidate and its decision score); scored at the threshold.
+    threshold = settings.no_answer_margin if args.reader_only else decision_threshold(settings)
+    recording = settings.model_copy(update={"no_answer_margin": NEVER_ABSTAIN, "answer_threshold": 0.0,
                                             **({"top_k": args.top_k} if args.top_k else {})})
     progress = not args.quiet
     if args.reader_only:
@@ -57,7 +59,7 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
         run = run_pipeline(open_pipeline(recording, everything, args.gold, args.cache_dir, progress, held), questions, progress)
     else:
         run = run_pipeline(build_pipeline(recording)[0], questions, progress)
-    summary = summarize(run, settings.no_answer_margin)
+    summary = summarize(run, threshold)
     if args.calibrate:
         margin, best_f1 = calibrate(run.rows)
         summary["calibration"] = {"no_answer_margin": margin, "f1": round(best_f1, 2),

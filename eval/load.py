@@ -12,6 +12,7 @@ import asyncio
 import ipaddress
 import json
 import socket
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -105,8 +106,13 @@ async def generate_load(url: str, questions: list[str], clients: int, requests: 
 
 
 def run_load(args: argparse.Namespace, settings: Settings) -> int:
+    from groundqa.client import Client
+
     require_loopback(args.url)
     questions = load_questions(args.questions)
+    with Client(args.url, timeout=args.timeout) as server:  # a clear error, not a storm of failures
+        ready = server.ready()
+    print(f"server ready: {ready.documents} documents, {ready.chunks} chunks", file=sys.stderr)
     result = asyncio.run(generate_load(args.url.rstrip("/"), questions, args.clients, args.requests,
                                        args.duration, args.path, args.timeout))
     summary = result.summary(args.clients)

@@ -38,10 +38,18 @@ def to_markdown(summary: dict, title: str) -> str:
     for stage, q in summary["latency_ms"].items():
         lines.append(f"| {stage} ms p50 / p95 / p99 | {q['p50']} / {q['p95']} / {q['p99']} |")
     lines.append(f"| questions per second | {summary.get('questions_per_second')} |")
+    if "reliability" in summary:
+        lines.append(f"| expected calibration error | {summary['reliability']['ece']} |")
     if "calibration" in summary:
         lines.append(f"| calibrated margin (F1) | {summary['calibration']['no_answer_margin']} "
                      f"({summary['calibration']['f1']}) |")
     return "\n".join(lines) + "\n"
+
+
+def summary_reliability(run: Run) -> dict | None:
+    from groundqa.eval.summary import _probabilities, reliability
+
+    return reliability(run.rows) if _probabilities(run.rows) else None
 
 
 def _chart(run: Run, curve: list[dict], path: Path, title: str) -> None:
@@ -50,13 +58,24 @@ def _chart(run: Run, curve: list[dict], path: Path, title: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    reliability = summary_reliability(run)
+    figure, axes = plt.subplots(1, 3 if reliability else 2, figsize=(16 if reliability else 11, 4))
+    left, right = axes[0], axes[1]
+    if reliability:
+        diagram = axes[2]
+        diagram.plot([0, 1], [0, 1], linestyle="--", color="grey")
+        diagram.plot([b["confidence"] for b in reliability["bins"]], [b["accuracy"] for b in reliability["bins"]],
+                     marker="o")
+        diagram.set_xlabel("answer score (verified probability)")
+        diagram.set_ylabel("share right")
+        diagram.set_title(f"Reliability (ECE {reliability['ece']})")
+        diagram.grid(alpha=0.3)
     points = [p for p in curve if p["answered_f1"] is not None]
     if points:
         left.plot([p["coverage"] for p in points], [p["answered_f1"] for p in points], marker=".")
         left.set_xlabel("coverage: % of questions answered")
         left.set_ylabel("F1 of the answered questions")
-        left.set_title("Coverage against accuracy as the no-answer margin moves")
+        left.set_title("Coverage against accuracy as the threshold moves")
         left.grid(alpha=0.3)
     totals = [row.timings_ms.get("total", 0.0) for row in run.rows]
     right.hist(totals, bins=40)

@@ -30,6 +30,7 @@ def summarize(run: Run, threshold: float) -> dict:
         "retrieval": retrieval([rows[i] for i in has], run.top_k),
         "latency_ms": latency(rows),
         "questions_per_second": round(len(rows) / run.seconds, 2) if run.seconds else None,
+        **({"reliability": reliability(rows)} if _probabilities(rows) else {}),
     }
 
 
@@ -75,6 +76,29 @@ def coverage_curve(rows: list[Row], points: int = 60) -> list[dict]:
         curve.append({"margin": round(threshold, 3), "coverage": round(100 * len(answered) / len(rows), 2),
                       "answered_f1": _pct(f1), "f1": _pct([f1_score(r.answer_at(threshold), r.gold) for r in rows])})
     return curve
+
+
+def reliability(rows: list[Row], bins: int = 10) -> dict:
+    """How well the answer score (a probability, with the verifier) matches how often the best
+    candidate is right (F1 >= 0.5 against the gold; never, on a question without an answer):
+    expected calibration error over equal-width bins, and each bin for a reliability diagram."""
+    scored = [(row.margin, float(bool(row.gold) and f1_score(row.prediction, row.gold) >= 0.5))
+              for row in rows if row.margin is not None]
+    table, ece = [], 0.0
+    for low in (i / bins for i in range(bins)):
+        inside = [(p, right) for p, right in scored if low <= p < low + 1 / bins or (p == 1.0 and low == 1 - 1 / bins)]
+        if inside:
+            confidence = statistics.fmean(p for p, _ in inside)
+            accuracy = statistics.fmean(right for _, right in inside)
+            ece += len(inside) / len(scored) * abs(accuracy - confidence)
+            table.append({"from": round(low, 2), "n": len(inside), "confidence": round(confidence, 4),
+                          "accuracy": round(accuracy, 4)})
+    return {"ece": round(ece, 4), "bins": table}
+
+
+def _probabilities(rows: list[Row]) -> bool:
+    scores = [row.margin for row in rows if row.margin is not None]
+    return bool(scores) and all(0.0 <= s <= 1.0 for s in scores)
 
 
 def latency(rows: list[Row]) -> dict:

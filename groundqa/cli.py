@@ -30,11 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def loading_models(what: str = "the models") -> None:
-    """Say so before the slow part (seconds to a minute), with the libraries' own chatter off."""
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()
-    hf_logging.set_verbosity_error()
+    """Say so before the slow part (seconds to a minute)."""
     print(f"loading {what}...", file=sys.stderr, flush=True)
 
 
@@ -95,10 +91,12 @@ def _parser() -> argparse.ArgumentParser:
 
     from groundqa.cli_documents import add_document_parsers
     from groundqa.eval.bench import add_bench_parser
+    from groundqa.eval.calibrate import add_calibrate_parser
     from groundqa.eval.cli import add_eval_parser
     from groundqa.eval.load import add_load_parser
     from groundqa.eval.scale import add_scale_parser
-    for add in (add_document_parsers, add_eval_parser, add_bench_parser, add_load_parser, add_scale_parser):
+    for add in (add_document_parsers, add_eval_parser, add_calibrate_parser, add_bench_parser, add_load_parser,
+                add_scale_parser):
         add(sub, common)
 
     serve = sub.add_parser("serve", parents=[common], formatter_class=formatter, help="run the HTTP API")

@@ -99,8 +99,12 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(default=1000, ge=10)
     # Recent answers kept by (question, top_k, filters); any write to the index empties it. 0: off.
     answer_cache_size: int = Field(default=1024, ge=0)
-    # Abstain unless the best span's logit beats the no-answer ([CLS]) logit by this much.
-    # Calibrated with `groundqa eval --calibrate`; see README "Abstention".
+    # Answer verification (README "Abstention"): "off" (abstain by no_answer_margin alone), "shipped"
+    # (the file fitted on SQuAD 2.0 dev-A for this release), or a path to one `groundqa calibrate` wrote.
+    verifier: str = "off"
+    # Answer only when the verified probability reaches this (None: the verifier file's own threshold).
+    answer_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    # Without a verifier: abstain unless the best span's logit beats the no-answer ([CLS]) logit by this.
     no_answer_margin: float = 10.0
 
     reader_max_seq_len: int = Field(default=384, ge=64, le=512)

@@ -3,6 +3,10 @@ models, the catalog and the pipeline. Every default lives in Settings; the confi
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
+import groundqa.service
 from groundqa.errors import IndexNotReady
 from groundqa.hardware import resolve_precision
 from groundqa.index.catalog import Catalog, DirectoryCatalog
@@ -14,6 +18,7 @@ from groundqa.index.store import FaissLayout
 from groundqa.service.answers import AnswerConfig
 from groundqa.service.pipeline import Pipeline, PipelineConfig
 from groundqa.service.reader import ExtractiveReader, ReaderConfig
+from groundqa.service.verify import Verifier
 from groundqa.settings import Settings
 
 
@@ -42,19 +47,47 @@ def faiss_layout(settings: Settings) -> FaissLayout:
 
 def pipeline_config(settings: Settings) -> PipelineConfig:
     return PipelineConfig(settings.top_k, settings.max_question_chars, settings.read_score_gap,
-                          settings.early_exit_margin, retrieval(settings), answers(settings))
+                          settings.early_exit_margin, retrieval(settings), answers(settings), verifier(settings))
+
+
+SHIPPED_VERIFIER = Path(groundqa.service.__file__).parent / "verifier.json"
+
+
+def verifier(settings: Settings) -> Verifier | None:
+    if settings.verifier == "off":
+        return None
+    loaded = Verifier.load(SHIPPED_VERIFIER if settings.verifier == "shipped" else Path(settings.verifier))
+    if settings.answer_threshold is None:
+        return loaded
+    return dataclasses.replace(loaded, threshold=settings.answer_threshold)
+
+
+def decision_threshold(settings: Settings) -> float:
+    """The score an answer must reach: the verifier's probability threshold, else the margin."""
+    found = verifier(settings)
+    return found.threshold if found is not None else settings.no_answer_margin
 
 
 def expected_manifest(settings: Settings, embedder: Embedder) -> Manifest:
     return Manifest(embedding_model=embedder.name, dimension=embedder.dimension, chunking=chunking(settings))
 
 
+def quiet_model_loading() -> None:
+    """transformers' progress bars and notices off: commands say themselves what they load."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+
+
 def make_embedder(settings: Settings) -> SentenceTransformerEmbedder:
+    quiet_model_loading()
     return SentenceTransformerEmbedder(settings.embedding_model, batch_size=settings.embed_batch_size,
                                        precision=resolve_precision(settings.precision), trace=settings.trace_models)
 
 
 def make_reader(settings: Settings) -> ExtractiveReader:
+    quiet_model_loading()
     return ExtractiveReader(settings.reader_model, reader_config(settings), threads=settings.threads,
                             precision=resolve_precision(settings.precision), trace=settings.trace_models)
 

@@ -13,6 +13,7 @@ from groundqa.index.chunking import ChunkingConfig, chunk_document
 from groundqa.index.embedder import Embedder
 from groundqa.index.hybrid import RetrievalConfig, fuse
 from groundqa.index.sparse import SparseIndex
+from groundqa.index.terms import TermStats
 from groundqa.index.store import VectorStore
 from groundqa.index.types import Chunk, Document, Filters, Passage, matches
 
@@ -71,6 +72,7 @@ class Collection:
         # and two folders of one name must not overwrite each other. Kept with the index, never served.
         self.folders: dict[str, str] = {}
         self.sparse = SparseIndex()
+        self.terms = TermStats()  # rebuilt by prepare_search
 
     # -- reading ----------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -146,9 +148,12 @@ class Collection:
         self.sparse.mark_stale()
         return prepared.report
 
-    def prepare_search(self) -> None:
-        """Build BM25 over the chunks now, after loading or a change, so that no search waits for it."""
-        self.sparse.refresh(self.chunks)
+    def prepare_search(self, sparse: bool = True) -> None:
+        """Build word statistics (and BM25, if `sparse`) over the chunks now, after loading or a
+        change, so that no ask waits for them."""
+        self.terms = TermStats.of(chunk.text for chunk in self.chunks.values())
+        if sparse:
+            self.sparse.refresh(self.chunks)
 
     def delete(self, doc_ids: Iterable[str]) -> list[str]:
         """Remove documents with their chunks and vectors; returns the ids that were present."""

@@ -24,6 +24,25 @@ class AnswerConfig:
     length_penalty: float  # evidence: - this per word piece of the span
 
 
+@dataclass(frozen=True)
+class Candidate:
+    span: Span
+    share: float  # its share of the reader's probability mass over all spans and no-answer
+    answer: Answer  # cited, scored with `share`
+
+
+def candidates(reading: Reading, lookup: Callable[[str], Document], config: AnswerConfig) -> list[Candidate]:
+    """The distinct candidate answers, best first by reader and retrieval evidence (as in
+    select_answers), at most config.max_answers, none dropped for a low score."""
+    if not reading.spans:
+        return []
+    evidence = [span.logit - span.window_null + config.retrieval_weight * span.passage.score
+                - config.length_penalty * span.tokens for span in reading.spans]
+    probabilities = _softmax(evidence + [0.0])[:-1]
+    return [Candidate(span, share, _answer(span, share, lookup(span.passage.chunk.doc_id)))
+            for span, share in _distinct(reading.spans, evidence, probabilities, lookup, config.max_answers)]
+
+
 def select_answers(reading: Reading, lookup: Callable[[str], Document],
                    config: AnswerConfig) -> tuple[list[Answer], float | None]:
     """The top distinct answers (empty when abstaining) and the best span's margin over no-answer.
@@ -35,19 +54,13 @@ def select_answers(reading: Reading, lookup: Callable[[str], Document],
     Spans with the same normalized text form one answer, scored by its best span (summing over
     its spans instead was measured and did not pay: eval/BENCHMARKS.md).
     Abstention looks at the chosen answer's reader margin."""
-    if not reading.spans:
+    found = candidates(reading, lookup, config)
+    if not found:
         return [], None
-    evidence = [span.logit - span.window_null + config.retrieval_weight * span.passage.score
-                - config.length_penalty * span.tokens for span in reading.spans]
-    probabilities = _softmax(evidence + [0.0])[:-1]
-    candidates = _distinct(reading.spans, evidence, probabilities, lookup, config.max_answers)
-    best_margin = candidates[0][0].logit - reading.null_logit
+    best_margin = found[0].span.logit - reading.null_logit
     if best_margin < config.no_answer_margin:
         return [], best_margin
-    answers = [_answer(span, probability, lookup(span.passage.chunk.doc_id))
-               for rank, (span, probability) in enumerate(candidates)
-               if rank == 0 or probability >= config.min_alternative_score]
-    return answers, best_margin
+    return [c.answer for rank, c in enumerate(found) if rank == 0 or c.share >= config.min_alternative_score], best_margin
 
 
 def _distinct(spans: list[Span], evidence: list[float], probabilities: list[float],

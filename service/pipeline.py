@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from typing import Iterator
@@ -11,9 +12,10 @@ from groundqa.index.collection import Collection
 from groundqa.index.embedder import Embedder
 from groundqa.index.hybrid import RetrievalConfig
 from groundqa.index.types import MAX_FILTERS, Filters, Passage
-from groundqa.service.answers import AnswerConfig, select_answers
+from groundqa.service.answers import AnswerConfig, candidates, select_answers
 from groundqa.service.reader import Reader, Reading
-from groundqa.service.types import AskResult
+from groundqa.service.types import Answer, AskResult
+from groundqa.service.verify import Verifier, evidence_of, feature_vector
 from groundqa.settings import MAX_TOP_K
 
 
@@ -28,6 +30,9 @@ class PipelineConfig:
     early_exit_margin: float | None
     retrieval: RetrievalConfig
     answers: AnswerConfig
+    # Scores each candidate answer with a calibrated probability and abstains below its threshold
+    # (None: abstain by answers.no_answer_margin, scores are the reader's shares).
+    verifier: Verifier | None
 
 
 @dataclass
@@ -54,10 +59,30 @@ class Pipeline:
         clock.lap("search")
         yield tuple(passages)
         reading = self._read(question, worth_reading(passages, self.config.read_score_gap))
-        answers, best_margin = select_answers(reading, self.collection.document, self.config.answers)
         clock.lap("read")
-        yield AskResult(question=question, answers=answers, no_answer=not answers,
-                        timings_ms=clock.timings(), best_margin=best_margin, passages=tuple(passages))
+        answers, decision, judged = self._decide(question, reading)
+        clock.lap("verify")
+        yield AskResult(question=question, answers=answers, no_answer=not answers, timings_ms=clock.timings(),
+                        best_margin=decision, passages=tuple(passages), judged=judged)
+
+    def _decide(self, question: str, reading: Reading) -> tuple[list[Answer], float | None, tuple]:
+        """The answers, the best candidate's decision score (its verified probability, or without a
+        verifier its margin over no-answer) and each candidate's (text, features), best first."""
+        if self.collection.terms.documents != self.collection.chunk_count:  # built outside the server
+            self.collection.prepare_search(sparse=False)
+        found = candidates(reading, self.collection.document, self.config.answers)
+        features = [feature_vector(evidence_of(question, c, reading), self.collection.terms) for c in found]
+        verifier = self.config.verifier
+        if verifier is None:
+            answers, margin = select_answers(reading, self.collection.document, self.config.answers)
+            return answers, margin, tuple((c.answer.text, f) for c, f in zip(found, features))
+        scored = sorted(((verifier.probability(f), c, f) for c, f in zip(found, features)), key=lambda x: -x[0])
+        judged = tuple((c.answer.text, f) for _, c, f in scored)
+        if not scored or scored[0][0] < verifier.threshold:
+            return [], scored[0][0] if scored else None, judged
+        floor = self.config.answers.min_alternative_score
+        answers = [dataclasses.replace(c.answer, score=p) for rank, (p, c, _) in enumerate(scored) if rank == 0 or p >= floor]
+        return answers, scored[0][0], judged
 
     def _read(self, question: str, passages: list[Passage]) -> Reading:
         """Read the passages; with early_exit_margin set, read the best one first and stop there
@@ -71,9 +96,8 @@ class Pipeline:
         return first.merged(self.reader.read(question, passages[1:]))
 
     def prepare_search(self) -> None:
-        """Build BM25 now, after loading or a change, so that no ask waits for it."""
-        if self.config.retrieval.mode != "dense":
-            self.collection.prepare_search()
+        """Build BM25 and word statistics now, after loading or a change, so that no ask waits for them."""
+        self.collection.prepare_search(sparse=self.config.retrieval.mode != "dense")
 
     def search(self, vector, question: str, k: int, filters: Filters | None = None) -> list[Passage]:
         """Retrieval as configured (dense, BM25 or both) for an already embedded question."""

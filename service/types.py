@@ -32,9 +32,11 @@ class AskResult:
     answers: list[Answer]
     no_answer: bool
     timings_ms: dict[str, float] = field(default_factory=dict)
-    # The best candidate even when abstaining, for calibration and eval; not part of the API.
+    # The best candidate's decision score, also when abstaining: its verified probability (or without
+    # a verifier its margin over no-answer). For calibration and eval; not part of the API.
     best_margin: float | None = None
     passages: tuple = ()
+    judged: tuple = ()  # each candidate's (text, verifier features), best first: for calibration, not the API
     cached: bool = False  # answered from the answer cache (service/answer_cache.py)
 
     def to_json(self) -> dict:

@@ -23,7 +23,7 @@ def test_writes_need_the_key(client, api_settings):
 
 def test_json_document_lifecycle(client, auth, api_settings):
     created = client.post("/v1/documents", json=ZEBRA, headers=auth)
-    assert created.status_code == 201 and created.json() == {"doc_id": "zoo/zebra", "status": "added", "chunks": 1}
+    assert created.status_code == 201 and created.json() == {"doc_id": "zoo/zebra", "status": "added", "chunks": 1, "dropped": []}
     body = ask(client, "Where does Ziggy the zebra live?")
     assert body["answers"][0]["text"] == "the Serengeti" or body["answers"][0]["text"] == "Serengeti"
     assert body["answers"][0]["citation"]["doc_id"] == "zoo/zebra"

@@ -22,7 +22,9 @@ from groundqa.index.store import EXACT, FaissLayout, FaissStore
 from groundqa.index.types import Document
 
 DIM = 16
-KINDS = ["faiss", "faiss-ivf", "milvus-lite", "milvus-server"]
+# Milvus runs in `make test`; `make test-fast` keeps to FAISS (a Milvus server takes seconds to start).
+MILVUS = pytest.mark.slow
+KINDS = ["faiss", "faiss-ivf", pytest.param("milvus-lite", marks=MILVUS), pytest.param("milvus-server", marks=MILVUS)]
 # IVF from the first vector, every list searched: the IVF code paths, held to exact results.
 IVF_ALWAYS = FaissLayout(ivf_from=1, nprobe=10_000)
 
@@ -216,6 +218,7 @@ def test_a_long_document_survives_the_round_trip(backend):
     assert_consistent(reopened)
 
 
+@MILVUS
 def test_milvus_store_refuses_a_collection_of_another_dimension(tmp_path):
     pytest.importorskip("pymilvus")
     from groundqa.index.milvus_store import MilvusStore
@@ -225,6 +228,7 @@ def test_milvus_store_refuses_a_collection_of_another_dimension(tmp_path):
         MilvusStore(str(tmp_path / "m.db"), "chunks", 32)
 
 
+@MILVUS
 def test_replicas_sharing_a_milvus_server_see_each_others_writes(request):
     """Two catalogs on one server, as two `groundqa serve` processes hold them."""
     pytest.importorskip("pymilvus")
@@ -264,6 +268,7 @@ def test_replicas_sharing_a_milvus_server_see_each_others_writes(request):
         two.close()
 
 
+@MILVUS
 @pytest.mark.parametrize("kind", ["milvus-lite", "milvus-server"])
 @pytest.mark.parametrize("crash_at", ["parts", "heads"])
 def test_a_milvus_save_cut_short_leaves_the_previous_documents(kind, crash_at, tmp_path, request):
@@ -322,6 +327,7 @@ def test_milvus_without_pymilvus_says_what_to_install(monkeypatch):
         make_catalog(Settings(vector_store="milvus"), DIM)
 
 
+@MILVUS
 def test_a_milvus_server_gone_away_is_index_not_ready(tmp_path):
     """Asks against a Milvus server that went down get the service's 503 error, not a crash."""
     pytest.importorskip("pymilvus")
@@ -357,6 +363,7 @@ def test_directory_catalog_writers_take_turns(tmp_path):
     assert order == ["first", "second"]
 
 
+@MILVUS
 def test_milvus_replicas_writing_one_document_at_once_the_last_save_wins(request):
     """Catalog.writing, as MilvusCatalog documents it: no lock, the last save of a document wins."""
     pytest.importorskip("pymilvus")

@@ -129,3 +129,20 @@ def test_concurrent_embedding_and_chunk_sizing_are_safe(real_embedder):
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         assert all(pool.map(work, range(200)))
+
+
+@pytest.mark.slow
+def test_with_the_verifier_on_answers_carry_its_probability_and_near_misses_abstain(corpus_pipeline, real_settings):
+    import dataclasses
+
+    from groundqa.wiring import pipeline_config
+
+    config = pipeline_config(real_settings.model_copy(update={"verifier": "shipped"}))
+    pipeline = dataclasses.replace(corpus_pipeline, config=config)
+    answered = pipeline.ask("Who is the president of Microsoft?")
+    assert answered.answers[0].text == "Brad Smith" and 0.0 < answered.answers[0].score <= 1.0
+    assert answered.answers[0].score == pytest.approx(answered.best_margin)
+    assert answered.best_margin >= config.verifier.threshold
+    for near_miss in ("Who is the president of Google?", "What did IBM announce in 2031?"):
+        result = pipeline.ask(near_miss)
+        assert result.no_answer and result.best_margin < config.verifier.threshold, (near_miss, result.answers)

@@ -17,6 +17,8 @@ PASSAGE = ("Super Bowl 50 was an American football game to determine the champio
            "National Football Conference champion Carolina Panthers 24-10. The game was played on February 7, "
            "2016, at Levi's Stadium in the San Francisco Bay Area at Santa Clara, California.")
 
+pytestmark = pytest.mark.slow  # loads and traces both real models
+
 
 def passages(embedder, text=PASSAGE):
     document = Document("doc", "Super Bowl", "src", text)

@@ -1,0 +1,126 @@
+"""`groundqa calibrate GOLD...`: fit the answer verifier on gold questions and write its file.
+
+Each gold question goes through the shipped pipeline (verification off, so every candidate is kept);
+each candidate answer becomes one example: its verifier features, labelled right when its F1 against
+the gold answers is at least 0.5 (never, for a question the documents cannot answer). A logistic
+regression over the standardized features gives the probability; the threshold is the one that
+maximizes mean F1 over the questions when the most probable candidate is answered at or above it.
+SQuAD files are asked in open mode (all their paragraphs indexed); JSONL gold files against the
+configured index.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from groundqa.eval.gold import GoldQuestion, load_gold, sample
+from groundqa.eval.open_index import hold_out
+from groundqa.eval.metrics import f1_score
+from groundqa.settings import Settings, setting_default
+
+RIGHT = 0.5  # a candidate with at least this F1 against the gold answers counts as right
+
+
+def add_calibrate_parser(sub, common: argparse.ArgumentParser) -> None:
+    parser = sub.add_parser("calibrate", parents=[common], help="fit the answer verifier on gold questions")
+    parser.add_argument("gold", type=Path, nargs="+", help="gold JSONL (asked against the index) or SQuAD JSON (open mode)")
+    parser.add_argument("--limit", type=int, help="sample this many questions from each file (default: all)")
+    parser.add_argument("--seed", type=int, default=0, help="sampling seed")
+    parser.add_argument("--holdout-articles", type=int, default=0,
+                        help="SQuAD files without unanswerable questions (v1.1): leave this many whole articles out "
+                             "of the index, so that their questions become unanswerable")
+    parser.add_argument("--leave-out", metavar="LIMIT:SEED", action="append", default=[],
+                        help="leave out the questions `groundqa eval --limit LIMIT --seed SEED` asks, to check on "
+                             "them (repeatable)")
+    parser.add_argument("--out", type=Path, required=True, help="write the verifier here; use it with GROUNDQA_VERIFIER=PATH")
+    parser.add_argument("--cache-dir", type=Path, default=Path(".groundqa/eval"), help="open-mode index cache")
+    parser.add_argument("--top-k", type=int, help=f"passages per question ({setting_default('top_k')})")
+    parser.set_defaults(run=run_calibrate)
+
+
+@dataclass(frozen=True)
+class Asked:
+    answerable: bool
+    candidates: list[tuple[np.ndarray, float]]  # each candidate's features and its F1 against the gold
+
+
+def run_calibrate(args: argparse.Namespace, settings: Settings) -> int:
+    recording = settings.model_copy(update={"verifier": "off", **({"top_k": args.top_k} if args.top_k else {})})
+    asked: list[Asked] = []
+    fitted_on = []
+    for path in args.gold:
+        questions = load_gold(path)
+        all_answerable = all(q.answers for q in questions)
+        everything, held = hold_out(questions, args.holdout_articles if all_answerable else 0, args.seed)
+        for limit, seed in ((int(part) for part in spec.split(":")) for spec in args.leave_out):
+            checked = {q.id for q in sample(questions, limit, seed)}
+            everything = [q for q in everything if q.id not in checked]
+        questions = everything
+        asked += record(path, load_gold(path), held, sample(questions, args.limit, args.seed), recording, args.cache_dir)
+        fitted_on.append(f"{path.name}: {args.limit or 'all'} questions, seed {args.seed}"
+                         + (f", {len(held)} articles held out" if held else "")
+                         + (f", leaving out eval samples {' '.join(args.leave_out)}" if args.leave_out else ""))
+    verifier, summary = fit(asked)
+    summary["fitted_on"] = fitted_on
+    summary["date"] = datetime.date.today().isoformat()
+    verifier = dataclasses.replace(verifier, about=summary)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(verifier.to_json(), indent=2) + "\n")
+    print(json.dumps(summary, indent=2))
+    print(f"wrote {args.out}")
+    return 0
+
+
+def record(path: Path, everything: list[GoldQuestion], held: set[str], questions: list[GoldQuestion],
+           settings: Settings, cache_dir: Path) -> list[Asked]:
+    from groundqa.eval.open_index import open_pipeline
+    from groundqa.wiring import build_pipeline
+
+    if questions and questions[0].context is not None:
+        pipeline = open_pipeline(settings, everything, path, cache_dir, progress=True, exclude_titles=held)
+    else:
+        pipeline, _ = build_pipeline(settings)
+    asked = []
+    for gold in tqdm(questions, desc=f"asking {path.name}", unit="q"):
+        judged = pipeline.ask(gold.question).judged
+        scored = [(features, f1_score(text, gold.answers) if gold.answers else 0.0) for text, features in judged]
+        asked.append(Asked(bool(gold.answers), scored))
+    return asked
+
+
+def fit(asked: list[Asked]):
+    """The logistic regression over every candidate, and the threshold that serves the questions best."""
+    from sklearn.linear_model import LogisticRegression
+
+    from groundqa.service.verify import Verifier
+
+    X = np.array([features for a in asked for features, _ in a.candidates])
+    y = np.array([int(a.answerable and f1 >= RIGHT) for a in asked for _, f1 in a.candidates])
+    mean, scale = X.mean(axis=0), X.std(axis=0) + 1e-9
+    model = LogisticRegression(C=1.0, max_iter=2000).fit((X - mean) / scale, y)
+    verifier = Verifier(mean, scale, model.coef_[0], float(model.intercept_[0]), 0.5, {})
+    threshold, best_f1 = best_threshold(verifier, asked)
+    return dataclasses.replace(verifier, threshold=threshold), {
+        "questions": len(asked), "unanswerable": sum(not a.answerable for a in asked), "candidates": int(len(y)),
+        "right": int(y.sum()), "threshold": round(threshold, 4), "f1_at_threshold": round(100 * best_f1, 2)}
+
+
+def best_threshold(verifier, asked: list[Asked]) -> tuple[float, float]:
+    """The threshold that maximizes mean F1 when each question's most probable candidate is answered
+    at or above it; abstaining scores 1 on a question the documents cannot answer, else 0."""
+    decisions = []
+    for a in asked:
+        best = max(((verifier.probability(f), f1) for f, f1 in a.candidates), default=(-1.0, 0.0))
+        decisions.append((best[0], best[1], 0.0 if a.answerable else 1.0))
+    options = sorted({round(p, 4) for p, _, _ in decisions if p >= 0} | {1.01})
+    scores = [(float(np.mean([f1 if p >= t else silent for p, f1, silent in decisions])), t) for t in options]
+    best_f1, threshold = max(scores, key=lambda pair: (pair[0], -pair[1]))
+    return float(threshold), best_f1

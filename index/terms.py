@@ -1,0 +1,35 @@
+"""Word statistics of the indexed chunks: how rare each word is (IDF), for weighing a question's
+words when an answer is verified."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping
+
+_WORD = re.compile(r"\w[\w.\-/]*\w|\w", re.UNICODE)
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased words; identifiers keep their inner dots, dashes and slashes (3.2.1, CVE-2024-1)."""
+    return [w.lower().rstrip(".") for w in _WORD.findall(text)]
+
+
+@dataclass(frozen=True)
+class TermStats:
+    document_frequency: Mapping[str, int] = field(default_factory=dict)  # chunks holding each word
+    documents: int = 0  # chunks
+
+    def idf(self, term: str) -> float:
+        return math.log((self.documents + 1) / (self.document_frequency.get(term, 0) + 0.5))
+
+    @classmethod
+    def of(cls, texts: Iterable[str]) -> "TermStats":
+        frequency: dict[str, int] = {}
+        count = 0
+        for text in texts:
+            count += 1
+            for term in set(words(text)):
+                frequency[term] = frequency.get(term, 0) + 1
+        return cls(frequency, count)
