@@ -39,7 +39,7 @@ def test_index_then_ask_from_the_command_line(tmp_path):
     best = answer["answers"][0]
     assert best["text"] == "Brad Smith" and best["citation"]["doc_id"] == "docs/article.txt"
     assert set(best["citation"]) == {"doc_id", "title", "source", "start", "end", "context", "context_start"}
-    assert set(answer["timings_ms"]) == {"embed", "search", "read", "total"}
+    assert set(answer["timings_ms"]) == {"embed", "search", "read", "verify", "total"}
 
     (docs / "zebra.md").unlink()
     (docs / "junk.pdf").unlink()

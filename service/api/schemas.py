@@ -53,7 +53,7 @@ class AskResponse(BaseModel):
             "context": "In a statement released Thursday by Microsoft President Brad Smith, he said ...",
             "context_start": 361}}],
         "no_answer": False,
-        "timings_ms": {"embed": 8.1, "search": 0.2, "read": 95.0, "total": 103.4}}]})
+        "timings_ms": {"embed": 8.1, "search": 0.2, "read": 95.0, "verify": 0.8, "total": 104.2}}]})
     question: str
     answers: list[AnswerOut]
     no_answer: bool

@@ -16,7 +16,7 @@ def test_ask_answers_with_citation(client):
     text = client.get(f"/v1/documents/{citation['doc_id']}").json()["text"]
     assert text[citation["start"]:citation["end"]] == "Brad Smith"
     assert text[citation["context_start"]:].startswith(citation["context"])
-    assert set(body["timings_ms"]) == {"embed", "search", "read", "total"}
+    assert set(body["timings_ms"]) == {"embed", "search", "read", "verify", "total"}
 
 
 def test_ask_unanswerable(client):

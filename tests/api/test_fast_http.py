@@ -90,7 +90,7 @@ def parse_events(text):
 def test_ask_answers_with_a_citation_of_the_document_text(server, http):
     body = ask(http, "Who is the warehouse manager?")
     assert body["no_answer"] is False and body["cached"] is False
-    assert {"embed", "search", "read", "total"} <= set(body["timings_ms"])
+    assert {"embed", "search", "read", "verify", "total"} <= set(body["timings_ms"])
     answer = body["answers"][0]
     citation = answer["citation"]
     assert answer["text"] == WAREHOUSE_MANAGER

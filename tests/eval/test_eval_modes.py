@@ -55,7 +55,7 @@ def test_open_mode_retrieves_among_all_paragraphs(small_squad, capsys, tmp_path)
     summary = run_cli(capsys, small_squad, "--open", "--top-k", "3", "--cache-dir", tmp_path / "cache",
                       "--calibrate")
     assert summary["retrieval"]["recall@3"] >= 75 and 0 < summary["retrieval"]["mrr"] <= 1
-    assert set(summary["latency_ms"]) == {"embed", "search", "read", "total"}
+    assert set(summary["latency_ms"]) == {"embed", "search", "read", "verify", "total"}
     assert summary["has_answer"]["f1"] > 50
     assert "GROUNDQA_NO_ANSWER_MARGIN=" in summary["calibration"]["setting"]
     assert len(list((tmp_path / "cache").iterdir())) == 1, "the paragraph index is cached for the next run"
