@@ -1,0 +1,34 @@
+"""Whole answers: spans cut inside a word, from their unit or short of a range's end are completed
+from the text around them, and never shrink below what the reader chose."""
+
+import pytest
+from hypothesis import given, strategies as st
+
+from groundqa.service.completion import complete
+
+
+@pytest.mark.parametrize("text, span, whole", [
+    ("Email support@nimbushome.example for help.", "@nimbushome", "support@nimbushome.example"),
+    ("You have 45 days to return it.", "45", "45 days"),
+    ("Refunds take 5 to 7 business days.", "5", "5 to 7 business days"),
+    ("Affects firmware 3.0 through 3.2.1 only.", "3.0", "3.0 through 3.2.1"),
+    ("Call 1-800-555-0142 today.", "800-555", "1-800-555-0142"),
+    ("The score is (8.1).", "8.1", "8.1"),
+    ("In 1990 in London, the war ended.", "1990", "1990"),  # "in" is not a unit
+    ("It was Brad Smith, he said.", "Brad Smith", "Brad Smith"),
+    ("Returns within 45 days.", "45 days.", "45 days"),  # sentence punctuation trimmed
+])
+def test_completion_rules(text, span, whole):
+    start = text.index(span)
+    new_start, new_end = complete(text, start, start + len(span))
+    assert text[new_start:new_end] == whole
+
+
+@given(st.text(alphabet="ab1 .-@(),", min_size=1, max_size=40), st.data())
+def test_a_completed_span_is_document_text_and_keeps_the_words_it_had(text, data):
+    start = data.draw(st.integers(0, len(text) - 1))
+    end = data.draw(st.integers(start + 1, len(text)))
+    new_start, new_end = complete(text, start, end)
+    assert 0 <= new_start < new_end <= len(text)
+    core = text[start:end].strip(" .,;:!?)]}\"'(")
+    assert core in text[new_start:new_end] or not core
