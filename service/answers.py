@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from typing import Callable
 
 from groundqa.index.chunking import split_sentences
 from groundqa.index.types import Document
+from groundqa.service.completion import complete
 from groundqa.service.reader import Reading, Span
 from groundqa.service.types import Answer, Citation
 
@@ -36,11 +38,18 @@ def candidates(reading: Reading, lookup: Callable[[str], Document], config: Answ
     select_answers), at most config.max_answers, none dropped for a low score."""
     if not reading.spans:
         return []
+    spans = [_completed(span, lookup(span.passage.chunk.doc_id).text) for span in reading.spans]
     evidence = [span.logit - span.window_null + config.retrieval_weight * span.passage.score
-                - config.length_penalty * span.tokens for span in reading.spans]
+                - config.length_penalty * span.tokens for span in spans]
     probabilities = _softmax(evidence + [0.0])[:-1]
     return [Candidate(span, share, _answer(span, share, lookup(span.passage.chunk.doc_id)))
-            for span, share in _distinct(reading.spans, evidence, probabilities, lookup, config.max_answers)]
+            for span, share in _distinct(spans, evidence, probabilities, lookup, config.max_answers)]
+
+
+def _completed(span: Span, text: str) -> Span:
+    """The span grown to a whole answer (service/completion.py); its evidence is the reader's."""
+    start, end = complete(text, span.start, span.end)
+    return span if (start, end) == (span.start, span.end) else dataclasses.replace(span, start=start, end=end)
 
 
 def select_answers(reading: Reading, lookup: Callable[[str], Document],

@@ -16,6 +16,10 @@ from groundqa.service.completion import complete
     ("The score is (8.1).", "8.1", "8.1"),
     ("In 1990 in London, the war ended.", "1990", "1990"),  # "in" is not a unit
     ("It was Brad Smith, he said.", "Brad Smith", "Brad Smith"),
+    ("Clearview is a New York-based company.", "New York", "New York"),
+    ("Fixed in CVE-2024-38112 today.", "CVE-2024-381", "CVE-2024-38112"),
+    ("Kicked from their own 24-yard line.", "24", "24"),
+    ("His name was Martin Sekulić.:32 He", "Martin Sekulić", "Martin Sekulić"),
     ("Returns within 45 days.", "45 days.", "45 days"),  # sentence punctuation trimmed
 ])
 def test_completion_rules(text, span, whole):
