@@ -97,7 +97,7 @@ def test_ask_returns_typed_answers_with_citations(client):
     response = client.ask("Where does the zebra Ziggy live?", top_k=2)
     assert isinstance(response, AskResponse) and not response.no_answer
     best = response.answers[0]
-    assert isinstance(best, Answer) and best.text == "The zebra named Ziggy lives in the Serengeti."
+    assert isinstance(best, Answer) and best.text == "The zebra named Ziggy lives in the Serengeti"
     assert best.citation.doc_id == "zoo/zebra" and best.citation.title == "Zebra facts"
     assert (best.citation.start, best.citation.end) == (0, len(best.text))
     assert "total" in response.timings_ms
@@ -232,7 +232,7 @@ def test_eval_over_http_uses_the_client(url):
     from groundqa.eval.gold import GoldQuestion
     from groundqa.eval.runner import run_http
 
-    gold = [GoldQuestion("q1", "Where does the zebra Ziggy live?", ["The zebra named Ziggy lives in the Serengeti."],
+    gold = [GoldQuestion("q1", "Where does the zebra Ziggy live?", ["The zebra named Ziggy lives in the Serengeti"],
                          doc_id="zoo/zebra"),
             GoldQuestion("q2", "Who swims in the Thames?", ["Otto"])]
     run = run_http(url + "/", gold, top_k=2, progress=False)
