@@ -63,7 +63,11 @@ def select_answers(reading: Reading, lookup: Callable[[str], Document],
     Spans with the same normalized text form one answer, scored by its best span (summing over
     its spans instead was measured and did not pay: eval/BENCHMARKS.md).
     Abstention looks at the chosen answer's reader margin."""
-    found = candidates(reading, lookup, config)
+    return by_margin(candidates(reading, lookup, config), reading, config)
+
+
+def by_margin(found: list[Candidate], reading: Reading, config: AnswerConfig) -> tuple[list[Answer], float | None]:
+    """The candidates' answers, or none when the best one's margin over no-answer is too small."""
     if not found:
         return [], None
     best_margin = found[0].span.logit - reading.null_logit

@@ -20,11 +20,10 @@ from groundqa.errors import DocumentConflict, DocumentNotFound, GroundQAError, I
 from groundqa.hardware import share_cores
 from groundqa.settings import Settings
 from groundqa.index.sandbox import ParseBudget, SandboxedLoader
-from groundqa.index.types import Document, Passage
+from groundqa.index.types import Document, Filters, Passage
 from groundqa.service.admission import Admission
 from groundqa.service.answer_cache import AnswerCache, cache_key
 from groundqa.index.catalog import Catalog
-from groundqa.index.types import Filters
 from groundqa.service.pipeline import Pipeline, validate_filters, validate_question, validate_top_k
 from groundqa.service.rwlock import ReadWriteLock
 from groundqa.service.types import AskResult

@@ -12,7 +12,7 @@ from groundqa.index.collection import Collection
 from groundqa.index.embedder import Embedder
 from groundqa.index.hybrid import RetrievalConfig
 from groundqa.index.types import MAX_FILTERS, Filters, Passage
-from groundqa.service.answers import AnswerConfig, candidates, select_answers
+from groundqa.service.answers import AnswerConfig, by_margin, candidates
 from groundqa.service.reader import Reader, Reading
 from groundqa.service.types import Answer, AskResult
 from groundqa.service.verify import Verifier, evidence_of, feature_vector
@@ -74,7 +74,7 @@ class Pipeline:
         features = [feature_vector(evidence_of(question, c, reading), self.collection.terms) for c in found]
         verifier = self.config.verifier
         if verifier is None:
-            answers, margin = select_answers(reading, self.collection.document, self.config.answers)
+            answers, margin = by_margin(found, reading, self.config.answers)
             return answers, margin, tuple((c.answer.text, f) for c, f in zip(found, features))
         scored = sorted(((verifier.probability(f), c, f) for c, f in zip(found, features)), key=lambda x: -x[0])
         judged = tuple((c.answer.text, f) for _, c, f in scored)
