@@ -93,10 +93,11 @@ def _parser() -> argparse.ArgumentParser:
     from groundqa.eval.bench import add_bench_parser
     from groundqa.eval.calibrate import add_calibrate_parser
     from groundqa.eval.cli import add_eval_parser
+    from groundqa.eval.from_feedback import add_feedback_parser
     from groundqa.eval.load import add_load_parser
     from groundqa.eval.scale import add_scale_parser
-    for add in (add_document_parsers, add_eval_parser, add_calibrate_parser, add_bench_parser, add_load_parser,
-                add_scale_parser):
+    for add in (add_document_parsers, add_eval_parser, add_calibrate_parser, add_feedback_parser, add_bench_parser,
+                add_load_parser, add_scale_parser):
         add(sub, common)
 
     serve = sub.add_parser("serve", parents=[common], formatter_class=formatter, help="run the HTTP API")

@@ -27,11 +27,12 @@ import httpx
 import groundqa
 from groundqa import errors
 from groundqa.errors import GroundQAError
+from groundqa.service.feedback import Feedback
 
 _BY_CODE: dict[str, type[GroundQAError]] = {cls.code: cls for cls in (
     errors.InvalidQuestion, errors.InvalidDocument, errors.UnsupportedFormat, errors.DocumentNotFound,
     errors.DocumentConflict, errors.IndexNotReady, errors.IndexMismatch, errors.ModelNotFound,
-    errors.Overloaded, errors.Starting)}
+    errors.Overloaded, errors.Starting, errors.InvalidFeedback, errors.FeedbackFull)}
 
 T = TypeVar("T")
 
@@ -57,6 +58,7 @@ class Citation:
     end: int
     context: str  # the sentence(s) around the answer, starting at context_start
     context_start: int
+    url: str | None = None  # the document's meta.url, when it is an http(s) link
 
 
 @dataclass(frozen=True)
@@ -215,6 +217,18 @@ class Client:
         body = self._send("GET", "/v1/documents", params={"offset": offset, "limit": limit}).json()
         return DocumentPage(body["total"], body["offset"], body["limit"],
                             tuple(_make(DocumentSummary, d) for d in body["documents"]))
+
+    # -- feedback -----------------------------------------------------------------------------
+    def send_feedback(self, feedback: Feedback) -> Feedback:
+        """Store a verdict (no key needed); returns it with the id and time the server gave it."""
+        body = {name: value for name, value in feedback.to_json().items()
+                if name not in ("id", "received") and value is not None}
+        return _make(Feedback, self._send("POST", "/v1/feedback", errors.InvalidFeedback, json=body).json())
+
+    def feedback(self, offset: int = 0, limit: int = 100) -> tuple[int, list[Feedback]]:
+        """(total, a page of verdicts, oldest first); needs the API key."""
+        body = self._send("GET", "/v1/feedback", params={"offset": offset, "limit": limit}).json()
+        return body["total"], [_make(Feedback, entry) for entry in body["feedback"]]
 
     # -- operations ---------------------------------------------------------------------------
     def health(self) -> bool:

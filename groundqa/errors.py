@@ -59,3 +59,15 @@ class Starting(IndexNotReady):
     """The server is up but still loading its models and index."""
 
     code = "starting"
+
+
+class InvalidFeedback(GroundQAError):
+    """A verdict whose answer is not the text it cites, or with fields that do not fit together."""
+
+    code = "invalid_feedback"
+
+
+class FeedbackFull(GroundQAError):
+    """The feedback store holds its maximum of entries (GROUNDQA_FEEDBACK_MAX_ENTRIES)."""
+
+    code = "feedback_full"

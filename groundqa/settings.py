@@ -140,6 +140,11 @@ class Settings(BaseSettings):
     # reader's own); beyond either, the upload is refused with 422 and the server carries on.
     parse_timeout_s: float = Field(default=30.0, gt=0)
     parse_memory_mb: int = Field(default=1024, ge=64)
+    # Users' verdicts on answers (POST /v1/feedback) kept at most; beyond, new ones get 507.
+    feedback_max_entries: int = Field(default=100_000, ge=0)
+    # The chat widget's greeting and example questions (a page's data-greeting / data-suggestions win).
+    widget_greeting: str = "Ask a question: every answer is copied from the documents, with its source."
+    widget_suggestions: list[str] = []
     # Log each request's query string and each question (keys are always redacted). Off: user text
     # stays out of the server log.
     log_questions: bool = False

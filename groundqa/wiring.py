@@ -16,6 +16,7 @@ from groundqa.index.embedder import Embedder, SentenceTransformerEmbedder
 from groundqa.index.hybrid import RetrievalConfig
 from groundqa.index.store import FaissLayout
 from groundqa.service.answers import AnswerConfig
+from groundqa.service.feedback import FeedbackStore, MilvusFeedback, SqliteFeedback
 from groundqa.service.pipeline import Pipeline, PipelineConfig
 from groundqa.service.reader import ExtractiveReader, ReaderConfig
 from groundqa.service.verify import Verifier
@@ -105,6 +106,13 @@ def make_catalog(settings: Settings, dimension: int | None) -> Catalog:
 
     return MilvusCatalog(settings.milvus_uri, settings.milvus_collection, dimension,
                          settings.milvus_token.get_secret_value() if settings.milvus_token else "")
+
+
+def make_feedback(settings: Settings, catalog: Catalog) -> FeedbackStore:
+    """Where users' verdicts are kept: beside the index (see service/feedback.py)."""
+    if settings.vector_store == "milvus":
+        return MilvusFeedback(catalog.store.client, settings.milvus_collection, settings.feedback_max_entries)
+    return SqliteFeedback(settings.index_dir / "feedback.sqlite3", settings.feedback_max_entries)
 
 
 def build_pipeline(settings: Settings, create_missing: bool = False) -> tuple[Pipeline, Catalog]:

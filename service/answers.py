@@ -12,7 +12,7 @@ from groundqa.index.chunking import split_sentences
 from groundqa.index.types import Document
 from groundqa.service.completion import complete
 from groundqa.service.reader import Reading, Span
-from groundqa.service.types import Answer, Citation
+from groundqa.service.types import Answer, Citation, safe_url
 
 _NORMALIZE = re.compile(r"[^\w]+")
 
@@ -109,7 +109,8 @@ def _answer(span: Span, probability: float, document: Document) -> Answer:
                                                 span.start, span.end)
     citation = Citation(doc_id=document.doc_id, title=document.title, source=document.source,
                         start=span.start, end=span.end,
-                        context=document.text[context_start:context_end], context_start=context_start)
+                        context=document.text[context_start:context_end], context_start=context_start,
+                        url=safe_url(document.meta.get("url")))
     return Answer(text=document.text[span.start:span.end], score=probability, citation=citation)
 
 

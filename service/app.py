@@ -15,7 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 import groundqa
 from groundqa.hardware import limit_malloc_arenas
 from groundqa.settings import Settings
-from groundqa.service.api import errors, ratelimit, routes_ask, routes_documents, routes_pages
+from groundqa.service.api import errors, ratelimit, routes_ask, routes_documents, routes_feedback, routes_pages
 from groundqa.service.api.guards import BodyLimit, JsonCORSMiddleware, http_protocol, log_access
 from groundqa.service.api.metrics import Metrics
 from groundqa.service.api.schemas import ErrorBody
@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     errors.install(app)
     app.include_router(routes_ask.router)
     app.include_router(routes_documents.router)
+    app.include_router(routes_feedback.router)
     app.include_router(routes_pages.router)
     _add_operations(app)
     _show_limits_in_schema(app, settings)

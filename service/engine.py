@@ -16,13 +16,15 @@ import time
 import unicodedata
 from typing import Callable, Iterator
 
-from groundqa.errors import DocumentConflict, DocumentNotFound, GroundQAError, IndexNotReady, InvalidDocument, Starting
+from groundqa.errors import (DocumentConflict, DocumentNotFound, GroundQAError, IndexNotReady, InvalidDocument,
+                             InvalidFeedback, Starting)
 from groundqa.hardware import share_cores
 from groundqa.settings import Settings
 from groundqa.index.sandbox import ParseBudget, SandboxedLoader
 from groundqa.index.types import Document, Filters, Passage
 from groundqa.service.admission import Admission
 from groundqa.service.answer_cache import AnswerCache, cache_key
+from groundqa.service.feedback import Feedback, FeedbackStore
 from groundqa.index.catalog import Catalog
 from groundqa.service.pipeline import Pipeline, validate_filters, validate_question, validate_top_k
 from groundqa.service.rwlock import ReadWriteLock
@@ -83,6 +85,7 @@ class Engine:
         self._next_poll = 0.0
         self.admission = Admission(settings.max_concurrent_asks, settings.max_queued_asks, settings.queue_wait_s)
         self.answers = AnswerCache(settings.answer_cache_size)
+        self.feedback: FeedbackStore | None = None  # users' verdicts, kept beside the index
 
     def start(self) -> None:
         from groundqa.wiring import build_pipeline
@@ -105,7 +108,10 @@ class Engine:
 
     def attach(self, pipeline: Pipeline, catalog: Catalog) -> None:
         """Serve `pipeline`, saving writes to `catalog` (start does this; tests may too)."""
+        from groundqa.wiring import make_feedback
+
         self.pipeline, self.catalog = pipeline, catalog
+        self.feedback = make_feedback(self.settings, catalog)
         self.starting, self.not_ready_reason = False, ""
 
     def not_ready_error(self) -> GroundQAError:
@@ -204,6 +210,25 @@ class Engine:
         if self.pipeline is None:
             return 0, 0
         return len(self.pipeline.collection), self.pipeline.collection.chunk_count
+
+    # -- feedback ---------------------------------------------------------------------------
+    def add_feedback(self, feedback: Feedback) -> Feedback:
+        """Stored, once its answer is checked to be the text it cites (InvalidFeedback if not)."""
+        feedback = dataclasses.replace(feedback, question=validate_question(feedback.question,
+                                                                            self.settings.max_question_chars))
+        if feedback.answer is not None:
+            try:
+                document, _ = self.get_document(feedback.doc_id)
+            except DocumentNotFound:
+                raise InvalidFeedback(f"no document with id {feedback.doc_id!r}: the answer cites nothing") from None
+            if document.text[feedback.start:feedback.end] != feedback.answer:
+                raise InvalidFeedback(f"the answer is not the text of {feedback.doc_id!r} at {feedback.start}.."
+                                      f"{feedback.end}: send the citation the service gave")
+        return self.feedback_store().add(feedback)
+
+    def feedback_store(self) -> FeedbackStore:
+        self._synced_pipeline()  # ready, or the reason why not
+        return self.feedback
 
     # -- writes -----------------------------------------------------------------------------
     def put_document(self, document: Document, *, replace: bool) -> Written:

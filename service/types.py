@@ -5,6 +5,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 
+def safe_url(value: object) -> str | None:
+    """A link users may follow: http(s) only (a javascript: URL in a document's meta would run on click)."""
+    if isinstance(value, str) and value.lower().startswith(("https://", "http://")):
+        return value
+    return None
+
+
 @dataclass(frozen=True)
 class Citation:
     doc_id: str
@@ -14,6 +21,7 @@ class Citation:
     end: int
     context: str
     context_start: int
+    url: str | None = None  # the document's meta.url, when it is an http(s) link
 
 
 @dataclass(frozen=True)

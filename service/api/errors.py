@@ -13,6 +13,8 @@ STATUS = {
     errors.UnsupportedFormat: 415,
     errors.InvalidQuestion: 422,
     errors.InvalidDocument: 422,
+    errors.InvalidFeedback: 422,
+    errors.FeedbackFull: 507,
     errors.DocumentNotFound: 404,
     errors.DocumentConflict: 409,
     errors.IndexNotReady: 503,

@@ -19,6 +19,8 @@ class Metrics:
                                        ["stage"], buckets=STAGE_BUCKETS, registry=self.registry)
         self.asks = Counter("groundqa_asks_total", "Questions answered, by outcome: answered or not_found (abstained)",
                             ["outcome"], registry=self.registry)
+        self.feedback = Counter("groundqa_feedback_total", "Users' verdicts on answers (POST /v1/feedback)",
+                                ["verdict"], registry=self.registry)
         self.cached_answers = Counter("groundqa_answer_cache_hits_total", "Asks answered from the answer cache",
                                       registry=self.registry)
         self.documents = Gauge("groundqa_index_documents", "Documents in the index", registry=self.registry)

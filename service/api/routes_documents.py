@@ -7,6 +7,7 @@ from pathlib import PurePath
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -14,6 +15,7 @@ from starlette.exceptions import HTTPException
 from groundqa.errors import InvalidDocument
 from groundqa.index.loaders import check_format, first_line, normalize_text
 from groundqa.index.types import Document
+from groundqa.service import viewer
 from groundqa.service.api.deps import EngineDep, require_read_key, require_write_key
 from groundqa.service.api.errors import ApiError
 from groundqa.service.api.schemas import (MAX_TITLE_CHARS, DocumentIn, DocumentOut, DocumentPage, DocumentPatch,
@@ -71,6 +73,21 @@ def list_documents(engine: EngineDep, offset: Annotated[int, Query(ge=0)] = 0,
                    limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict:
     total, page = engine.list_documents(offset, limit)
     return {"total": total, "offset": offset, "limit": limit, "documents": [_summary(d, n) for d, n in page]}
+
+
+@router.get("/{doc_id:path}/view", response_class=HTMLResponse, dependencies=[Depends(require_read_key)],
+            responses={200: {"content": {"text/html": {}}}, **READ_ERRORS},
+            summary="The document as a page, the span start..end highlighted and scrolled into view")
+def view_document(doc_id: str, engine: EngineDep, start: Annotated[int | None, Query(ge=0)] = None,
+                  end: Annotated[int | None, Query(ge=1)] = None) -> HTMLResponse:
+    document, _ = engine.get_document(doc_id)
+    if (start is None) != (end is None):
+        raise ApiError(422, "invalid_request", "give both start and end, or neither")
+    if end is not None and not start < end <= len(document.text):
+        raise ApiError(422, "invalid_request", f"need start < end <= {len(document.text)} (the document's length)")
+    return HTMLResponse(viewer.render(document, start, end), headers={
+        "Content-Security-Policy": viewer.CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-cache"})
 
 
 @router.get("/{doc_id:path}", response_model=DocumentOut, responses=READ_ERRORS,

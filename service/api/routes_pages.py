@@ -8,6 +8,8 @@ from pathlib import Path
 
 from fastapi import APIRouter, Request, Response
 
+from groundqa.service.api.deps import EngineDep
+
 STATIC = Path(__file__).resolve().parent.parent / "static"
 DEMO_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; "
             "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
@@ -43,3 +45,8 @@ def demo(request: Request) -> Response:
     return _serve(request, "index.html", "text/html; charset=utf-8",
                   {"Cache-Control": "no-cache", "Content-Security-Policy": DEMO_CSP,
                    "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"})
+
+
+@router.get("/v1/widget/config", summary="The widget's greeting and example questions (GROUNDQA_WIDGET_*)")
+def widget_config(engine: EngineDep) -> dict:
+    return {"greeting": engine.settings.widget_greeting, "suggestions": engine.settings.widget_suggestions}

@@ -35,6 +35,8 @@ class CitationOut(BaseModel):
     end: int
     context: str = Field(description="The sentence(s) around the answer.")
     context_start: int
+    url: str | None = Field(None, description="The document's meta.url when it is an http(s) link; else see "
+                                              "GET /v1/documents/{doc_id}/view?start=&end= to check the citation.")
 
 
 class AnswerOut(BaseModel):

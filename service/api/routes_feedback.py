@@ -1,0 +1,94 @@
+"""POST /v1/feedback (anyone: users' thumbs from the widget) and GET /v1/feedback (the API key)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from starlette.concurrency import run_in_threadpool
+
+from groundqa.service.api.deps import EngineDep, require_write_key
+from groundqa.service.api.schemas import ErrorBody
+from groundqa.service.feedback import Feedback
+
+router = APIRouter(prefix="/v1/feedback", tags=["feedback"])
+MAX_ANSWER_CHARS = 2000
+MAX_NOTE_CHARS = 2000
+
+
+class FeedbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"question": "Who is the president of Microsoft?", "answer": "Brad Smith",
+         "doc_id": "corpus/microsoft-joins-facial-recognition-ban.txt", "start": 417, "end": 427,
+         "verdict": "correct"},
+        {"question": "What is the capital of France?", "verdict": "correct"},
+        {"question": "When did IBM stop selling face recognition?", "verdict": "not_found_but_should",
+         "note": "the article says June 2020"}]})
+    # Its length limit is the questions' (max_question_chars), checked by the engine.
+    question: str = Field(min_length=1)
+    answer: str | None = Field(default=None, min_length=1, max_length=MAX_ANSWER_CHARS,
+                               description="the answer judged, with its citation; left out: the verdict is on "
+                                           "a \"not found\"")
+    doc_id: str | None = None
+    start: int | None = Field(default=None, ge=0)
+    end: int | None = Field(default=None, ge=0)
+    verdict: Literal["correct", "wrong", "not_found_but_should"] = Field(description=(
+        "correct: the answer (or the \"not found\") is right; wrong: the answer is wrong; "
+        "not_found_but_should: the service said not found, the documents do answer it"))
+    note: str = Field(default="", max_length=MAX_NOTE_CHARS, description="what was wrong, in the user's words")
+
+    @model_validator(mode="after")
+    def citation_fits_verdict(self) -> "FeedbackIn":
+        cited = [self.doc_id, self.start, self.end]
+        if self.answer is None:
+            if any(part is not None for part in cited):
+                raise ValueError("doc_id, start and end come with an answer")
+            if self.verdict == "wrong":
+                raise ValueError('a "not found" is judged correct or not_found_but_should, not wrong')
+        else:
+            if any(part is None for part in cited):
+                raise ValueError("an answer needs its citation: doc_id, start and end")
+            if self.end <= self.start:
+                raise ValueError("end must be greater than start")
+            if self.verdict == "not_found_but_should":
+                raise ValueError("not_found_but_should judges a \"not found\": leave out the answer")
+        return self
+
+
+class FeedbackOut(BaseModel):
+    id: str
+    received: float = Field(description="Unix time the server received it")
+    question: str
+    answer: str | None
+    doc_id: str | None
+    start: int | None
+    end: int | None
+    verdict: str
+    note: str
+
+
+class FeedbackPage(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    feedback: list[FeedbackOut]
+
+
+@router.post("", status_code=201, response_model=FeedbackOut,
+             responses={code: {"model": ErrorBody} for code in (413, 422, 429, 503, 507)},
+             summary="Mark an answer right or wrong (no key needed: the widget's thumbs)")
+async def add_feedback(body: FeedbackIn, engine: EngineDep, request: Request) -> dict:
+    entry = Feedback(**body.model_dump())
+    stored = await run_in_threadpool(engine.add_feedback, entry)
+    request.app.state.metrics.feedback.labels(stored.verdict).inc()
+    return stored.to_json()
+
+
+@router.get("", response_model=FeedbackPage, dependencies=[Depends(require_write_key)],
+            responses={code: {"model": ErrorBody} for code in (401, 403, 429, 503)},
+            summary="Users' verdicts, oldest first (needs the API key: they hold users' questions)")
+def list_feedback(engine: EngineDep, offset: Annotated[int, Query(ge=0)] = 0,
+                  limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict:
+    total, page = engine.feedback_store().page(offset, limit)
+    return {"total": total, "offset": offset, "limit": limit, "feedback": [entry.to_json() for entry in page]}

@@ -1,0 +1,150 @@
+"""Users' verdicts on answers, kept durably: SQLite in the index directory (FAISS), or a Milvus
+collection beside the index's when replicas share a Milvus server (each replica then reads all)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sqlite3
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Callable, Literal, Protocol
+
+from groundqa.errors import FeedbackFull
+
+Verdict = Literal["correct", "wrong", "not_found_but_should"]
+VERDICTS: tuple[str, ...] = ("correct", "wrong", "not_found_but_should")
+
+
+@dataclasses.dataclass(frozen=True)
+class Feedback:
+    """One verdict. `answer` None: the service said "not found" (then doc_id, start and end are None)."""
+
+    question: str
+    verdict: Verdict
+    answer: str | None = None
+    doc_id: str | None = None
+    start: int | None = None
+    end: int | None = None
+    note: str = ""
+    id: str = ""  # given by the store: sorts by the time it was received
+    received: float = 0.0  # Unix time
+
+    def to_json(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+class FeedbackStore(Protocol):
+    location: str
+
+    def add(self, feedback: Feedback) -> Feedback:
+        """Store it (FeedbackFull beyond the limit); returns it with its id and time."""
+
+    def page(self, offset: int, limit: int) -> tuple[int, list[Feedback]]:
+        """(total, entries offset..offset+limit), oldest first."""
+
+    def close(self) -> None: ...
+
+
+_clock = {"last": 0}
+_clock_lock = threading.Lock()
+
+
+def stamped(feedback: Feedback) -> Feedback:
+    """With its id: the time in ns first (strictly increasing within a process), so ids sort by
+    arrival in every backend; the random part keeps replicas' ids apart."""
+    with _clock_lock:
+        _clock["last"] = now = max(time.time_ns(), _clock["last"] + 1)
+    return dataclasses.replace(feedback, id=f"{now:019d}-{uuid.uuid4().hex[:8]}", received=now / 1e9)
+
+
+def all_feedback(read_page: Callable[[int, int], tuple[int, list[Feedback]]], size: int = 1000) -> list[Feedback]:
+    """Every entry, a page at a time: from a store (store.page) or a server (Client.feedback)."""
+    entries: list[Feedback] = []
+    while True:
+        total, page = read_page(len(entries), size)
+        entries.extend(page)
+        if not page or len(entries) >= total:
+            return entries
+
+
+class SqliteFeedback:
+    def __init__(self, path: Path, max_entries: int) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.location = str(path)
+        self.max_entries = max_entries
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA busy_timeout=5000")  # several servers on one index directory take turns
+        self._db.execute("CREATE TABLE IF NOT EXISTS feedback (id TEXT PRIMARY KEY, body TEXT NOT NULL)")
+
+    def add(self, feedback: Feedback) -> Feedback:
+        feedback = stamped(feedback)
+        with self._lock:
+            (count,) = self._db.execute("SELECT count(*) FROM feedback").fetchone()
+            if count >= self.max_entries:
+                raise FeedbackFull(f"the feedback store holds its maximum of {self.max_entries} entries")
+            self._db.execute("INSERT INTO feedback VALUES (?, ?)", (feedback.id, json.dumps(feedback.to_json())))
+        return feedback
+
+    def page(self, offset: int, limit: int) -> tuple[int, list[Feedback]]:
+        with self._lock:
+            (total,) = self._db.execute("SELECT count(*) FROM feedback").fetchone()
+            rows = self._db.execute("SELECT body FROM feedback ORDER BY id LIMIT ? OFFSET ?", (limit, offset)).fetchall()
+        return total, [Feedback(**json.loads(body)) for (body,) in rows]
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class MilvusFeedback:
+    """Rows of the collection <prefix>_feedback: the id and the entry as JSON (Milvus requires a
+    vector field: a constant one)."""
+
+    def __init__(self, client, prefix: str, max_entries: int) -> None:
+        """`client`: the index catalog's connection (a Milvus Lite file admits only one)."""
+        from groundqa.index.milvus_store import ensure_collection
+
+        self.location = f"Milvus collection {prefix}_feedback"
+        self.max_entries = max_entries
+        self._client = client
+        self._name = f"{prefix}_feedback"
+        ensure_collection(self._client, self._name, self._create)
+
+    def _create(self) -> None:
+        from pymilvus import DataType, MilvusClient
+
+        schema = MilvusClient.create_schema(auto_id=False)
+        schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=64)
+        schema.add_field("body", DataType.VARCHAR, max_length=65_535)
+        schema.add_field("unused", DataType.FLOAT_VECTOR, dim=2)
+        index_params = self._client.prepare_index_params()
+        index_params.add_index("unused", index_type="FLAT", metric_type="L2")
+        self._client.create_collection(self._name, schema=schema, index_params=index_params,
+                                       consistency_level="Strong")
+
+    def _ids(self) -> list[str]:
+        from groundqa.index.milvus_store import scan
+
+        return sorted(row["id"] for row in scan(self._client, self._name, 'id != ""', ["id"]))
+
+    def add(self, feedback: Feedback) -> Feedback:
+        feedback = stamped(feedback)
+        if len(self._ids()) >= self.max_entries:
+            raise FeedbackFull(f"the feedback store holds its maximum of {self.max_entries} entries")
+        self._client.insert(self._name, [{"id": feedback.id, "body": json.dumps(feedback.to_json()),
+                                          "unused": [0.0, 0.0]}])
+        return feedback
+
+    def page(self, offset: int, limit: int) -> tuple[int, list[Feedback]]:
+        ids = self._ids()
+        wanted = ids[offset:offset + limit]
+        rows = self._client.get(self._name, ids=wanted, output_fields=["id", "body"]) if wanted else []
+        bodies = {row["id"]: row["body"] for row in rows}
+        return len(ids), [Feedback(**json.loads(bodies[i])) for i in wanted if i in bodies]
+
+    def close(self) -> None:
+        pass  # the connection is the catalog's
