@@ -38,12 +38,20 @@ def candidates(reading: Reading, lookup: Callable[[str], Document], config: Answ
     select_answers), at most config.max_answers, none dropped for a low score."""
     if not reading.spans:
         return []
-    spans = [_completed(span, lookup(span.passage.chunk.doc_id).text) for span in reading.spans]
+    completed = [_completed(span, lookup(span.passage.chunk.doc_id).text) for span in reading.spans]
+    # A span of punctuation alone ("," between two names) answers nothing.
+    spans = [span for span in completed if _has_word(lookup(span.passage.chunk.doc_id).text[span.start:span.end])]
+    if not spans:
+        return []
     evidence = [span.logit - span.window_null + config.retrieval_weight * span.passage.score
                 - config.length_penalty * span.tokens for span in spans]
     probabilities = _softmax(evidence + [0.0])[:-1]
     return [Candidate(span, share, _answer(span, share, lookup(span.passage.chunk.doc_id)))
             for span, share in _distinct(spans, evidence, probabilities, lookup, config.max_answers)]
+
+
+def _has_word(text: str) -> bool:
+    return any(char.isalnum() for char in text)
 
 
 def _completed(span: Span, text: str) -> Span:
