@@ -21,6 +21,7 @@ def add_eval_parser(sub, common: argparse.ArgumentParser) -> None:
     mode.add_argument("--open", action="store_true", help="SQuAD: index every paragraph, ask against all of them")
     mode.add_argument("--reader-only", action="store_true", help="SQuAD: read only the gold paragraph")
     mode.add_argument("--url", help="ask a running server (e.g. http://127.0.0.1:8000) instead")
+    parser.add_argument("--api-key", help="X-API-Key for --url, if the collection is private")
     parser.add_argument("--holdout-articles", type=int, default=0,
                         help="--open: leave this many articles out of the index; their questions become unanswerable")
     parser.add_argument("--limit", type=int, help="sample this many questions (default: all)")
@@ -54,7 +55,7 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     if args.reader_only:
         run = run_reader_only(make_reader(recording), questions, answers(recording), progress)
     elif args.url:
-        run = run_http(args.url, questions, recording.top_k, progress)
+        run = run_http(args.url, questions, recording.top_k, progress, settings.collection, args.api_key)
     elif args.open:
         run = run_pipeline(open_pipeline(recording, everything, args.gold, args.cache_dir, progress, held), questions, progress)
     else:

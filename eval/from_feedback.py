@@ -81,7 +81,7 @@ def _run_export(args: argparse.Namespace, settings: Settings) -> int:
     review_path = args.review or args.gold.with_name(args.gold.name.removesuffix(".jsonl") + ".review.jsonl")
     if not args.gold.parent.is_dir():
         raise GroundQAError(f"no such folder: {args.gold.parent}")
-    entries = _remote(args) if args.url else _local(settings)
+    entries = _remote(args, settings.collection) if args.url else _local(settings)
     export = to_gold(entries)
     _write_jsonl(args.gold, export.gold)
     _write_jsonl(review_path, export.review)
@@ -107,12 +107,12 @@ def _local(settings: Settings) -> list[Feedback]:
         catalog.close()
 
 
-def _remote(args: argparse.Namespace) -> list[Feedback]:
+def _remote(args: argparse.Namespace, collection: str) -> list[Feedback]:
     from groundqa.client import Client
 
     if not args.api_key:
         raise GroundQAError("reading a server's feedback needs its API key: --api-key")
-    with Client(args.url, api_key=args.api_key) as client:
+    with Client(args.url, api_key=args.api_key, collection=collection) as client:
         return all_feedback(client.feedback)
 
 

@@ -85,12 +85,14 @@ def run_reader_only(reader: Reader, questions: Iterable[GoldQuestion], config: A
     return Run(rows, time.perf_counter() - started, 1)
 
 
-def run_http(url: str, questions: Iterable[GoldQuestion], top_k: int, progress: bool = True) -> Run:
-    """The same questions against a running server. The server applies its own margin."""
+def run_http(url: str, questions: Iterable[GoldQuestion], top_k: int, progress: bool = True,
+             collection: str | None = None, api_key: str | None = None) -> Run:
+    """The same questions against a running server (one of its collections). The server applies its
+    own margin."""
     from groundqa.client import Client
 
     rows, started = [], time.perf_counter()
-    with Client(url, timeout=120) as client:
+    with Client(url, api_key=api_key, timeout=120, collection=collection) as client:
         for gold in tqdm(list(questions), desc="asking over HTTP", disable=not progress, unit="q"):
             begun = time.perf_counter()
             result = client.ask(gold.question, top_k=top_k)

@@ -38,7 +38,27 @@ def _settings(args: argparse.Namespace) -> Settings:
     overrides = {name: getattr(args, name) for name in ("index_dir", "reader_model", "embedding_model",
                                                         "no_answer_margin", "threads")
                  if getattr(args, name, None) is not None}
-    return load_settings(**overrides)
+    settings = load_settings(**overrides)
+    name = getattr(args, "collection", None) or settings.collection
+    if getattr(args, "command", None) == "collections" or name == "default":
+        return settings
+    return _collection_settings(settings, name, create=args.command == "index", remote=bool(getattr(args, "url", None)))
+
+
+def _collection_settings(settings: Settings, name: str, create: bool, remote: bool) -> Settings:
+    """The settings of named collection `name`: `index` creates it if need be; other commands need it
+    to exist (asked of a server with --url, the server says)."""
+    from groundqa.service.collections import Record, make_shelf, settings_for, validate_name
+
+    validate_name(name)
+    if not remote:
+        shelf = make_shelf(settings)
+        if shelf.record(name) is None:
+            if not create:
+                raise GroundQAError(f"no collection {name!r}: create it with `groundqa collections create {name}` "
+                                    f"or `groundqa index PATH --collection {name}`")
+            shelf.add(Record.new(name))
+    return settings_for(settings, name)
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -69,6 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--embedding-model", help=f"sentence-transformers model path or id ({setting_default('embedding_model')})")
     common.add_argument("--reader-model", help=f"extractive QA model folder or hub id ({setting_default('reader_model')})")
     common.add_argument("--threads", type=int, help="CPU threads for inference (default: $GROUNDQA_THREADS, else all cores)")
+    common.add_argument("--collection", help=f"work on this named collection ({setting_default('collection')})")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     index = sub.add_parser("index", parents=[common], formatter_class=formatter,
@@ -89,6 +110,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--api-key", help="X-API-Key for --url, if the server wants one for reads")
     ask.set_defaults(run=_run_ask)
 
+    from groundqa.cli_collections import add_collections_parser
     from groundqa.cli_documents import add_document_parsers
     from groundqa.eval.bench import add_bench_parser
     from groundqa.eval.calibrate import add_calibrate_parser
@@ -96,7 +118,7 @@ def _parser() -> argparse.ArgumentParser:
     from groundqa.eval.from_feedback import add_feedback_parser
     from groundqa.eval.load import add_load_parser
     from groundqa.eval.scale import add_scale_parser
-    for add in (add_document_parsers, add_eval_parser, add_calibrate_parser, add_feedback_parser, add_bench_parser,
+    for add in (add_document_parsers, add_collections_parser, add_eval_parser, add_calibrate_parser, add_feedback_parser, add_bench_parser,
                 add_load_parser, add_scale_parser):
         add(sub, common)
 
@@ -186,7 +208,7 @@ def _local_asker(settings: Settings):
 def _remote_asker(args: argparse.Namespace):
     from groundqa.client import Client
 
-    client = Client(args.url, api_key=args.api_key)
+    client = Client(args.url, api_key=args.api_key, collection=args.collection)
     return lambda question, top_k: dataclasses.asdict(client.ask(question, top_k=top_k))
 
 

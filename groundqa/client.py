@@ -32,7 +32,8 @@ from groundqa.service.feedback import Feedback
 _BY_CODE: dict[str, type[GroundQAError]] = {cls.code: cls for cls in (
     errors.InvalidQuestion, errors.InvalidDocument, errors.UnsupportedFormat, errors.DocumentNotFound,
     errors.DocumentConflict, errors.IndexNotReady, errors.IndexMismatch, errors.ModelNotFound,
-    errors.Overloaded, errors.Starting, errors.InvalidFeedback, errors.FeedbackFull)}
+    errors.Overloaded, errors.Starting, errors.InvalidFeedback, errors.FeedbackFull, errors.InvalidCollection,
+    errors.CollectionNotFound, errors.CollectionExists)}
 
 T = TypeVar("T")
 
@@ -127,6 +128,18 @@ class Readiness:
 
 
 @dataclass(frozen=True)
+class CollectionInfo:
+    name: str
+    documents: int
+    chunks: int
+    private: bool  # reading needs a key
+    embedding_model: str
+    reader_model: str
+    chunking: dict[str, int]
+    calibration: str  # which verifier decides when to answer
+
+
+@dataclass(frozen=True)
 class PassagesEvent:
     """First event of ask_stream: what retrieval found, before the reader runs."""
     passages: tuple[Passage, ...]
@@ -147,10 +160,15 @@ Upload = str | os.PathLike | tuple[str, bytes]  # a file path, or (file name, co
 
 
 class Client:
-    """One connection pool to one server; `api_key` is sent as X-API-Key (writes need it)."""
+    """One connection pool to one server; `api_key` is sent as X-API-Key (writes need it).
+    `collection`: ask, search, documents and feedback of that named collection (default: the default one)."""
 
-    def __init__(self, url: str, api_key: str | None = None, timeout: float = 60.0) -> None:
+    def __init__(self, url: str, api_key: str | None = None, timeout: float = 60.0,
+                 collection: str | None = None) -> None:
         self.url = url.rstrip("/")
+        self.collection = collection
+        named = collection and collection != "default"
+        self._base = f"/v1/collections/{quote(collection, safe='')}" if named else "/v1"
         headers = {"User-Agent": f"groundqa-client/{groundqa.__version__}", **({"X-API-Key": api_key} if api_key else {})}
         self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
 
@@ -165,7 +183,7 @@ class Client:
 
     # -- answers ------------------------------------------------------------------------------
     def ask(self, question: str, top_k: int | None = None, filters: dict[str, Any] | None = None) -> AskResponse:
-        return _ask_response(self._send("POST", "/v1/ask", errors.InvalidQuestion,
+        return _ask_response(self._send("POST", self._base + "/ask", errors.InvalidQuestion,
                                         json=_ask_body(question, top_k, filters)).json())
 
     def ask_stream(self, question: str, top_k: int | None = None,
@@ -174,7 +192,8 @@ class Client:
         and its connection is held until the stream is exhausted or closed. An error, before the
         stream or as its `error` event, is raised as ask() would raise it."""
         try:
-            with self._http.stream("POST", "/v1/ask/stream", json=_ask_body(question, top_k, filters)) as response:
+            body = _ask_body(question, top_k, filters)
+            with self._http.stream("POST", self._base + "/ask/stream", json=body) as response:
                 if response.is_error:
                     response.read()
                     raise _error(response, errors.InvalidQuestion)
@@ -184,7 +203,7 @@ class Client:
 
     def search(self, q: str, k: int = 5, filters: dict[str, Any] | None = None) -> list[Passage]:
         params: dict[str, Any] = {"q": q, "k": k, **({"filters": json.dumps(filters)} if filters else {})}
-        body = self._send("GET", "/v1/search", errors.InvalidQuestion, params=params).json()
+        body = self._send("GET", self._base + "/search", errors.InvalidQuestion, params=params).json()
         return [_make(Passage, p) for p in body["passages"]]
 
     # -- documents ----------------------------------------------------------------------------
@@ -193,28 +212,30 @@ class Client:
         """Add a document from `text` (JSON) or `file` (an upload: txt, md, html or pdf; its meta is
         the file name). Without doc_id the server makes one. DocumentConflict if the id exists."""
         body = _document_body(text, doc_id, title, meta, file)
-        return _make(WriteResult, self._send("POST", "/v1/documents", errors.InvalidDocument, **body).json())
+        return _make(WriteResult, self._send("POST", self._base + "/documents", errors.InvalidDocument, **body).json())
 
     def replace_document(self, doc_id: str, text: str | None = None, *, title: str | None = None,
                          meta: dict[str, Any] | None = None, file: Upload | None = None) -> WriteResult:
         """Replace an existing document (DocumentNotFound if there is none: PUT does not create)."""
         body = _document_body(text, None, title, meta, file)
-        return _make(WriteResult, self._send("PUT", _doc_path(doc_id), errors.InvalidDocument, **body).json())
+        path = self._base + _doc_path(doc_id)
+        return _make(WriteResult, self._send("PUT", path, errors.InvalidDocument, **body).json())
 
     def patch_document(self, doc_id: str, *, text: str | None = None, title: str | None = None,
                        meta: dict[str, Any] | None = None) -> WriteResult:
         """Change some of a document: the fields given; meta merged key by key (None removes a key)."""
         changes = {name: value for name, value in (("text", text), ("title", title), ("meta", meta)) if value is not None}
-        return _make(WriteResult, self._send("PATCH", _doc_path(doc_id), errors.InvalidDocument, json=changes).json())
+        path = self._base + _doc_path(doc_id)
+        return _make(WriteResult, self._send("PATCH", path, errors.InvalidDocument, json=changes).json())
 
     def delete_document(self, doc_id: str) -> None:
-        self._send("DELETE", _doc_path(doc_id))
+        self._send("DELETE", self._base + _doc_path(doc_id))
 
     def get_document(self, doc_id: str) -> Document:
-        return _make(Document, self._send("GET", _doc_path(doc_id)).json())
+        return _make(Document, self._send("GET", self._base + _doc_path(doc_id)).json())
 
     def list_documents(self, offset: int = 0, limit: int = 100) -> DocumentPage:
-        body = self._send("GET", "/v1/documents", params={"offset": offset, "limit": limit}).json()
+        body = self._send("GET", self._base + "/documents", params={"offset": offset, "limit": limit}).json()
         return DocumentPage(body["total"], body["offset"], body["limit"],
                             tuple(_make(DocumentSummary, d) for d in body["documents"]))
 
@@ -223,12 +244,28 @@ class Client:
         """Store a verdict (no key needed); returns it with the id and time the server gave it."""
         body = {name: value for name, value in feedback.to_json().items()
                 if name not in ("id", "received") and value is not None}
-        return _make(Feedback, self._send("POST", "/v1/feedback", errors.InvalidFeedback, json=body).json())
+        return _make(Feedback, self._send("POST", self._base + "/feedback", errors.InvalidFeedback, json=body).json())
 
     def feedback(self, offset: int = 0, limit: int = 100) -> tuple[int, list[Feedback]]:
         """(total, a page of verdicts, oldest first); needs the API key."""
-        body = self._send("GET", "/v1/feedback", params={"offset": offset, "limit": limit}).json()
+        body = self._send("GET", self._base + "/feedback", params={"offset": offset, "limit": limit}).json()
         return body["total"], [_make(Feedback, entry) for entry in body["feedback"]]
+
+    # -- collections (create and delete need the admin key) -------------------------------------
+    def create_collection(self, name: str, *, read_key: str | None = None, write_key: str | None = None,
+                          verifier: dict[str, Any] | None = None) -> CollectionInfo:
+        body = {"name": name, "read_key": read_key, "write_key": write_key, "verifier": verifier}
+        return _make(CollectionInfo, self._send("POST", "/v1/collections", errors.InvalidCollection,
+                                                json={k: v for k, v in body.items() if v is not None}).json())
+
+    def list_collections(self) -> list[CollectionInfo]:
+        return [_make(CollectionInfo, c) for c in self._send("GET", "/v1/collections").json()["collections"]]
+
+    def describe_collection(self, name: str) -> CollectionInfo:
+        return _make(CollectionInfo, self._send("GET", f"/v1/collections/{quote(name, safe='')}").json())
+
+    def delete_collection(self, name: str) -> None:
+        self._send("DELETE", f"/v1/collections/{quote(name, safe='')}")
 
     # -- operations ---------------------------------------------------------------------------
     def health(self) -> bool:
@@ -260,7 +297,7 @@ def _doc_path(doc_id: str) -> str:
     if not doc_id:
         raise errors.InvalidDocument("doc_id must not be empty")
     quoted = quote(doc_id, safe="")
-    return "/v1/documents/" + (quoted.replace(".", "%2E") if quoted in (".", "..") else quoted)
+    return "/documents/" + (quoted.replace(".", "%2E") if quoted in (".", "..") else quoted)
 
 
 def _ask_body(question: str, top_k: int | None, filters: dict[str, Any] | None) -> dict[str, Any]:

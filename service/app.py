@@ -15,7 +15,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 import groundqa
 from groundqa.hardware import limit_malloc_arenas
 from groundqa.settings import Settings
-from groundqa.service.api import errors, ratelimit, routes_ask, routes_documents, routes_feedback, routes_pages
+from groundqa.service.api import (errors, ratelimit, routes_ask, routes_collections, routes_documents, routes_feedback,
+                                  routes_pages)
+from groundqa.service.api.deps import is_admin
 from groundqa.service.api.guards import BodyLimit, JsonCORSMiddleware, http_protocol, log_access
 from groundqa.service.api.metrics import Metrics
 from groundqa.service.api.schemas import ErrorBody
@@ -41,21 +43,39 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine
     app.state.metrics = Metrics()
     errors.install(app)
-    app.include_router(routes_ask.router)
-    app.include_router(routes_documents.router)
-    app.include_router(routes_feedback.router)
+    app.include_router(routes_collections.router)
+    for module in COLLECTION_MODULES:  # the default collection, then a named one
+        app.include_router(module.router, prefix="/v1")
+        app.include_router(module.router, prefix=COLLECTION_PREFIX, generate_unique_id_function=_named_operation_id)
     app.include_router(routes_pages.router)
     _add_operations(app)
     _show_limits_in_schema(app, settings)
     # Innermost, so that its 413 reaches FastAPI as raised (outer http middlewares wrap it in a group).
     app.add_middleware(BodyLimit, default_bytes=settings.max_request_bytes, upload_bytes=settings.max_upload_bytes)
-    keys = [settings.api_key.get_secret_value().encode()] if settings.api_key else []
-    ratelimit.install(app, settings.rate_limit_per_minute, keys)
+    ratelimit.install(app, settings.rate_limit_per_minute, lambda key: _known_key(engine, key))
     _observe_requests(app, settings.log_questions)
     if settings.cors_origins:
         app.add_middleware(JsonCORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["Content-Type"], max_age=600)
     return app
+
+
+COLLECTION_PREFIX = "/v1/collections/{collection}"
+COLLECTION_PARAMETER = {"name": "collection", "in": "path", "required": True, "schema": {"type": "string"},
+                        "description": "a named collection (GET /v1/collections lists them)"}
+
+
+COLLECTION_MODULES = (routes_ask, routes_documents, routes_feedback)
+COLLECTION_ROUTES = {id(route) for module in COLLECTION_MODULES for route in module.router.routes}
+
+
+def _named_operation_id(route) -> str:
+    return "collection_" + route.name
+
+
+def _known_key(engine: Engine, key: str) -> bool:
+    """The admin key or a collection's: such a client gets a rate-limit bucket of its own."""
+    return is_admin(engine, key) or (engine.ready and engine.key_collection(key) is not None)
 
 
 def _add_operations(app: FastAPI) -> None:
@@ -75,9 +95,9 @@ def _add_operations(app: FastAPI) -> None:
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics",
              responses={200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {}}}})
     def metrics() -> Response:
-        documents, chunks = app.state.engine.counts()
-        app.state.metrics.documents.set(documents)
-        app.state.metrics.chunks.set(chunks)
+        for name, (documents, chunks) in app.state.engine.open_counts().items():
+            app.state.metrics.documents.labels(name).set(documents)
+            app.state.metrics.chunks.labels(name).set(chunks)
         return Response(generate_latest(app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
@@ -90,9 +110,14 @@ def _show_limits_in_schema(app: FastAPI, settings: Settings) -> None:
             schema = build()
             schema["components"]["schemas"]["AskRequest"]["properties"]["question"]["maxLength"] = \
                 settings.max_question_chars
-            for parameter in schema["paths"]["/v1/search"]["get"]["parameters"]:
-                if parameter["name"] == "q":
-                    parameter["schema"]["maxLength"] = settings.max_question_chars
+            for path in ("/v1/search", COLLECTION_PREFIX + "/search"):
+                for parameter in schema["paths"][path]["get"]["parameters"]:
+                    if parameter["name"] == "q":
+                        parameter["schema"]["maxLength"] = settings.max_question_chars
+            for path, operations in schema["paths"].items():
+                if path.startswith(COLLECTION_PREFIX + "/"):
+                    for operation in operations.values():
+                        operation.setdefault("parameters", []).insert(0, COLLECTION_PARAMETER)
         return app.openapi_schema
 
     app.openapi = openapi
@@ -117,6 +142,8 @@ def _route_of(request: Request, status: int) -> str:
     routes name themselves; the docs' static files count as one; a 404 is "unmatched"."""
     route = request.scope.get("route")
     if route is not None:
+        if id(route) in COLLECTION_ROUTES:  # included at two prefixes: name the one this request came by
+            return (COLLECTION_PREFIX if "collection" in request.path_params else "/v1") + route.path
         return route.path
     if status == 404:
         return "unmatched"

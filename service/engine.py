@@ -1,91 +1,45 @@
-"""The service's state: one pipeline, a readers-writer lock, persistence after every write.
+"""The service's state: the models (loaded once), the CPU slots, and the collections it serves.
 
-Asks and searches hold the read lock for their whole run, so an answer never cites a document
-deleted meanwhile and never sees a half-applied update. Writes embed outside the lock (slow),
-then apply and persist under it (fast)."""
+Each collection (service/served.py) has its own index, locks, answer cache and feedback; they all
+share one embedder and one reader. The default collection opens at start; named ones (service/
+collections.py) open on first use and close when deleted, here or by a replica sharing Milvus."""
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import hashlib
 import logging
-import re
 import threading
 import time
-import unicodedata
-from typing import Callable, Iterator
 
-from groundqa.errors import (DocumentConflict, DocumentNotFound, GroundQAError, IndexNotReady, InvalidDocument,
-                             InvalidFeedback, Starting)
-from groundqa.hardware import share_cores
-from groundqa.settings import Settings
-from groundqa.index.sandbox import ParseBudget, SandboxedLoader
-from groundqa.index.types import Document, Filters, Passage
-from groundqa.service.admission import Admission
-from groundqa.service.answer_cache import AnswerCache, cache_key
-from groundqa.service.feedback import Feedback, FeedbackStore
+from groundqa.errors import (CollectionExists, CollectionNotFound, GroundQAError, IndexNotReady, InvalidCollection,
+                             Starting)
 from groundqa.index.catalog import Catalog
-from groundqa.service.pipeline import Pipeline, validate_filters, validate_question, validate_top_k
-from groundqa.service.rwlock import ReadWriteLock
-from groundqa.service.types import AskResult
+from groundqa.index.sandbox import ParseBudget, SandboxedLoader
+from groundqa.service.admission import Admission
+from groundqa.service.collections import (DEFAULT, Record, Shelf, key_hash, make_shelf, settings_for,
+                                          validate_name)
+from groundqa.service.ids import without_paths
+from groundqa.service.pipeline import Pipeline
+from groundqa.service.served import ServedCollection
+from groundqa.settings import Settings
 
 log = logging.getLogger("groundqa")
-_DOC_ID = re.compile(r"^[^\x00-\x1f\x7f]{1,256}$")
-# Bidirectional controls make an id display as another (U+202E turns "evil\u202etxt.exe" around).
-_BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_ABSOLUTE_PATH = re.compile(r"(?<![\w:/.~])/(?:[^\s/'\"]+/)+([^\s/'\"]*)")
-
-
-@dataclasses.dataclass(frozen=True)
-class Written:
-    doc_id: str
-    status: str  # added, updated or unchanged
-    chunks: int
-    dropped: list[str]  # what the previous version had and this one lacks (meta.<key>)
-
-
-def normalize_doc_id(doc_id: str) -> str:
-    """One id for one name however its characters were composed (NFC)."""
-    return unicodedata.normalize("NFC", doc_id)
-
-
-def validate_doc_id(doc_id: str) -> str:
-    """The id in normal form, or InvalidDocument saying what is wrong with it."""
-    doc_id = normalize_doc_id(doc_id)
-    if not _DOC_ID.match(doc_id) or doc_id != doc_id.strip():
-        raise InvalidDocument("doc_id must be 1 to 256 printable characters without surrounding spaces")
-    if _BIDI_CONTROLS.search(doc_id):
-        raise InvalidDocument("doc_id must not contain bidirectional control characters")
-    if doc_id.startswith("/") or {".", ".."} & set(doc_id.split("/")):
-        raise InvalidDocument("doc_id must not start with '/' or contain '.' or '..' segments")
-    return doc_id
-
-
-def without_paths(message: str) -> str:
-    """A message fit for clients: absolute paths cut to their last part (the server log keeps them)."""
-    return _ABSOLUTE_PATH.sub(lambda match: ".../" + match.group(1), message)
-
-
-def content_doc_id(text: str) -> str:
-    return "doc-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 class Engine:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.pipeline: Pipeline | None = None
-        self.catalog: Catalog | None = None  # where writes are saved
         self.starting = True
         self.not_ready_reason = "starting: loading the models and the index"
         self._not_ready_type: type[GroundQAError] = IndexNotReady
         self.loader = SandboxedLoader(ParseBudget(settings.parse_timeout_s, settings.parse_memory_mb))
-        self._lock = ReadWriteLock()
-        self._writes = threading.Lock()
-        self._next_poll = 0.0
         self.admission = Admission(settings.max_concurrent_asks, settings.max_queued_asks, settings.queue_wait_s)
-        self.answers = AnswerCache(settings.answer_cache_size)
-        self.feedback: FeedbackStore | None = None  # users' verdicts, kept beside the index
+        self._served: dict[str, ServedCollection] = {}
+        self._seen_at: dict[str, float] = {}  # named collection -> when its record was last seen in the shelf
+        self._opening = threading.Lock()
+        self._shelf: Shelf | None = None
+        self._key_owners: dict[str, str] = {}  # key hash -> the named collection it opens
+        self._keys_fresh_until = 0.0
 
     def start(self) -> None:
         from groundqa.wiring import build_pipeline
@@ -107,11 +61,12 @@ class Engine:
         log.info("ready: %d documents, %d chunks", *self.counts())
 
     def attach(self, pipeline: Pipeline, catalog: Catalog) -> None:
-        """Serve `pipeline`, saving writes to `catalog` (start does this; tests may too)."""
+        """Serve `pipeline` as the default collection, saving writes to `catalog`; named collections
+        share its models (start does this; tests may too)."""
         from groundqa.wiring import make_feedback
 
-        self.pipeline, self.catalog = pipeline, catalog
-        self.feedback = make_feedback(self.settings, catalog)
+        self._served = {DEFAULT: ServedCollection(DEFAULT, self.settings, pipeline, catalog,
+                                                  make_feedback(self.settings, catalog), self.admission)}
         self.starting, self.not_ready_reason = False, ""
 
     def not_ready_error(self) -> GroundQAError:
@@ -123,186 +78,125 @@ class Engine:
 
     @property
     def ready(self) -> bool:
-        return self.pipeline is not None and not self.not_ready_reason
+        return DEFAULT in self._served and not self.not_ready_reason
 
-    def _synced_pipeline(self) -> Pipeline:
-        """The ready pipeline, after taking in what other replicas of a shared index saved since the
-        last look (at most every sync_interval_s; it may poll the store and take the write lock)."""
-        if not self.ready:
-            raise self.not_ready_error()
-        if time.monotonic() >= self._next_poll:
-            self._take_in_others_writes(self.pipeline)
-        return self.pipeline
-
-    def _take_in_others_writes(self, pipeline: Pipeline) -> None:
-        self._next_poll = time.monotonic() + self.settings.sync_interval_s
-        if not self._writes.acquire(blocking=False):
-            return  # this process is writing; look next time rather than hold up a read
-        try:
-            refresh = self.catalog.poll()
-            if refresh is not None:
-                with self._changing(pipeline):
-                    self.catalog.apply(pipeline.collection, refresh)
-        except Exception:  # the shared store is unreachable: answer from what this replica holds
-            log.exception("could not take in changes from %s", self.catalog.location)
-        finally:
-            self._writes.release()
-
-    # -- reads ------------------------------------------------------------------------------
-    def ask(self, question: str, top_k: int | None, filters: Filters | None) -> AskResult:
-        pipeline = self._synced_pipeline()
-        key = cache_key(question, top_k, filters)
-        started = time.perf_counter()
-        cached = self.answers.get(key)
-        if cached is not None:
-            return dataclasses.replace(cached, cached=True, timings_ms={"total": (time.perf_counter() - started) * 1000})
-        with self._inference_slot(), self._lock.reading():
-            generation = self.answers.generation
-            result = pipeline.ask(question, top_k, filters)
-        self.answers.put(key, result, generation)
-        return result
-
-    def ask_stream(self, question: str, top_k: int | None, filters: Filters | None) -> Iterator[tuple[Passage, ...] | AskResult]:
-        """Pipeline.stages, holding the read lock from retrieval to the last citation. Bad input
-        raises here, before anything streams."""
-        pipeline = self._synced_pipeline()
-        validate_question(question, self.settings.max_question_chars)
-        validate_top_k(top_k)
-        validate_filters(filters)
-
-        def stream() -> Iterator[tuple[Passage, ...] | AskResult]:
-            with self._inference_slot(), self._lock.reading():
-                yield from pipeline.stages(question, top_k, filters)
-
-        return stream()
-
-    def search(self, query: str, k: int, filters: Filters | None) -> tuple[list[Passage], dict[str, Document]]:
-        pipeline = self._synced_pipeline()
-        query = validate_question(query, self.settings.max_question_chars)
-        filters = validate_filters(filters)
-        with self._inference_slot():
-            vector = pipeline.embedder.embed([query])[0]
-        with self._lock.reading():
-            passages = pipeline.search(vector, query, k, filters)
-            return passages, {p.chunk.doc_id: pipeline.collection.documents[p.chunk.doc_id] for p in passages}
-
-    @contextlib.contextmanager
-    def _inference_slot(self) -> Iterator[None]:
-        """Admitted (or Overloaded), with this thread's share of the cores for the model runs."""
-        with self.admission.admit() as running:
-            share_cores(running, self.settings.threads)
-            yield
-
-    def list_documents(self, offset: int, limit: int) -> tuple[int, list[tuple[Document, int]]]:
-        collection = self._synced_pipeline().collection
-        with self._lock.reading():
-            ids = sorted(collection.documents)
-            page = ids[offset:offset + limit]
-            return len(ids), [(collection.documents[i], len(collection.doc_rows[i])) for i in page]
-
-    def get_document(self, doc_id: str) -> tuple[Document, int]:
-        collection = self._synced_pipeline().collection
-        doc_id = normalize_doc_id(doc_id)
-        with self._lock.reading():
-            return collection.document(doc_id), len(collection.doc_rows[doc_id])
+    @property
+    def pipeline(self) -> Pipeline | None:
+        """The default collection's pipeline (None until started)."""
+        served = self._served.get(DEFAULT)
+        return served.pipeline if served else None
 
     def counts(self) -> tuple[int, int]:
-        if self.pipeline is None:
-            return 0, 0
-        return len(self.pipeline.collection), self.pipeline.collection.chunk_count
+        """Documents and chunks of the default collection."""
+        served = self._served.get(DEFAULT)
+        return served.counts() if served else (0, 0)
 
-    # -- feedback ---------------------------------------------------------------------------
-    def add_feedback(self, feedback: Feedback) -> Feedback:
-        """Stored, once its answer is checked to be the text it cites (InvalidFeedback if not)."""
-        feedback = dataclasses.replace(feedback, question=validate_question(feedback.question,
-                                                                            self.settings.max_question_chars))
-        if feedback.answer is not None:
-            try:
-                document, _ = self.get_document(feedback.doc_id)
-            except DocumentNotFound:
-                raise InvalidFeedback(f"no document with id {feedback.doc_id!r}: the answer cites nothing") from None
-            if document.text[feedback.start:feedback.end] != feedback.answer:
-                raise InvalidFeedback(f"the answer is not the text of {feedback.doc_id!r} at {feedback.start}.."
-                                      f"{feedback.end}: send the citation the service gave")
-        return self.feedback_store().add(feedback)
+    def open_counts(self) -> dict[str, tuple[int, int]]:
+        """Documents and chunks of each collection open in this process."""
+        return {name: served.counts() for name, served in list(self._served.items())}
 
-    def feedback_store(self) -> FeedbackStore:
-        self._synced_pipeline()  # ready, or the reason why not
-        return self.feedback
+    @property
+    def shelf(self) -> Shelf:
+        if self._shelf is None:
+            self._shelf = make_shelf(self.settings)
+        return self._shelf
 
-    # -- writes -----------------------------------------------------------------------------
-    def put_document(self, document: Document, *, replace: bool) -> Written:
-        """Add a document (replace=False: 409 if the id exists) or replace one whole (replace=True:
-        404 if it does not exist)."""
-        doc_id = validate_doc_id(document.doc_id)
+    # -- collections --------------------------------------------------------------------------
+    def collection(self, name: str = DEFAULT) -> ServedCollection:
+        """The collection, opened on first use (CollectionNotFound if there is none by that name,
+        here or, for Milvus, on the shared server)."""
+        if not self.ready:
+            raise self.not_ready_error()
+        served = self._served.get(name)
+        if served is not None and (name == DEFAULT or self._still_there(name)):
+            return served
+        validate_name(name)
+        with self._opening:
+            served = self._served.get(name)
+            if served is not None:
+                return served
+            record = self.shelf.record(name)
+            if record is None:
+                raise CollectionNotFound(f"no collection {name!r}")
+            served = self._served[name] = self._open(record)
+            self._seen_at[name] = time.monotonic()
+            return served
 
-        def whole(current: Document | None) -> Document:
-            if current is not None and not replace:
-                raise DocumentConflict(f"document {doc_id!r} already exists; use PUT to replace it")
-            if current is None and replace:
-                raise DocumentNotFound(f"no document with id {doc_id!r}; use POST to add it")
-            return dataclasses.replace(document, doc_id=doc_id)
+    def _still_there(self, name: str) -> bool:
+        """False once another process deleted it (looked up at most every sync_interval_s)."""
+        if time.monotonic() - self._seen_at.get(name, 0.0) < self.settings.sync_interval_s:
+            return True
+        if self.shelf.record(name) is not None:
+            self._seen_at[name] = time.monotonic()
+            return True
+        self._close(name)
+        return False
 
-        return self._write(doc_id, whole)
+    def _open(self, record: Record) -> ServedCollection:
+        """Its index (empty until the first write saves one), with the service's models."""
+        from groundqa.service.verify import Verifier
+        from groundqa.wiring import expected_manifest, make_catalog, make_feedback, pipeline_config
 
-    def patch_document(self, doc_id: str, change: Callable[[Document], Document]) -> Written:
-        """Replace a document with `change` of its current version (404 if there is none)."""
-        doc_id = normalize_doc_id(doc_id)
-
-        def changed(current: Document | None) -> Document:
-            if current is None:
-                raise DocumentNotFound(f"no document with id {doc_id!r}; use POST to add it")
-            return change(current)
-
-        return self._write(doc_id, changed)
-
-    def _write(self, doc_id: str, make: Callable[[Document | None], Document]) -> Written:
-        """One writer at a time: the new version from the current one, embedded, applied, saved."""
-        pipeline = self._synced_pipeline()
-        with self._writes:
-            collection = pipeline.collection
-            current = collection.documents.get(doc_id)
-            document = make(current)
-            share_cores(2, self.settings.threads)  # a write embeds on half the cores; asks keep the rest
-            prepared = collection.prepare([document], pipeline.embedder)
-            with self._changing(pipeline):
-                report = collection.apply(prepared)
-                self._persist()
-            status = "added" if report.added else "updated" if report.updated else "unchanged"
-            dropped = sorted(f"meta.{key}" for key in (current.meta if current else {}) if key not in document.meta)
-            return Written(doc_id, status, len(collection.doc_rows[doc_id]), dropped)
-
-    def delete_document(self, doc_id: str) -> None:
-        pipeline = self._synced_pipeline()
-        doc_id = normalize_doc_id(doc_id)
-        with self._writes:
-            if doc_id not in pipeline.collection.documents:
-                raise DocumentNotFound(f"no document with id {doc_id!r}")
-            with self._changing(pipeline):
-                pipeline.collection.delete([doc_id])
-                self._persist()
-
-    @contextlib.contextmanager
-    def _changing(self, pipeline: Pipeline) -> Iterator[None]:
-        """Around every change to the collection: asks wait (write lock), the answer cache is emptied
-        before they resume, and BM25 is rebuilt after, outside the lock, so that no ask pays for it."""
-        with self._lock.writing():
-            try:
-                yield
-            finally:
-                self.answers.invalidate()
+        default = self._served[DEFAULT].pipeline
+        settings = settings_for(self.settings, record.name)
+        catalog = make_catalog(settings, default.embedder.dimension)
+        collection = catalog.open(expected_manifest(settings, default.embedder), create=True)
+        config = pipeline_config(settings)
+        if record.verifier is not None:
+            config = dataclasses.replace(config, verifier=Verifier.from_json(record.verifier,
+                                                                             f"collection {record.name!r}"))
+        pipeline = Pipeline(default.embedder, collection, default.reader, config)
         pipeline.prepare_search()
+        return ServedCollection(record.name, settings, pipeline, catalog, make_feedback(settings, catalog),
+                                self.admission, record)
 
-    def _persist(self) -> None:
-        """Save, or on failure go back to what is stored, so memory and storage never disagree."""
-        pipeline = self.pipeline
-        try:
-            with self.catalog.writing():
-                self.catalog.save(pipeline.collection)
-        except BaseException:
-            log.exception("saving the index failed; reloading the last saved version")
+    def create_collection(self, record: Record) -> ServedCollection:
+        if not self.ready:
+            raise self.not_ready_error()
+        if record.name == DEFAULT:
+            raise CollectionExists("the default collection always exists")
+        with self._opening:
+            self.shelf.add(record)
             try:
-                pipeline.collection = self.catalog.open(pipeline.collection.manifest)
-            except GroundQAError as exc:
-                log.error("could not reload the index: %s", exc)
-            raise
+                served = self._served[record.name] = self._open(record)
+            except BaseException:
+                self.shelf.remove(record.name)
+                raise
+            self._seen_at[record.name] = time.monotonic()
+            self._keys_fresh_until = 0.0
+            return served
+
+    def delete_collection(self, name: str) -> None:
+        """Its index, feedback and record removed; asks on it in flight finish first."""
+        if name == DEFAULT:
+            raise InvalidCollection("the default collection cannot be deleted (remove its documents instead)")
+        self.collection(name)  # 404 if there is none
+        with self._opening:
+            self._close(name)
+            self.shelf.remove(name)
+            self._keys_fresh_until = 0.0
+
+    def _close(self, name: str) -> None:
+        served = self._served.pop(name, None)
+        self._seen_at.pop(name, None)
+        if served is not None:
+            served.close()
+
+    def collection_names(self) -> list[str]:
+        if not self.ready:
+            raise self.not_ready_error()
+        return sorted([DEFAULT, *self.shelf.names()])
+
+    def record(self, name: str) -> Record | None:
+        """A named collection's record (keys, verifier); None for the default one."""
+        return None if name == DEFAULT else self.collection(name).record
+
+    def key_collection(self, key: str) -> str | None:
+        """The named collection whose read or write key this is, if any (the keys of every collection
+        are looked up again at most every sync_interval_s, and after a create or delete here)."""
+        if time.monotonic() >= self._keys_fresh_until:
+            records = [self.shelf.record(name) for name in self.shelf.names()]
+            self._key_owners = {digest: record.name for record in records if record is not None
+                                for digest in (record.read_key_sha256, record.write_key_sha256) if digest}
+            self._keys_fresh_until = time.monotonic() + self.settings.sync_interval_s
+        return self._key_owners.get(key_hash(key))

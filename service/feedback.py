@@ -101,30 +101,17 @@ class SqliteFeedback:
 
 
 class MilvusFeedback:
-    """Rows of the collection <prefix>_feedback: the id and the entry as JSON (Milvus requires a
-    vector field: a constant one)."""
+    """Rows of the collection <prefix>_feedback: the id and the entry as JSON."""
 
     def __init__(self, client, prefix: str, max_entries: int) -> None:
         """`client`: the index catalog's connection (a Milvus Lite file admits only one)."""
-        from groundqa.index.milvus_store import ensure_collection
+        from groundqa.index.milvus_store import ensure_json_collection
 
         self.location = f"Milvus collection {prefix}_feedback"
         self.max_entries = max_entries
         self._client = client
         self._name = f"{prefix}_feedback"
-        ensure_collection(self._client, self._name, self._create)
-
-    def _create(self) -> None:
-        from pymilvus import DataType, MilvusClient
-
-        schema = MilvusClient.create_schema(auto_id=False)
-        schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=64)
-        schema.add_field("body", DataType.VARCHAR, max_length=65_535)
-        schema.add_field("unused", DataType.FLOAT_VECTOR, dim=2)
-        index_params = self._client.prepare_index_params()
-        index_params.add_index("unused", index_type="FLAT", metric_type="L2")
-        self._client.create_collection(self._name, schema=schema, index_params=index_params,
-                                       consistency_level="Strong")
+        ensure_json_collection(client, self._name, "id", 64)
 
     def _ids(self) -> list[str]:
         from groundqa.index.milvus_store import scan

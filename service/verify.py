@@ -117,12 +117,21 @@ class Verifier:
             data = json.loads(Path(path).read_text())
         except (OSError, ValueError) as exc:
             raise VerifierMismatch(f"cannot read the verifier file {path}: {exc}") from None
-        if data.get("feature_version") != FEATURE_VERSION or tuple(data.get("features", ())) != FEATURES:
-            raise VerifierMismatch(f"the verifier file {path} was fitted on feature version "
-                                   f"{data.get('feature_version')!r}; this groundqa computes version {FEATURE_VERSION}: "
-                                   "refit it with `groundqa calibrate`")
-        return cls(np.array(data["mean"]), np.array(data["scale"]), np.array(data["coef"]), float(data["intercept"]),
-                   float(data["threshold"]), data.get("about", {}))
+        return cls.from_json(data, f"the verifier file {path}")
+
+    @classmethod
+    def from_json(cls, data: object, origin: str) -> "Verifier":
+        """`origin` names where it came from, for the error."""
+        if not isinstance(data, dict) or data.get("feature_version") != FEATURE_VERSION \
+                or tuple(data.get("features", ())) != FEATURES:
+            version = data.get("feature_version") if isinstance(data, dict) else None
+            raise VerifierMismatch(f"{origin} was fitted on feature version {version!r}; this groundqa computes "
+                                   f"version {FEATURE_VERSION}: refit it with `groundqa calibrate`")
+        try:
+            return cls(np.array(data["mean"]), np.array(data["scale"]), np.array(data["coef"]),
+                       float(data["intercept"]), float(data["threshold"]), data.get("about", {}))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise VerifierMismatch(f"{origin} is not a verifier groundqa wrote: {exc}") from None
 
 
 def evidence_of(question: str, candidate: Candidate, reading: Reading) -> Evidence:

@@ -18,16 +18,18 @@ class Metrics:
         self.stage_seconds = Histogram("groundqa_stage_seconds", "Latency of answering stages (embed, search, read)",
                                        ["stage"], buckets=STAGE_BUCKETS, registry=self.registry)
         self.asks = Counter("groundqa_asks_total", "Questions answered, by outcome: answered or not_found (abstained)",
-                            ["outcome"], registry=self.registry)
+                            ["outcome", "collection"], registry=self.registry)
         self.feedback = Counter("groundqa_feedback_total", "Users' verdicts on answers (POST /v1/feedback)",
-                                ["verdict"], registry=self.registry)
+                                ["verdict", "collection"], registry=self.registry)
         self.cached_answers = Counter("groundqa_answer_cache_hits_total", "Asks answered from the answer cache",
                                       registry=self.registry)
-        self.documents = Gauge("groundqa_index_documents", "Documents in the index", registry=self.registry)
-        self.chunks = Gauge("groundqa_index_chunks", "Chunks (vectors) in the index", registry=self.registry)
+        self.documents = Gauge("groundqa_index_documents", "Documents in the index, by collection (those open)",
+                               ["collection"], registry=self.registry)
+        self.chunks = Gauge("groundqa_index_chunks", "Chunks (vectors) in the index, by collection (those open)",
+                            ["collection"], registry=self.registry)
 
-    def observe_ask(self, no_answer: bool) -> None:
-        self.asks.labels("not_found" if no_answer else "answered").inc()
+    def observe_ask(self, no_answer: bool, collection: str) -> None:
+        self.asks.labels("not_found" if no_answer else "answered", collection).inc()
 
     def observe_stages(self, timings_ms: dict[str, float]) -> None:
         for stage, ms in timings_ms.items():

@@ -12,12 +12,12 @@ from groundqa.errors import GroundQAError
 from groundqa.index.types import Passage
 from groundqa.service.types import AskResult
 
-from groundqa.service.api.deps import EngineDep, refuse_when_saturated, require_read_key
+from groundqa.service.api.deps import CollectionDep, refuse_when_saturated, require_read_key
 from groundqa.service.api.errors import ApiError
 from groundqa.service.api.schemas import AskRequest, AskResponse, ErrorBody, SearchResponse
 from groundqa.settings import MAX_TOP_K
 
-router = APIRouter(prefix="/v1", tags=["answers"],
+router = APIRouter(tags=["answers"],
                    dependencies=[Depends(require_read_key), Depends(refuse_when_saturated)])
 ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 413, 422, 429, 503)}
 MAX_FILTERS_CHARS = 4096
@@ -25,10 +25,10 @@ MAX_FILTERS_CHARS = 4096
 
 @router.post("/ask", response_model=AskResponse, responses=ERRORS,
              summary="Answer a question with spans copied from the documents, each with its citation")
-def ask(body: AskRequest, engine: EngineDep, request: Request) -> dict:
-    result = engine.ask(body.question, body.top_k, body.filters)
+def ask(body: AskRequest, served: CollectionDep, request: Request) -> dict:
+    result = served.ask(body.question, body.top_k, body.filters)
     metrics = request.app.state.metrics
-    metrics.observe_ask(result.no_answer)
+    metrics.observe_ask(result.no_answer, served.name)
     if result.cached:
         metrics.cached_answers.inc()
     else:
@@ -42,15 +42,15 @@ def ask(body: AskRequest, engine: EngineDep, request: Request) -> dict:
         '"start": 0, "end": 640}]}\n\nevent: answers\ndata: {"question": "...", "answers": [...], '
         '"no_answer": false, "timings_ms": {...}}\n\nevent: done\ndata: {}\n\n')}}}},
     summary="Answer as server-sent events: the retrieved passages, then the answers, then done")
-def ask_stream(body: AskRequest, engine: EngineDep, request: Request) -> StreamingResponse:
-    stages = engine.ask_stream(body.question, body.top_k, body.filters)
+def ask_stream(body: AskRequest, served: CollectionDep, request: Request) -> StreamingResponse:
+    stages = served.ask_stream(body.question, body.top_k, body.filters)
     metrics = request.app.state.metrics
 
     def events():
         try:
             for stage in stages:
                 if isinstance(stage, AskResult):
-                    metrics.observe_ask(stage.no_answer)
+                    metrics.observe_ask(stage.no_answer, served.name)
                     metrics.observe_stages(stage.timings_ms)
                     yield _event("answers", stage.to_json())
                 else:
@@ -69,10 +69,10 @@ def _event(name: str, data: dict) -> str:
 
 @router.get("/search", response_model=SearchResponse, responses=ERRORS,
             summary="The passages retrieval finds for a query, with scores and character offsets")
-def search(engine: EngineDep, q: Annotated[str, Query(description="the query (at most GROUNDQA_MAX_QUESTION_CHARS)")],
+def search(served: CollectionDep, q: Annotated[str, Query(description="the query (at most GROUNDQA_MAX_QUESTION_CHARS)")],
            k: Annotated[int, Query(ge=1, le=MAX_TOP_K)] = 5,
            filters: Annotated[str | None, Query(description='JSON object, e.g. {"format": "pdf"}')] = None) -> dict:
-    passages, documents = engine.search(q, k, _parse_filters(filters))
+    passages, documents = served.search(q, k, _parse_filters(filters))
     return {"query": q, "passages": [
         {**_passage_json(p), "title": documents[p.chunk.doc_id].title, "text": p.chunk.text} for p in passages]}
 

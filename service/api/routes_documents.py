@@ -16,13 +16,14 @@ from groundqa.errors import InvalidDocument
 from groundqa.index.loaders import check_format, first_line, normalize_text
 from groundqa.index.types import Document
 from groundqa.service import viewer
-from groundqa.service.api.deps import EngineDep, require_read_key, require_write_key
+from groundqa.service.api.deps import CollectionDep, EngineDep, require_read_key, require_write_key
 from groundqa.service.api.errors import ApiError
 from groundqa.service.api.schemas import (MAX_TITLE_CHARS, DocumentIn, DocumentOut, DocumentPage, DocumentPatch,
                                           DocumentWritten, ErrorBody)
-from groundqa.service.engine import Engine, content_doc_id, normalize_doc_id, validate_doc_id
+from groundqa.service.engine import Engine
+from groundqa.service.ids import content_doc_id, normalize_doc_id, validate_doc_id
 
-router = APIRouter(prefix="/v1/documents", tags=["documents"])
+router = APIRouter(prefix="/documents", tags=["documents"])
 WRITE_ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 413, 415, 422, 429, 503)}
 DELETE_ERRORS = {code: {"model": ErrorBody} for code in (401, 403, 404, 429, 503)}
 READ_ERRORS = {code: {"model": ErrorBody} for code in (401, 404, 422, 429, 503)}
@@ -35,52 +36,52 @@ UPLOAD_BODY = {"requestBody": {"required": True, "content": {
 
 @router.post("", status_code=201, response_model=DocumentWritten, responses=WRITE_ERRORS, openapi_extra=UPLOAD_BODY,
              dependencies=[Depends(require_write_key)], summary="Add a document (JSON or file upload)")
-async def create_document(request: Request, engine: EngineDep) -> dict:
+async def create_document(request: Request, engine: EngineDep, served: CollectionDep) -> dict:
     document = await _document_from_request(request, engine, doc_id=None)
-    return dataclasses.asdict(await run_in_threadpool(engine.put_document, document, replace=False))
+    return dataclasses.asdict(await run_in_threadpool(served.put_document, document, replace=False))
 
 
 @router.put("/{doc_id:path}", response_model=DocumentWritten, responses=WRITE_ERRORS, openapi_extra=UPLOAD_BODY,
             dependencies=[Depends(require_write_key)],
             summary="Replace a document whole (fields left out are not kept: `dropped` lists them; PATCH changes some)")
-async def replace_document(doc_id: str, request: Request, engine: EngineDep) -> dict:
+async def replace_document(doc_id: str, request: Request, engine: EngineDep, served: CollectionDep) -> dict:
     document = await _document_from_request(request, engine, doc_id=doc_id)
-    return dataclasses.asdict(await run_in_threadpool(engine.put_document, document, replace=True))
+    return dataclasses.asdict(await run_in_threadpool(served.put_document, document, replace=True))
 
 
 @router.patch("/{doc_id:path}", response_model=DocumentWritten, responses=WRITE_ERRORS,
               dependencies=[Depends(require_write_key)],
               summary="Change some of a document: the fields given; meta keys merged, a null value removes one")
-async def patch_document(doc_id: str, request: Request, engine: EngineDep) -> dict:
+async def patch_document(doc_id: str, request: Request, served: CollectionDep) -> dict:
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
         raise ApiError(415, "unsupported_media_type", "send application/json")
     changes = _parse(DocumentPatch, await request.body())
     if not changes.model_fields_set:
         raise ApiError(422, "invalid_request", "give at least one of title, text, meta")
-    return dataclasses.asdict(await run_in_threadpool(engine.patch_document, doc_id, changes.apply))
+    return dataclasses.asdict(await run_in_threadpool(served.patch_document, doc_id, changes.apply))
 
 
 @router.delete("/{doc_id:path}", status_code=204, responses=DELETE_ERRORS,
                dependencies=[Depends(require_write_key)], summary="Remove a document and its chunks")
-async def delete_document(doc_id: str, engine: EngineDep) -> Response:
-    await run_in_threadpool(engine.delete_document, doc_id)
+async def delete_document(doc_id: str, served: CollectionDep) -> Response:
+    await run_in_threadpool(served.delete_document, doc_id)
     return Response(status_code=204)
 
 
 @router.get("", response_model=DocumentPage, responses=READ_ERRORS, dependencies=[Depends(require_read_key)],
             summary="List documents, sorted by id")
-def list_documents(engine: EngineDep, offset: Annotated[int, Query(ge=0)] = 0,
+def list_documents(served: CollectionDep, offset: Annotated[int, Query(ge=0)] = 0,
                    limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict:
-    total, page = engine.list_documents(offset, limit)
+    total, page = served.list_documents(offset, limit)
     return {"total": total, "offset": offset, "limit": limit, "documents": [_summary(d, n) for d, n in page]}
 
 
 @router.get("/{doc_id:path}/view", response_class=HTMLResponse, dependencies=[Depends(require_read_key)],
             responses={200: {"content": {"text/html": {}}}, **READ_ERRORS},
             summary="The document as a page, the span start..end highlighted and scrolled into view")
-def view_document(doc_id: str, engine: EngineDep, start: Annotated[int | None, Query(ge=0)] = None,
+def view_document(doc_id: str, served: CollectionDep, start: Annotated[int | None, Query(ge=0)] = None,
                   end: Annotated[int | None, Query(ge=1)] = None) -> HTMLResponse:
-    document, _ = engine.get_document(doc_id)
+    document, _ = served.get_document(doc_id)
     if (start is None) != (end is None):
         raise ApiError(422, "invalid_request", "give both start and end, or neither")
     if end is not None and not start < end <= len(document.text):
@@ -92,8 +93,8 @@ def view_document(doc_id: str, engine: EngineDep, start: Annotated[int | None, Q
 
 @router.get("/{doc_id:path}", response_model=DocumentOut, responses=READ_ERRORS,
             dependencies=[Depends(require_read_key)], summary="A document's text and meta, to show a citation in context")
-def get_document(doc_id: str, engine: EngineDep) -> dict:
-    document, chunks = engine.get_document(doc_id)
+def get_document(doc_id: str, served: CollectionDep) -> dict:
+    document, chunks = served.get_document(doc_id)
     return {**_summary(document, chunks), "text": document.text}
 
 

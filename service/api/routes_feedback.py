@@ -8,11 +8,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.concurrency import run_in_threadpool
 
-from groundqa.service.api.deps import EngineDep, require_write_key
+from groundqa.service.api.deps import CollectionDep, require_read_key, require_write_key
 from groundqa.service.api.schemas import ErrorBody
 from groundqa.service.feedback import Feedback
 
-router = APIRouter(prefix="/v1/feedback", tags=["feedback"])
+router = APIRouter(prefix="/feedback", tags=["feedback"])
 MAX_ANSWER_CHARS = 2000
 MAX_NOTE_CHARS = 2000
 
@@ -75,20 +75,21 @@ class FeedbackPage(BaseModel):
     feedback: list[FeedbackOut]
 
 
-@router.post("", status_code=201, response_model=FeedbackOut,
-             responses={code: {"model": ErrorBody} for code in (413, 422, 429, 503, 507)},
-             summary="Mark an answer right or wrong (no key needed: the widget's thumbs)")
-async def add_feedback(body: FeedbackIn, engine: EngineDep, request: Request) -> dict:
+@router.post("", status_code=201, response_model=FeedbackOut, dependencies=[Depends(require_read_key)],
+             responses={code: {"model": ErrorBody} for code in (401, 403, 404, 413, 422, 429, 503, 507)},
+             summary="Mark an answer right or wrong (no key needed: the widget's thumbs; a private "
+                     "collection's read key for its answers)")
+async def add_feedback(body: FeedbackIn, served: CollectionDep, request: Request) -> dict:
     entry = Feedback(**body.model_dump())
-    stored = await run_in_threadpool(engine.add_feedback, entry)
-    request.app.state.metrics.feedback.labels(stored.verdict).inc()
+    stored = await run_in_threadpool(served.add_feedback, entry)
+    request.app.state.metrics.feedback.labels(stored.verdict, served.name).inc()
     return stored.to_json()
 
 
 @router.get("", response_model=FeedbackPage, dependencies=[Depends(require_write_key)],
             responses={code: {"model": ErrorBody} for code in (401, 403, 429, 503)},
             summary="Users' verdicts, oldest first (needs the API key: they hold users' questions)")
-def list_feedback(engine: EngineDep, offset: Annotated[int, Query(ge=0)] = 0,
+def list_feedback(served: CollectionDep, offset: Annotated[int, Query(ge=0)] = 0,
                   limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict:
-    total, page = engine.feedback_store().page(offset, limit)
+    total, page = served.feedback.page(offset, limit)
     return {"total": total, "offset": offset, "limit": limit, "feedback": [entry.to_json() for entry in page]}

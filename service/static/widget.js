@@ -1,6 +1,7 @@
 /* groundqa chat widget: one script tag, no framework, no build step.
  *   <script src="https://qa.example.org/widget.js" data-endpoint="https://qa.example.org" defer></script>
- * Optional: data-title, data-greeting, data-suggestions (a JSON array, or questions separated by "|");
+ * Optional: data-collection (a named collection; default: the default one), data-title, data-greeting,
+ * data-suggestions (a JSON array, or questions separated by "|");
  * without them the greeting and example questions come from the server (GET /v1/widget/config).
  * Everything that comes from the server is rendered with textContent, never as HTML.
  * Theme it from the host page:  groundqa-widget { --gqa-accent: #0b57d0; --gqa-font: Georgia, serif; }
@@ -12,7 +13,8 @@
   var endpoint = (data.endpoint || (script && new URL(script.src).origin) || "").replace(/\/+$/, "");
   var title = data.title || "Ask the documents";
   var TIMEOUT_MS = 30000, KEPT = 40, LONG_ANSWER = 80;
-  var STORE_KEY = "groundqa:" + endpoint;
+  var api = endpoint + (data.collection ? "/v1/collections/" + encodeURIComponent(data.collection) : "/v1");
+  var STORE_KEY = "groundqa:" + api;
 
   var CSS = [
     ":host{all:initial;position:fixed;right:16px;bottom:16px;z-index:2147483000;display:block}",
@@ -102,7 +104,7 @@
   /* The document's own link when it has one (http(s) only, checked by the server), else the
      server's viewer with the cited span highlighted. */
   function sourceLink(c) {
-    var href = c.url || endpoint + "/v1/documents/" + encodeURIComponent(c.doc_id) + "/view?start=" + c.start + "&end=" + c.end;
+    var href = c.url || api + "/documents/" + encodeURIComponent(c.doc_id) + "/view?start=" + c.start + "&end=" + c.end;
     var link = el("a", "", c.title || c.doc_id);
     link.href = href; link.target = "_blank"; link.rel = "noopener noreferrer";
     var line = el("div", "source", "Source: ");
@@ -256,7 +258,7 @@
       var slow = setTimeout(function () { status.textContent = "Still working \u2013 the service is slow right now\u2026"; }, 5000);
       var self = this, result = null;
       try {
-        var response = await fetch(endpoint + "/v1/ask/stream", {
+        var response = await fetch(api + "/ask/stream", {
           method: "POST", headers: { "Content-Type": "application/json" },
           body: JSON.stringify({ question: question }), signal: controller.signal
         });
@@ -349,7 +351,7 @@
       if (note) body.note = note;
       row.textContent = "Sending\u2026";
       try {
-        var response = await fetch(endpoint + "/v1/feedback", {
+        var response = await fetch(api + "/feedback", {
           method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body)
         });
         if (!response.ok) throw new Error(String(response.status));

@@ -82,7 +82,7 @@ def test_health_ready_metrics(client):
     metrics = client.get("/metrics").text
     assert 'groundqa_requests_total{method="POST",route="/v1/ask",status="200"}' in metrics
     assert 'groundqa_stage_seconds_count{stage="read"}' in metrics
-    assert "groundqa_index_documents 1.0" in metrics
+    assert 'groundqa_index_documents{collection="default"} 1.0' in metrics
     rss = next(line for line in metrics.splitlines() if line.startswith("process_resident_memory_bytes"))
     assert 100 * 2**20 < float(rss.split()[1]) < 1.5 * 2**30  # the memory bar of eval/BENCHMARKS.md
 

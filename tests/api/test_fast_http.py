@@ -367,16 +367,16 @@ def test_health_ready_and_metrics(http):
     assert 'groundqa_requests_total{method="POST",route="/v1/ask",status="200"} 2.0' in metrics
     assert 'groundqa_stage_seconds_count{stage="read"} 1.0' in metrics
     assert "groundqa_answer_cache_hits_total 1.0" in metrics
-    assert f"groundqa_index_documents {len(DOCUMENTS)}.0" in metrics
-    assert f"groundqa_index_chunks {ready['chunks']}.0" in metrics
-    assert 'groundqa_asks_total{outcome="answered"} 2.0' in metrics  # the cached ask counts too
+    assert f'groundqa_index_documents{{collection="default"}} {len(DOCUMENTS)}.0' in metrics
+    assert f'groundqa_index_chunks{{collection="default"}} {ready["chunks"]}.0' in metrics
+    assert 'groundqa_asks_total{collection="default",outcome="answered"} 2.0' in metrics  # the cached ask counts too
 
     assert ask(http, "Zyzzyva quokka?")["no_answer"] is True
     http.get("/docs")
     http.get("/openapi.json")
     http.get("/static-offline-docs/swagger-ui.css")
     metrics = http.get("/metrics").text
-    assert 'groundqa_asks_total{outcome="not_found"} 1.0' in metrics  # the number an operator watches
+    assert 'groundqa_asks_total{collection="default",outcome="not_found"} 1.0' in metrics  # the number an operator watches
     for route in ("/docs", "/openapi.json", "/static-offline-docs"):
         assert f'groundqa_requests_total{{method="GET",route="{route}",status="200"}} 1.0' in metrics, route
 

@@ -61,8 +61,8 @@ def test_feedback_is_stored_listed_with_the_key_counted_and_survives_a_restart(t
         assert listed["feedback"][0]["answer"] == good["answer"]
         assert listed["feedback"][2]["note"] == "the handbook says the canteen serves lunch"
         metrics = http.get("/metrics").text
-        assert 'groundqa_feedback_total{verdict="correct"} 2.0' in metrics
-        assert 'groundqa_feedback_total{verdict="not_found_but_should"} 1.0' in metrics
+        assert 'groundqa_feedback_total{collection="default",verdict="correct"} 2.0' in metrics
+        assert 'groundqa_feedback_total{collection="default",verdict="not_found_but_should"} 1.0' in metrics
     with fast_server(index_dir) as server, httpx.Client(base_url=server.url, timeout=30) as http:
         page = http.get("/v1/feedback", headers=AUTH, params={"offset": 1, "limit": 1}).json()
         assert page["total"] == 3 and [f["question"] for f in page["feedback"]] == ["What is the capital of France?"]

@@ -284,7 +284,7 @@ def test_other_answers_are_behind_a_toggle_and_a_documents_own_url_is_the_link(p
 
 def test_long_answers_are_not_all_bold(page, site):
     page.goto(site["url"] + "/")
-    page.evaluate("""() => sessionStorage.setItem('groundqa:' + location.origin, JSON.stringify({open: true, turns: [
+    page.evaluate("""() => sessionStorage.setItem('groundqa:' + location.origin + '/v1', JSON.stringify({open: true, turns: [
         {question: 'q', rated: {}, result: {no_answer: false, answers: [{text: 'x'.repeat(120), score: 0.9,
          citation: {doc_id: 'd', title: 't', source: 's', start: 0, end: 120, context: 'x'.repeat(120), context_start: 0}}]}}]}))""")
     page.reload()

@@ -1,0 +1,229 @@
+"""Named collections over a real loopback server with fake models (fast): each answers only from
+its own documents, keys open only their own collection, deleting one removes its index and nothing
+else, a restart keeps them all. Replicas sharing Milvus: tests/api/test_replicas.py."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import httpx
+import pytest
+
+from groundqa.cli import main as groundqa
+from groundqa.client import Client
+from groundqa.errors import CollectionNotFound
+from tests.api.fast_server import API_KEY, fast_server
+
+ADMIN = {"X-API-Key": API_KEY}
+ACME_READ, ACME_WRITE = "acme-read-key-0123456789", "acme-write-key-0123456789"
+GLOBEX_READ = "globex-read-key-0123456789"
+ACME_DOC = {"doc_id": "manual", "text": "The Acme rocket skates reach forty miles an hour. Refunds take ten days."}
+GLOBEX_DOC = {"doc_id": "manual", "text": "The Globex hammock holds two hundred kilograms. Refunds take three weeks."}
+
+
+@pytest.fixture
+def server(tmp_path):
+    with fast_server(tmp_path / "index", sync_interval_s=0.0) as running:
+        yield running
+
+
+@pytest.fixture
+def http(server):
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        yield client
+
+
+def make_two(http):
+    acme = http.post("/v1/collections", headers=ADMIN,
+                     json={"name": "acme", "read_key": ACME_READ, "write_key": ACME_WRITE})
+    assert acme.status_code == 201, acme.text
+    assert http.post("/v1/collections", headers=ADMIN, json={"name": "globex", "read_key": GLOBEX_READ}).status_code == 201
+    assert http.post("/v1/collections/acme/documents", json=ACME_DOC, headers={"X-API-Key": ACME_WRITE}).status_code == 201
+    assert http.post("/v1/collections/globex/documents", json=GLOBEX_DOC, headers=ADMIN).status_code == 201
+
+
+def best(http, collection, question, key):
+    path = "/v1/ask" if collection is None else f"/v1/collections/{collection}/ask"
+    response = http.post(path, json={"question": question}, headers={"X-API-Key": key} if key else {})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    return None if body["no_answer"] else (body["answers"][0]["text"], body["answers"][0]["citation"]["doc_id"])
+
+
+def test_each_collection_answers_only_from_its_own_documents(http):
+    make_two(http)
+    assert best(http, "acme", "How long do refunds take?", ACME_READ) == ("Refunds take ten days", "manual")
+    assert best(http, "globex", "How long do refunds take?", GLOBEX_READ) == ("Refunds take three weeks", "manual")
+    assert best(http, None, "How long do refunds take?", None) is None, "the default collection holds neither"
+    assert best(http, "acme", "How much does the hammock hold?", ACME_READ) is None
+    found = http.get("/v1/collections/globex/search", params={"q": "rocket skates"},
+                     headers={"X-API-Key": GLOBEX_READ}).json()["passages"]
+    assert all("rocket" not in p["text"] for p in found)
+    assert http.get("/v1/collections/acme/documents/manual", headers=ADMIN).json()["text"] == ACME_DOC["text"]
+    assert http.get("/v1/documents/manual").status_code == 404
+
+
+def test_keys_open_their_own_collection_only(http):
+    make_two(http)
+    ask = {"question": "How long do refunds take?"}
+    assert http.post("/v1/collections/globex/ask", json=ask, headers={"X-API-Key": ACME_READ}).status_code == 403
+    assert http.post("/v1/collections/acme/ask", json=ask, headers={"X-API-Key": GLOBEX_READ}).status_code == 403
+    assert http.get("/v1/collections/globex/documents", headers={"X-API-Key": ACME_WRITE}).status_code == 403
+    assert http.post("/v1/collections/acme/ask", json=ask).status_code == 401, "private: no key, no answer"
+    assert http.post("/v1/collections/acme/ask", json=ask, headers={"X-API-Key": "made-up-key-0123456789"}).status_code == 401
+    refused = http.post("/v1/collections/acme/documents", json={**ACME_DOC, "doc_id": "x"},
+                        headers={"X-API-Key": ACME_READ})
+    assert refused.status_code == 403 and "not change it" in refused.json()["error"]["message"]
+    assert http.post("/v1/collections/globex/documents", json={**GLOBEX_DOC, "doc_id": "y"},
+                     headers={"X-API-Key": GLOBEX_READ}).status_code == 403
+    assert http.post("/v1/documents", json={"text": "x"}, headers={"X-API-Key": ACME_WRITE}).status_code == 403
+    assert http.post("/v1/collections", json={"name": "mine"}, headers={"X-API-Key": ACME_WRITE}).status_code == 401
+    assert http.delete("/v1/collections/acme", headers={"X-API-Key": ACME_WRITE}).status_code == 401
+    # Feedback to a private collection needs its key; reading it, its write key.
+    verdict = {"question": "How long do refunds take?", "verdict": "correct"}
+    assert http.post("/v1/collections/acme/feedback", json=verdict).status_code == 401
+    assert http.post("/v1/collections/acme/feedback", json=verdict, headers={"X-API-Key": ACME_READ}).status_code == 201
+    assert http.get("/v1/collections/acme/feedback", headers={"X-API-Key": ACME_READ}).status_code == 403
+    assert http.get("/v1/collections/acme/feedback", headers={"X-API-Key": ACME_WRITE}).json()["total"] == 1
+    assert http.get("/v1/feedback", headers=ADMIN).json()["total"] == 0, "feedback stays in its collection"
+
+
+def test_listing_shows_what_the_key_may_read(http):
+    make_two(http)
+    assert http.post("/v1/collections", headers=ADMIN, json={"name": "public_faq"}).status_code == 201
+
+    def names(headers):
+        response = http.get("/v1/collections", headers=headers)
+        assert response.status_code == 200, response.text
+        return [c["name"] for c in response.json()["collections"]]
+
+    assert names({}) == ["default", "public_faq"]
+    assert names({"X-API-Key": ACME_READ}) == ["acme", "default", "public_faq"]
+    assert names(ADMIN) == ["acme", "default", "globex", "public_faq"]
+    acme = http.get("/v1/collections/acme", headers={"X-API-Key": ACME_READ}).json()
+    assert acme["documents"] == 1 and acme["chunks"] >= 1 and acme["private"] is True
+    assert acme["calibration"].startswith("no verifier")
+    assert http.get("/v1/collections/acme").status_code == 401
+
+
+def test_deleting_a_collection_removes_its_index_and_nothing_else(server, http):
+    make_two(http)
+    folder = server.index_dir / "collections" / "acme"
+    assert (folder / "collection.json").is_file() and any(folder.glob("v*")), "saved in its own directory"
+    default_before = http.get("/v1/documents").json()["total"]
+    assert http.delete("/v1/collections/acme", headers=ADMIN).status_code == 204
+    assert not folder.exists()
+    for path in ("/v1/collections/acme", "/v1/collections/acme/documents"):
+        assert http.get(path, headers=ADMIN).status_code == 404
+    assert http.post("/v1/collections/acme/ask", json={"question": "Refunds?"}).json()["error"]["code"] == \
+        "collection_not_found"
+    assert best(http, "globex", "How long do refunds take?", GLOBEX_READ) == ("Refunds take three weeks", "manual")
+    assert http.get("/v1/documents").json()["total"] == default_before
+    assert http.post("/v1/collections", headers=ADMIN, json={"name": "acme"}).status_code == 201
+    assert http.get("/v1/collections/acme/documents").json()["total"] == 0, "a new collection of that name is empty"
+
+
+def test_a_restart_keeps_every_collection(tmp_path):
+    index_dir = tmp_path / "index"
+    with fast_server(index_dir) as server, httpx.Client(base_url=server.url, timeout=30) as http:
+        make_two(http)
+        assert http.post("/v1/collections", headers=ADMIN, json={"name": "empty_one"}).status_code == 201
+    with fast_server(index_dir) as server, httpx.Client(base_url=server.url, timeout=30) as http:
+        assert [c["name"] for c in http.get("/v1/collections", headers=ADMIN).json()["collections"]] == [
+            "acme", "default", "empty_one", "globex"]
+        assert best(http, "acme", "How long do refunds take?", ACME_READ) == ("Refunds take ten days", "manual")
+        assert http.post("/v1/collections/globex/ask", json={"question": "x?"},
+                         headers={"X-API-Key": ACME_READ}).status_code == 403, "keys survive too"
+
+
+@pytest.mark.parametrize("body, status, code", [
+    ({"name": "Acme"}, 422, "invalid_collection"),
+    ({"name": "a-b"}, 422, "invalid_collection"),
+    ({"name": "x" * 49}, 422, "invalid_collection"),
+    ({"name": "default"}, 409, "collection_exists"),
+    ({"name": "ok", "read_key": "short"}, 422, "invalid_request"),
+    ({"name": "ok", "verifier": {"feature_version": -1}}, 422, "invalid_collection"),
+])
+def test_bad_collections_are_refused(http, body, status, code):
+    response = http.post("/v1/collections", json=body, headers=ADMIN)
+    assert response.status_code == status and response.json()["error"]["code"] == code, response.text
+    assert [c["name"] for c in http.get("/v1/collections").json()["collections"]] == ["default"]
+
+
+def test_the_default_collection_cannot_be_deleted_and_unknown_ones_are_404(http):
+    assert http.delete("/v1/collections/default", headers=ADMIN).status_code == 422
+    assert http.delete("/v1/collections/nope", headers=ADMIN).status_code == 404
+    assert http.post("/v1/collections/nope/ask", json={"question": "x?"}).status_code == 404
+    assert http.post("/v1/collections", headers=ADMIN, json={"name": "twice"}).status_code == 201
+    assert http.post("/v1/collections", headers=ADMIN, json={"name": "twice"}).status_code == 409
+
+
+def test_a_collections_own_verifier_is_used_and_described(http):
+    from groundqa.wiring import SHIPPED_VERIFIER
+
+    verifier = json.loads(SHIPPED_VERIFIER.read_text())
+    assert http.post("/v1/collections", headers=ADMIN, json={"name": "calibrated", "verifier": verifier}).status_code == 201
+    described = http.get("/v1/collections/calibrated").json()
+    assert described["calibration"].startswith("its own verifier (fitted on ")
+    assert http.get("/v1/collections/default").json()["calibration"].startswith("no verifier")
+
+
+def test_a_write_to_one_collection_does_not_hold_up_asks_on_another(server, http):
+    make_two(http)
+    acme = server.engine.collection("acme")
+    held, release = threading.Event(), threading.Event()
+
+    def long_write():
+        with acme._lock.writing():  # as a write applying a large batch would
+            held.set()
+            release.wait(10)
+
+    writer = threading.Thread(target=long_write)
+    writer.start()
+    held.wait(5)
+    try:
+        started = time.monotonic()
+        assert best(http, "globex", "How long do refunds take?", GLOBEX_READ) == ("Refunds take three weeks", "manual")
+        assert time.monotonic() - started < 2.0
+        with pytest.raises(httpx.ReadTimeout):  # while acme itself waits for its write
+            http.post("/v1/collections/acme/ask", json={"question": "How fast are the skates?"},
+                      headers={"X-API-Key": ACME_READ}, timeout=1.0)
+    finally:
+        release.set()
+        writer.join()
+
+
+def test_client_and_metrics_work_per_collection(server, http):
+    make_two(http)
+    with Client(server.url, api_key=ACME_READ, collection="acme") as acme:
+        assert acme.ask("How long do refunds take?").answers[0].text == "Refunds take ten days"
+        assert [d.doc_id for d in acme.list_documents().documents] == ["manual"]
+    with Client(server.url, api_key=API_KEY) as admin:
+        assert [c.name for c in admin.list_collections()] == ["acme", "default", "globex"]
+        admin.delete_collection("globex")
+        with pytest.raises(CollectionNotFound):
+            admin.describe_collection("globex")
+    metrics = http.get("/metrics").text
+    assert 'groundqa_asks_total{collection="acme",outcome="answered"} 1.0' in metrics
+    assert 'groundqa_index_documents{collection="acme"} 1.0' in metrics
+    assert 'route="/v1/collections/{collection}/ask"' in metrics
+
+
+def test_cli_manages_collections_without_a_model(server, http, capsys):
+    make_two(http)
+    index = ["--index-dir", str(server.index_dir)]
+    assert groundqa(["collections", "list", "--json", *index]) == 0
+    listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(c["name"], c["documents"], c["private"]) for c in listed] == [
+        ("default", 3, False), ("acme", 1, True), ("globex", 1, True)]
+    assert groundqa(["collections", "create", "staff", *index]) == 0
+    assert http.get("/v1/collections/staff/documents").json()["total"] == 0, "the server sees it at once"
+    assert groundqa(["documents", "list", "--collection", "acme", *index]) == 0
+    assert capsys.readouterr().out.startswith("created collection staff")  # then acme's one document
+    assert groundqa(["documents", "list", "--collection", "nope", *index]) == 2
+    assert "no collection 'nope'" in capsys.readouterr().err
+    assert groundqa(["collections", "rm", "globex", *index]) == 0
+    assert http.get("/v1/collections/globex", headers=ADMIN).status_code == 404, "nor does the server serve it"
+    assert groundqa(["collections", "rm", "default", *index]) == 2
