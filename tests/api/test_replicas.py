@@ -57,3 +57,35 @@ def test_a_document_added_through_one_replica_is_answered_by_the_other(milvus_ur
             assert http.delete(f"{two}/v1/documents/{DOC['doc_id']}").status_code == 204
             eventually(lambda: http.get(f"{one}/v1/documents/{DOC['doc_id']}").status_code == 404)
             assert not cites(http.post(f"{one}/v1/ask", json={"question": QUESTION}), DOC["doc_id"])
+
+
+def test_replicas_see_each_others_collections_come_and_go(milvus_uri, tmp_path):
+    """Created on one, written on the other, private on both, deleted on one: gone from both."""
+    env = {"GROUNDQA_VECTOR_STORE": "milvus", "GROUNDQA_MILVUS_URI": milvus_uri,
+           "GROUNDQA_MILVUS_COLLECTION": "replicas_" + uuid.uuid4().hex[:8], "GROUNDQA_API_KEY": KEY,
+           "GROUNDQA_RATE_LIMIT_PER_MINUTE": "0"}
+    read_key = "lighthouse-read-key-0123"
+    admin = {"X-API-Key": KEY}
+    with groundqa_server({**env, "GROUNDQA_INDEX_DIR": str(tmp_path / "one")}) as (one, _), \
+            groundqa_server({**env, "GROUNDQA_INDEX_DIR": str(tmp_path / "two")}) as (two, _), \
+            httpx.Client(timeout=60) as http:
+        created = http.post(f"{one}/v1/collections", headers=admin, json={"name": "coast", "read_key": read_key})
+        assert created.status_code == 201, created.text
+        assert http.post(f"{two}/v1/collections/coast/documents", json=DOC, headers=admin).status_code == 201
+        ask = {"question": QUESTION}
+        eventually(lambda: cites(http.post(f"{one}/v1/collections/coast/ask", json=ask,
+                                           headers={"X-API-Key": read_key}), DOC["doc_id"]))
+        assert http.post(f"{one}/v1/collections/coast/ask", json=ask).status_code == 401, "private on both"
+        assert not cites(http.post(f"{two}/v1/ask", json=ask), DOC["doc_id"]), "not in the default collection"
+        names = [c["name"] for c in http.get(f"{two}/v1/collections", headers=admin).json()["collections"]]
+        assert names == ["coast", "default"]
+
+        assert http.delete(f"{two}/v1/collections/coast", headers=admin).status_code == 204
+        eventually(lambda: http.post(f"{one}/v1/collections/coast/ask", json=ask,
+                                     headers=admin).status_code == 404)
+        assert [c["name"] for c in http.get(f"{one}/v1/collections", headers=admin).json()["collections"]] == ["default"]
+        from pymilvus import MilvusClient
+
+        prefix = env["GROUNDQA_MILVUS_COLLECTION"] + "_c_"
+        left = [name for name in MilvusClient(milvus_uri).list_collections() if name.startswith(prefix)]
+        assert left == [], "its chunks, documents and feedback are dropped"

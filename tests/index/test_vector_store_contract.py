@@ -24,7 +24,9 @@ from groundqa.index.types import Document
 DIM = 16
 # Milvus runs in `make test`; `make test-fast` keeps to FAISS (a Milvus server takes seconds to start).
 MILVUS = pytest.mark.slow
-KINDS = ["faiss", "faiss-ivf", pytest.param("milvus-lite", marks=MILVUS), pytest.param("milvus-server", marks=MILVUS)]
+KINDS = ["faiss", "faiss-ivf", pytest.param("milvus-lite", marks=MILVUS), pytest.param("milvus-server", marks=MILVUS),
+         # A named collection's index, where the service puts it (wiring and settings_for): the same contract.
+         "faiss-collection", pytest.param("milvus-server-collection", marks=MILVUS)]
 # IVF from the first vector, every list searched: the IVF code paths, held to exact results.
 IVF_ALWAYS = FaissLayout(ivf_from=1, nprobe=10_000)
 
@@ -33,11 +35,21 @@ class Backend:
     """Opens a store or a catalog of one kind, and opens it again as a restarted process would."""
 
     def __init__(self, kind, tmp_path, request):
-        self.kind, self.tmp_path = kind, tmp_path
-        self.uri = request.getfixturevalue("milvus_uri") if kind == "milvus-server" else str(tmp_path / "milvus.db")
+        self.kind, self.tmp_path = kind.removesuffix("-collection"), tmp_path
+        self.uri = request.getfixturevalue("milvus_uri") if self.kind == "milvus-server" else str(tmp_path / "milvus.db")
         self.prefix = "t" + uuid.uuid4().hex[:12]
         self.layout = IVF_ALWAYS if kind == "faiss-ivf" else EXACT
         self.opened = []
+        self.settings = None
+        if kind.endswith("-collection"):
+            from groundqa.service.collections import settings_for
+            from groundqa.settings import Settings
+
+            store = "faiss" if self.kind == "faiss" else "milvus"
+            base = Settings(index_dir=tmp_path / "index", vector_store=store, milvus_uri=self.uri,
+                            milvus_collection=self.prefix)
+            self.settings = settings_for(base, "acme")
+            self.prefix = self.settings.milvus_collection
 
     def store(self):
         if self.kind.startswith("faiss"):
@@ -49,6 +61,10 @@ class Backend:
     def catalog(self):
         """A fresh handle, as a new process (or another replica) would open it. A Milvus Lite file
         admits one process, so the previous handle is closed first."""
+        if self.settings is not None:
+            from groundqa.wiring import make_catalog
+
+            return self._track(make_catalog(self.settings, DIM))
         if self.kind.startswith("faiss"):
             return DirectoryCatalog(self.tmp_path / "index", self.layout)
         from groundqa.index.milvus_catalog import MilvusCatalog

@@ -359,3 +359,25 @@ def test_thumbs_send_feedback_the_api_then_lists(page, site):
     page.reload()
     rows = [bubble.locator(".rate").first.inner_text() for bubble in answer_bubbles(page).all()]
     assert rows == ["Thanks for your feedback."] * 3, "a verdict is given once, also after a reload"
+
+
+def test_data_collection_asks_and_rates_in_that_collection(page, site):
+    admin = {"X-API-Key": KEY}
+    created = httpx.post(site["url"] + "/v1/collections", headers=admin, json={"name": "lighthouses"}, timeout=60)
+    assert created.status_code == 201, created.text
+    doc = {"doc_id": "skerryvore", "text": "The Skerryvore lighthouse keeper in 1902 was Angus Macleod."}
+    assert httpx.post(site["url"] + "/v1/collections/lighthouses/documents", headers=admin, json=doc,
+                      timeout=60).status_code == 201
+    html = (f'<!doctype html><html><body><script src="{site["url"]}/widget.js" data-endpoint="{site["url"]}" '
+            'data-collection="lighthouses" defer></script></body></html>')
+    page.route(site["url"] + "/lighthouses", lambda route: route.fulfill(status=200, content_type="text/html", body=html))
+    page.goto(site["url"] + "/lighthouses")
+    bubble = ask(page, "Who was the Skerryvore lighthouse keeper in 1902?")
+    assert bubble.locator(".answer-text").first.inner_text() == "Angus Macleod"
+    assert "/v1/collections/lighthouses/documents/skerryvore/view?" in bubble.locator(".source a").first.get_attribute("href")
+    bubble.get_by_label("Right answer").first.click()
+    bubble.get_by_text("Thanks for your feedback.").wait_for()
+    rated = httpx.get(site["url"] + "/v1/collections/lighthouses/feedback", headers=admin).json()["feedback"]
+    assert [(f["answer"], f["verdict"]) for f in rated] == [("Angus Macleod", "correct")]
+    assert ask(page, "Who is the president of Microsoft?", open_first=False).inner_text().startswith(
+        "Not found"), "the default collection's article is not in this one"
