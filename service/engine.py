@@ -48,17 +48,21 @@ class Engine:
             pipeline, catalog = build_pipeline(self.settings, create_missing=True)
             pipeline.prepare_search()
         except GroundQAError as exc:
-            self.not_ready_reason = without_paths(str(exc))
-            self._not_ready_type = type(exc)
             log.error("not ready: %s", exc)
+            self._failed(without_paths(str(exc)), type(exc))
             return
-        finally:
-            self.starting = False
-        self.attach(pipeline, catalog)
+        except BaseException:
+            self._failed("the models or the index failed to load; see the server log", IndexNotReady)
+            raise
+        self.attach(pipeline, catalog)  # "starting" ends only once the collection is served
         if not len(pipeline.collection):
             log.warning("index in %s is empty: add documents with `groundqa index` or POST /v1/documents",
                         catalog.location)
         log.info("ready: %d documents, %d chunks", *self.counts())
+
+    def _failed(self, reason: str, error: type[GroundQAError]) -> None:
+        self.not_ready_reason, self._not_ready_type = reason, error
+        self.starting = False
 
     def attach(self, pipeline: Pipeline, catalog: Catalog) -> None:
         """Serve `pipeline` as the default collection, saving writes to `catalog`; named collections

@@ -227,3 +227,17 @@ def test_cli_manages_collections_without_a_model(server, http, capsys):
     assert groundqa(["collections", "rm", "globex", *index]) == 0
     assert http.get("/v1/collections/globex", headers=ADMIN).status_code == 404, "nor does the server serve it"
     assert groundqa(["collections", "rm", "default", *index]) == 2
+
+
+def test_eval_runs_on_a_named_collection_over_http(server, http, tmp_path, capsys):
+    make_two(http)
+    gold = tmp_path / "acme-gold.jsonl"
+    gold.write_text(json.dumps({"id": "a1", "question": "How long do refunds take?",
+                                "answers": ["Refunds take ten days"]}) + "\n")
+    report = tmp_path / "report.json"
+    assert groundqa(["eval", str(gold), "--url", server.url, "--collection", "acme", "--api-key", ACME_READ,
+                     "--report", str(report), "--quiet"]) == 0
+    summary = json.loads(report.read_text())["summary"]
+    assert summary["n"] == 1 and summary["em"] == 100.0, "asked of acme, not of the default collection"
+    assert groundqa(["eval", str(gold), "--url", server.url, "--collection", "acme", "--quiet"]) == 2
+    assert "API key" in capsys.readouterr().err, "a private collection without its key: refused, said why"

@@ -1,0 +1,56 @@
+"""A document's headings with their character offsets (meta["sections"]), so that a citation can
+name the part of the document it comes from and an answer never starts with a heading.
+
+Loaders that see structure (HTML, and Markdown through its HTML) record each heading as
+[start, end, level, text] with text[start:end] the heading's line in the stored text."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+SECTIONS = "sections"
+
+
+def locate_headings(text: str, headings: Iterable[tuple[int, str]]) -> list[list[Any]]:
+    """[start, end, level, heading] for each (level, heading) found as a whole line of `text`, in
+    document order (each searched from where the previous one was found; one not found is skipped)."""
+    found: list[list[Any]] = []
+    position = 0
+    for level, heading in headings:
+        if not heading:
+            continue
+        at = position
+        while (at := text.find(heading, at)) >= 0:
+            end = at + len(heading)
+            if (at == 0 or text[at - 1] == "\n") and (end == len(text) or text[end] == "\n"):
+                found.append([at, end, level, heading])
+                position = end
+                break
+            at += 1
+    return found
+
+
+def _valid(meta: Mapping[str, Any]) -> list[list[Any]]:
+    sections = meta.get(SECTIONS)
+    if not isinstance(sections, list):
+        return []
+    return [s for s in sections if isinstance(s, list) and len(s) == 4 and isinstance(s[0], int)
+            and isinstance(s[1], int) and isinstance(s[3], str)]
+
+
+def section_at(meta: Mapping[str, Any], offset: int) -> str | None:
+    """The heading of the section holding `offset`: the last one that starts at or before it."""
+    current = None
+    for start, _, _, heading in _valid(meta):
+        if start > offset:
+            break
+        current = heading
+    return current
+
+
+def after_headings(meta: Mapping[str, Any], start: int, end: int) -> int:
+    """`start` moved past any heading line that text[start:end] begins in (when text remains)."""
+    for heading_start, heading_end, _, _ in _valid(meta):
+        if heading_start <= start < heading_end and heading_end < end:
+            start = heading_end
+    return start
