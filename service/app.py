@@ -21,6 +21,7 @@ from groundqa.service.api.deps import is_admin
 from groundqa.service.api.guards import BodyLimit, JsonCORSMiddleware, http_protocol, log_access
 from groundqa.service.api.metrics import Metrics
 from groundqa.service.api.schemas import ErrorBody
+from groundqa.service.collections import NAME_PATTERN
 from groundqa.service.engine import Engine
 
 log = logging.getLogger("groundqa")
@@ -61,7 +62,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
 
 COLLECTION_PREFIX = "/v1/collections/{collection}"
-COLLECTION_PARAMETER = {"name": "collection", "in": "path", "required": True, "schema": {"type": "string"},
+COLLECTION_PARAMETER = {"name": "collection", "in": "path", "required": True,
+                        "schema": {"type": "string", "pattern": NAME_PATTERN},
                         "description": "a named collection (GET /v1/collections lists them)"}
 
 
@@ -115,9 +117,10 @@ def _show_limits_in_schema(app: FastAPI, settings: Settings) -> None:
                     if parameter["name"] == "q":
                         parameter["schema"]["maxLength"] = settings.max_question_chars
             for path, operations in schema["paths"].items():
-                if path.startswith(COLLECTION_PREFIX + "/"):
+                if path.startswith(COLLECTION_PREFIX):
                     for operation in operations.values():
-                        operation.setdefault("parameters", []).insert(0, COLLECTION_PARAMETER)
+                        parameters = [p for p in operation.get("parameters", []) if p["name"] != "collection"]
+                        operation["parameters"] = [COLLECTION_PARAMETER, *parameters]
         return app.openapi_schema
 
     app.openapi = openapi

@@ -26,7 +26,8 @@ from groundqa.errors import CollectionExists, CollectionNotFound, InvalidCollect
 from groundqa.settings import Settings
 
 DEFAULT = "default"
-_NAME = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
+NAME_PATTERN = r"^[a-z][a-z0-9_]{0,47}$"
+_NAME = re.compile(NAME_PATTERN)
 MIN_KEY_CHARS = 16
 
 

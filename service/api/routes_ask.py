@@ -14,12 +14,12 @@ from groundqa.service.types import AskResult
 
 from groundqa.service.api.deps import CollectionDep, refuse_when_saturated, require_read_key
 from groundqa.service.api.errors import ApiError
-from groundqa.service.api.schemas import AskRequest, AskResponse, ErrorBody, SearchResponse
+from groundqa.service.api.schemas import AskRequest, AskResponse, SearchResponse, error_responses
 from groundqa.settings import MAX_TOP_K
 
 router = APIRouter(tags=["answers"],
                    dependencies=[Depends(require_read_key), Depends(refuse_when_saturated)])
-ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 413, 422, 429, 503)}
+ERRORS = error_responses(400, 401, 403, 404, 413, 422, 429, 503)
 MAX_FILTERS_CHARS = 4096
 
 

@@ -12,14 +12,14 @@ from starlette.concurrency import run_in_threadpool
 from groundqa.errors import InvalidCollection
 from groundqa.service.api.deps import (CollectionDep, EngineDep, KeyDep, check_access, is_admin, require_admin_key,
                                        require_read_key)
-from groundqa.service.api.schemas import ErrorBody
+from groundqa.service.api.schemas import error_responses
 from groundqa.service.collections import DEFAULT, MIN_KEY_CHARS, Record
 from groundqa.service.engine import Engine
 from groundqa.service.served import ServedCollection
 from groundqa.service.verify import Verifier, VerifierMismatch
 
 router = APIRouter(prefix="/v1/collections", tags=["collections"])
-ERRORS = {code: {"model": ErrorBody} for code in (401, 403, 404, 409, 422, 429, 503)}
+ERRORS = error_responses(400, 401, 403, 404, 409, 422, 429, 503)
 
 
 class CollectionIn(BaseModel):
@@ -106,7 +106,7 @@ def list_collections(engine: EngineDep, key: KeyDep) -> dict:
 
 @router.get("/{collection}", response_model=CollectionOut, responses=ERRORS,
             dependencies=[Depends(require_read_key)], summary="A collection: its size, models and calibration")
-def describe_collection(engine: EngineDep, served: CollectionDep) -> dict:
+def describe_collection(collection: str, engine: EngineDep, served: CollectionDep) -> dict:
     return describe(engine, served)
 
 

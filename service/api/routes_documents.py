@@ -19,14 +19,14 @@ from groundqa.service import viewer
 from groundqa.service.api.deps import CollectionDep, EngineDep, require_read_key, require_write_key
 from groundqa.service.api.errors import ApiError
 from groundqa.service.api.schemas import (MAX_TITLE_CHARS, DocumentIn, DocumentOut, DocumentPage, DocumentPatch,
-                                          DocumentWritten, ErrorBody)
+                                          DocumentWritten, error_responses)
 from groundqa.service.engine import Engine
 from groundqa.service.ids import content_doc_id, normalize_doc_id, validate_doc_id
 
 router = APIRouter(prefix="/documents", tags=["documents"])
-WRITE_ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 413, 415, 422, 429, 503)}
-DELETE_ERRORS = {code: {"model": ErrorBody} for code in (401, 403, 404, 429, 503)}
-READ_ERRORS = {code: {"model": ErrorBody} for code in (401, 404, 422, 429, 503)}
+WRITE_ERRORS = error_responses(400, 401, 403, 404, 409, 413, 415, 422, 429, 503)
+DELETE_ERRORS = error_responses(401, 403, 404, 429, 503)
+READ_ERRORS = error_responses(401, 403, 404, 422, 429, 503)
 UPLOAD_BODY = {"requestBody": {"required": True, "content": {
     "application/json": {"schema": DocumentIn.model_json_schema()},
     "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {

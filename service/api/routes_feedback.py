@@ -9,12 +9,13 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.concurrency import run_in_threadpool
 
 from groundqa.service.api.deps import CollectionDep, require_read_key, require_write_key
-from groundqa.service.api.schemas import ErrorBody
+from groundqa.service.api.schemas import error_responses
 from groundqa.service.feedback import Feedback
 
 router = APIRouter(prefix="/feedback", tags=["feedback"])
 MAX_ANSWER_CHARS = 2000
 MAX_NOTE_CHARS = 2000
+MAX_OFFSET = 2**31 - 1  # SQLite takes 64-bit offsets; beyond any store's size anyway
 
 
 class FeedbackIn(BaseModel):
@@ -76,7 +77,7 @@ class FeedbackPage(BaseModel):
 
 
 @router.post("", status_code=201, response_model=FeedbackOut, dependencies=[Depends(require_read_key)],
-             responses={code: {"model": ErrorBody} for code in (401, 403, 404, 413, 422, 429, 503, 507)},
+             responses=error_responses(400, 401, 403, 404, 413, 422, 429, 503, 507),
              summary="Mark an answer right or wrong (no key needed: the widget's thumbs; a private "
                      "collection's read key for its answers)")
 async def add_feedback(body: FeedbackIn, served: CollectionDep, request: Request) -> dict:
@@ -87,9 +88,9 @@ async def add_feedback(body: FeedbackIn, served: CollectionDep, request: Request
 
 
 @router.get("", response_model=FeedbackPage, dependencies=[Depends(require_write_key)],
-            responses={code: {"model": ErrorBody} for code in (401, 403, 429, 503)},
+            responses=error_responses(401, 403, 404, 422, 429, 503),
             summary="Users' verdicts, oldest first (needs the API key: they hold users' questions)")
-def list_feedback(served: CollectionDep, offset: Annotated[int, Query(ge=0)] = 0,
+def list_feedback(served: CollectionDep, offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
                   limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict:
     total, page = served.feedback.page(offset, limit)
     return {"total": total, "offset": offset, "limit": limit, "feedback": [entry.to_json() for entry in page]}

@@ -147,3 +147,9 @@ class ErrorDetail(BaseModel):
 
 class ErrorBody(BaseModel):
     error: ErrorDetail
+
+
+def error_responses(*codes: int) -> dict[int, dict]:
+    """OpenAPI `responses` for error statuses: the one JSON error shape, also on routes that answer
+    HTML when they succeed."""
+    return {code: {"model": ErrorBody, "content": {"application/json": {}}} for code in codes}
