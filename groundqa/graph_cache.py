@@ -109,7 +109,7 @@ def _load_checked(folder: Path, key: dict[str, Any]):
     with torch.inference_mode():
         got = tuple(graph(*check["inputs"]))
     if len(got) != len(check["outputs"]) or not all(
-            torch.allclose(g.float(), e.float(), rtol=1e-3, atol=1e-3) for g, e in zip(got, check["outputs"])):
+            torch.allclose(g.float(), e.float(), rtol=1e-2, atol=2e-2) for g, e in zip(got, check["outputs"])):
         raise ValueError("its outputs differ from those it gave when built")
     return graph
 
