@@ -8,10 +8,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-Precision = Literal["fp32", "bf16"]
+Precision = Literal["fp32", "bf16", "int8"]
+PRECISIONS: tuple[str, ...] = ("fp32", "bf16", "int8")
 # AMX tiles or AVX-512 BF16 run bf16 matrix products natively; without them torch emulates bf16,
 # which is slower than fp32.
 NATIVE_BF16_FLAGS = frozenset({"amx_bf16", "avx512_bf16"})
+# The instruction sets that choose kernels (bf16, int8, fp32): a compiled or quantized graph is
+# cached per set of these, so a cache carried to another CPU is rebuilt, not run.
+ISA_FLAG_PREFIXES = ("avx", "amx", "fma", "f16c", "sse4", "vnni")
 
 
 @lru_cache(maxsize=1)
@@ -27,15 +31,22 @@ def cpu_flags() -> frozenset[str]:
 
 
 def resolve_precision(setting: str) -> Precision:
-    """`auto` picks bf16 where the CPU runs it natively, fp32 elsewhere."""
+    """`auto` picks bf16 where the CPU runs it natively, fp32 elsewhere. int8 is never picked: it is
+    1.4-2x faster than fp32 but costs the reader 0.7-1.4 F1 (eval/BENCHMARKS.md, "int8 on AVX2")."""
     if setting == "auto":
         return "bf16" if cpu_flags() & NATIVE_BF16_FLAGS else "fp32"
-    if setting not in ("fp32", "bf16"):
-        raise ValueError(f"precision must be auto, fp32 or bf16, got {setting!r}")
+    if setting not in PRECISIONS:
+        raise ValueError(f"precision must be auto, {', '.join(PRECISIONS)}, got {setting!r}")
     return setting  # type: ignore[return-value]
 
 
+def isa_flags() -> list[str]:
+    """The CPU's instruction-set flags that decide which kernels run, sorted."""
+    return sorted(flag for flag in cpu_flags() if flag.startswith(ISA_FLAG_PREFIXES))
+
+
 def torch_dtype(precision: Precision):
+    """The dtype to load weights in: int8 models are loaded in fp32 and then quantized."""
     import torch
 
     return torch.bfloat16 if precision == "bf16" else torch.float32

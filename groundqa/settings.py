@@ -58,8 +58,12 @@ class Settings(BaseSettings):
     reader_model: str = Field(default_factory=default_reader_model)
     embed_batch_size: int = Field(default=16, ge=1)
     # Inference precision of both models: "auto" is bf16 where the CPU runs it natively (AMX or
-    # AVX-512 BF16; the speed-up is in eval/BENCHMARKS.md), else fp32.
-    precision: Literal["auto", "fp32", "bf16"] = "auto"
+    # AVX-512 BF16), else fp32. "int8" (dynamic quantization of the Linear layers) is faster than fp32
+    # but costs about 1 F1, so only on request (eval/BENCHMARKS.md, "int8 on AVX2").
+    precision: Literal["auto", "fp32", "bf16", "int8"] = "auto"
+    # Traced and quantized model graphs, kept between starts (keyed by model, versions and CPU; a stale
+    # or broken entry is rebuilt). None: build them at every start.
+    model_cache_dir: Path | None = Path(".groundqa/cache")
 
     # Where the index lives: "faiss" in index_dir, or "milvus" at milvus_uri (a Milvus Lite file such as
     # ./milvus.db, or http://host:19530 for a server or cluster), documents and chunks included, in the

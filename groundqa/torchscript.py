@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import logging
 import warnings
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
+if TYPE_CHECKING:
+    from groundqa.graph_cache import GraphCache
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +45,28 @@ def traced_forward(model, input_names: Sequence[str], outputs: int, trace: bool 
         log.warning("running %s eagerly: the traced graph disagrees with the model", type(model).__name__)
         return eager
     return graph
+
+
+def cached_traced_forward(build: Callable[[], Any], input_names: Sequence[str], outputs: int, trace: bool,
+                          cache: "GraphCache | None", key: dict[str, Any] | None) -> Forward:
+    """traced_forward(build(), ...), with the traced graph taken from `cache` under `key` when it holds
+    one (then build() is never called: the model need not even be loaded), and put there when not."""
+    if trace and cache is not None and key is not None:
+        graph = cache.load(key)
+        if graph is not None:
+            return graph
+    model = build()
+    forward = traced_forward(model, input_names, outputs, trace)
+    if trace and cache is not None and key is not None and _is_graph(forward):
+        vocab_size = int(getattr(model.config, "vocab_size", 1000))
+        cache.save(key, forward, _example(input_names, vocab_size, batch=2, length=24, seed=3))
+    return forward
+
+
+def _is_graph(forward) -> bool:
+    import torch
+
+    return isinstance(forward, torch.jit.ScriptModule)
 
 
 def _positional(model, input_names: tuple[str, ...], outputs: int):

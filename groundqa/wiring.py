@@ -84,13 +84,15 @@ def quiet_model_loading() -> None:
 def make_embedder(settings: Settings) -> SentenceTransformerEmbedder:
     quiet_model_loading()
     return SentenceTransformerEmbedder(settings.embedding_model, batch_size=settings.embed_batch_size,
-                                       precision=resolve_precision(settings.precision), trace=settings.trace_models)
+                                       precision=resolve_precision(settings.precision), trace=settings.trace_models,
+                                       cache_dir=settings.model_cache_dir)
 
 
 def make_reader(settings: Settings) -> ExtractiveReader:
     quiet_model_loading()
     return ExtractiveReader(settings.reader_model, reader_config(settings), threads=settings.threads,
-                            precision=resolve_precision(settings.precision), trace=settings.trace_models)
+                            precision=resolve_precision(settings.precision), trace=settings.trace_models,
+                            cache_dir=settings.model_cache_dir)
 
 
 def make_catalog(settings: Settings, dimension: int | None) -> Catalog:

@@ -9,8 +9,9 @@ from typing import Protocol, Sequence
 import numpy as np
 
 from groundqa.errors import ModelNotFound
+from groundqa.graph_cache import GraphCache, graph_key
 from groundqa.hardware import Precision, torch_dtype
-from groundqa.torchscript import Forward, traced_forward
+from groundqa.torchscript import Forward, cached_traced_forward
 
 DEFAULT_EMBEDDING_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 
@@ -41,12 +42,13 @@ class SentenceTransformerEmbedder:
     any other model runs through sentence-transformers' `encode`."""
 
     def __init__(self, model: str = "default", batch_size: int = 16, device: str = "cpu",
-                 precision: Precision = "fp32", trace: bool = True) -> None:
+                 precision: Precision = "fp32", trace: bool = True, cache_dir: Path | None = None) -> None:
         self.name, self._location = resolve_embedding_model(model)
         self.batch_size = batch_size
         self.device = device
         self.precision = precision
         self.trace = trace
+        self.cache = GraphCache(cache_dir) if cache_dir is not None else None
         self._model = None
         self._offsets_tokenizer = None
         self._token_embeddings: Forward | None = None  # the tokenizer's inputs -> (token embeddings,)
@@ -55,6 +57,8 @@ class SentenceTransformerEmbedder:
         if self._model is not None:
             return
         from sentence_transformers import SentenceTransformer
+
+        from groundqa.quantize import quantize_int8
 
         if not Path(self._location).exists() and "/" not in self._location:
             raise ModelNotFound(f"embedding model not found: {self._location}")
@@ -68,8 +72,13 @@ class SentenceTransformerEmbedder:
         # encode() always sees the same settings and needs no lock.
         self._offsets_tokenizer = copy.deepcopy(self._model.tokenizer)
         if _mean_pools_a_transformer(self._model):
-            self._token_embeddings = traced_forward(self._model[0].model, self._model.tokenizer.model_input_names,
-                                                      outputs=1, trace=self.trace)
+            transformer, names = self._model[0].model, list(self._model.tokenizer.model_input_names)
+            key = graph_key("embedder", self._location, self.precision, names, 1) if self.cache else None
+            self._token_embeddings = cached_traced_forward(
+                lambda: quantize_int8(transformer) if self.precision == "int8" else transformer,
+                names, 1, self.trace, self.cache, key)
+        elif self.precision == "int8":
+            self._model = quantize_int8(self._model)
 
     @property
     def model(self):

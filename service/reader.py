@@ -15,8 +15,9 @@ from typing import Protocol, Sequence
 import numpy as np
 
 from groundqa.errors import ModelNotFound
+from groundqa.graph_cache import GraphCache, graph_key
 from groundqa.hardware import Precision, torch_dtype
-from groundqa.torchscript import Forward, traced_forward
+from groundqa.torchscript import Forward, cached_traced_forward
 from groundqa.index.types import Passage
 
 MAX_QUESTION_TOKENS = 64
@@ -64,12 +65,13 @@ class ReaderConfig:
 
 class ExtractiveReader:
     def __init__(self, model: str, config: ReaderConfig, threads: int | None = None,
-                 precision: Precision = "fp32", trace: bool = True) -> None:
+                 precision: Precision = "fp32", trace: bool = True, cache_dir: Path | None = None) -> None:
         self.model_name = model
         self.config = config
         self.threads = threads
         self.precision = precision
         self.trace = trace
+        self.cache = GraphCache(cache_dir) if cache_dir is not None else None
         self._model: Forward | None = None  # the tokenizer's inputs, positionally -> (start logits, end logits)
         self._tokenizer = None
         # A fast tokenizer keeps padding/truncation settings between calls: concurrent calls would
@@ -82,16 +84,27 @@ class ExtractiveReader:
         import torch
         from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
+        from groundqa.quantize import quantize_int8
+
         if self.threads:
             torch.set_num_threads(self.threads)
         if not Path(self.model_name).exists() and (self.model_name.startswith(("/", ".")) or self.model_name.count("/") > 1):
             raise ModelNotFound(f"reader model not found at {self.model_name}; set GROUNDQA_READER_MODEL")
         try:
             self._tokenizer = AutoTokenizer.from_pretrained(self.model_name)
-            model = AutoModelForQuestionAnswering.from_pretrained(self.model_name, dtype=torch_dtype(self.precision))
         except OSError as exc:
             raise ModelNotFound(f"cannot load reader model {self.model_name!r}: {exc}") from None
-        self._model = traced_forward(model.eval(), self._tokenizer.model_input_names, outputs=2, trace=self.trace)
+
+        def build():
+            try:
+                model = AutoModelForQuestionAnswering.from_pretrained(self.model_name, dtype=torch_dtype(self.precision))
+            except OSError as exc:
+                raise ModelNotFound(f"cannot load reader model {self.model_name!r}: {exc}") from None
+            return quantize_int8(model) if self.precision == "int8" else model.eval()
+
+        names = list(self._tokenizer.model_input_names)
+        key = graph_key("reader", self.model_name, self.precision, names, 2) if self.cache else None
+        self._model = cached_traced_forward(build, names, 2, self.trace, self.cache, key)
 
     def read(self, question: str, passages: Sequence[Passage]) -> Reading:
         if not passages:
