@@ -231,7 +231,8 @@ def _human(result: dict) -> str:
         before = c["context"][: c["start"] - c["context_start"]]
         after = c["context"][c["end"] - c["context_start"]:]
         lines.append(f"{number}. {answer['text']}   (score {answer['score']:.2f})")
-        lines.append(f"   {c['title']} [{c['doc_id']}, characters {c['start']}-{c['end']}]")
+        where = f"{c['title']} \u203a {c['section']}" if c.get("section") else c["title"]
+        lines.append(f"   {where} [{c['doc_id']}, characters {c['start']}-{c['end']}]")
         lines.append(f"   \u201c{before}\u00bb{answer['text']}\u00ab{after}\u201d")
     return "\n".join(lines)
 

@@ -60,6 +60,7 @@ class Citation:
     context: str  # the sentence(s) around the answer, starting at context_start
     context_start: int
     url: str | None = None  # the document's meta.url, when it is an http(s) link
+    section: str | None = None  # the nearest heading before the answer
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,9 @@ class Passage:
     chunk_id: str
     start: int
     end: int
-    title: str | None = None  # search() gives title and text; the stream's passages leave them out
+    title: str | None = None  # search() gives title, text and section; the stream's passages leave them out
     text: str | None = None
+    section: str | None = None
 
 
 @dataclass(frozen=True)

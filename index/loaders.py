@@ -7,7 +7,7 @@ import json
 import logging
 import re
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from lxml import etree
 from markdown_it import MarkdownIt
@@ -17,6 +17,7 @@ from groundqa.errors import InvalidDocument, UnsupportedFormat
 # pypdf logs what it repairs ("EOF marker not found") on its own; a PDF it cannot read raises, and
 # that reaches the user with the file's name.
 logging.getLogger("pypdf").setLevel(logging.ERROR)
+from groundqa.index.sections import SECTIONS, locate_headings
 from groundqa.index.types import Document
 
 TEXT_SUFFIXES = {".txt", ".text"}
@@ -31,6 +32,7 @@ _BLOCK_TAGS = {
     "section", "article", "header", "footer", "blockquote", "pre", "dt", "dd", "figcaption", "hr",
     "td", "th", "caption", "nav", "main", "aside", "address", "figure", "form", "details", "summary", "dl",
 }
+_HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _INVISIBLE_TAGS = {"script", "style", "noscript", "template", "head", "svg", "iframe", "title"}
 _SPACES = re.compile(r"[ \t\f\v\u00a0]+")
 
@@ -72,16 +74,24 @@ def first_line(text: str, limit: int = 200) -> str:
     return line[:limit]
 
 
-def html_to_text(html: str) -> tuple[str, str]:
-    """Visible text of an HTML page, with block elements on lines of their own; and its title.
-    One iterative pass over lxml's tree: time grows linearly with the page, and deep nesting
-    cannot exhaust the stack."""
+class Extracted(NamedTuple):
+    text: str
+    title: str
+    sections: list  # [start, end, level, heading] of each heading line (index/sections.py)
+
+
+def html_to_text(html: str) -> Extracted:
+    """Visible text of an HTML page, with block elements on lines of their own, its title and its
+    headings. Whitespace inside a block is a space, as a browser shows it (source line breaks are
+    not the text's); <br> breaks a line and <pre> keeps its lines. One iterative pass over lxml's
+    tree: time grows linearly with the page, and deep nesting cannot exhaust the stack."""
     root = _parse_html(html)
     if root is None:
-        return "", ""
-    text = normalize_text("".join(_visible_pieces(root)))
+        return Extracted("", "", [])
+    pieces, headings = _visible_pieces(root)
+    text = normalize_text("".join(pieces))
     title = next((_inline_text(e) for e in root.iter("title", "h1", "h2") if _inline_text(e)), "")
-    return text, (title or first_line(text))[:200]
+    return Extracted(text, (title or first_line(text))[:200], locate_headings(text, headings))
 
 
 def _inline_text(element) -> str:
@@ -98,44 +108,134 @@ def _parse_html(html: str):
         raise InvalidDocument(f"HTML could not be parsed (lxml: {exc.msg})") from None
 
 
-def _visible_pieces(root) -> list[str]:
+def _visible_pieces(root) -> tuple[list[str], list[tuple[int, str]]]:
+    """The text pieces in document order, and each visible heading as (level, text)."""
     pieces: list[str] = []
-    stack = [(root, False)]
+    headings: list[tuple[int, str]] = []
+    stack = [(root, False, False)]  # (element, closing, inside <pre>)
     while stack:
-        element, closing = stack.pop()
+        element, closing, in_pre = stack.pop()
         tag = element.tag if isinstance(element.tag, str) else None  # None: an entity or other node
-        if closing or tag is None or tag in _INVISIBLE_TAGS:
-            if closing and tag in _BLOCK_TAGS:
+        if closing or tag is None or tag in _INVISIBLE_TAGS or _is_boilerplate(element, tag):
+            if closing and tag in _BLOCK_TAGS and tag != "br":
                 pieces.append("\n")
             if element.tail and element is not root:
-                pieces.append(element.tail)
+                pieces.append(_as_shown(element.tail, in_pre))
+            continue
+        if tag == "table":  # as lines of rows, each cell beside its column's header
+            pieces.append("\n" + "\n".join(table_lines(element)) + "\n")
+            stack.append((element, True, in_pre))
             continue
         if tag in _BLOCK_TAGS:
             pieces.append("\n")
+        if tag in _HEADING_TAGS:
+            headings.append((int(tag[1]), _inline_text(element)))
+        in_pre = in_pre or tag == "pre"
         if element.text:
-            pieces.append(element.text)
-        stack.append((element, True))
-        stack.extend((child, False) for child in reversed(element))
-    return pieces
+            pieces.append(_as_shown(element.text, in_pre))
+        stack.append((element, True, in_pre and tag != "pre"))
+        stack.extend((child, False, in_pre) for child in reversed(element))
+    return pieces, headings
 
 
-def load_text(data: bytes) -> tuple[str, str]:
-    text = _require_text(normalize_text(decode_text(data)))
-    return text, first_line(text)
+# Page furniture, by the landmarks HTML and ARIA define for it: site navigation, footers, asides,
+# and what is hidden or a cookie/consent notice. A page's own header (its title, its date) stays.
+_FURNITURE_TAGS = {"nav", "footer", "aside"}
+_FURNITURE_ROLES = {"navigation", "contentinfo", "complementary", "search", "dialog", "alertdialog"}
+_NOTICE = re.compile(r"cookie|consent|gdpr", re.IGNORECASE)
 
 
-def load_markdown(data: bytes) -> tuple[str, str]:
+def _is_boilerplate(element, tag: str) -> bool:
+    if tag in _FURNITURE_TAGS or element.get("role", "").lower() in _FURNITURE_ROLES:
+        return True
+    if element.get("hidden") is not None or element.get("aria-hidden", "").lower() == "true":
+        return True
+    return bool(_NOTICE.search(f"{element.get('id', '')} {element.get('class', '')}"))
+
+
+def table_lines(table) -> list[str]:
+    """One line per row: "key: value" for two cells; with a header row of three or more cells,
+    "row label | header: cell | header: cell", so that a cell is read with its row and column
+    ("Opened, missing parts | Nimbus T2: 20% | Nimbus T5: 25%")."""
+    lines: list[str] = []
+    caption = table.find("caption")
+    if caption is not None and _inline_text(caption):
+        lines.append(_inline_text(caption))
+    header: list[str] | None = None
+    for row in table.iter("tr"):
+        cells = [cell for cell in row if cell.tag in ("td", "th")]
+        texts = [_inline_text(cell) for cell in cells]
+        if not any(texts):
+            continue
+        if header is None and len(cells) >= 3 and all(cell.tag == "th" for cell in cells):
+            header = texts
+            lines.append(" | ".join(texts))
+        elif header is not None and len(texts) == len(header):
+            lines.append(" | ".join([texts[0], *(f"{h}: {t}" for h, t in zip(header[1:], texts[1:]))]))
+        elif len(texts) == 2:
+            lines.append(f"{texts[0]}: {texts[1]}")
+        else:
+            lines.append(" | ".join(texts))
+    return lines
+
+
+def _as_shown(text: str, in_pre: bool) -> str:
+    return text if in_pre else text.replace("\n", " ")
+
+
+def load_text(data: bytes) -> Extracted:
+    text = _require_text(unwrap_lines(normalize_text(decode_text(data))))
+    return Extracted(text, first_line(text), [])
+
+
+def load_markdown(data: bytes) -> Extracted:
     html = MarkdownIt("commonmark").render(decode_text(data))
-    text, title = html_to_text(html)
-    return _require_text(text), title
+    extracted = html_to_text(html)
+    _require_text(extracted.text)
+    return extracted
 
 
-def load_html(data: bytes) -> tuple[str, str]:
-    text, title = html_to_text(decode_text(data))
-    return _require_text(text), title
+def load_html(data: bytes) -> Extracted:
+    extracted = html_to_text(decode_text(data))
+    _require_text(extracted.text)
+    return extracted
 
 
-def load_pdf(data: bytes) -> tuple[str, str]:
+_ENDS_CLAUSE = re.compile(r"[.!?:;]['\"\u201d\u2019)\]]*$")
+_LIST_ITEM = re.compile(r"^(?:[-*\u2022\u2013]\s|\d{1,3}[.)]\s|[a-zA-Z][.)]\s|[=\-_*#]{3,}$)")
+MIN_LINES_FOR_WIDTH = 8
+_CONTINUES = re.compile(r"^[a-z0-9(\"'\u201c\u2018]")
+
+
+def unwrap_lines(text: str) -> str:
+    """Text and PDF files break lines where the page ran out, not where the writer did: such a break
+    becomes a space, so sentences read whole. A break was the page's when the next line's first word
+    would not have fitted on the line (the text's width is its longest lines', the 95th percentile;
+    not before a short line after a full stop: a heading), or when the line ends mid-clause and the
+    next plainly continues it (lower case, a digit, an opening bracket or quote). Breaks before a list
+    item or a rule line always stay."""
+    lengths = sorted(len(line) for line in text.split("\n") if line)
+    if not lengths:
+        return text
+    # A width needs lines to measure it on; with a few, the longest would seem wrapped.
+    width = lengths[int(0.95 * len(lengths))] if len(lengths) >= MIN_LINES_FOR_WIDTH else float("inf")
+    paragraphs = []
+    for paragraph in text.split("\n\n"):
+        lines = paragraph.split("\n")
+        joined = lines[0]
+        for before, after in zip(lines, lines[1:]):
+            first_word = after.split(" ", 1)[0]
+            ends_clause = _ENDS_CLAUSE.search(before)
+            heading = len(after) < width / 2 and not _ENDS_CLAUSE.search(after)  # "Installation steps"
+            wrapped = len(before) + 1 + len(first_word) > width and not (ends_clause and heading)
+            continued = _CONTINUES.match(after) and not ends_clause
+            soft = (wrapped or continued) and not _LIST_ITEM.match(after)
+            joined += (" " if soft else "\n") + after
+        paragraphs.append(joined)
+    return "\n\n".join(paragraphs)
+
+
+def load_pdf(data: bytes) -> Extracted:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -151,13 +251,13 @@ def load_pdf(data: bytes) -> tuple[str, str]:
         raise InvalidDocument(f"corrupt or unreadable PDF ({exc.__class__.__name__}: {exc})") from None
     except Exception as exc:  # pypdf raises many internal types on damaged files
         raise InvalidDocument(f"corrupt or unreadable PDF ({exc.__class__.__name__})") from None
-    text = normalize_text("\n\n".join(pages))
+    text = unwrap_lines(normalize_text("\n\n".join(pages)))
     if not text:
         raise InvalidDocument("PDF has no extractable text (scanned images need OCR first)")
-    return text, str(meta_title).strip() or first_line(text)
+    return Extracted(text, str(meta_title).strip() or first_line(text), [])
 
 
-_LOADERS: dict[str, Callable[[bytes], tuple[str, str]]] = {
+_LOADERS: dict[str, Callable[[bytes], Extracted]] = {
     **{s: load_text for s in TEXT_SUFFIXES},
     **{s: load_markdown for s in MARKDOWN_SUFFIXES},
     **{s: load_html for s in HTML_SUFFIXES},
@@ -175,9 +275,10 @@ def check_format(suffix: str) -> str:
 
 def document_from_bytes(data: bytes, *, doc_id: str, source: str, suffix: str, meta: dict | None = None) -> Document:
     """One file's bytes to one Document; raises InvalidDocument."""
-    text, title = _LOADERS[check_format(suffix).lower()](data)
+    text, title, sections = _LOADERS[check_format(suffix).lower()](data)
+    structure = {SECTIONS: sections} if sections else {}
     return Document(doc_id=doc_id, title=title, source=source, text=text,
-                    meta={"format": suffix.lower().lstrip("."), **(meta or {})})
+                    meta={"format": suffix.lower().lstrip("."), **structure, **(meta or {})})
 
 
 def documents_from_jsonl(data: bytes, *, source: str, id_prefix: str) -> tuple[list[Document], list[str]]:

@@ -48,9 +48,13 @@ def section_at(meta: Mapping[str, Any], offset: int) -> str | None:
     return current
 
 
-def after_headings(meta: Mapping[str, Any], start: int, end: int) -> int:
-    """`start` moved past any heading line that text[start:end] begins in (when text remains)."""
+def after_headings(meta: Mapping[str, Any], text: str, start: int, end: int) -> int:
+    """`start` moved past a heading line that text[start:end] begins in, and the space after it,
+    when text of the span remains."""
     for heading_start, heading_end, _, _ in _valid(meta):
-        if heading_start <= start < heading_end and heading_end < end:
-            start = heading_end
+        if heading_start <= start < heading_end:
+            body = heading_end
+            while body < end and text[body].isspace():
+                body += 1
+            return body if body < end else start
     return start

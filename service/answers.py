@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from groundqa.index.chunking import split_sentences
+from groundqa.index.sections import after_headings, section_at
 from groundqa.index.types import Document
 from groundqa.service.completion import complete
 from groundqa.service.reader import Reading, Span
@@ -38,7 +39,7 @@ def candidates(reading: Reading, lookup: Callable[[str], Document], config: Answ
     select_answers), at most config.max_answers, none dropped for a low score."""
     if not reading.spans:
         return []
-    completed = [_completed(span, lookup(span.passage.chunk.doc_id).text) for span in reading.spans]
+    completed = [_completed(span, lookup(span.passage.chunk.doc_id)) for span in reading.spans]
     # A span of punctuation alone ("," between two names) answers nothing.
     spans = [span for span in completed if _has_word(lookup(span.passage.chunk.doc_id).text[span.start:span.end])]
     if not spans:
@@ -54,9 +55,11 @@ def _has_word(text: str) -> bool:
     return any(char.isalnum() for char in text)
 
 
-def _completed(span: Span, text: str) -> Span:
-    """The span grown to a whole answer (service/completion.py); its evidence is the reader's."""
-    start, end = complete(text, span.start, span.end)
+def _completed(span: Span, document: Document) -> Span:
+    """The span grown to a whole answer (service/completion.py), without a heading it began in; its
+    evidence is the reader's."""
+    start, end = complete(document.text, span.start, span.end)
+    start = after_headings(document.meta, document.text, start, end)
     return span if (start, end) == (span.start, span.end) else dataclasses.replace(span, start=start, end=end)
 
 
@@ -118,7 +121,7 @@ def _answer(span: Span, probability: float, document: Document) -> Answer:
     citation = Citation(doc_id=document.doc_id, title=document.title, source=document.source,
                         start=span.start, end=span.end,
                         context=document.text[context_start:context_end], context_start=context_start,
-                        url=safe_url(document.meta.get("url")))
+                        url=safe_url(document.meta.get("url")), section=section_at(document.meta, span.start))
     return Answer(text=document.text[span.start:span.end], score=probability, citation=citation)
 
 

@@ -20,10 +20,13 @@ _UNIT = re.compile(
     re.IGNORECASE)
 _RANGE = re.compile(r"\s*(?:through|to|thru|until|and|-|\u2013|\u2014)\s*[\w$.][\w@.\-/:%$]*", re.IGNORECASE)
 _NUMBER_END = re.compile(r"[\d%]$")
+_LIST_MARKER = re.compile(r"[-*\u2022\u2013]\s+|\d{1,3}[.)]\s+(?=\D)")
 
 
 def complete(text: str, start: int, end: int) -> tuple[int, int]:
-    """The span grown to whole words, then over a unit that follows a number, then over a range's end."""
+    """The span cut to its first line and without a list marker, grown to whole words, then over a
+    unit that follows a number, then over a range's end."""
+    start, end = _first_line(text, start, end)
     start, end = _whole_words(text, start, end)
     unit = _UNIT.match(text, end)
     if unit and _NUMBER_END.search(text[start:end]):
@@ -34,6 +37,26 @@ def complete(text: str, start: int, end: int) -> tuple[int, int]:
         unit = _UNIT.match(text, end)
         end = unit.end() if unit else end
     return _trim(text, start, end)
+
+
+def _first_line(text: str, start: int, end: int) -> tuple[int, int]:
+    """An answer does not run over a line break: on structured documents (table rows, list items,
+    a name above an e-mail line) the next line is another field, not more of the answer. A span of
+    whitespace alone stays as it is."""
+    first, last = start, end
+    while first < last and text[first].isspace():
+        first += 1
+    newline = text.find("\n", first, last)
+    if newline > first:
+        last = newline
+    while last > first and text[last - 1].isspace():
+        last -= 1
+    if first == last:
+        return start, end
+    marker = _LIST_MARKER.match(text, first, last)
+    if marker and marker.end() < last:
+        first = marker.end()
+    return first, last
 
 
 def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:

@@ -22,6 +22,7 @@ class Citation:
     context: str
     context_start: int
     url: str | None = None  # the document's meta.url, when it is an http(s) link
+    section: str | None = None  # the heading of the part of the document the answer is in
 
 
 @dataclass(frozen=True)

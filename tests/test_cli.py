@@ -38,7 +38,8 @@ def test_index_then_ask_from_the_command_line(tmp_path):
     assert answer["no_answer"] is False
     best = answer["answers"][0]
     assert best["text"] == "Brad Smith" and best["citation"]["doc_id"] == "docs/article.txt"
-    assert set(best["citation"]) == {"doc_id", "title", "source", "start", "end", "context", "context_start", "url"}
+    assert set(best["citation"]) == {"doc_id", "title", "source", "start", "end", "context", "context_start", "url",
+                                     "section"}
     assert set(answer["timings_ms"]) == {"embed", "search", "read", "verify", "total"}
 
     (docs / "zebra.md").unlink()

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from groundqa.errors import GroundQAError
+from groundqa.index.sections import section_at
 from groundqa.index.types import Passage
 from groundqa.service.types import AskResult
 
@@ -74,7 +75,8 @@ def search(served: CollectionDep, q: Annotated[str, Query(description="the query
            filters: Annotated[str | None, Query(description='JSON object, e.g. {"format": "pdf"}')] = None) -> dict:
     passages, documents = served.search(q, k, _parse_filters(filters))
     return {"query": q, "passages": [
-        {**_passage_json(p), "title": documents[p.chunk.doc_id].title, "text": p.chunk.text} for p in passages]}
+        {**_passage_json(p), "title": documents[p.chunk.doc_id].title, "text": p.chunk.text,
+         "section": section_at(documents[p.chunk.doc_id].meta, p.chunk.start)} for p in passages]}
 
 
 def _passage_json(passage: Passage) -> dict:

@@ -37,6 +37,8 @@ class CitationOut(BaseModel):
     context_start: int
     url: str | None = Field(None, description="The document's meta.url when it is an http(s) link; else see "
                                               "GET /v1/documents/{doc_id}/view?start=&end= to check the citation.")
+    section: str | None = Field(None, description="The nearest heading before the answer (HTML and Markdown "
+                                                  "documents), e.g. \"Refunds\"")
 
 
 class AnswerOut(BaseModel):
@@ -70,6 +72,7 @@ class PassageOut(BaseModel):
     doc_id: str
     chunk_id: str
     title: str
+    section: str | None = Field(None, description="the heading of the section the passage starts in")
     start: int
     end: int
     text: str

@@ -105,7 +105,7 @@
      server's viewer with the cited span highlighted. */
   function sourceLink(c) {
     var href = c.url || api + "/documents/" + encodeURIComponent(c.doc_id) + "/view?start=" + c.start + "&end=" + c.end;
-    var link = el("a", "", c.title || c.doc_id);
+    var link = el("a", "", (c.title || c.doc_id) + (c.section && c.section !== c.title ? " \u203a " + c.section : ""));
     link.href = href; link.target = "_blank"; link.rel = "noopener noreferrer";
     var line = el("div", "source", "Source: ");
     line.appendChild(link);

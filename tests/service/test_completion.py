@@ -1,5 +1,8 @@
 """Whole answers: spans cut inside a word, from their unit or short of a range's end are completed
-from the text around them, and never shrink below what the reader chose."""
+from the text around them; they keep to one line (the reader's first) and never shrink below what
+the reader chose on it."""
+
+import re
 
 import pytest
 from hypothesis import given, strategies as st
@@ -34,5 +37,7 @@ def test_a_completed_span_is_document_text_and_keeps_the_words_it_had(text, data
     end = data.draw(st.integers(start + 1, len(text)))
     new_start, new_end = complete(text, start, end)
     assert 0 <= new_start < new_end <= len(text)
-    core = text[start:end].strip(" .,;:!?)]}\"'(")
+    first_line = (text[start:end].strip().split("\n", 1) or [""])[0]
+    core = re.sub(r"^(?:[-*\u2022\u2013]\s+|\d{1,3}[.)]\s+(?=\D))", "", first_line).strip(" .,;:!?)]}\"'(")
     assert core in text[new_start:new_end] or not core
+    assert "\n" not in text[new_start:new_end] or "\n" not in text[start:end].strip(), "one line"
