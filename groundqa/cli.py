@@ -98,6 +98,9 @@ def _parser() -> argparse.ArgumentParser:
     index.add_argument("--as", dest="name", metavar="NAME",
                        help="name the folder's documents NAME/... instead of by the folder's own name (one path)")
     index.add_argument("--quiet", action="store_true", help="no progress bar")
+    index.add_argument("--shard", metavar="I/N", type=_shard,
+                       help="index only shard I of N (by document id): N processes, on as many machines, "
+                            "into one Milvus server index what one run would")
     index.set_defaults(run=_run_index)
 
     ask = sub.add_parser("ask", parents=[common], formatter_class=formatter, help="answer a question with cited spans")
@@ -130,9 +133,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _shard(value: str):
+    from groundqa.index.ingest import Shard
+
+    index, _, count = value.partition("/")
+    if not (index.isdigit() and count.isdigit() and int(index) < int(count)):
+        raise argparse.ArgumentTypeError(f"expected I/N with 0 <= I < N, e.g. 0/4; got {value!r}")
+    return Shard(int(index), int(count))
+
+
 def _run_index(args: argparse.Namespace, settings: Settings) -> int:
     from groundqa.index.catalog import update_stored
-    from groundqa.index.ingest import scan, sync
+    from groundqa.index.ingest import Shard, scan, sync
     from groundqa.wiring import expected_manifest, make_catalog, make_embedder
 
     paths = args.paths or [settings.corpus_dir]
@@ -150,7 +162,8 @@ def _run_index(args: argparse.Namespace, settings: Settings) -> int:
     catalog = make_catalog(settings, embedder.dimension)
     try:
         collection, report = update_stored(catalog, expected_manifest(settings, embedder),
-                                           lambda stored: sync(stored, scanned, embedder, progress=not args.quiet))
+                                           lambda stored: sync(stored, scanned, embedder, progress=not args.quiet,
+                                                               shard=args.shard or Shard()))
     finally:
         catalog.close()
     for problem in report.problems:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -87,18 +89,39 @@ def _load_into(result: ScanResult, file: Path, label: str) -> None:
         result.problems.append(Problem(label, f"cannot read ({exc.strerror or exc})"))
 
 
+@dataclass(frozen=True)
+class Shard:
+    """Shard `index` of `count`: the documents whose id hashes to it. Several `groundqa index --shard
+    I/N` processes (on several machines, into one Milvus server) together index what one run would."""
+
+    index: int = 0
+    count: int = 1
+
+    def owns(self, doc_id: str) -> bool:
+        if self.count == 1:
+            return True
+        digest = hashlib.blake2b(doc_id.encode("utf-8"), digest_size=8).digest()
+        return int.from_bytes(digest, "big") % self.count == self.index
+
+    def take(self, scanned: ScanResult) -> ScanResult:
+        return dataclasses.replace(scanned, documents=[d for d in scanned.documents if self.owns(d.doc_id)],
+                                   problems=[p for p in scanned.problems if self.owns(p.source)])
+
+
 def sync(collection: Collection, found: Sequence[Path] | ScanResult, embedder: Embedder,
-         progress: bool = False) -> SyncReport:
+         progress: bool = False, shard: Shard = Shard()) -> SyncReport:
     """Add new and changed documents found under some paths (or what `scan` found there); drop
     documents that came from there but are gone. Documents from other places (other paths, uploads)
-    are left alone. A file that fails to load keeps its previously indexed version."""
-    scanned = found if isinstance(found, ScanResult) else scan(found)
-    _claim_folders(collection, scanned.roots)
+    are left alone, and so are other shards' documents. A file that fails to load keeps its previously
+    indexed version."""
+    scanned = shard.take(found if isinstance(found, ScanResult) else scan(found))
+    if shard.count == 1:  # shards on several machines read copies of one folder from different paths
+        _claim_folders(collection, scanned.roots)
     upsert = collection.upsert(scanned.documents, embedder, progress=progress)
     seen = {document.doc_id for document in scanned.documents}
     failed_sources = {problem.source for problem in scanned.problems}
     gone = [doc_id for doc_id, document in collection.documents.items()
-            if doc_id not in seen and _file_of(document.source) not in failed_sources
+            if doc_id not in seen and shard.owns(doc_id) and _file_of(document.source) not in failed_sources
             and any(_came_from(_file_of(document.source), name, root) for name, root in scanned.roots.items())]
     return SyncReport(upsert, collection.delete(gone), scanned.problems)
 

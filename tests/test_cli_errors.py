@@ -40,6 +40,8 @@ def assert_one_line_error(result, fragment):
     (["documents", "list", "--index-dir", "nowhere"], "no index at nowhere"),
     (["status", "--index-dir", "nowhere"], "no usable index"),
     (["index", "a", "b", "--as", "x"], "exactly one path"),
+    (["ask", "Who?", "--collection", "Bad-Name"], "a collection name is 1 to 48 characters"),
+    (["documents", "list", "--collection", "nope"], "no collection 'nope'"),
 ])
 def test_mistakes_are_one_line_before_any_model_loads(tmp_path, args, fragment):
     (tmp_path / "empty").mkdir()
