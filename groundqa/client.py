@@ -68,6 +68,7 @@ class Answer:
     text: str
     score: float
     citation: Citation
+    kind: str = "span"  # "passage": a procedure's steps, all in citation.context
 
 
 @dataclass(frozen=True)
@@ -351,7 +352,8 @@ def _make(cls: type[T], data: dict[str, Any]) -> T:
 
 
 def _ask_response(body: dict[str, Any]) -> AskResponse:
-    answers = tuple(Answer(a["text"], a["score"], _make(Citation, a["citation"])) for a in body["answers"])
+    answers = tuple(Answer(a["text"], a["score"], _make(Citation, a["citation"]), a.get("kind", "span"))
+                    for a in body["answers"])
     return AskResponse(body["question"], answers, body["no_answer"], body["timings_ms"], body.get("cached", False))
 
 

@@ -17,7 +17,7 @@ from groundqa.errors import InvalidDocument, UnsupportedFormat
 # pypdf logs what it repairs ("EOF marker not found") on its own; a PDF it cannot read raises, and
 # that reaches the user with the file's name.
 logging.getLogger("pypdf").setLevel(logging.ERROR)
-from groundqa.index.sections import SECTIONS, locate_headings
+from groundqa.index.sections import LISTS, SECTIONS, locate_headings, locate_lists
 from groundqa.index.types import Document
 
 TEXT_SUFFIXES = {".txt", ".text"}
@@ -78,6 +78,7 @@ class Extracted(NamedTuple):
     text: str
     title: str
     sections: list  # [start, end, level, heading] of each heading line (index/sections.py)
+    lists: list = []  # [start, end] of each list (index/sections.py)
 
 
 def html_to_text(html: str) -> Extracted:
@@ -91,7 +92,9 @@ def html_to_text(html: str) -> Extracted:
     pieces, headings = _visible_pieces(root)
     text = normalize_text("".join(pieces))
     title = next((_inline_text(e) for e in root.iter("title", "h1", "h2") if _inline_text(e)), "")
-    return Extracted(text, (title or first_line(text))[:200], locate_headings(text, headings))
+    lists = [[_inline_text(item) for item in element if item.tag == "li"] for element in root.iter("ol", "ul")]
+    return Extracted(text, (title or first_line(text))[:200], locate_headings(text, headings),
+                     locate_lists(text, lists))
 
 
 def _inline_text(element) -> str:
@@ -275,8 +278,8 @@ def check_format(suffix: str) -> str:
 
 def document_from_bytes(data: bytes, *, doc_id: str, source: str, suffix: str, meta: dict | None = None) -> Document:
     """One file's bytes to one Document; raises InvalidDocument."""
-    text, title, sections = _LOADERS[check_format(suffix).lower()](data)
-    structure = {SECTIONS: sections} if sections else {}
+    text, title, sections, lists = _LOADERS[check_format(suffix).lower()](data)
+    structure = {**({SECTIONS: sections} if sections else {}), **({LISTS: lists} if lists else {})}
     return Document(doc_id=doc_id, title=title, source=source, text=text,
                     meta={"format": suffix.lower().lstrip("."), **structure, **(meta or {})})
 

@@ -6,9 +6,12 @@ Loaders that see structure (HTML, and Markdown through its HTML) record each hea
 
 from __future__ import annotations
 
+import re
 from typing import Any, Iterable, Mapping
 
 SECTIONS = "sections"
+LISTS = "lists"  # [start, end] of each HTML/Markdown list, from its first item's line to its last's
+_LIST_LINE = re.compile(r"[ \t]*(?:\d{1,3}[.)]|[-*\u2022\u2013])\s")
 
 
 def locate_headings(text: str, headings: Iterable[tuple[int, str]]) -> list[list[Any]]:
@@ -58,3 +61,36 @@ def after_headings(meta: Mapping[str, Any], text: str, start: int, end: int) -> 
                 body += 1
             return body if body < end else start
     return start
+
+
+def locate_lists(text: str, lists: Iterable[list[str]]) -> list[list[int]]:
+    """[start, end] of each list whose items (their texts, in order) are found as lines of `text`."""
+    found: list[list[int]] = []
+    for items in lists:
+        located = locate_headings(text, ((0, item) for item in items if item))
+        if located and len(located) == len([item for item in items if item]):
+            found.append([located[0][0], located[-1][1]])
+    return found
+
+
+def list_around(meta: Mapping[str, Any], text: str, offset: int) -> tuple[int, int] | None:
+    """The list holding `offset`: one the loader recorded (HTML, Markdown), else the run of lines
+    marked as list items ("1. ", "- ") around it (text, PDF). None outside a list."""
+    for span in meta.get(LISTS, []) if isinstance(meta.get(LISTS), list) else []:
+        if isinstance(span, list) and len(span) == 2 and span[0] <= offset < span[1]:
+            return span[0], span[1]
+    line_start = text.rfind("\n", 0, offset) + 1
+    if not _LIST_LINE.match(text, line_start):
+        return None
+    start = line_start
+    while start > 0:
+        previous = text.rfind("\n", 0, start - 1) + 1
+        if not _LIST_LINE.match(text, previous):
+            break
+        start = previous
+    end = text.find("\n", offset)
+    end = len(text) if end < 0 else end
+    while end < len(text) and _LIST_LINE.match(text, end + 1):
+        following = text.find("\n", end + 1)
+        end = len(text) if following < 0 else following
+    return start, end

@@ -13,6 +13,7 @@ from groundqa.index.embedder import Embedder
 from groundqa.index.hybrid import RetrievalConfig
 from groundqa.index.types import MAX_FILTERS, Filters, Passage
 from groundqa.service.answers import AnswerConfig, by_margin, candidates
+from groundqa.service.procedure import as_steps, is_procedure
 from groundqa.service.reader import Reader, Reading
 from groundqa.service.types import Answer, AskResult
 from groundqa.service.verify import Verifier, evidence_of, feature_vector
@@ -61,6 +62,8 @@ class Pipeline:
         reading = self._read(question, worth_reading(passages, self.config.read_score_gap))
         clock.lap("read")
         answers, decision, judged = self._decide(question, reading)
+        if is_procedure(question):
+            answers = [as_steps(answer, self.collection.document) for answer in answers]
         clock.lap("verify")
         yield AskResult(question=question, answers=answers, no_answer=not answers, timings_ms=clock.timings(),
                         best_margin=decision, passages=tuple(passages), judged=judged)

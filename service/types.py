@@ -30,9 +30,11 @@ class Answer:
     text: str
     score: float
     citation: Citation
+    # "span": the answer is the text; "passage": a procedure's steps, the answer's context holds them all
+    kind: str = "span"
 
     def to_json(self) -> dict:
-        return {"text": self.text, "score": round(self.score, 4), "citation": asdict(self.citation)}
+        return {"text": self.text, "score": round(self.score, 4), "kind": self.kind, "citation": asdict(self.citation)}
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,8 @@ class CitationOut(BaseModel):
 class AnswerOut(BaseModel):
     text: str
     score: float
+    kind: str = Field("span", description='"span": the answer is its text; "passage": a procedure question '
+                                          "(\"how do I ...\"), whose steps are all in citation.context")
     citation: CitationOut
 
 

@@ -315,6 +315,7 @@
       line.appendChild(el("span", "answer-text", answer.text));
       line.appendChild(cue(answer.score));
       box.appendChild(sourceLink(c));
+      if (answer.kind === "passage") box.appendChild(el("div", "source", "The steps:"));
       box.appendChild(contextWithHighlight(c));
       box.appendChild(this.rating(turn, String(index), answer));
     }

@@ -70,3 +70,19 @@ def test_gold_questions_through_the_pipeline(product_pipeline):
     assert with_section > 0
     scores = {"em": 100 * sum(em) / len(em), "f1": 100 * sum(f1) / len(f1)}
     assert scores["em"] >= FLOORS["em"] and scores["f1"] >= FLOORS["f1"], scores
+
+
+@pytest.mark.parametrize("question, step", [
+    ("How do I factory reset a Nimbus T5?", "Choose Factory reset and tap Confirm"),
+    ("How do I install the thermostat?", "6. Drill the two holes with the 5 mm bit"),
+])
+def test_procedure_questions_get_the_steps(product_pipeline, question, step):
+    result = product_pipeline.ask(question)
+    assert not result.no_answer, result
+    best = result.answers[0]
+    assert best.kind == "passage" and step in best.citation.context, best
+    document = product_pipeline.collection.document(best.citation.doc_id)
+    c = best.citation
+    assert document.text[c.context_start:c.context_start + len(c.context)] == c.context
+    assert c.context_start <= c.start < c.end <= c.context_start + len(c.context)
+    assert product_pipeline.ask("How much does the Nimbus Remote Sensor 2-pack cost?").answers[0].kind == "span"

@@ -1,0 +1,33 @@
+"""Procedure questions ("how do I reset it?"): the answer is a series of steps, so the citation's
+context becomes the whole list of steps the chosen span is in, and the answer says so (kind "passage")."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Callable
+
+from groundqa.index.sections import list_around
+from groundqa.index.types import Document
+from groundqa.service.types import Answer
+
+_PROCEDURE = re.compile(
+    r"^\s*(?:how\s+(?:do|can|should|would|must)\s+(?:i|you|we)\b|how\s+to\b|what\s+(?:are|were)\s+the\s+steps\b|"
+    r"what\s+steps\b|(?:what|which)\s+(?:do|should|must)\s+i\s+do\b|what\s+do\s+i\s+(?:need|have)\s+to\s+do\b)",
+    re.IGNORECASE)
+
+
+def is_procedure(question: str) -> bool:
+    return bool(_PROCEDURE.match(question))
+
+
+def as_steps(answer: Answer, lookup: Callable[[str], Document]) -> Answer:
+    """The answer with the list of steps around it as its context (kind "passage"); as it is when
+    it is not in a list."""
+    document = lookup(answer.citation.doc_id)
+    steps = list_around(document.meta, document.text, answer.citation.start)
+    if steps is None or not steps[0] <= answer.citation.start < answer.citation.end <= steps[1]:
+        return answer
+    start, end = steps
+    citation = dataclasses.replace(answer.citation, context=document.text[start:end], context_start=start)
+    return dataclasses.replace(answer, citation=citation, kind="passage")
