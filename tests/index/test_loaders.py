@@ -136,7 +136,7 @@ def test_html_parsing_time_grows_linearly_with_the_page():
 
 
 def test_html_table_cells_stay_apart_each_row_a_line_each_cell_with_its_header():
-    text, _, _ = load_html(b"<table><tr><th>Fee</th><td>10%</td><td>15%</td></tr></table><p>x</p>")
+    text = load_html(b"<table><tr><th>Fee</th><td>10%</td><td>15%</td></tr></table><p>x</p>").text
     assert text.split("\n\n") == ["Fee | 10% | 15%", "x"]
     fees = load_html(b"<table><caption>Restocking fees</caption><thead><tr><th>Condition</th><th>T2</th><th>T5</th>"
                      b"</tr></thead><tr><td>Opened</td><td>10%</td><td>15%</td></tr>"
@@ -146,3 +146,58 @@ def test_html_table_cells_stay_apart_each_row_a_line_each_cell_with_its_header()
     key_value = load_html(b"<table><tr><th>CVE ID</th><td>CVE-2024-38112</td></tr>"
                           b"<tr><th>Severity</th><td>High</td></tr></table>").text
     assert key_value == "CVE ID: CVE-2024-38112\nSeverity: High"
+
+
+def test_page_furniture_is_dropped_and_the_pages_own_header_kept():
+    page = (b"<html><body><div id='cookie-banner'>We use cookies. <button>Accept</button></div>"
+            b"<nav><a href='/'>Home</a> | <a href='/shop'>Shop</a></nav>"
+            b"<header><h1>Returns</h1><p>Effective April 1, 2024</p></header>"
+            b"<main><p>Return it within\n  45 days.</p><aside>Related: gift cards</aside>"
+            b"<div role='navigation'>Next page</div><p hidden>draft text</p></main>"
+            b"<footer>&copy; 2024 Nimbus. All rights reserved.</footer></body></html>")
+    text = load_html(page).text
+    assert text == "Returns\n\nEffective April 1, 2024\n\nReturn it within 45 days."
+
+
+def test_html_whitespace_is_what_a_browser_shows():
+    text = load_html(b"<p>one\ntwo<br>three</p><pre>a\n  b</pre>").text
+    assert text == "one two\nthree\n\na\nb", "source breaks are spaces, <br> breaks a line, <pre> keeps lines"
+
+
+@pytest.mark.parametrize("data, suffix", [
+    (b"# Guide\n\nIntro text.\n\n## Install\n\nDrill two holes.\n\n## Reset\n\nHold the button.\n", ".md"),
+    (b"<h1>Guide</h1><p>Intro text.</p><h2>Install</h2><p>Drill two holes.</p><h2>Reset</h2>"
+     b"<p>Hold the button.</p>", ".html"),
+])
+def test_headings_become_sections_with_exact_offsets(data, suffix):
+    from groundqa.index.sections import SECTIONS, after_headings, section_at
+
+    document = document_from_bytes(data, doc_id="g", source="g", suffix=suffix)
+    sections = document.meta[SECTIONS]
+    assert [(level, heading) for _, _, level, heading in sections] == [(1, "Guide"), (2, "Install"), (2, "Reset")]
+    for start, end, _, heading in sections:
+        assert document.text[start:end] == heading
+    assert section_at(document.meta, document.text.index("Drill")) == "Install"
+    assert section_at(document.meta, document.text.index("Hold")) == "Reset"
+    reset = document.text.index("Reset\n")
+    assert document.text[after_headings(document.meta, document.text, reset, len(document.text)):].startswith("Hold")
+
+
+def test_text_wrapped_by_the_page_is_joined_and_structure_kept():
+    wrapped = ("POLICY\n\n"
+               "This policy explains what information we collect through our thermostats,\n"
+               "Nimbus Remote Sensors and the app, how long we keep it, and how you can\n"
+               "exercise your rights. It replaces version 4.1 of this policy, dated 15\n"
+               "August 2022. The retention periods follow in the next part of the text.\n\n"
+               "Steps:\n- Turn off power at the breaker before you start working.\n"
+               "- Remove the old thermostat from the wall and label the wires.\n"
+               "Tools\n"
+               "You need a screwdriver and a drill with a five millimetre bit today.\n")
+    text = document_from_bytes(wrapped.encode(), doc_id="p", source="p", suffix=".txt").text
+    assert ("This policy explains what information we collect through our thermostats, Nimbus Remote Sensors and "
+            "the app, how long we keep it, and how you can exercise your rights. It replaces version 4.1 of this "
+            "policy, dated 15 August 2022.") in text
+    assert "Steps:\n- Turn off power" in text and "breaker before you start working.\n- Remove" in text
+    assert "wires.\nTools\nYou need" in text, "a heading after a full stop keeps its line"
+    assert document_from_bytes(b"Title\n\nFirst line.\nsecond line\n", doc_id="s", source="s",
+                               suffix=".txt").text == "Title\n\nFirst line.\nsecond line", "too few lines to judge"
