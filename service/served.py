@@ -15,7 +15,7 @@ import threading
 import time
 from typing import Callable, Iterator
 
-from groundqa.errors import DocumentConflict, DocumentNotFound, GroundQAError, InvalidFeedback
+from groundqa.errors import CollectionNotFound, DocumentConflict, DocumentNotFound, GroundQAError, InvalidFeedback
 from groundqa.hardware import share_cores
 from groundqa.index.catalog import Catalog
 from groundqa.index.types import Document, Filters, Passage
@@ -52,6 +52,7 @@ class ServedCollection:
         self._writes = threading.Lock()
         self._next_poll = 0.0
         self.answers = AnswerCache(settings.answer_cache_size)
+        self.closed = False
 
     def _synced_pipeline(self) -> Pipeline:
         """The pipeline, after taking in what other replicas of a shared index saved since the last
@@ -145,7 +146,9 @@ class ServedCollection:
             if document.text[feedback.start:feedback.end] != feedback.answer:
                 raise InvalidFeedback(f"the answer is not the text of {feedback.doc_id!r} at {feedback.start}.."
                                       f"{feedback.end}: send the citation the service gave")
-        return self.feedback.add(feedback)
+        with self._writes:
+            self._refuse_if_closed()
+            return self.feedback.add(feedback)
 
     # -- writes -----------------------------------------------------------------------------
     def put_document(self, document: Document, *, replace: bool) -> Written:
@@ -177,6 +180,7 @@ class ServedCollection:
         """One writer at a time: the new version from the current one, embedded, applied, saved."""
         pipeline = self._synced_pipeline()
         with self._writes:
+            self._refuse_if_closed()
             collection = pipeline.collection
             current = collection.documents.get(doc_id)
             document = make(current)
@@ -193,6 +197,7 @@ class ServedCollection:
         pipeline = self._synced_pipeline()
         doc_id = normalize_doc_id(doc_id)
         with self._writes:
+            self._refuse_if_closed()
             if doc_id not in pipeline.collection.documents:
                 raise DocumentNotFound(f"no document with id {doc_id!r}")
             with self._changing(pipeline):
@@ -228,5 +233,13 @@ class ServedCollection:
         return len(self.pipeline.collection), self.pipeline.collection.chunk_count
 
     def close(self) -> None:
-        self.feedback.close()
-        self.catalog.close()
+        """Once the asks and writes in flight are done; later writes get CollectionNotFound (a write
+        after its collection was deleted must not leave an index behind for a new one of that name)."""
+        with self._writes, self._lock.writing():
+            self.closed = True
+            self.feedback.close()
+            self.catalog.close()
+
+    def _refuse_if_closed(self) -> None:
+        if self.closed:
+            raise CollectionNotFound(f"collection {self.name!r} was deleted")

@@ -241,3 +241,17 @@ def test_eval_runs_on_a_named_collection_over_http(server, http, tmp_path, capsy
     assert summary["n"] == 1 and summary["em"] == 100.0, "asked of acme, not of the default collection"
     assert groundqa(["eval", str(gold), "--url", server.url, "--collection", "acme", "--quiet"]) == 2
     assert "API key" in capsys.readouterr().err, "a private collection without its key: refused, said why"
+
+
+def test_a_write_that_outlives_its_collection_leaves_nothing_behind(server, http):
+    from groundqa.errors import CollectionNotFound
+    from groundqa.index.types import Document
+
+    make_two(http)
+    late = server.engine.collection("acme")  # a request that got the collection just before the delete
+    assert http.delete("/v1/collections/acme", headers=ADMIN).status_code == 204
+    with pytest.raises(CollectionNotFound, match="was deleted"):
+        late.put_document(Document("late", "Late", "api", "Written after the delete."), replace=False)
+    assert not (server.index_dir / "collections" / "acme").exists()
+    assert http.post("/v1/collections", headers=ADMIN, json={"name": "acme"}).status_code == 201
+    assert http.get("/v1/collections/acme/documents", headers=ADMIN).json()["total"] == 0
