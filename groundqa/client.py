@@ -204,8 +204,9 @@ class Client:
         except httpx.RequestError as exc:
             raise self._unreachable(exc) from exc
 
-    def search(self, q: str, k: int = 5, filters: dict[str, Any] | None = None) -> list[Passage]:
-        params: dict[str, Any] = {"q": q, "k": k, **({"filters": json.dumps(filters)} if filters else {})}
+    def search(self, q: str, k: int | None = None, filters: dict[str, Any] | None = None) -> list[Passage]:
+        """The passages retrieval finds; `k` of them (default: the server's GROUNDQA_TOP_K)."""
+        params: dict[str, Any] = {"q": q, **({"k": k} if k else {}), **({"filters": json.dumps(filters)} if filters else {})}
         body = self._send("GET", self._base + "/search", errors.InvalidQuestion, params=params).json()
         return [_make(Passage, p) for p in body["passages"]]
 

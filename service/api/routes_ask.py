@@ -71,9 +71,9 @@ def _event(name: str, data: dict) -> str:
 @router.get("/search", response_model=SearchResponse, responses=ERRORS,
             summary="The passages retrieval finds for a query, with scores and character offsets")
 def search(served: CollectionDep, q: Annotated[str, Query(description="the query (at most GROUNDQA_MAX_QUESTION_CHARS)")],
-           k: Annotated[int, Query(ge=1, le=MAX_TOP_K)] = 5,
+           k: Annotated[int | None, Query(ge=1, le=MAX_TOP_K, description="passages (default: GROUNDQA_TOP_K)")] = None,
            filters: Annotated[str | None, Query(description='JSON object, e.g. {"format": "pdf"}')] = None) -> dict:
-    passages, documents = served.search(q, k, _parse_filters(filters))
+    passages, documents = served.search(q, k or served.settings.top_k, _parse_filters(filters))
     return {"query": q, "passages": [
         {**_passage_json(p), "title": documents[p.chunk.doc_id].title, "text": p.chunk.text,
          "section": section_at(documents[p.chunk.doc_id].meta, p.chunk.start)} for p in passages]}

@@ -389,6 +389,13 @@ def test_openapi_states_the_limits_this_server_applies(shared_server, shared_htt
     top_k = next(option for option in ask_request["top_k"]["anyOf"] if option.get("type") == "integer")
     assert (top_k["minimum"], top_k["maximum"]) == (1, MAX_TOP_K)
     search = {p["name"]: p["schema"] for p in spec["paths"]["/v1/search"]["get"]["parameters"]}
-    assert search["q"]["maxLength"] == MAX_QUESTION_CHARS and search["k"]["maximum"] == MAX_TOP_K
+    k = next(option for option in search["k"]["anyOf"] if option.get("type") == "integer")
+    assert search["q"]["maxLength"] == MAX_QUESTION_CHARS and k["maximum"] == MAX_TOP_K
     upload = spec["paths"]["/v1/documents"]["post"]["requestBody"]["content"]
     assert {"application/json", "multipart/form-data"} <= set(upload)
+
+
+def test_search_returns_top_k_passages_by_default(tmp_path):
+    with fast_server(tmp_path / "index", top_k=2) as server, httpx.Client(base_url=server.url) as http:
+        assert len(http.get("/v1/search", params={"q": "handbook offices lunch parking"}).json()["passages"]) == 2
+        assert len(http.get("/v1/search", params={"q": "handbook offices", "k": 4}).json()["passages"]) == 4
