@@ -42,6 +42,9 @@ def _settings(args: argparse.Namespace) -> Settings:
     name = getattr(args, "collection", None) or settings.collection
     if getattr(args, "command", None) == "collections" or name == "default":
         return settings
+    if args.command == "serve":  # it would serve that collection's index as the default one, keys ignored
+        raise GroundQAError("serve serves every collection (/v1/collections/NAME/...): drop --collection "
+                            "and GROUNDQA_COLLECTION")
     return _collection_settings(settings, name, create=args.command == "index", remote=bool(getattr(args, "url", None)))
 
 

@@ -104,8 +104,9 @@ class Shard:
         return int.from_bytes(digest, "big") % self.count == self.index
 
     def take(self, scanned: ScanResult) -> ScanResult:
-        return dataclasses.replace(scanned, documents=[d for d in scanned.documents if self.owns(d.doc_id)],
-                                   problems=[p for p in scanned.problems if self.owns(p.source)])
+        """Its documents; every file that failed stays a problem for every shard, so that no shard takes
+        the documents of a file it could not read for gone (a JSONL file's documents hash apart)."""
+        return dataclasses.replace(scanned, documents=[d for d in scanned.documents if self.owns(d.doc_id)])
 
 
 def sync(collection: Collection, found: Sequence[Path] | ScanResult, embedder: Embedder,

@@ -17,7 +17,7 @@ from groundqa.errors import InvalidDocument, UnsupportedFormat
 # pypdf logs what it repairs ("EOF marker not found") on its own; a PDF it cannot read raises, and
 # that reaches the user with the file's name.
 logging.getLogger("pypdf").setLevel(logging.ERROR)
-from groundqa.index.sections import LISTS, SECTIONS, locate_headings, locate_lists
+from groundqa.index.sections import LISTS, SECTIONS
 from groundqa.index.types import Document
 
 TEXT_SUFFIXES = {".txt", ".text"}
@@ -32,7 +32,6 @@ _BLOCK_TAGS = {
     "section", "article", "header", "footer", "blockquote", "pre", "dt", "dd", "figcaption", "hr",
     "td", "th", "caption", "nav", "main", "aside", "address", "figure", "form", "details", "summary", "dl",
 }
-_HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _INVISIBLE_TAGS = {"script", "style", "noscript", "template", "head", "svg", "iframe", "title"}
 _SPACES = re.compile(r"[ \t\f\v\u00a0]+")
 
@@ -78,23 +77,73 @@ class Extracted(NamedTuple):
     text: str
     title: str
     sections: list  # [start, end, level, heading] of each heading line (index/sections.py)
-    lists: list = []  # [start, end] of each list (index/sections.py)
+    lists: list  # [start, end] of each list (index/sections.py)
+
+
+# Headings and lists are marked in the extracted text with private-use characters, which survive
+# normalization; taking them out afterwards gives their exact offsets in the final text.
+_HEADING_OPEN = {f"h{level}": chr(0xE000 + level) for level in range(1, 7)}
+_HEADING_CLOSE, _LIST_OPEN, _LIST_CLOSE = "\ue00f", "\ue010", "\ue011"
+_MARKS = re.compile("([\ue000-\ue011])")
 
 
 def html_to_text(html: str) -> Extracted:
-    """Visible text of an HTML page, with block elements on lines of their own, its title and its
-    headings. Whitespace inside a block is a space, as a browser shows it (source line breaks are
-    not the text's); <br> breaks a line and <pre> keeps its lines. One iterative pass over lxml's
-    tree: time grows linearly with the page, and deep nesting cannot exhaust the stack."""
-    root = _parse_html(html)
+    """Visible text of an HTML page, with block elements on lines of their own, its title, its
+    headings and its lists. Whitespace inside a block is a space, as a browser shows it (source line
+    breaks are not the text's); <br> breaks a line and <pre> keeps its lines. One iterative pass over
+    lxml's tree: time grows linearly with the page, and deep nesting cannot exhaust the stack."""
+    root = _parse_html(_MARKS.sub("", html))
     if root is None:
-        return Extracted("", "", [])
-    pieces, headings = _visible_pieces(root)
-    text = normalize_text("".join(pieces))
+        return Extracted("", "", [], [])
+    text, sections, lists = _take_marks(normalize_text("".join(_visible_pieces(root))))
     title = next((_inline_text(e) for e in root.iter("title", "h1", "h2") if _inline_text(e)), "")
-    lists = [[_inline_text(item) for item in element if item.tag == "li"] for element in root.iter("ol", "ul")]
-    return Extracted(text, (title or first_line(text))[:200], locate_headings(text, headings),
-                     locate_lists(text, lists))
+    return Extracted(text, (title or first_line(text))[:200], sections, lists)
+
+
+def _take_marks(marked: str) -> tuple[str, list, list]:
+    """The text without its marks, and where the marked headings and lists are in it. A mark's own
+    line or paragraph break goes with it: whitespace after an opening mark and before a closing one."""
+    out: list[str] = []
+    length = 0
+    sections: list[list[int]] = []
+    lists: list[list[int]] = []
+    heading: tuple[int, int] | None = None  # (start, level) of the heading being read
+    list_starts: list[int] = []
+    strip_next = False
+    for piece in _MARKS.split(marked):
+        if not piece:
+            continue
+        if not _MARKS.fullmatch(piece):
+            if strip_next:
+                piece = piece.lstrip()
+            if piece:
+                out.append(piece)
+                length += len(piece)
+                strip_next = False
+            continue
+        if piece in (_HEADING_CLOSE, _LIST_CLOSE):
+            while out and out[-1] != out[-1].rstrip():
+                kept = out[-1].rstrip()
+                length -= len(out[-1]) - len(kept)
+                out[-1] = kept
+                if not kept:
+                    out.pop()
+        if piece == _HEADING_CLOSE:
+            if heading is not None and length > heading[0]:
+                sections.append([heading[0], length, heading[1]])
+            heading = None
+        elif piece == _LIST_CLOSE:
+            begun = list_starts.pop() if list_starts else length
+            if length > begun:
+                lists.append([begun, length])
+        else:
+            if piece == _LIST_OPEN:
+                list_starts.append(length)
+            else:
+                heading = (length, ord(piece) - 0xE000)
+            strip_next = True
+    text = "".join(out)
+    return text, [[a, b, level, text[a:b]] for a, b, level in sections], sorted(lists)
 
 
 def _inline_text(element) -> str:
@@ -111,17 +160,21 @@ def _parse_html(html: str):
         raise InvalidDocument(f"HTML could not be parsed (lxml: {exc.msg})") from None
 
 
-def _visible_pieces(root) -> tuple[list[str], list[tuple[int, str]]]:
-    """The text pieces in document order, and each visible heading as (level, text)."""
+def _visible_pieces(root) -> list[str]:
+    """The text pieces in document order, headings and lists marked (see _take_marks)."""
     pieces: list[str] = []
-    headings: list[tuple[int, str]] = []
     stack = [(root, False, False)]  # (element, closing, inside <pre>)
     while stack:
         element, closing, in_pre = stack.pop()
         tag = element.tag if isinstance(element.tag, str) else None  # None: an entity or other node
-        if closing or tag is None or tag in _INVISIBLE_TAGS or _is_boilerplate(element, tag):
-            if closing and tag in _BLOCK_TAGS and tag != "br":
+        if closing:
+            if tag in _HEADING_OPEN:
+                pieces.append(_HEADING_CLOSE)
+            elif tag in ("ol", "ul"):
+                pieces.append(_LIST_CLOSE)
+            if tag in _BLOCK_TAGS and tag != "br":
                 pieces.append("\n")
+        if closing or tag is None or tag in _INVISIBLE_TAGS or _is_boilerplate(element, tag):
             if element.tail and element is not root:
                 pieces.append(_as_shown(element.tail, in_pre))
             continue
@@ -131,14 +184,16 @@ def _visible_pieces(root) -> tuple[list[str], list[tuple[int, str]]]:
             continue
         if tag in _BLOCK_TAGS:
             pieces.append("\n")
-        if tag in _HEADING_TAGS:
-            headings.append((int(tag[1]), _inline_text(element)))
+        if tag in _HEADING_OPEN:
+            pieces.append(_HEADING_OPEN[tag])
+        elif tag in ("ol", "ul"):
+            pieces.append(_LIST_OPEN)
         in_pre = in_pre or tag == "pre"
         if element.text:
             pieces.append(_as_shown(element.text, in_pre))
         stack.append((element, True, in_pre and tag != "pre"))
         stack.extend((child, False, in_pre) for child in reversed(element))
-    return pieces, headings
+    return pieces
 
 
 # Page furniture, by the landmarks HTML and ARIA define for it: site navigation, footers, asides,
@@ -146,9 +201,12 @@ def _visible_pieces(root) -> tuple[list[str], list[tuple[int, str]]]:
 _FURNITURE_TAGS = {"nav", "footer", "aside"}
 _FURNITURE_ROLES = {"navigation", "contentinfo", "complementary", "search", "dialog", "alertdialog"}
 _NOTICE = re.compile(r"cookie|consent|gdpr", re.IGNORECASE)
+_CONTENT_TAGS = {"html", "body", "main", "article"}
 
 
 def _is_boilerplate(element, tag: str) -> bool:
+    if tag in _CONTENT_TAGS:  # a class such as "has-cookie-banner" on <body> does not make the page furniture
+        return False
     if tag in _FURNITURE_TAGS or element.get("role", "").lower() in _FURNITURE_ROLES:
         return True
     if element.get("hidden") is not None or element.get("aria-hidden", "").lower() == "true":
@@ -188,7 +246,7 @@ def _as_shown(text: str, in_pre: bool) -> str:
 
 def load_text(data: bytes) -> Extracted:
     text = _require_text(unwrap_lines(normalize_text(decode_text(data))))
-    return Extracted(text, first_line(text), [])
+    return Extracted(text, first_line(text), [], [])
 
 
 def load_markdown(data: bytes) -> Extracted:
@@ -214,9 +272,9 @@ def unwrap_lines(text: str) -> str:
     """Text and PDF files break lines where the page ran out, not where the writer did: such a break
     becomes a space, so sentences read whole. A break was the page's when the next line's first word
     would not have fitted on the line (the text's width is its longest lines', the 95th percentile;
-    not before a short line after a full stop: a heading), or when the line ends mid-clause and the
-    next plainly continues it (lower case, a digit, an opening bracket or quote). Breaks before a list
-    item or a rule line always stay."""
+    not before a short line after a full stop: a heading), or when a line of at least half the width
+    ends mid-clause and the next plainly continues it (lower case, a digit, an opening bracket or
+    quote). Breaks before a list item or a rule line, and after a short line, always stay."""
     lengths = sorted(len(line) for line in text.split("\n") if line)
     if not lengths:
         return text
@@ -231,7 +289,7 @@ def unwrap_lines(text: str) -> str:
             ends_clause = _ENDS_CLAUSE.search(before)
             heading = len(after) < width / 2 and not _ENDS_CLAUSE.search(after)  # "Installation steps"
             wrapped = len(before) + 1 + len(first_word) > width and not (ends_clause and heading)
-            continued = _CONTINUES.match(after) and not ends_clause
+            continued = _CONTINUES.match(after) and not ends_clause and len(before) >= width / 2
             soft = (wrapped or continued) and not _LIST_ITEM.match(after)
             joined += (" " if soft else "\n") + after
         paragraphs.append(joined)
@@ -257,7 +315,7 @@ def load_pdf(data: bytes) -> Extracted:
     text = unwrap_lines(normalize_text("\n\n".join(pages)))
     if not text:
         raise InvalidDocument("PDF has no extractable text (scanned images need OCR first)")
-    return Extracted(text, str(meta_title).strip() or first_line(text), [])
+    return Extracted(text, str(meta_title).strip() or first_line(text), [], [])
 
 
 _LOADERS: dict[str, Callable[[bytes], Extracted]] = {

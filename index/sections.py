@@ -1,44 +1,33 @@
-"""A document's headings with their character offsets (meta["sections"]), so that a citation can
-name the part of the document it comes from and an answer never starts with a heading.
+"""A document's headings and lists with their character offsets (meta["sections"], meta["lists"]),
+so that a citation can name the part of the document it comes from, an answer never starts with a
+heading, and a procedure's answer can show all its steps.
 
 Loaders that see structure (HTML, and Markdown through its HTML) record each heading as
-[start, end, level, text] with text[start:end] the heading's line in the stored text."""
+[start, end, level, text] with text[start:end] the heading, and each list as [start, end]."""
 
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 SECTIONS = "sections"
 LISTS = "lists"  # [start, end] of each HTML/Markdown list, from its first item's line to its last's
+STRUCTURE_KEYS = frozenset({SECTIONS, LISTS})
 _LIST_LINE = re.compile(r"[ \t]*(?:\d{1,3}[.)]|[-*\u2022\u2013])\s")
 
 
-def locate_headings(text: str, headings: Iterable[tuple[int, str]]) -> list[list[Any]]:
-    """[start, end, level, heading] for each (level, heading) found as a whole line of `text`, in
-    document order (each searched from where the previous one was found; one not found is skipped)."""
-    found: list[list[Any]] = []
-    position = 0
-    for level, heading in headings:
-        if not heading:
-            continue
-        at = position
-        while (at := text.find(heading, at)) >= 0:
-            end = at + len(heading)
-            if (at == 0 or text[at - 1] == "\n") and (end == len(text) or text[end] == "\n"):
-                found.append([at, end, level, heading])
-                position = end
-                break
-            at += 1
-    return found
-
-
 def _valid(meta: Mapping[str, Any]) -> list[list[Any]]:
+    """The well-formed entries of meta.sections (meta is also what users send: never trust its shape)."""
     sections = meta.get(SECTIONS)
     if not isinstance(sections, list):
         return []
-    return [s for s in sections if isinstance(s, list) and len(s) == 4 and isinstance(s[0], int)
-            and isinstance(s[1], int) and isinstance(s[3], str)]
+    return [s for s in sections if isinstance(s, list) and len(s) == 4 and _offsets(s[0], s[1])
+            and isinstance(s[3], str)]
+
+
+def _offsets(start: object, end: object, length: int | None = None) -> bool:
+    return (type(start) is int and type(end) is int and 0 <= start < end
+            and (length is None or end <= length))
 
 
 def section_at(meta: Mapping[str, Any], offset: int) -> str | None:
@@ -63,21 +52,11 @@ def after_headings(meta: Mapping[str, Any], text: str, start: int, end: int) -> 
     return start
 
 
-def locate_lists(text: str, lists: Iterable[list[str]]) -> list[list[int]]:
-    """[start, end] of each list whose items (their texts, in order) are found as lines of `text`."""
-    found: list[list[int]] = []
-    for items in lists:
-        located = locate_headings(text, ((0, item) for item in items if item))
-        if located and len(located) == len([item for item in items if item]):
-            found.append([located[0][0], located[-1][1]])
-    return found
-
-
 def list_around(meta: Mapping[str, Any], text: str, offset: int) -> tuple[int, int] | None:
     """The list holding `offset`: one the loader recorded (HTML, Markdown), else the run of lines
     marked as list items ("1. ", "- ") around it (text, PDF). None outside a list."""
     for span in meta.get(LISTS, []) if isinstance(meta.get(LISTS), list) else []:
-        if isinstance(span, list) and len(span) == 2 and span[0] <= offset < span[1]:
+        if isinstance(span, list) and len(span) == 2 and _offsets(*span, len(text)) and span[0] <= offset < span[1]:
             return span[0], span[1]
     line_start = text.rfind("\n", 0, offset) + 1
     if not _LIST_LINE.match(text, line_start):

@@ -15,6 +15,7 @@ import dataclasses
 import hashlib
 import hmac
 import json
+import os
 import re
 import shutil
 import time
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Protocol
 
 from groundqa.errors import CollectionExists, CollectionNotFound, InvalidCollection
+from groundqa.index import persistence
 from groundqa.settings import Settings
 
 DEFAULT = "default"
@@ -121,19 +123,28 @@ class DirectoryShelf:
 
     def add(self, record: Record) -> None:
         folder = self.root / record.name
+        if folder.is_dir() and not (folder / self.RECORD).exists():
+            self._discard(folder)  # an index without a record: what a write racing a delete left behind
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / self.RECORD
+        written = folder / f".{self.RECORD}.{uuid.uuid4().hex[:8]}"
+        written.write_text(json.dumps(record.to_json()))
         try:
-            with open(path, "x") as out:  # "x": of two creators, one wins
-                json.dump(record.to_json(), out)
+            os.link(written, folder / self.RECORD)  # atomic, and of two creators only one wins
         except FileExistsError:
             raise CollectionExists(f"collection {record.name!r} already exists") from None
+        finally:
+            written.unlink()
 
     def remove(self, name: str) -> None:
         folder = self.root / name
         if not (folder / self.RECORD).is_file():
             raise CollectionNotFound(f"no collection {name!r}")
-        doomed = self.root / f".deleted-{name}-{uuid.uuid4().hex[:8]}"
+        with persistence.write_lock(folder):  # after a `groundqa index` writing into it
+            (folder / self.RECORD).unlink()
+        self._discard(folder)
+
+    def _discard(self, folder: Path) -> None:
+        doomed = self.root / f".deleted-{folder.name}-{uuid.uuid4().hex[:8]}"
         folder.rename(doomed)  # gone at once for everyone; the files go after
         shutil.rmtree(doomed, ignore_errors=True)
 

@@ -15,10 +15,10 @@ _INNER = re.compile(r"[\w@.\-/:+%$#]")
 _EDGE_PUNCTUATION = ".,;:!?)]}\"'\u201d\u2019"
 _OPENING = "([{\"'\u201c\u2018"
 _UNIT = re.compile(
-    r"\s+(?:(?:business|calendar|working)\s+)?(?:days?|weeks?|months?|years?|hours?|minutes?|seconds?|percent|"
+    r"[ \t]+(?:(?:business|calendar|working)[ \t]+)?(?:days?|weeks?|months?|years?|hours?|minutes?|seconds?|percent|"
     r"times|mm|cm|km|inch(?:es)?|ft|feet|lbs?|kg|mb|gb|tb|kb|ghz|mhz|watts?|volts?|°[fc]|degrees?)\b",
     re.IGNORECASE)
-_RANGE = re.compile(r"\s*(?:through|to|thru|until|and|-|\u2013|\u2014)\s*[\w$.][\w@.\-/:%$]*", re.IGNORECASE)
+_RANGE = re.compile(r"[ \t]*(?:through|to|thru|until|and|-|\u2013|\u2014)[ \t]*[\w$.][\w@.\-/:%$]*", re.IGNORECASE)
 _NUMBER_END = re.compile(r"[\d%]$")
 _LIST_MARKER = re.compile(r"[-*\u2022\u2013]\s+|\d{1,3}[.)]\s+(?=\D)")
 

@@ -87,7 +87,8 @@ class SqliteFeedback:
             (count,) = self._db.execute("SELECT count(*) FROM feedback").fetchone()
             if count >= self.max_entries:
                 raise FeedbackFull(f"the feedback store holds its maximum of {self.max_entries} entries")
-            self._db.execute("INSERT INTO feedback VALUES (?, ?)", (feedback.id, json.dumps(feedback.to_json())))
+            body = json.dumps(feedback.to_json(), ensure_ascii=False)
+            self._db.execute("INSERT INTO feedback VALUES (?, ?)", (feedback.id, body))
         return feedback
 
     def page(self, offset: int, limit: int) -> tuple[int, list[Feedback]]:
@@ -122,7 +123,7 @@ class MilvusFeedback:
         feedback = stamped(feedback)
         if len(self._ids()) >= self.max_entries:
             raise FeedbackFull(f"the feedback store holds its maximum of {self.max_entries} entries")
-        self._client.insert(self._name, [{"id": feedback.id, "body": json.dumps(feedback.to_json()),
+        self._client.insert(self._name, [{"id": feedback.id, "body": json.dumps(feedback.to_json(), ensure_ascii=False),
                                           "unused": [0.0, 0.0]}])
         return feedback
 

@@ -25,7 +25,7 @@ def _source_hash(source: str) -> str:
 
 
 CSP = (f"default-src 'none'; script-src {_source_hash(SCROLL_SCRIPT)}; style-src {_source_hash(STYLE)}; "
-       "base-uri 'none'; form-action 'none'")
+       "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 
 
 def render(document: Document, start: int | None, end: int | None) -> str:

@@ -42,6 +42,7 @@ def assert_one_line_error(result, fragment):
     (["index", "a", "b", "--as", "x"], "exactly one path"),
     (["ask", "Who?", "--collection", "Bad-Name"], "a collection name is 1 to 48 characters"),
     (["documents", "list", "--collection", "nope"], "no collection 'nope'"),
+    (["serve", "--collection", "acme"], "serve serves every collection"),
 ])
 def test_mistakes_are_one_line_before_any_model_loads(tmp_path, args, fragment):
     (tmp_path / "empty").mkdir()

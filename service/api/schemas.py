@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from groundqa.errors import InvalidDocument
 from groundqa.index.loaders import normalize_text
+from groundqa.index.sections import STRUCTURE_KEYS
 from groundqa.index.types import MAX_FILTERS, Document, Scalar
 from groundqa.settings import MAX_TOP_K
 
@@ -113,6 +114,9 @@ class DocumentPatch(BaseModel):
         text = normalize_text(self.text) if self.text is not None else current.text
         if not text:
             raise InvalidDocument("document text is empty")
+        if text != current.text:  # a loader's offsets point into the old text
+            for key in STRUCTURE_KEYS - set(self.meta or {}):
+                meta.pop(key, None)
         return dataclasses.replace(current, title=self.title.strip() if self.title else current.title, text=text,
                                    meta=meta)
 

@@ -255,3 +255,45 @@ def test_a_write_that_outlives_its_collection_leaves_nothing_behind(server, http
     assert not (server.index_dir / "collections" / "acme").exists()
     assert http.post("/v1/collections", headers=ADMIN, json={"name": "acme"}).status_code == 201
     assert http.get("/v1/collections/acme/documents", headers=ADMIN).json()["total"] == 0
+
+
+def test_a_collection_deleted_and_made_again_elsewhere_is_not_served_from_memory(server, http):
+    """Another process (a replica, `groundqa collections`) deletes acme and creates it again with new
+    keys: this server must not keep answering with the old keys and documents."""
+    from groundqa.service.collections import DirectoryShelf, Record
+
+    make_two(http)
+    assert best(http, "acme", "How long do refunds take?", ACME_READ) is not None
+    shelf = DirectoryShelf(server.settings)
+    shelf.remove("acme")
+    shelf.add(Record.new("acme", read_key="acme-new-read-key-0123"))
+    ask = {"question": "How long do refunds take?"}
+    assert http.post("/v1/collections/acme/ask", json=ask, headers={"X-API-Key": ACME_READ}).status_code == 401
+    fresh = http.post("/v1/collections/acme/ask", json=ask, headers={"X-API-Key": "acme-new-read-key-0123"})
+    assert fresh.status_code == 200 and fresh.json()["no_answer"] is True, "the old documents are gone"
+
+
+def test_listing_opens_no_collection_the_key_may_not_read(server, http):
+    make_two(http)
+    server.engine._close("acme")
+    server.engine._close("globex")
+    assert [c["name"] for c in http.get("/v1/collections").json()["collections"]] == ["default"]
+    assert sorted(server.engine.open_counts()) == ["default"], "private collections were not loaded to list them"
+
+
+def test_patching_the_text_drops_the_loaders_offsets(http):
+    upload = http.post("/v1/documents", headers=ADMIN, files={"file": (
+        "guide.md", b"# Guide\n\n## Install\n\n1. Drill holes.\n2. Mount it.\n", "text/markdown")})
+    assert upload.status_code == 201, upload.text
+    meta = http.get("/v1/documents/guide.md").json()["meta"]
+    assert "sections" in meta and "lists" in meta
+    http.patch("/v1/documents/guide.md", headers=ADMIN, json={"text": "Entirely new text without headings."})
+    assert set(http.get("/v1/documents/guide.md").json()["meta"]) == {"format", "filename"}
+
+
+def test_a_document_with_malformed_structure_meta_still_answers(http):
+    doc = {"doc_id": "odd", "text": "Step one: drill holes. Then mount the plate on the wall.",
+           "meta": {"lists": [["a", "b"], [0.0, 10.5]], "sections": [[0, "x", 1, "H"], "junk"]}}
+    assert http.post("/v1/documents", headers=ADMIN, json=doc).status_code == 201
+    response = http.post("/v1/ask", json={"question": "How do I mount the plate?"})
+    assert response.status_code == 200, response.text

@@ -201,3 +201,31 @@ def test_text_wrapped_by_the_page_is_joined_and_structure_kept():
     assert "wires.\nTools\nYou need" in text, "a heading after a full stop keeps its line"
     assert document_from_bytes(b"Title\n\nFirst line.\nsecond line\n", doc_id="s", source="s",
                                suffix=".txt").text == "Title\n\nFirst line.\nsecond line", "too few lines to judge"
+
+
+def test_headings_are_found_where_they_are_not_in_a_table_of_contents():
+    from groundqa.index.sections import LISTS, SECTIONS, section_at
+
+    page = b"# Guide\n\nContents:\n\n- Installation\n- Returns\n\n## Installation\n\nDrill holes.\n\n## Returns\n\nSend it back.\n"
+    document = document_from_bytes(page, doc_id="t", source="t", suffix=".md")
+    assert section_at(document.meta, document.text.index("Drill")) == "Installation"
+    assert section_at(document.meta, document.text.index("Send")) == "Returns"
+    [(start, end)] = document.meta[LISTS]
+    assert document.text[start:end] == "Installation\n\nReturns"
+    assert "\n\n\n" not in document.text and [s[3] for s in document.meta[SECTIONS]] == ["Guide", "Installation",
+                                                                                        "Returns"]
+
+
+def test_a_cookie_class_on_the_body_does_not_drop_the_page():
+    page = b"<html><body class='has-cookie-banner'><div class='cookie-notice'>We use cookies.</div><p>Real text.</p>"
+    assert load_html(page).text == "Real text."
+
+
+def test_short_lines_keep_their_breaks_in_wrapped_text():
+    from groundqa.index.loaders import unwrap_lines
+
+    lines = ["A paragraph of running text that is wrapped by the page at about seventy", "characters so that"] * 5
+    text = "\n".join(lines) + "\n\nVersion history\n2.0 added sharding\n1.9 fixed a leak\nport 8080"
+    unwrapped = unwrap_lines(text)
+    assert unwrapped.endswith("\n\nVersion history\n2.0 added sharding\n1.9 fixed a leak\nport 8080")
+    assert "seventy characters so that" in unwrapped

@@ -15,6 +15,8 @@ from groundqa.service.completion import complete
     ("You have 45 days to return it.", "45", "45 days"),
     ("Refunds take 5 to 7 business days.", "5", "5 to 7 business days"),
     ("Affects firmware 3.0 through 3.2.1 only.", "3.0", "3.0 through 3.2.1"),
+    ("Open from 9\nto 5 on weekdays.", "9", "9"),  # a range or unit never reaches over a line break
+    ("Cost: 20\n- 30 days later", "20", "20"),
     ("Call 1-800-555-0142 today.", "800-555", "1-800-555-0142"),
     ("The score is (8.1).", "8.1", "8.1"),
     ("In 1990 in London, the war ended.", "1990", "1990"),  # "in" is not a unit
