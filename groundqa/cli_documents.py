@@ -4,6 +4,7 @@ loading any model."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 
 from groundqa.errors import DocumentNotFound, GroundQAError
@@ -93,7 +94,7 @@ def _run_status(args: argparse.Namespace, settings: Settings) -> int:
     manifest = collection.manifest
     status = {"index": catalog.location, "documents": len(collection), "chunks": collection.chunk_count,
               "embedding_model": manifest.embedding_model, "dimension": manifest.dimension,
-              "chunking": {"max_tokens": manifest.chunking.max_tokens, "overlap_tokens": manifest.chunking.overlap_tokens},
+              "chunking": dataclasses.asdict(manifest.chunking),
               "vector_store": settings.vector_store}
     if args.json:
         print(json.dumps(status, indent=2))

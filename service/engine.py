@@ -176,7 +176,7 @@ class Engine:
         """Its index, feedback and record removed; asks on it in flight finish first."""
         if name == DEFAULT:
             raise InvalidCollection("the default collection cannot be deleted (remove its documents instead)")
-        self.collection(name)  # 404 if there is none
+        self.record(name)  # 404 if there is none, without loading its index to throw it away
         with self._opening:
             self._close(name)
             self.shelf.remove(name)

@@ -3,15 +3,17 @@ default collection under /v1/collections/{collection}/ (ask, search, documents, 
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from groundqa.errors import InvalidCollection
+from groundqa.errors import CollectionNotFound, InvalidCollection
 from groundqa.service.api.deps import (CollectionDep, EngineDep, KeyDep, check_access, is_admin, require_admin_key,
                                        require_read_key)
+from groundqa.service.api.errors import ApiError
 from groundqa.service.api.schemas import error_responses
 from groundqa.service.collections import DEFAULT, MIN_KEY_CHARS, Record
 from groundqa.service.engine import Engine
@@ -65,7 +67,7 @@ def describe(engine: Engine, served: ServedCollection) -> dict:
     return {"name": served.name, "documents": documents, "chunks": chunks,
             "private": bool(record and record.private), "embedding_model": manifest.embedding_model,
             "reader_model": engine.settings.reader_model.rsplit("/", 1)[-1],
-            "chunking": {"max_tokens": manifest.chunking.max_tokens, "overlap_tokens": manifest.chunking.overlap_tokens},
+            "chunking": dataclasses.asdict(manifest.chunking),
             "calibration": calibration}
 
 
@@ -96,7 +98,7 @@ def list_collections(engine: EngineDep, key: KeyDep) -> dict:
     for name in engine.collection_names():
         try:
             check_access(engine, name, key, write=False)
-        except Exception:  # not this key's to see (or gone meanwhile)
+        except (ApiError, CollectionNotFound):  # not this key's to see (or gone meanwhile)
             continue
         readable.append(describe(engine, engine.collection(name)))
     if not readable and key and not is_admin(engine, key) and engine.key_collection(key) is None:
