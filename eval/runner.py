@@ -78,7 +78,7 @@ def run_reader_only(reader: Reader, questions: Iterable[GoldQuestion], config: A
         passage = Passage(Chunk(f"{document.doc_id}#0", document.doc_id, 0, len(document.text), document.text), 1.0, 1)
         begun = time.perf_counter()
         reading = reader.read(gold.question, [passage])
-        answers, margin = select_answers(reading, lambda _: document, config)
+        answers, margin = select_answers(reading, lambda _: document, config, gold.question)
         elapsed = (time.perf_counter() - begun) * 1000
         rows.append(Row(gold.id, gold.question, gold.answers, answers[0].text if answers else None, margin,
                         document.doc_id, 1, {"read": elapsed, "total": elapsed}))

@@ -15,8 +15,14 @@ from groundqa.index.types import Chunk
 _STEMMER = Stemmer.Stemmer("english")
 
 
+# bm25s's default pattern keeps words of two or more word characters, so "3.0" and "3.2.1" vanished
+# and a question about one firmware version matched every version alike; dotted numbers stay whole.
+_TOKEN = r"(?u)\d+(?:\.\d+)+|\b\w\w+\b"
+
+
 def _tokens(texts: list[str]) -> list[list[str]]:
-    return bm25s.tokenize(texts, stopwords="en", stemmer=_STEMMER, return_ids=False, show_progress=False)
+    return bm25s.tokenize(texts, token_pattern=_TOKEN, stopwords="en", stemmer=_STEMMER, return_ids=False,
+                          show_progress=False)
 
 
 class SparseIndex:

@@ -11,7 +11,7 @@ from typing import Callable
 from groundqa.index.chunking import split_sentences
 from groundqa.index.sections import after_headings, section_at
 from groundqa.index.types import Document
-from groundqa.service.completion import complete
+from groundqa.service.completion import asks_for_several, complete
 from groundqa.service.reader import Reading, Span
 from groundqa.service.types import Answer, Citation, safe_url
 
@@ -34,12 +34,15 @@ class Candidate:
     answer: Answer  # cited, scored with `share`
 
 
-def candidates(reading: Reading, lookup: Callable[[str], Document], config: AnswerConfig) -> list[Candidate]:
+def candidates(reading: Reading, lookup: Callable[[str], Document], config: AnswerConfig,
+               question: str = "") -> list[Candidate]:
     """The distinct candidate answers, best first by reader and retrieval evidence (as in
-    select_answers), at most config.max_answers, none dropped for a low score."""
+    select_answers), at most config.max_answers, none dropped for a low score. The question says
+    whether an answer may be a list of several things."""
     if not reading.spans:
         return []
-    completed = [_completed(span, lookup(span.passage.chunk.doc_id)) for span in reading.spans]
+    several = asks_for_several(question)
+    completed = [_completed(span, lookup(span.passage.chunk.doc_id), several) for span in reading.spans]
     # A span of punctuation alone ("," between two names) answers nothing.
     spans = [span for span in completed if _has_word(lookup(span.passage.chunk.doc_id).text[span.start:span.end])]
     if not spans:
@@ -55,16 +58,16 @@ def _has_word(text: str) -> bool:
     return any(char.isalnum() for char in text)
 
 
-def _completed(span: Span, document: Document) -> Span:
+def _completed(span: Span, document: Document, several: bool) -> Span:
     """The span grown to a whole answer (service/completion.py), without a heading it began in; its
     evidence is the reader's."""
-    start, end = complete(document.text, span.start, span.end)
+    start, end = complete(document.text, span.start, span.end, several)
     start = after_headings(document.meta, document.text, start, end)
     return span if (start, end) == (span.start, span.end) else dataclasses.replace(span, start=start, end=end)
 
 
 def select_answers(reading: Reading, lookup: Callable[[str], Document],
-                   config: AnswerConfig) -> tuple[list[Answer], float | None]:
+                   config: AnswerConfig, question: str = "") -> tuple[list[Answer], float | None]:
     """The top distinct answers (empty when abstaining) and the best span's margin over no-answer.
 
     Each span's evidence is its reader logit over the no-answer logit of its own window (so a
@@ -74,7 +77,7 @@ def select_answers(reading: Reading, lookup: Callable[[str], Document],
     Spans with the same normalized text form one answer, scored by its best span (summing over
     its spans instead was measured and did not pay: eval/BENCHMARKS.md).
     Abstention looks at the chosen answer's reader margin."""
-    return by_margin(candidates(reading, lookup, config), reading, config)
+    return by_margin(candidates(reading, lookup, config, question), reading, config)
 
 
 def by_margin(found: list[Candidate], reading: Reading, config: AnswerConfig) -> tuple[list[Answer], float | None]:

@@ -21,13 +21,30 @@ _UNIT = re.compile(
 _RANGE = re.compile(r"[ \t]*(?:through|to|thru|until|and|-|\u2013|\u2014)[ \t]*[\w$.][\w@.\-/:%$]*", re.IGNORECASE)
 _NUMBER_END = re.compile(r"[\d%]$")
 _LIST_MARKER = re.compile(r"[-*\u2022\u2013]\s+|\d{1,3}[.)]\s+(?=\D)")
+# A field's label: "Released: ", a table cell's column header ("Nimbus T5: "), "Phone: ".
+_LABEL = re.compile(r"[^:|\n]{1,40}?:[ \t]+(?=\S)")
+_FIELD_START = re.compile(r"(?:^|\n|\|)[ \t]*(?:[-*\u2022][ \t]+)?$")
+# A question after several things: "What tools do I need", "Which API endpoints could be reached".
+_LIST_QUESTION = re.compile(
+    r"^\s*(?:which|what)\s+(?:[\w-]+\s+){0,3}?[\w-]*[^s\W]s\s+(?:do|does|did|are|were|can|could|should|must|will|have|has)\b",
+    re.IGNORECASE)
+_COORDINATION = re.compile(r"(?:[ \t]*\([^()\n]*\))?(?:,?[ \t]+(?:and|or)[ \t]+|,[ \t]+(?!(?:which|who|whom|whose|that|because|but|so|while|where|when|although|though|if|since|as|"
+    r"unless|until|after|before|including|except|for|with)\b)(?=\w))", re.IGNORECASE)
+_ITEM_BEFORE = re.compile(r"(?:^|[\s(])([^\s,;:()]+),?[ \t]+(?:and|or)[ \t]+$")
+_CLAUSE_END = re.compile(r"[.;:!?](?=\s|$)|\n|$")
 
 
-def complete(text: str, start: int, end: int) -> tuple[int, int]:
-    """The span cut to its first line and without a list marker, grown to whole words, then over a
-    unit that follows a number, then over a range's end."""
+def asks_for_several(question: str) -> bool:
+    return bool(_LIST_QUESTION.search(question))
+
+
+def complete(text: str, start: int, end: int, several: bool = False) -> tuple[int, int]:
+    """The span cut to its first line and without a list marker or a field's label, grown to whole
+    words, then over a unit that follows a number, then over a range's end; for a question after
+    several things (`several`), over the rest of a coordinated list ("A and B")."""
     start, end = _first_line(text, start, end)
     start, end = _whole_words(text, start, end)
+    start = _without_label(text, start, end)
     unit = _UNIT.match(text, end)
     if unit and _NUMBER_END.search(text[start:end]):
         end = unit.end()
@@ -36,7 +53,33 @@ def complete(text: str, start: int, end: int) -> tuple[int, int]:
         end = ranged.end()
         unit = _UNIT.match(text, end)
         end = unit.end() if unit else end
+    if several:
+        start, end = _coordinated(text, start, end)
     return _trim(text, start, end)
+
+
+def _without_label(text: str, start: int, end: int) -> int:
+    """Past a label that opens a field ("Nimbus T5: 15%" in a table row, "Released: May 7, 2024"):
+    the answer is the value, the label only says which value it is."""
+    label = _LABEL.match(text, start, end)
+    if label and label.end() < end and _FIELD_START.search(text, max(0, start - 3), start):
+        return label.end()
+    return start
+
+
+def _coordinated(text: str, start: int, end: int) -> tuple[int, int]:
+    """Over the items that follow the span in its clause when one is joined to it ("a screwdriver
+    and a drill with a 5 mm bit"), and back over one word-like item joined before a word-like span
+    ("/api/v1/wifi and /api/v1/setpoint")."""
+    if _COORDINATION.match(text, end):
+        clause_end = _CLAUSE_END.search(text, end).start()
+        if clause_end > end:
+            end = clause_end
+    window = max(0, start - 80)
+    before = _ITEM_BEFORE.search(text[window:start])
+    if before and not any(char.isspace() for char in text[start:end]):
+        start = window + before.start(1)
+    return start, end
 
 
 def _first_line(text: str, start: int, end: int) -> tuple[int, int]:
@@ -75,6 +118,8 @@ def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:
         start -= 1
     while end < len(text) and end > start and _INNER.match(text[end - 1]) and joins(end, +1):
         end += 1
+    if start > 0 and text[start - 1] == "/" and (start == 1 or text[start - 2].isspace()):
+        start -= 1  # a path: /api/v1/wifi
     return start, end
 
 

@@ -73,7 +73,7 @@ class Pipeline:
         verifier its margin over no-answer) and each candidate's (text, features), best first."""
         if self.collection.terms.documents != self.collection.chunk_count:  # built outside the server
             self.collection.prepare_search(sparse=False)
-        found = candidates(reading, self.collection.document, self.config.answers)
+        found = candidates(reading, self.collection.document, self.config.answers, question)
         features = [feature_vector(evidence_of(question, c, reading), self.collection.terms) for c in found]
         verifier = self.config.verifier
         if verifier is None:

@@ -7,7 +7,7 @@ import re
 import pytest
 from hypothesis import given, strategies as st
 
-from groundqa.service.completion import complete
+from groundqa.service.completion import asks_for_several, complete
 
 
 @pytest.mark.parametrize("text, span, whole", [
@@ -31,6 +31,46 @@ def test_completion_rules(text, span, whole):
     start = text.index(span)
     new_start, new_end = complete(text, start, start + len(span))
     assert text[new_start:new_end] == whole
+
+
+@pytest.mark.parametrize("text, span, whole", [
+    ("Opened, complete with all parts | Nimbus T2: 10% | Nimbus T5: 15%", "Nimbus T2: 10%", "10%"),
+    ("Released: May 7, 2024\nModels: T2", "Released: May 7, 2024", "May 7, 2024"),
+    ("- Phone: 1-800-555-0142", "Phone: 1-800-555-0142", "1-800-555-0142"),
+    ("The ratio was 3: 1 in favour.", "3: 1", "3: 1"),  # not at the start of a field
+    ("Vector CVSS:3.1/AV:A", "CVSS:3.1/AV:A", "CVSS:3.1/AV:A"),  # no space after the colon: not a label
+])
+def test_a_field_label_is_left_out(text, span, whole):
+    start = text.index(span)
+    new_start, new_end = complete(text, start, start + len(span))
+    assert text[new_start:new_end] == whole
+
+
+@pytest.mark.parametrize("text, span, whole", [
+    ("You need a Phillips screwdriver and a drill with a 5 mm bit.\nNext", "a Phillips screwdriver",
+     "a Phillips screwdriver and a drill with a 5 mm bit"),
+    ("requests to the /api/v1/wifi and /api/v1/setpoint endpoints", "api/v1/setpoint", "/api/v1/wifi and /api/v1/setpoint"),
+    ("Not affected: the Nimbus T1 (firmware 2.9.x), Nimbus Remote Sensors, and the Nimbus Home app.", "the Nimbus T1",
+     "the Nimbus T1 (firmware 2.9.x), Nimbus Remote Sensors, and the Nimbus Home app"),
+    ("It needs iOS 15 or later, or Android 10 or later.", "Android 10 or later", "Android 10 or later"),
+    ("It takes four AA batteries, which last 8 months.", "four AA batteries", "four AA batteries"),
+])
+def test_a_question_after_several_things_gets_the_whole_list(text, span, whole):
+    start = text.index(span)
+    assert text.__getitem__(slice(*complete(text, start, start + len(span), several=True))) == whole
+    assert complete(text, start, start + len(span))[1] <= start + len(span) + 1  # not without `several`
+
+
+@pytest.mark.parametrize("question, several", [
+    ("What tools do I need to install the thermostat?", True),
+    ("Which API endpoints could be reached without a session token?", True),
+    ("Which phone operating systems does the Nimbus Home app need?", True),
+    ("What is the address?", False),
+    ("What does a Remote Sensor 2-pack cost?", False),
+    ("Which class was the most popular?", False),
+])
+def test_questions_after_several_things(question, several):
+    assert asks_for_several(question) is several
 
 
 @given(st.text(alphabet="ab1 .-@(),", min_size=1, max_size=40), st.data())
