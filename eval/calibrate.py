@@ -15,6 +15,7 @@ import argparse
 import dataclasses
 import datetime
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from tqdm import tqdm
 from groundqa.eval.gold import GoldQuestion, load_gold, sample
 from groundqa.eval.open_index import hold_out
 from groundqa.eval.metrics import f1_score
+from groundqa.eval.near_miss import near_misses
 from groundqa.settings import Settings, setting_default
 
 RIGHT = 0.5  # a candidate with at least this F1 against the gold answers counts as right
@@ -38,8 +40,14 @@ def add_calibrate_parser(sub, common: argparse.ArgumentParser) -> None:
                         help="SQuAD files without unanswerable questions (v1.1): leave this many whole articles out "
                              "of the index, so that their questions become unanswerable")
     parser.add_argument("--leave-out", metavar="LIMIT:SEED", action="append", default=[],
-                        help="leave out the questions `groundqa eval --limit LIMIT --seed SEED` asks, to check on "
-                             "them (repeatable)")
+                        help="leave out the questions `groundqa eval --limit LIMIT --seed SEED` asks of a SQuAD file, "
+                             "to check on them (repeatable)")
+    parser.add_argument("--near-misses", type=int, default=0,
+                        help="SQuAD files: also ask this many near-miss questions made from answerable ones (one "
+                             "number or name swapped for one the article lacks: eval/near_miss.py), as unanswerable")
+    parser.add_argument("--max-answerable-loss", type=float,
+                        help="choose the threshold among those that cost the answerable questions (those people "
+                             "wrote) at most this many F1 points against never abstaining (default: no limit)")
     parser.add_argument("--out", type=Path, required=True, help="write the verifier here; use it with GROUNDQA_VERIFIER=PATH")
     parser.add_argument("--cache-dir", type=Path, default=Path(".groundqa/eval"), help="open-mode index cache")
     parser.add_argument("--top-k", type=int, help=f"passages per question ({setting_default('top_k')})")
@@ -50,6 +58,8 @@ def add_calibrate_parser(sub, common: argparse.ArgumentParser) -> None:
 class Asked:
     answerable: bool
     candidates: list[tuple[np.ndarray, float]]  # each candidate's features and its F1 against the gold
+    weight: float = 1.0  # each gold file weighs the same in the fit, however many questions it has
+    made: bool = False  # a near miss made by eval/near_miss.py, not a question someone wrote
 
 
 def run_calibrate(args: argparse.Namespace, settings: Settings) -> int:
@@ -61,16 +71,26 @@ def run_calibrate(args: argparse.Namespace, settings: Settings) -> int:
         all_answerable = all(q.answers for q in questions)
         everything, held = hold_out(questions, args.holdout_articles if all_answerable else 0, args.seed)
         for limit, seed in ((int(part) for part in spec.split(":")) for spec in args.leave_out):
-            checked = {q.id for q in sample(questions, limit, seed)}
-            everything = [q for q in everything if q.id not in checked]
+            if questions and questions[0].context is not None:  # SQuAD files: the eval samples are drawn from them
+                checked = {q.id for q in sample(questions, limit, seed)}
+                everything = [q for q in everything if q.id not in checked]
         questions = everything
-        asked += record(path, load_gold(path), held, sample(questions, args.limit, args.seed), recording, args.cache_dir)
-        fitted_on.append(f"{path.name}: {args.limit or 'all'} questions, seed {args.seed}"
+        asked_here = sample(questions, args.limit, args.seed)
+        made = near_misses(questions, args.near_misses, args.seed) if args.near_misses and questions and questions[0].context else []
+        recorded = record(path, load_gold(path), held, asked_here + made, recording, args.cache_dir)
+        recorded = [dataclasses.replace(a, weight=1.0 / len(recorded), made=number >= len(asked_here))
+                    for number, a in enumerate(recorded)]
+        asked += recorded
+        squad = bool(questions) and questions[0].context is not None
+        fitted_on.append(f"{path.name}: {len(asked_here)} questions"
+                         + (f" (seed {args.seed})" if len(asked_here) < len(questions) else "")
+                         + (f", {len(made)} near misses made from its answerable questions" if made else "")
                          + (f", {len(held)} articles held out" if held else "")
-                         + (f", leaving out eval samples {' '.join(args.leave_out)}" if args.leave_out else ""))
-    verifier, summary = fit(asked)
+                         + (f", leaving out eval samples {' '.join(args.leave_out)}" if args.leave_out and squad else ""))
+    verifier, summary = fit(asked, args.max_answerable_loss)
     summary["fitted_on"] = fitted_on
     summary["date"] = datetime.date.today().isoformat()
+    summary["command"] = " ".join(["groundqa", *sys.argv[1:]])
     verifier = dataclasses.replace(verifier, about=summary)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(verifier.to_json(), indent=2) + "\n")
@@ -96,31 +116,46 @@ def record(path: Path, everything: list[GoldQuestion], held: set[str], questions
     return asked
 
 
-def fit(asked: list[Asked]):
-    """The logistic regression over every candidate, and the threshold that serves the questions best."""
+def fit(asked: list[Asked], max_answerable_loss: float | None = None):
+    """The logistic regression over every candidate (each file's questions weighing the same), and
+    the threshold that serves the questions best."""
     from sklearn.linear_model import LogisticRegression
 
     from groundqa.service.verify import Verifier
 
     X = np.array([features for a in asked for features, _ in a.candidates])
     y = np.array([int(a.answerable and f1 >= RIGHT) for a in asked for _, f1 in a.candidates])
+    weights = np.array([a.weight / len(a.candidates) for a in asked for _ in a.candidates])
     mean, scale = X.mean(axis=0), X.std(axis=0) + 1e-9
-    model = LogisticRegression(C=1.0, max_iter=2000).fit((X - mean) / scale, y)
+    model = LogisticRegression(C=1.0, max_iter=5000).fit((X - mean) / scale, y, sample_weight=weights * len(y))
     verifier = Verifier(mean, scale, model.coef_[0], float(model.intercept_[0]), 0.5, {})
-    threshold, best_f1 = best_threshold(verifier, asked)
+    threshold, best_f1, loss = best_threshold(verifier, asked, max_answerable_loss)
     return dataclasses.replace(verifier, threshold=threshold), {
-        "questions": len(asked), "unanswerable": sum(not a.answerable for a in asked), "candidates": int(len(y)),
-        "right": int(y.sum()), "threshold": round(threshold, 4), "f1_at_threshold": round(100 * best_f1, 2)}
+        "questions": len(asked), "unanswerable": sum(not a.answerable for a in asked),
+        "near_misses_made": sum(a.made for a in asked), "candidates": int(len(y)), "right": int(y.sum()),
+        "threshold": round(threshold, 4), "f1_at_threshold": round(100 * best_f1, 2),
+        "answerable_f1_lost": round(100 * loss, 2)}
 
 
-def best_threshold(verifier, asked: list[Asked]) -> tuple[float, float]:
-    """The threshold that maximizes mean F1 when each question's most probable candidate is answered
-    at or above it; abstaining scores 1 on a question the documents cannot answer, else 0."""
+def best_threshold(verifier, asked: list[Asked], max_answerable_loss: float | None = None) -> tuple[float, float, float]:
+    """The threshold that maximizes the weighted mean F1 when each question's most probable candidate
+    is answered at or above it (abstaining scores 1 on a question the documents cannot answer, else
+    0), among those that cost the answerable questions people wrote at most `max_answerable_loss` F1
+    points; with the F1 and that cost."""
     decisions = []
     for a in asked:
         best = max(((verifier.probability(f), f1) for f, f1 in a.candidates), default=(-1.0, 0.0))
-        decisions.append((best[0], best[1], 0.0 if a.answerable else 1.0))
-    options = sorted({round(p, 4) for p, _, _ in decisions if p >= 0} | {1.01})
-    scores = [(float(np.mean([f1 if p >= t else silent for p, f1, silent in decisions])), t) for t in options]
+        decisions.append((best[0], best[1], 0.0 if a.answerable else 1.0, a.weight, a.answerable and not a.made))
+    total = sum(weight for *_, weight, _ in decisions)
+    answerable = [(p, f1) for p, f1, _, _, written in decisions if written]
+    never_abstaining = float(np.mean([f1 for _, f1 in answerable])) if answerable else 0.0
+
+    def loss(t: float) -> float:
+        return never_abstaining - float(np.mean([f1 if p >= t else 0.0 for p, f1 in answerable])) if answerable else 0.0
+
+    options = sorted({round(p, 4) for p, *_ in decisions if p >= 0} | {1.01, 0.0})
+    if max_answerable_loss is not None:
+        options = [t for t in options if loss(t) <= max_answerable_loss / 100 + 1e-9] or [0.0]
+    scores = [(sum(w * (f1 if p >= t else silent) for p, f1, silent, w, _ in decisions) / total, t) for t in options]
     best_f1, threshold = max(scores, key=lambda pair: (pair[0], -pair[1]))
-    return float(threshold), best_f1
+    return float(threshold), float(best_f1), loss(threshold)

@@ -105,9 +105,10 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(default=1000, ge=10)
     # Recent answers kept by (question, top_k, filters); any write to the index empties it. 0: off.
     answer_cache_size: int = Field(default=1024, ge=0)
-    # Answer verification (README "Abstention"): "off" (abstain by no_answer_margin alone), "shipped"
-    # (the file fitted on SQuAD 2.0 dev-A for this release), or a path to one `groundqa calibrate` wrote.
-    verifier: str = "off"
+    # Answer verification (README "Abstention"): "shipped" (the file fitted for this release: SQuAD 2.0
+    # dev-A with near misses made from it, and eval/gold/router-docs), a path to one `groundqa calibrate`
+    # wrote, or "off" (abstain by no_answer_margin alone).
+    verifier: str = "shipped"
     # Answer only when the verified probability reaches this (None: the verifier file's own threshold).
     answer_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     # Without a verifier: abstain unless the best span's logit beats the no-answer ([CLS]) logit by this.

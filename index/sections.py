@@ -40,6 +40,17 @@ def section_at(meta: Mapping[str, Any], offset: int) -> str | None:
     return current
 
 
+def headings_at(meta: Mapping[str, Any], offset: int) -> list[str]:
+    """The headings of every section holding `offset`, outermost first ("Release notes", "Firmware 3.0")."""
+    chain: list[tuple[int, str]] = []
+    for start, _, level, heading in _valid(meta):
+        if start > offset:
+            break
+        level = level if type(level) is int else 6
+        chain = [(lvl, text) for lvl, text in chain if lvl < level] + [(level, heading)]
+    return [text for _, text in chain]
+
+
 def after_headings(meta: Mapping[str, Any], text: str, start: int, end: int) -> int:
     """`start` moved past a heading line that text[start:end] begins in, and the space after it,
     when text of the span remains."""

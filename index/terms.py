@@ -8,6 +8,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
+# Words that say little about what a question asks: left out of its terms when answers are verified.
+STOP_WORDS = frozenset("""a an the of in on at to for from by with about as is are was were be been being do does did
+what which who whom whose when where why how many much long often is it its this that these those there their
+they them he she his her i you your we our my me and or not no can could should would will may might must has
+have had than then into onto over under any some all each per if so such""".split())
 _WORD = re.compile(r"\w[\w.\-/]*\w|\w", re.UNICODE)
 
 

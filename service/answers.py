@@ -6,16 +6,19 @@ import dataclasses
 import math
 import re
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterable
 
 from groundqa.index.chunking import split_sentences
+from groundqa.index.terms import words
 from groundqa.index.sections import after_headings, section_at
 from groundqa.index.types import Document
-from groundqa.service.completion import asks_for_several, complete
+from groundqa.service.completion import asks_for_several, asks_what_to_do, complete
 from groundqa.service.reader import Reading, Span
 from groundqa.service.types import Answer, Citation, safe_url
 
 _NORMALIZE = re.compile(r"[^\w]+")
+_FUNCTION_WORDS = frozenset("""a an the of in on at to for from by with as is are was were be been and or nor but if
+then than that this these those it its he she they them his her their we our you your i me my""".split())
 
 
 @dataclass(frozen=True)
@@ -35,33 +38,34 @@ class Candidate:
 
 
 def candidates(reading: Reading, lookup: Callable[[str], Document], config: AnswerConfig,
-               question: str = "") -> list[Candidate]:
+               question: str = "", limit: int | None = None) -> list[Candidate]:
     """The distinct candidate answers, best first by reader and retrieval evidence (as in
-    select_answers), at most config.max_answers, none dropped for a low score. The question says
-    whether an answer may be a list of several things."""
+    select_answers), at most `limit` (else config.max_answers), none dropped for a low score. The
+    question says whether an answer may be a list of several things."""
     if not reading.spans:
         return []
-    several = asks_for_several(question)
-    completed = [_completed(span, lookup(span.passage.chunk.doc_id), several) for span in reading.spans]
-    # A span of punctuation alone ("," between two names) answers nothing.
-    spans = [span for span in completed if _has_word(lookup(span.passage.chunk.doc_id).text[span.start:span.end])]
-    if not spans:
-        return []
+    shape = {"several": asks_for_several(question), "instruction": asks_what_to_do(question)}
+    # A span of punctuation or stop words alone ("," between two names, "to") answers nothing.
+    spans = [span for span in reading.spans if _has_word(lookup(span.passage.chunk.doc_id).text[span.start:span.end])]
     evidence = [span.logit - span.window_null + config.retrieval_weight * span.passage.score
                 - config.length_penalty * span.tokens for span in spans]
     probabilities = _softmax(evidence + [0.0])[:-1]
+    best_first = sorted(range(len(spans)), key=evidence.__getitem__, reverse=True)
+    # Completed lazily, best first: only the spans that reach the answers are worth the work.
     return [Candidate(span, share, _answer(span, share, lookup(span.passage.chunk.doc_id)))
-            for span, share in _distinct(spans, evidence, probabilities, lookup, config.max_answers)]
+            for span, share in _distinct(((spans[i], probabilities[i]) for i in best_first), lookup,
+                                         limit or config.max_answers, shape)]
 
 
 def _has_word(text: str) -> bool:
-    return any(char.isalnum() for char in text)
+    """Whether the text holds a word that is not a function word: "," or "to" alone answers nothing."""
+    return any(word not in _FUNCTION_WORDS for word in words(text))
 
 
-def _completed(span: Span, document: Document, several: bool) -> Span:
+def _completed(span: Span, document: Document, shape: dict[str, bool]) -> Span:
     """The span grown to a whole answer (service/completion.py), without a heading it began in; its
     evidence is the reader's."""
-    start, end = complete(document.text, span.start, span.end, several)
+    start, end = complete(document.text, span.start, span.end, **shape)
     start = after_headings(document.meta, document.text, start, end)
     return span if (start, end) == (span.start, span.end) else dataclasses.replace(span, start=start, end=end)
 
@@ -90,22 +94,31 @@ def by_margin(found: list[Candidate], reading: Reading, config: AnswerConfig) ->
     return [c.answer for rank, c in enumerate(found) if rank == 0 or c.share >= config.min_alternative_score], best_margin
 
 
-def _distinct(spans: list[Span], evidence: list[float], probabilities: list[float],
-              lookup: Callable[[str], Document], limit: int) -> list[tuple[Span, float]]:
-    """Up to `limit` answers, best first: (best span, its probability) per normalized answer text,
-    dropping answers that overlap a better one in the same document ("Dana" inside "Dana Whitfield").
-    Probability rises with evidence, so a text's first span in evidence order is its best."""
+def _distinct(best_first: Iterable[tuple[Span, float]], lookup: Callable[[str], Document],
+              limit: int, shape: dict[str, bool]) -> list[tuple[Span, float]]:
+    """Up to `limit` completed answers, best first: (best span, its probability) per normalized
+    answer text, dropping answers that overlap a better one in the same document ("Dana" inside
+    "Dana Whitfield") and spans left without a word. Spans are completed only when they may be
+    taken: the reader's n-best lists repeat the same answer many times over."""
     seen: set[str] = set()
     taken: list[tuple[Span, float]] = []
-    for index in sorted(range(len(spans)), key=evidence.__getitem__, reverse=True):
-        span = spans[index]
-        key = _NORMALIZE.sub(" ", lookup(span.passage.chunk.doc_id).text[span.start:span.end].lower()).strip()
-        if key in seen:
+
+    def overlaps_taken(span: Span) -> bool:
+        doc_id = span.passage.chunk.doc_id
+        return any(t.passage.chunk.doc_id == doc_id and t.start < span.end and span.start < t.end for t, _ in taken)
+
+    for raw, probability in best_first:
+        if overlaps_taken(raw):
+            continue
+        document = lookup(raw.passage.chunk.doc_id)
+        span = _completed(raw, document, shape)
+        text = document.text[span.start:span.end]
+        key = _NORMALIZE.sub(" ", text.lower()).strip()
+        if key in seen or not _has_word(text):
             continue
         seen.add(key)
-        doc_id = span.passage.chunk.doc_id
-        if not any(t.passage.chunk.doc_id == doc_id and t.start < span.end and span.start < t.end for t, _ in taken):
-            taken.append((span, probabilities[index]))
+        if not overlaps_taken(span):
+            taken.append((span, probability))
             if len(taken) == limit:
                 break
     return taken

@@ -19,6 +19,10 @@ _UNIT = re.compile(
     r"times|mm|cm|km|inch(?:es)?|ft|feet|lbs?|kg|mb|gb|tb|kb|ghz|mhz|watts?|volts?|°[fc]|degrees?)\b",
     re.IGNORECASE)
 _RANGE = re.compile(r"[ \t]*(?:through|to|thru|until|and|-|\u2013|\u2014)[ \t]*[\w$.][\w@.\-/:%$]*", re.IGNORECASE)
+_RANGE_BEFORE = re.compile(r"(?<![\w.])([\w$][\w.\-/%$]*)[ \t]*(?:through|to|thru|until|\u2013|\u2014)[ \t]*\Z",
+                           re.IGNORECASE)
+_CALENDAR = re.compile(r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec",
+                       re.IGNORECASE)
 _NUMBER_END = re.compile(r"[\d%]$")
 _LIST_MARKER = re.compile(r"[-*\u2022\u2013]\s+|\d{1,3}[.)]\s+(?=\D)")
 # A field's label: "Released: ", a table cell's column header ("Nimbus T5: "), "Phone: ".
@@ -28,6 +32,10 @@ _FIELD_START = re.compile(r"(?:^|\n|\|)[ \t]*(?:[-*\u2022][ \t]+)?$")
 _LIST_QUESTION = re.compile(
     r"^\s*(?:which|what)\s+(?:[\w-]+\s+){0,3}?[\w-]*[^s\W]s\s+(?:do|does|did|are|were|can|could|should|must|will|have|has)\b",
     re.IGNORECASE)
+_ACTION_QUESTION = re.compile(
+    r"\bwhat (?:do|should|must|can) (?:i|you|we) (?:have to |need to )?do\b|\bwhat(?: is|'s) the (?:first|next|last) step\b",
+    re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n|$")
 _COORDINATION = re.compile(r"(?:[ \t]*\([^()\n]*\))?(?:,?[ \t]+(?:and|or)[ \t]+|,[ \t]+(?!(?:which|who|whom|whose|that|because|but|so|while|where|when|although|though|if|since|as|"
     r"unless|until|after|before|including|except|for|with)\b)(?=\w))", re.IGNORECASE)
 _ITEM_BEFORE = re.compile(r"(?:^|[\s(])([^\s,;:()]+),?[ \t]+(?:and|or)[ \t]+$")
@@ -38,10 +46,16 @@ def asks_for_several(question: str) -> bool:
     return bool(_LIST_QUESTION.search(question))
 
 
-def complete(text: str, start: int, end: int, several: bool = False) -> tuple[int, int]:
+def asks_what_to_do(question: str) -> bool:
+    """"What do I have to do before ...?", "What's the first step ...?": the answer is an instruction."""
+    return bool(_ACTION_QUESTION.search(question))
+
+
+def complete(text: str, start: int, end: int, several: bool = False, instruction: bool = False) -> tuple[int, int]:
     """The span cut to its first line and without a list marker or a field's label, grown to whole
     words, then over a unit that follows a number, then over a range's end; for a question after
-    several things (`several`), over the rest of a coordinated list ("A and B")."""
+    several things (`several`), over the rest of a coordinated list ("A and B"); for a question
+    after what to do (`instruction`), to the whole sentence it is in."""
     start, end = _first_line(text, start, end)
     start, end = _whole_words(text, start, end)
     start = _without_label(text, start, end)
@@ -53,9 +67,41 @@ def complete(text: str, start: int, end: int, several: bool = False) -> tuple[in
         end = ranged.end()
         unit = _UNIT.match(text, end)
         end = unit.end() if unit else end
+    start = _range_start(text, start, end)
     if several:
         start, end = _coordinated(text, start, end)
+    if instruction:
+        start, end = _sentence(text, start, end)
     return _trim(text, start, end)
+
+
+def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
+    """Out to the end of the sentence the span is in, and back to its start (on its line, without a
+    list marker or a label) unless a clause comes first: an instruction ("Turn off power to your
+    system at the breaker") is the whole step, not its first words."""
+    line_start = text.rfind("\n", 0, start) + 1
+    boundary = max((m.end() for m in re.finditer(r"[.!?]\s+", text[line_start:start])), default=0)
+    first = line_start + boundary
+    marker = _LIST_MARKER.match(text, first, start)
+    first = marker.end() if marker else first
+    while first < start and text[first].isspace():
+        first += 1
+    end = max(end, _SENTENCE_END.search(text, end).start())
+    if "," in text[first:start]:  # "If you have a jumper, do not reconnect it": the instruction is after the comma
+        return start, end
+    return _without_label(text, first, end), end
+
+
+def _range_start(text: str, start: int, end: int) -> int:
+    """Back over a range's start when the span is its end and both are numbers ("3.0 through 3.2.1")
+    or both days or months ("Monday to Friday"), not places ("Paris to London")."""
+    before = _RANGE_BEFORE.search(text, max(0, start - 40), start)
+    if before is None:
+        return start
+    opening, closing = before.group(1), text[start:end]
+    if (opening[:1].isdigit() and closing[:1].isdigit()) or (_CALENDAR.match(opening) and _CALENDAR.match(closing)):
+        return before.start(1)
+    return start
 
 
 def _without_label(text: str, start: int, end: int) -> int:
@@ -92,6 +138,9 @@ def _first_line(text: str, start: int, end: int) -> tuple[int, int]:
     newline = text.find("\n", first, last)
     if newline > first:
         last = newline
+    cell = text.find(" | ", first, last)  # a table row's next cell is another field too
+    if cell > first:
+        last = cell
     while last > first and text[last - 1].isspace():
         last -= 1
     if first == last:

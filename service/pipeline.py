@@ -20,6 +20,9 @@ from groundqa.service.verify import Verifier, evidence_of, feature_vector
 from groundqa.settings import MAX_TOP_K
 
 
+VERIFIED_CANDIDATES = 8
+
+
 @dataclass(frozen=True)
 class PipelineConfig:
     top_k: int  # passages retrieved per question
@@ -73,11 +76,17 @@ class Pipeline:
         verifier its margin over no-answer) and each candidate's (text, features), best first."""
         if self.collection.terms.documents != self.collection.chunk_count:  # built outside the server
             self.collection.prepare_search(sparse=False)
-        found = candidates(reading, self.collection.document, self.config.answers, question)
-        features = [feature_vector(evidence_of(question, c, reading), self.collection.terms) for c in found]
         verifier = self.config.verifier
+        # The verifier ranks the candidates by its features too, so it sees more of them than are shown
+        # (and calibration records them all).
+        shown = self.config.answers.max_answers
+        found = candidates(reading, self.collection.document, self.config.answers, question,
+                           max(VERIFIED_CANDIDATES, shown))
+        document = self.collection.document
+        features = [feature_vector(evidence_of(question, c, reading, document(c.span.passage.chunk.doc_id)),
+                                   self.collection.terms) for c in found]
         if verifier is None:
-            answers, margin = by_margin(found, reading, self.config.answers)
+            answers, margin = by_margin(found[:shown], reading, self.config.answers)
             return answers, margin, tuple((c.answer.text, f) for c, f in zip(found, features))
         scored = sorted(((verifier.probability(f), c, f) for c, f in zip(found, features)), key=lambda x: -x[0])
         judged = tuple((c.answer.text, f) for _, c, f in scored)
@@ -85,6 +94,7 @@ class Pipeline:
             return [], scored[0][0] if scored else None, judged
         floor = self.config.answers.min_alternative_score
         answers = [dataclasses.replace(c.answer, score=p) for rank, (p, c, _) in enumerate(scored) if rank == 0 or p >= floor]
+        answers = answers[:shown]
         return answers, scored[0][0], judged
 
     def _read(self, question: str, passages: list[Passage]) -> Reading:

@@ -10,6 +10,7 @@ into a calibrated probability; below the file's threshold the service says "not 
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -20,11 +21,14 @@ from typing import Mapping
 import numpy as np
 
 from groundqa.errors import GroundQAError
-from groundqa.index.terms import TermStats, words
+from groundqa.index.sections import headings_at
+from groundqa.index.terms import STOP_WORDS, TermStats, words
+from groundqa.index.types import Document
 from groundqa.service.answers import Candidate
 from groundqa.service.reader import Reading
+from groundqa.service.types import Citation
 
-FEATURE_VERSION = 1
+FEATURE_VERSION = 2
 FEATURES = (
     "reader_margin",  # best span logit over the lowest no-answer logit, clipped
     "window_margin",  # span logit over its own window's no-answer logit, clipped
@@ -33,17 +37,27 @@ FEATURES = (
     "passage_rank",  # 1 for the best passage
     "covered_passage",  # IDF-weighted share of the question's terms found in the passage
     "covered_sentence",  # ... found in the answer's sentence(s)
-    "identifier_missing",  # the question names an identifier (has a digit) the passage lacks
+    "covered_near",  # ... found next to the answer: its table cell and row label, else its sentence on
+    # its line, with the headings above it and the document's title
+    "identifier_missing",  # the question names an identifier (has a digit) the passage, its headings and
+    # the document's title lack
+    "identifier_missing_near",  # ... that is not next to the answer
+    "name_missing",  # the question names a proper noun (capitalized, not its first word) the passage,
+    # its headings and the document's title lack
     "rarest_missing",  # IDF of the rarest question term the passage lacks, over the highest IDF
     "answer_words",  # log of the answer's length in words
-    "type_mismatch",  # a how-many/when question answered without a digit
+    "type_mismatch",  # a how-many/when/which-version question, or one after a price, fee, phone number..., answered
+    # without a digit; a who question answered with one
     "answer_in_question",  # share of the answer's words already in the question
 )
-_STOP = frozenset("""a an the of in on at to for from by with about as is are was were be been being do does did
-what which who whom whose when where why how many much long often is it its this that these those there their
-they them he she his her i you your we our my me and or not no can could should would will may might must has
-have had than then into onto over under any some all each per if so such""".split())
-_NUMERIC_QUESTION = re.compile(r"^\s*(how (many|much|long|far|old|often|big|large|high|tall)|when|what (year|date|time|version|percentage))\b", re.I)
+_NUMERIC_QUESTION = re.compile(r"^\s*(how (many|much|long|far|old|often|big|large|high|tall|soon|quickly)|when|"
+                               r"(what|which) (year|date|time|hours|([\w-]+ ){0,2}versions?|percentage))\b", re.I)
+# Asking after a thing people write with digits: "the Data Protection Officer's phone number".
+_NUMBER_NOUN = re.compile(r"\b(phone number|fax number|price|cost|fee|percentage|score|version|port)\b", re.I)
+_PERSON_QUESTION = re.compile(r"^\s*(who|whom)\b", re.I)
+
+
+_NAME = re.compile(r"(?<!^)\b[A-Z][\w-]*")
 
 
 class VerifierMismatch(GroundQAError):
@@ -58,6 +72,8 @@ class Evidence:
     answer: str
     passage_text: str
     sentence: str  # the answer's sentence(s) in the document
+    near: str  # the text next to the answer (FEATURES: covered_near)
+    headings: str  # the headings above the answer and the document's title
     reader_margin: float
     window_margin: float
     evidence_share: float
@@ -66,8 +82,9 @@ class Evidence:
 
 
 def feature_vector(evidence: Evidence, stats: TermStats) -> np.ndarray:
-    terms = [t for t in dict.fromkeys(words(evidence.question)) if t not in _STOP]
-    passage, sentence = set(words(evidence.passage_text)), set(words(evidence.sentence))
+    terms = [t for t in dict.fromkeys(words(evidence.question)) if t not in STOP_WORDS]
+    sentence, near = set(words(evidence.sentence)), _word_set(evidence.headings) | set(words(evidence.near))
+    passage = _word_set(evidence.passage_text) | _word_set(evidence.headings)
     weights = {t: stats.idf(t) for t in terms}
     total = sum(weights.values()) or 1.0
     missing = [t for t in terms if t not in passage]
@@ -83,10 +100,13 @@ def feature_vector(evidence: Evidence, stats: TermStats) -> np.ndarray:
         float(evidence.passage_rank),
         sum(weights[t] for t in terms if t in passage) / total,
         sum(weights[t] for t in terms if t in sentence) / total,
-        float(any(t not in passage for t in identifiers)),
+        sum(weights[t] for t in terms if t in near) / total,
+        float(any(not _holds(passage, t) for t in identifiers)),
+        float(any(not _holds(near, t) for t in identifiers)),
+        float(any(not _holds(passage, t) for t in _names(evidence.question))),
         max((weights[t] for t in missing), default=0.0) / top_idf,
         math.log(1 + len(answer_words)),
-        float(bool(_NUMERIC_QUESTION.search(evidence.question)) and not any(c.isdigit() for c in evidence.answer)),
+        float(_type_mismatch(evidence.question, evidence.answer)),
         sum(w in question_words for w in answer_words) / max(1, len(answer_words)),
     ], dtype=np.float64)
 
@@ -134,9 +154,66 @@ class Verifier:
             raise VerifierMismatch(f"{origin} is not a verifier groundqa wrote: {exc}") from None
 
 
-def evidence_of(question: str, candidate: Candidate, reading: Reading) -> Evidence:
-    span = candidate.span
+_NUMBER_WORDS = dict(enumerate("zero one two three four five six seven eight nine ten eleven twelve".split()))
+
+
+def _holds(text_words: frozenset[str] | set[str], term: str) -> bool:
+    """Whether a question's identifier or name is among the words: as written, as a number word
+    ("4" for "four"), or for a longer word as a word sharing its first five letters ("African" for
+    "Africa"): a near miss changes the thing named, not its grammar."""
+    if term in text_words:
+        return True
+    if term.isdigit() and int(term) in _NUMBER_WORDS:
+        return _NUMBER_WORDS[int(term)] in text_words
+    if len(term) >= 5 and term.isalpha():
+        return any(word[:5] == term[:5] for word in text_words)
+    return False
+
+
+@functools.lru_cache(maxsize=64)
+def _word_set(text: str) -> frozenset[str]:
+    """words(text) as a set, remembered: a question's candidates share a few passages and headings."""
+    return frozenset(words(text))
+
+
+def _type_mismatch(question: str, answer: str) -> bool:
+    has_digit = any(char.isdigit() for char in answer)
+    if _NUMERIC_QUESTION.search(question) or _NUMBER_NOUN.search(question):
+        return not has_digit
+    return bool(_PERSON_QUESTION.search(question)) and has_digit
+
+
+def _names(question: str) -> list[str]:
+    """The question's capitalized words after its first, lower-cased as `words` does."""
+    return [w.lower() for w in _NAME.findall(question) if w.lower() not in STOP_WORDS]
+
+
+def evidence_of(question: str, candidate: Candidate, reading: Reading, document: Document) -> Evidence:
+    span, citation = candidate.span, candidate.answer.citation
+    # File and SQuAD titles write spaces as underscores ("Super_Bowl_50").
+    headings = " ".join([document.title.replace("_", " "), *headings_at(document.meta, span.start)])
     return Evidence(question=question, answer=candidate.answer.text, passage_text=span.passage.chunk.text,
-                    sentence=candidate.answer.citation.context, reader_margin=span.logit - reading.null_logit,
+                    sentence=citation.context, near=near_text(document.text, span.start, citation),
+                    headings=headings, reader_margin=span.logit - reading.null_logit,
                     window_margin=span.logit - span.window_null, evidence_share=candidate.share,
                     retrieval_score=span.passage.score, passage_rank=span.passage.rank)
+
+
+def near_text(text: str, start: int, citation: Citation) -> str:
+    """What sits next to an answer at `start`: in a table row ("label | header: cell | ..."), its cell
+    and the row's label; elsewhere its sentence, cut to its line (a list item, a field)."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", start)
+    line_end = len(text) if line_end < 0 else line_end
+    line = text[line_start:line_end]
+    if " | " in line:
+        cells = line.split(" | ")
+        offset = start - line_start
+        for cell in cells:
+            if offset <= len(cell):
+                return f"{cells[0]} {cell}"
+            offset -= len(cell) + 3
+        return f"{cells[0]} {cells[-1]}"
+    sentence_start = citation.context_start
+    sentence_end = sentence_start + len(citation.context)
+    return text[max(line_start, sentence_start):min(line_end, sentence_end)]

@@ -44,7 +44,10 @@ class CitationOut(BaseModel):
 
 class AnswerOut(BaseModel):
     text: str
-    score: float
+    score: float = Field(description="The answer verifier's estimate (0..1) of the probability that this answer "
+                                     "is right, calibrated by `groundqa calibrate` on gold questions; the service "
+                                     "answers only at or above the verifier's threshold (GET /v1/collections/{name} "
+                                     "shows it). With GROUNDQA_VERIFIER=off: the reader's share of its evidence.")
     kind: str = Field("span", description='"span": the answer is its text; "passage": a procedure question '
                                           "(\"how do I ...\"), whose steps are all in citation.context")
     citation: CitationOut

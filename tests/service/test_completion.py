@@ -7,7 +7,7 @@ import re
 import pytest
 from hypothesis import given, strategies as st
 
-from groundqa.service.completion import asks_for_several, complete
+from groundqa.service.completion import asks_for_several, asks_what_to_do, complete
 
 
 @pytest.mark.parametrize("text, span, whole", [
@@ -26,6 +26,9 @@ from groundqa.service.completion import asks_for_several, complete
     ("Kicked from their own 24-yard line.", "24", "24"),
     ("His name was Martin Sekulić.:32 He", "Martin Sekulić", "Martin Sekulić"),
     ("Returns within 45 days.", "45 days.", "45 days"),  # sentence punctuation trimmed
+    ("Open Monday to Friday, 8 a.m.", "Friday", "Monday to Friday"),  # a range's start
+    ("firmware 3.0 through 3.2.1 only", "3.2.1", "3.0 through 3.2.1"),
+    ("He flew from Paris to London.", "London", "London"),  # places are not a range
 ])
 def test_completion_rules(text, span, whole):
     start = text.index(span)
@@ -59,6 +62,27 @@ def test_a_question_after_several_things_gets_the_whole_list(text, span, whole):
     start = text.index(span)
     assert text.__getitem__(slice(*complete(text, start, start + len(span), several=True))) == whole
     assert complete(text, start, start + len(span))[1] <= start + len(span) + 1  # not without `several`
+
+
+@pytest.mark.parametrize("text, span, whole", [
+    ("Steps\n1. Turn off power to your system at the breaker.\n2. Remove the cover.", "Turn off power",
+     "Turn off power to your system at the breaker"),
+    ("Remove the cover. Then press it once.\n", "press it", "Then press it once"),
+    ("WARNING: Turn off power at the breaker.", "Turn off power", "Turn off power at the breaker"),
+    ("If there is a jumper wire, do not reconnect it.", "do not reconnect", "do not reconnect it"),
+])
+def test_a_question_after_what_to_do_gets_the_whole_instruction(text, span, whole):
+    start = text.index(span)
+    assert text.__getitem__(slice(*complete(text, start, start + len(span), instruction=True))) == whole
+
+
+@pytest.mark.parametrize("question, instruction", [
+    ("What do I have to do before I take my old thermostat off the wall?", True),
+    ("What's the first step to factory reset a Nimbus T5?", True),
+    ("What does the G terminal do?", False),
+])
+def test_questions_after_what_to_do(question, instruction):
+    assert asks_what_to_do(question) is instruction
 
 
 @pytest.mark.parametrize("question, several", [

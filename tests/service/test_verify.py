@@ -6,14 +6,17 @@ import json
 import pytest
 
 from groundqa.index.terms import TermStats
-from groundqa.service.verify import FEATURES, Evidence, Verifier, VerifierMismatch, feature_vector
+from groundqa.service.types import Citation
+from groundqa.service.verify import FEATURES, Evidence, Verifier, VerifierMismatch, feature_vector, near_text
 from groundqa.wiring import SHIPPED_VERIFIER
 
 ADVISORY = "Advisory NSA-2024-003 covers CVE-2024-38112, with a CVSS score of 8.1, in firmware 3.0 through 3.2.1."
 
 
-def evidence(question: str, passage: str = ADVISORY, answer: str = "8.1") -> Evidence:
-    return Evidence(question=question, answer=answer, passage_text=passage, sentence=passage, reader_margin=20.0,
+def evidence(question: str, passage: str = ADVISORY, answer: str = "8.1", near: str | None = None,
+             headings: str = "") -> Evidence:
+    return Evidence(question=question, answer=answer, passage_text=passage, sentence=passage,
+                    near=passage if near is None else near, headings=headings, reader_margin=20.0,
                     window_margin=20.0, evidence_share=0.9, retrieval_score=0.9, passage_rank=1)
 
 
@@ -28,6 +31,42 @@ def test_an_identifier_the_passage_lacks_is_seen():
     assert feature("identifier_missing", "When was firmware 3.3 released?") == 1.0
     assert feature("covered_passage", "What is the CVSS score of CVE-2024-38112?") == pytest.approx(1.0)
     assert feature("covered_passage", "What is the warranty of the Nimbus T9?") < 0.5
+
+
+def test_an_identifier_in_a_heading_or_title_counts_as_there():
+    passage = "Released: September 12, 2023"
+    assert feature("identifier_missing", "When was firmware 3.0 released?", passage=passage) == 1.0
+    assert feature("identifier_missing", "When was firmware 3.0 released?", passage=passage,
+                   headings="Release Notes Firmware 3.0") == 0.0
+    assert feature("identifier_missing_near", "When was firmware 3.0 released?", passage=passage + " Firmware 3.2",
+                   near=passage, headings="Firmware 3.2") == 1.0
+
+
+def test_a_name_or_number_written_another_way_is_not_missing():
+    passage = "Four packages went to Sky, a South Africa broadcaster."
+    assert feature("identifier_missing", "Who bought the remaining 4 packages?", passage=passage) == 0.0
+    assert feature("name_missing", "Which South African broadcaster bought them?", passage=passage) == 0.0
+    assert feature("name_missing", "Which UK broadcaster bought them?", passage=passage) == 1.0
+    assert feature("identifier_missing", "Who bought the remaining 5 packages?", passage=passage) == 1.0
+
+
+def test_the_terms_next_to_the_answer_are_counted_apart_from_the_passage():
+    question = "What is the restocking fee on an opened Nimbus T5?"
+    row = "Opened, complete | Nimbus T2: 10% | Nimbus T5: 15%"
+    t5 = feature("covered_near", question, passage=row, answer="15%", near="Opened, complete Nimbus T5: 15%")
+    t2 = feature("covered_near", question, passage=row, answer="10%", near="Opened, complete Nimbus T2: 10%")
+    assert t5 > t2
+
+
+@pytest.mark.parametrize("text, answer, near", [
+    ("Fees\nOpened, complete | Nimbus T2: 10% | Nimbus T5: 15%\nNext", "15%", "Opened, complete Nimbus T5: 15%"),
+    ("Fees\nOpened, complete | Nimbus T2: 10% | Nimbus T5: 15%\nNext", "10%", "Opened, complete Nimbus T2: 10%"),
+    ("Wires:\n- G for the fan\n- O/B for the heat pump reversing valve\n", "O/B", "- O/B for the heat pump reversing valve"),
+])
+def test_near_text_is_the_cell_and_row_label_or_the_sentence_on_its_line(text, answer, near):
+    start = text.index(answer)
+    whole = Citation(doc_id="d", title="t", source="s", start=start, end=start + len(answer), context=text, context_start=0)
+    assert near_text(text, start, whole) == near
 
 
 def test_a_number_question_answered_without_a_number_is_a_type_mismatch():
