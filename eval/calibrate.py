@@ -128,13 +128,33 @@ def fit(asked: list[Asked], max_answerable_loss: float | None = None):
     weights = np.array([a.weight / len(a.candidates) for a in asked for _ in a.candidates])
     mean, scale = X.mean(axis=0), X.std(axis=0) + 1e-9
     model = LogisticRegression(C=1.0, max_iter=5000).fit((X - mean) / scale, y, sample_weight=weights * len(y))
-    verifier = Verifier(mean, scale, model.coef_[0], float(model.intercept_[0]), 0.5, {})
+    verifier = _scaled_to_the_best_answers(Verifier(mean, scale, model.coef_[0], float(model.intercept_[0]), 0.5, {}),
+                                           [a for a in asked if not a.made])
     threshold, best_f1, loss = best_threshold(verifier, asked, max_answerable_loss)
     return dataclasses.replace(verifier, threshold=threshold), {
         "questions": len(asked), "unanswerable": sum(not a.answerable for a in asked),
         "near_misses_made": sum(a.made for a in asked), "candidates": int(len(y)), "right": int(y.sum()),
         "threshold": round(threshold, 4), "f1_at_threshold": round(100 * best_f1, 2),
         "answerable_f1_lost": round(100 * loss, 2)}
+
+
+def _scaled_to_the_best_answers(verifier, asked: list[Asked]):
+    """The verifier with its log-odds rescaled (Platt) so that the probability of each question's most
+    probable candidate matches how often that candidate is right, over the questions people wrote:
+    the fit weighs files and made near misses to learn what matters, which skews the probabilities
+    a user sees. The scale is positive, so the ranking of candidates and every decision stay as they were."""
+    from sklearn.linear_model import LogisticRegression
+
+    best = [max(a.candidates, key=lambda c: verifier.log_odds(c[0])) for a in asked if a.candidates]
+    right = [int(a.answerable and f1 >= RIGHT) for a, (_, f1) in zip([a for a in asked if a.candidates], best)]
+    if len(set(right)) < 2:
+        return verifier
+    z = np.array([[verifier.log_odds(features)] for features, _ in best])
+    platt = LogisticRegression(C=1e6, max_iter=1000).fit(z, right)
+    a, b = float(platt.coef_[0][0]), float(platt.intercept_[0])
+    if a <= 0:
+        return verifier
+    return dataclasses.replace(verifier, coef=verifier.coef * a, intercept=verifier.intercept * a + b)
 
 
 def best_threshold(verifier, asked: list[Asked], max_answerable_loss: float | None = None) -> tuple[float, float, float]:

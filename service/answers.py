@@ -18,7 +18,8 @@ from groundqa.service.types import Answer, Citation, safe_url
 
 _NORMALIZE = re.compile(r"[^\w]+")
 _FUNCTION_WORDS = frozenset("""a an the of in on at to for from by with as is are was were be been and or nor but if
-then than that this these those it its he she they them his her their we our you your i me my""".split())
+then than that this these those it its he she they them his her their we our you your i me my about up within
+only also just over under into onto per around after before""".split())
 
 
 @dataclass(frozen=True)

@@ -122,9 +122,11 @@ class Verifier:
     threshold: float
     about: Mapping[str, object]  # what it was fitted on and how it scored, for people
 
+    def log_odds(self, features: np.ndarray) -> float:
+        return float(((features - self.mean) / self.scale) @ self.coef + self.intercept)
+
     def probability(self, features: np.ndarray) -> float:
-        z = float(((features - self.mean) / self.scale) @ self.coef + self.intercept)
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(z, 30.0))))
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(self.log_odds(features), 30.0))))
 
     def to_json(self) -> dict:
         return {"feature_version": FEATURE_VERSION, "features": list(FEATURES), "mean": self.mean.tolist(),

@@ -18,9 +18,10 @@ from tests.conftest import REPO
 pytestmark = pytest.mark.slow
 DOCS = REPO / "eval" / "gold" / "product-docs"
 FURNITURE = ("Home | Shop | Support", "We use cookies", "All rights reserved", "Terms of Sale", "Cart (0)")
-# The shipped defaults measured 57.5 / 67.7 (eval/BENCHMARKS.md, "Real documents"): a floor a
-# little below, so that a change that loses answers fails here.
-FLOORS = {"em": 55.0, "f1": 65.0}
+# The shipped defaults measured answerable EM 67.3 / F1 74.8 and 28 of 39 near misses not answered
+# (eval/BENCHMARKS.md, "Answer verification"): floors a little below, so that a change that loses
+# answers or answers near misses fails here.
+FLOORS = {"em": 64.0, "f1": 72.0, "near_misses_abstained": 0.65}
 
 
 @pytest.fixture(scope="module")
