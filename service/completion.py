@@ -23,6 +23,7 @@ _RANGE_BEFORE = re.compile(r"(?<![\w.])([\w$][\w.\-/%$]*)[ \t]*(?:through|to|thr
                            re.IGNORECASE)
 _CALENDAR = re.compile(r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec",
                        re.IGNORECASE)
+_ABBREVIATION_END = re.compile(r"(?<!\w)(?:\w\.){2,}$")
 _NUMBER_END = re.compile(r"[\d%]$")
 _LIST_MARKER = re.compile(r"[-*\u2022\u2013]\s+|\d{1,3}[.)]\s+(?=\D)")
 # A field's label: "Released: ", a table cell's column header ("Nimbus T5: "), "Phone: ".
@@ -39,6 +40,7 @@ _SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n|$")
 _COORDINATION = re.compile(r"(?:[ \t]*\([^()\n]*\))?(?:,?[ \t]+(?:and|or)[ \t]+|,[ \t]+(?!(?:which|who|whom|whose|that|because|but|so|while|where|when|although|though|if|since|as|"
     r"unless|until|after|before|including|except|for|with)\b)(?=\w))", re.IGNORECASE)
 _ITEM_BEFORE = re.compile(r"(?:^|[\s(])([^\s,;:()]+),?[ \t]+(?:and|or)[ \t]+$")
+_CONJUNCTION = re.compile(r"[ \t](?:and|or)[ \t]", re.IGNORECASE)
 _CLAUSE_END = re.compile(r"[.;:!?](?=\s|$)|\n|$")
 
 
@@ -119,8 +121,11 @@ def _coordinated(text: str, start: int, end: int) -> tuple[int, int]:
     ("/api/v1/wifi and /api/v1/setpoint")."""
     if _COORDINATION.match(text, end):
         clause_end = _CLAUSE_END.search(text, end).start()
-        if clause_end > end:
-            end = clause_end
+        # The list ends with the item after its last "and"/"or": "Delta, JetBlue and United Airlines,
+        # have partnered ..." stops before ", have".
+        last = _CONJUNCTION.search(text, end, clause_end)
+        after = text.find(",", last.end(), clause_end) if last else -1
+        end = max(end, after if after >= 0 else clause_end)
     window = max(0, start - 80)
     before = _ITEM_BEFORE.search(text[window:start])
     if before and not any(char.isspace() for char in text[start:end]):
@@ -177,6 +182,8 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     while end > start + 1 and text[end - 1] in _EDGE_PUNCTUATION:
         if text[end - 1] in ")]}" and text.count("(", start, end) > text.count(")", start, end) - 1:
             break  # a closing bracket whose opening one is inside the answer stays
+        if text[end - 1] == "." and _ABBREVIATION_END.search(text, start, end):
+            break  # "2 p.m.", "U.S.": the full stop is the abbreviation's
         end -= 1
     while start < end - 1 and text[start] in _OPENING:
         start += 1
