@@ -23,6 +23,7 @@ _RANGE_BEFORE = re.compile(r"(?<![\w.])([\w$][\w.\-/%$]*)[ \t]*(?:through|to|thr
                            re.IGNORECASE)
 _CALENDAR = re.compile(r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec",
                        re.IGNORECASE)
+_ABBREVIATION_CUT = re.compile(r"(?<!\w)(?:\w\.)+\w$")
 _ABBREVIATION_END = re.compile(r"(?<!\w)(?:\w\.){2,}$")
 _NUMBER_END = re.compile(r"[\d%]$")
 _LIST_MARKER = re.compile(r"[-*\u2022\u2013]\s+|\d{1,3}[.)]\s+(?=\D)")
@@ -117,15 +118,16 @@ def _without_label(text: str, start: int, end: int) -> int:
 
 def _coordinated(text: str, start: int, end: int) -> tuple[int, int]:
     """Over the items that follow the span in its clause when one is joined to it ("a screwdriver
-    and a drill with a 5 mm bit"), and back over one word-like item joined before a word-like span
-    ("/api/v1/wifi and /api/v1/setpoint")."""
-    if _COORDINATION.match(text, end):
-        clause_end = _CLAUSE_END.search(text, end).start()
-        # The list ends with the item after its last "and"/"or": "Delta, JetBlue and United Airlines,
-        # have partnered ..." stops before ", have".
-        last = _CONJUNCTION.search(text, end, clause_end)
-        after = text.find(",", last.end(), clause_end) if last else -1
-        end = max(end, after if after >= 0 else clause_end)
+    and a drill with a 5 mm bit"), not past the last item, and back over one word-like item joined
+    before a word-like span ("/api/v1/wifi and /api/v1/setpoint")."""
+    reach = _CLAUSE_END.search(text, end).start() if _COORDINATION.match(text, end) else end
+    # The list ends with the item after its last "and"/"or", in the span or after it: "Delta, JetBlue
+    # and United Airlines, have partnered ..." stops before ", have".
+    last = None
+    for last in _CONJUNCTION.finditer(text, start, reach):
+        pass
+    comma = text.find(",", last.end(), reach) if last else -1
+    end = comma if comma > start else max(end, reach)
     window = max(0, start - 80)
     before = _ITEM_BEFORE.search(text[window:start])
     if before and not any(char.isspace() for char in text[start:end]):
@@ -174,6 +176,8 @@ def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:
         end += 1
     if start > 0 and text[start - 1] == "/" and (start == 1 or text[start - 2].isspace()):
         start -= 1  # a path: /api/v1/wifi
+    if end < len(text) and text[end] == "." and _ABBREVIATION_CUT.search(text, start, end):
+        end += 1  # "2 p.m" was cut from its last full stop
     return start, end
 
 

@@ -30,6 +30,7 @@ from groundqa.service.completion import asks_for_several, asks_what_to_do, compl
     ("firmware 3.0 through 3.2.1 only", "3.2.1", "3.0 through 3.2.1"),
     ("He flew from Paris to London.", "London", "London"),  # places are not a range
     ("The webinar is June 24 at 2 p.m. ET.", "June 24 at 2 p.m.", "June 24 at 2 p.m."),  # an abbreviation's full stop
+    ("The webinar is June 24 at 2 p.m. ET.", "June 24 at 2 p.m", "June 24 at 2 p.m."),
 ])
 def test_completion_rules(text, span, whole):
     start = text.index(span)
@@ -59,6 +60,8 @@ def test_a_field_label_is_left_out(text, span, whole):
     ("It needs iOS 15 or later, or Android 10 or later.", "Android 10 or later", "Android 10 or later"),
     ("It takes four AA batteries, which last 8 months.", "four AA batteries", "four AA batteries"),
     ("Delta, JetBlue and United Airlines, have already partnered.", "Delta", "Delta, JetBlue and United Airlines"),
+    ("Delta, JetBlue and United Airlines, have already partnered with U.S. Customs.",
+     "Delta, JetBlue and United Airlines, have already partnered with U.S", "Delta, JetBlue and United Airlines"),
 ])
 def test_a_question_after_several_things_gets_the_whole_list(text, span, whole):
     start = text.index(span)
