@@ -16,6 +16,10 @@ NATIVE_BF16_FLAGS = frozenset({"amx_bf16", "avx512_bf16"})
 # The instruction sets that choose kernels (bf16, int8, fp32): a compiled or quantized graph is
 # cached per set of these, so a cache carried to another CPU is rebuilt, not run.
 ISA_FLAG_PREFIXES = ("avx", "amx", "fma", "f16c", "sse4", "vnni")
+# oneDNN instruction-set caps below native bf16 (ONEDNN_MAX_CPU_ISA), and ATEN's (ATEN_CPU_CAPABILITY).
+ONEDNN_CAPS_WITHOUT_BF16 = frozenset({"SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2", "AVX512_CORE",
+                                      "AVX512_CORE_VNNI"})
+ATEN_CAPS_WITHOUT_BF16 = frozenset({"default", "avx2"})
 
 
 @lru_cache(maxsize=1)
@@ -34,10 +38,21 @@ def resolve_precision(setting: str) -> Precision:
     """`auto` picks bf16 where the CPU runs it natively, fp32 elsewhere. int8 is never picked: it is
     1.4-2x faster than fp32 but costs the reader 0.7-1.4 F1 (eval/BENCHMARKS.md, "int8 on AVX2")."""
     if setting == "auto":
-        return "bf16" if cpu_flags() & NATIVE_BF16_FLAGS else "fp32"
+        return "bf16" if native_bf16() else "fp32"
     if setting not in PRECISIONS:
         raise ValueError(f"precision must be auto, {', '.join(PRECISIONS)}, got {setting!r}")
     return setting  # type: ignore[return-value]
+
+
+def native_bf16() -> bool:
+    """Whether bf16 runs natively: the CPU has it, and the process is not told to use less
+    (ONEDNN_MAX_CPU_ISA=AVX2 or ATEN_CPU_CAPABILITY=avx2, as when an AVX2 machine is imitated on a newer
+    one; bf16 is then emulated and slower than fp32)."""
+    if not cpu_flags() & NATIVE_BF16_FLAGS:
+        return False
+    onednn = os.environ.get("ONEDNN_MAX_CPU_ISA", "").strip().upper()
+    aten = os.environ.get("ATEN_CPU_CAPABILITY", "").strip().lower()
+    return onednn not in ONEDNN_CAPS_WITHOUT_BF16 and aten not in ATEN_CAPS_WITHOUT_BF16
 
 
 def isa_flags() -> list[str]:

@@ -13,6 +13,8 @@ from groundqa.service.pipeline import worth_reading
 
 
 def test_auto_precision_follows_the_cpu(monkeypatch):
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    monkeypatch.delenv("ATEN_CPU_CAPABILITY", raising=False)
     monkeypatch.setattr(hardware, "cpu_flags", lambda: frozenset({"avx512f", "amx_bf16"}))
     assert hardware.resolve_precision("auto") == "bf16"
     monkeypatch.setattr(hardware, "cpu_flags", lambda: frozenset({"avx2"}))
@@ -20,6 +22,20 @@ def test_auto_precision_follows_the_cpu(monkeypatch):
     assert hardware.resolve_precision("bf16") == "bf16"
     with pytest.raises(ValueError):
         hardware.resolve_precision("int4")
+
+
+@pytest.mark.parametrize("variable, value, precision", [
+    ("ONEDNN_MAX_CPU_ISA", "AVX2", "fp32"), ("ONEDNN_MAX_CPU_ISA", "avx512_core_vnni", "fp32"),
+    ("ATEN_CPU_CAPABILITY", "avx2", "fp32"), ("ONEDNN_MAX_CPU_ISA", "AVX512_CORE_AMX", "bf16"),
+    ("ATEN_CPU_CAPABILITY", "avx512", "bf16"),
+])
+def test_auto_precision_follows_an_instruction_set_cap(monkeypatch, variable, value, precision):
+    """An AVX2 machine imitated on a newer one emulates bf16, slower than fp32: auto must see the cap."""
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    monkeypatch.delenv("ATEN_CPU_CAPABILITY", raising=False)
+    monkeypatch.setattr(hardware, "cpu_flags", lambda: frozenset({"avx512f", "avx512_bf16"}))
+    monkeypatch.setenv(variable, value)
+    assert hardware.resolve_precision("auto") == precision
 
 
 def _passages(*scores):
