@@ -69,19 +69,18 @@ def run_calibrate(args: argparse.Namespace, settings: Settings) -> int:
     for path in args.gold:
         questions = load_gold(path)
         all_answerable = all(q.answers for q in questions)
+        squad = bool(questions) and questions[0].context is not None  # the eval samples and near misses come from these
         everything, held = hold_out(questions, args.holdout_articles if all_answerable else 0, args.seed)
-        for limit, seed in ((int(part) for part in spec.split(":")) for spec in args.leave_out):
-            if questions and questions[0].context is not None:  # SQuAD files: the eval samples are drawn from them
-                checked = {q.id for q in sample(questions, limit, seed)}
-                everything = [q for q in everything if q.id not in checked]
+        for limit, seed in ((int(part) for part in spec.split(":")) for spec in args.leave_out if squad):
+            checked = {q.id for q in sample(questions, limit, seed)}
+            everything = [q for q in everything if q.id not in checked]
         questions = everything
         asked_here = sample(questions, args.limit, args.seed)
-        made = near_misses(questions, args.near_misses, args.seed) if args.near_misses and questions and questions[0].context else []
+        made = near_misses(questions, args.near_misses, args.seed) if squad and args.near_misses else []
         recorded = record(path, load_gold(path), held, asked_here + made, recording, args.cache_dir)
         recorded = [dataclasses.replace(a, weight=1.0 / len(recorded), made=number >= len(asked_here))
                     for number, a in enumerate(recorded)]
         asked += recorded
-        squad = bool(questions) and questions[0].context is not None
         fitted_on.append(f"{path.name}: {len(asked_here)} questions"
                          + (f" (seed {args.seed})" if len(asked_here) < len(questions) else "")
                          + (f", {len(made)} near misses made from its answerable questions" if made else "")
@@ -145,8 +144,9 @@ def _scaled_to_the_best_answers(verifier, asked: list[Asked]):
     a user sees. The scale is positive, so the ranking of candidates and every decision stay as they were."""
     from sklearn.linear_model import LogisticRegression
 
-    best = [max(a.candidates, key=lambda c: verifier.log_odds(c[0])) for a in asked if a.candidates]
-    right = [int(a.answerable and f1 >= RIGHT) for a, (_, f1) in zip([a for a in asked if a.candidates], best)]
+    asked = [a for a in asked if a.candidates]
+    best = [max(a.candidates, key=lambda c: verifier.log_odds(c[0])) for a in asked]
+    right = [int(a.answerable and f1 >= RIGHT) for a, (_, f1) in zip(asked, best)]
     if len(set(right)) < 2:
         return verifier
     z = np.array([[verifier.log_odds(features)] for features, _ in best])

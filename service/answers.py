@@ -42,7 +42,7 @@ def candidates(reading: Reading, lookup: Callable[[str], Document], config: Answ
                question: str = "", limit: int | None = None) -> list[Candidate]:
     """The distinct candidate answers, best first by reader and retrieval evidence (as in
     select_answers), at most `limit` (else config.max_answers), none dropped for a low score. The
-    question says whether an answer may be a list of several things."""
+    question says whether an answer may be a list of several things or a whole instruction."""
     if not reading.spans:
         return []
     shape = {"several": asks_for_several(question), "instruction": asks_what_to_do(question)}

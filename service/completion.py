@@ -1,5 +1,6 @@
 """Whole answers: a span the reader cut inside a word, from its unit, or short of a range's end is
-completed from the document text around it. Offsets only grow, so `text[start:end]` stays the answer.
+completed from the document text around it; a field's label, a next line or cell, and a list's
+trailing clause are cut off. Offsets stay in the document, so `text[start:end]` is the answer.
 
 The reader works in word pieces and picks the span its logits like best; on product documents that is
 often "@nimbushome" for "support@nimbushome.example", "45" for "45 days", "3.0" for "3.0 through
@@ -38,8 +39,11 @@ _ACTION_QUESTION = re.compile(
     r"\bwhat (?:do|should|must|can) (?:i|you|we) (?:have to |need to )?do\b|\bwhat(?: is|'s) the (?:first|next|last) step\b",
     re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n|$")
-_COORDINATION = re.compile(r"(?:[ \t]*\([^()\n]*\))?(?:,?[ \t]+(?:and|or)[ \t]+|,[ \t]+(?!(?:which|who|whom|whose|that|because|but|so|while|where|when|although|though|if|since|as|"
-    r"unless|until|after|before|including|except|for|with)\b)(?=\w))", re.IGNORECASE)
+# What joins the next item of a list: "and", "or", or a comma not opening a clause (", which").
+_COORDINATION = re.compile(
+    r"(?:[ \t]*\([^()\n]*\))?(?:,?[ \t]+(?:and|or)[ \t]+|,[ \t]+(?!(?:which|who|whom|whose|that|because|but|so|"
+    r"while|where|when|although|though|if|since|as|unless|until|after|before|including|except|for|with)\b)(?=\w))",
+    re.IGNORECASE)
 _ITEM_BEFORE = re.compile(r"(?:^|[\s(])([^\s,;:()]+),?[ \t]+(?:and|or)[ \t]+$")
 _CONJUNCTION = re.compile(r"[ \t](?:and|or)[ \t]", re.IGNORECASE)
 _CLAUSE_END = re.compile(r"[.;:!?](?=\s|$)|\n|$")
@@ -123,10 +127,8 @@ def _coordinated(text: str, start: int, end: int) -> tuple[int, int]:
     reach = _CLAUSE_END.search(text, end).start() if _COORDINATION.match(text, end) else end
     # The list ends with the item after its last "and"/"or", in the span or after it: "Delta, JetBlue
     # and United Airlines, have partnered ..." stops before ", have".
-    last = None
-    for last in _CONJUNCTION.finditer(text, start, reach):
-        pass
-    comma = text.find(",", last.end(), reach) if last else -1
+    conjunctions = list(_CONJUNCTION.finditer(text, start, reach))
+    comma = text.find(",", conjunctions[-1].end(), reach) if conjunctions else -1
     end = comma if comma > start else max(end, reach)
     window = max(0, start - 80)
     before = _ITEM_BEFORE.search(text[window:start])

@@ -80,10 +80,9 @@ class Pipeline:
         # The verifier ranks the candidates by its features too, so it sees more of them than are shown
         # (and calibration records them all).
         shown = self.config.answers.max_answers
-        found = candidates(reading, self.collection.document, self.config.answers, question,
-                           max(VERIFIED_CANDIDATES, shown))
-        document = self.collection.document
-        features = [feature_vector(evidence_of(question, c, reading, document(c.span.passage.chunk.doc_id)),
+        lookup = self.collection.document
+        found = candidates(reading, lookup, self.config.answers, question, max(VERIFIED_CANDIDATES, shown))
+        features = [feature_vector(evidence_of(question, c, reading, lookup(c.span.passage.chunk.doc_id)),
                                    self.collection.terms) for c in found]
         if verifier is None:
             answers, margin = by_margin(found[:shown], reading, self.config.answers)

@@ -55,8 +55,6 @@ _NUMERIC_QUESTION = re.compile(r"^\s*(how (many|much|long|far|old|often|big|larg
 # Asking after a thing people write with digits: "the Data Protection Officer's phone number".
 _NUMBER_NOUN = re.compile(r"\b(phone number|fax number|price|cost|fee|percentage|score|version|port)\b", re.I)
 _PERSON_QUESTION = re.compile(r"^\s*(who|whom)\b", re.I)
-
-
 _NAME = re.compile(r"(?<!^)\b[A-Z][\w-]*")
 
 
@@ -209,13 +207,11 @@ def near_text(text: str, start: int, citation: Citation) -> str:
     line_end = len(text) if line_end < 0 else line_end
     line = text[line_start:line_end]
     if " | " in line:
-        cells = line.split(" | ")
         offset = start - line_start
-        for cell in cells:
-            if offset <= len(cell):
-                return f"{cells[0]} {cell}"
-            offset -= len(cell) + 3
-        return f"{cells[0]} {cells[-1]}"
+        cell_start = line.rfind(" | ", 0, offset)
+        cell_end = line.find(" | ", offset)
+        cell = line[0 if cell_start < 0 else cell_start + 3:len(line) if cell_end < 0 else cell_end]
+        return f"{line.split(' | ', 1)[0]} {cell}"
     sentence_start = citation.context_start
     sentence_end = sentence_start + len(citation.context)
     return text[max(line_start, sentence_start):min(line_end, sentence_end)]
