@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     # Read the best passage first, and stop there when its best span beats its window's no-answer
     # logit by this much (None: read all the passages above at once).
     early_exit_margin: float | None = 20.0
+    # Read passages, best first, only while the word pieces read (question included) stay within this;
+    # the best passage is always read. None: no cap. Measured in eval/BENCHMARKS.md, "Token budget".
+    max_read_tokens: int | None = Field(default=800, ge=64)
     max_answers: int = Field(default=3, ge=1, le=20)
     # Alternatives to the best answer are listed only above this score (0..1).
     min_alternative_score: float = Field(default=0.01, ge=0.0, le=1.0)

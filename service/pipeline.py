@@ -32,6 +32,8 @@ class PipelineConfig:
     # Read the best passage first and stop there when its best span beats its window's no-answer
     # logit by this much (None: read all at once).
     early_exit_margin: float | None
+    # Read passages, best first, while the word pieces read stay within this (None: no cap).
+    max_read_tokens: int | None
     retrieval: RetrievalConfig
     answers: AnswerConfig
     # Scores each candidate answer with a calibrated probability and abstains below its threshold
@@ -97,8 +99,9 @@ class Pipeline:
         return answers, scored[0][0], judged
 
     def _read(self, question: str, passages: list[Passage]) -> Reading:
-        """Read the passages; with early_exit_margin set, read the best one first and stop there
-        when the reader is that sure of a span in it (eval/BENCHMARKS.md, "Speed")."""
+        """Read the passages the token budget affords; with early_exit_margin set, read the best one
+        first and stop there when the reader is that sure of a span in it (eval/BENCHMARKS.md, "Speed")."""
+        passages = self._affordable(question, passages)
         threshold = self.config.early_exit_margin
         if threshold is None or len(passages) < 2:
             return self.reader.read(question, passages)
@@ -106,6 +109,18 @@ class Pipeline:
         if first.best_window_margin() >= threshold:
             return first
         return first.merged(self.reader.read(question, passages[1:]))
+
+    def _affordable(self, question: str, passages: list[Passage]) -> list[Passage]:
+        """The best passages whose reading together stays within max_read_tokens (at least one)."""
+        budget = self.config.max_read_tokens
+        if budget is None or len(passages) < 2:
+            return passages
+        spent = 0
+        for kept, cost in enumerate(self.reader.token_counts(question, passages)):
+            spent += cost
+            if spent > budget and kept:
+                return passages[:kept]
+        return passages
 
     def prepare_search(self) -> None:
         """Build BM25 and word statistics now, after loading or a change, so that no ask waits for them."""

@@ -53,6 +53,10 @@ class Reading:
 class Reader(Protocol):
     def read(self, question: str, passages: Sequence[Passage]) -> Reading: ...
 
+    def token_counts(self, question: str, passages: Sequence[Passage]) -> list[int]:
+        """The word pieces (question included) reading each passage costs."""
+        ...
+
 
 @dataclass(frozen=True)
 class ReaderConfig:
@@ -106,17 +110,20 @@ class ExtractiveReader:
         key = graph_key("reader", self.model_name, self.precision, names, 2) if self.cache else None
         self._model = cached_traced_forward(build, names, 2, self.trace, self.cache, key)
 
+    def token_counts(self, question: str, passages: Sequence[Passage]) -> list[int]:
+        self.warm_up()
+        encoded = self._windows(question, passages)
+        counts = [0] * len(passages)
+        for window, passage_index in enumerate(encoded["overflow_to_sample_mapping"]):
+            counts[int(passage_index)] += len(encoded["input_ids"][window])
+        return counts
+
     def read(self, question: str, passages: Sequence[Passage]) -> Reading:
         if not passages:
             return Reading([], float("inf"))
         self.warm_up()
-        with self._tokenizer_lock:
-            question = self._clip_question(question)
-            encoded = self._tokenizer(
-                [question] * len(passages), [p.chunk.text for p in passages],
-                truncation="only_second", max_length=self.config.max_seq_len, stride=self.config.stride,
-                return_overflowing_tokens=True, return_offsets_mapping=True, padding="longest", return_tensors="np",
-            )
+        encoded = self._windows(question, passages, padding="longest", return_offsets_mapping=True,
+                                return_tensors="np")
         start_logits, end_logits = self._forward(encoded)
         spans: list[Span] = []
         null_logits = start_logits[:, 0] + end_logits[:, 0]
@@ -127,6 +134,13 @@ class ExtractiveReader:
                                              encoded["offset_mapping"][window], float(null_logits[window])))
         spans.sort(key=lambda span: span.logit, reverse=True)
         return Reading(spans, float(null_logits.min()))
+
+    def _windows(self, question: str, passages: Sequence[Passage], **options):
+        """The question paired with each passage, cut into windows of max_seq_len tokens."""
+        with self._tokenizer_lock:
+            return self._tokenizer([self._clip_question(question)] * len(passages), [p.chunk.text for p in passages],
+                                   truncation="only_second", max_length=self.config.max_seq_len,
+                                   stride=self.config.stride, return_overflowing_tokens=True, **options)
 
     def _clip_question(self, question: str) -> str:
         offsets = self._tokenizer(question, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]

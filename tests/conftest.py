@@ -72,6 +72,9 @@ class FakeReader:
     def content_words(text: str) -> set[str]:
         return {word for word in re.findall(r"\w+", text.lower()) if word not in STOP_WORDS}
 
+    def token_counts(self, question, passages):
+        return [len(question.split()) + len(p.chunk.text.split()) for p in passages]
+
     def read(self, question, passages):
         from groundqa.index.chunking import split_sentences
         from groundqa.service.reader import Reading, Span

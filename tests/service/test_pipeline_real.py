@@ -86,6 +86,23 @@ def test_answer_in_second_window_and_at_chunk_edges(real_reader):
     assert answers[0].citation.end == len(text) - 1
 
 
+def test_token_counts_are_what_reading_costs(real_reader):
+    """The read budget counts each passage's windows as the reader forms them: question and passage
+    word pieces with the special tokens, and every overlapping window of a long passage."""
+    question = "What is the secret ingredient?"
+    short = Passage(chunk_document(Document("s", "S", "test", "Saffron is the secret ingredient."),
+                                   lambda t: [(0, len(t))], ChunkingConfig(254, 40))[0], 1.0, 1)
+    long_text = " ".join(f"Line {i} talks about weather in the valley." for i in range(60))
+    long = Passage(chunk_document(Document("l", "L", "test", long_text), lambda t: [(0, len(t))],
+                                  ChunkingConfig(254, 40))[0], 0.5, 2)
+    tokenizer = real_reader._tokenizer
+    short_cost, long_cost = real_reader.token_counts(question, [short, long])
+    assert short_cost == len(tokenizer(question, short.chunk.text)["input_ids"])
+    whole = len(tokenizer(question, long_text)["input_ids"])
+    assert whole > real_reader.config.max_seq_len  # two windows: the overlap is read twice
+    assert long_cost > whole
+
+
 def test_same_answer_from_overlapping_chunks_is_listed_once(corpus_pipeline):
     result = corpus_pipeline.ask("Which senator urged the Trump administration to stop weaponizing facial recognition?",
                                  top_k=10)

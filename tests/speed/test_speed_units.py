@@ -50,10 +50,15 @@ def test_only_passages_near_the_best_are_read():
 
 
 class MarginReader:
-    """Reads each passage as one span whose margin over its window's no-answer logit is given."""
+    """Reads each passage as one span whose margin over its window's no-answer logit is given;
+    reading passage i costs costs[i] word pieces."""
 
-    def __init__(self, margins):
+    def __init__(self, margins, costs=None):
         self.margins, self.calls = margins, []
+        self.costs = costs or [100] * len(margins)
+
+    def token_counts(self, question, passages):
+        return [self.costs[p.rank - 1] for p in passages]
 
     def read(self, question, passages):
         from groundqa.service.reader import Reading, Span
@@ -86,6 +91,27 @@ def test_a_sure_first_passage_is_read_alone_else_the_rest_follow(fake_embedder):
     pipeline.reader = MarginReader([25.0, 30.0, 5.0])
     pipeline._read("q", passages)
     assert pipeline.reader.calls == [[1, 2, 3]]
+
+
+def test_reading_stops_before_the_token_budget_is_spent_but_always_reads_the_best_passage(fake_embedder):
+    from groundqa.settings import Settings
+    from groundqa.index.collection import Manifest
+    from groundqa.index.chunking import ChunkingConfig
+    from groundqa.service.pipeline import Pipeline
+    from groundqa.wiring import pipeline_config
+    from tests.conftest import faiss_collection
+
+    def reads(budget, costs):
+        settings = Settings(early_exit_margin=None, max_read_tokens=budget)
+        pipeline = Pipeline(fake_embedder, faiss_collection(Manifest("fake", 64, ChunkingConfig(254, 40))),
+                            MarginReader([5.0, 6.0, 7.0], costs), pipeline_config(settings))
+        pipeline._read("q", _passages(0.9, 0.8, 0.7))
+        return pipeline.reader.calls
+
+    assert reads(800, [500, 300, 200]) == [[1, 2]]  # 500 + 300 fit, the third would not
+    assert reads(400, [500, 300, 200]) == [[1]]  # the best passage alone is over budget: read anyway
+    assert reads(800, [300, 600, 100]) == [[1]]  # best first: a cheaper later passage does not jump the queue
+    assert reads(None, [500, 300, 200]) == [[1, 2, 3]]
 
 
 def test_admission_refuses_at_once_when_the_queue_is_full():
