@@ -103,7 +103,8 @@ class Settings(BaseSettings):
     # the best passage is always read. None: no cap. Measured in eval/BENCHMARKS.md, "Token budget".
     max_read_tokens: int | None = Field(default=800, ge=64)
     max_answers: int = Field(default=3, ge=1, le=20)
-    # Alternatives to the best answer are listed only above this score (0..1).
+    # Alternatives to the best answer are listed only above this score (0..1); with the verifier, also
+    # only at or above its threshold: never one that would not have been answered on its own.
     min_alternative_score: float = Field(default=0.01, ge=0.0, le=1.0)
     max_question_chars: int = Field(default=1000, ge=10)
     # Recent answers kept by (question, top_k, filters); any write to the index empties it. 0: off.

@@ -18,6 +18,8 @@ _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "e.g", "i.e", "inc", "ltd", "co",
     "corp", "no", "fig", "u.s", "u.k", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept",
     "oct", "nov", "dec", "gen", "gov", "sen", "rep", "rev", "mt", "ft", "approx", "dept", "est",
+    # "8 a.m. to 8 p.m. Eastern Time": a time of day is followed by a capital more often than it ends a sentence.
+    "a.m", "p.m",
 }
 # End punctuation, optional closing quotes/brackets, then whitespace before the next sentence.
 _SENTENCE_END = re.compile(r"[.!?\u2026]+[\"'\u201d\u2019)\]]*(?=\s+[\"'\u201c\u2018(\[]?[A-Z0-9])")

@@ -93,7 +93,8 @@ class Pipeline:
         judged = tuple((c.answer.text, f) for _, c, f in scored)
         if not scored or scored[0][0] < verifier.threshold:
             return [], scored[0][0] if scored else None, judged
-        floor = self.config.answers.min_alternative_score
+        # An alternative is listed only where it would have been answered on its own.
+        floor = max(self.config.answers.min_alternative_score, verifier.threshold)
         answers = [dataclasses.replace(c.answer, score=p) for rank, (p, c, _) in enumerate(scored) if rank == 0 or p >= floor]
         answers = answers[:shown]
         return answers, scored[0][0], judged

@@ -28,7 +28,7 @@ from groundqa.service.answers import Candidate
 from groundqa.service.reader import Reading
 from groundqa.service.types import Citation
 
-FEATURE_VERSION = 2
+FEATURE_VERSION = 3
 FEATURES = (
     "reader_margin",  # best span logit over the lowest no-answer logit, clipped
     "window_margin",  # span logit over its own window's no-answer logit, clipped
@@ -46,14 +46,19 @@ FEATURES = (
     # its headings and the document's title lack
     "rarest_missing",  # IDF of the rarest question term the passage lacks, over the highest IDF
     "answer_words",  # log of the answer's length in words
-    "type_mismatch",  # a how-many/when/which-version question, or one after a price, fee, phone number..., answered
-    # without a digit; a who question answered with one
+    "type_mismatch",  # a how-many/when/which-version question, or one after a price, fee, number, postal
+    # address..., answered without a number of its own (the 2 of "T2" is not one); a who question with a digit
     "answer_in_question",  # share of the answer's words already in the question
 )
 _NUMERIC_QUESTION = re.compile(r"^\s*(how (many|much|long|far|old|often|big|large|high|tall|soon|quickly)|when|"
-                               r"(what|which) (year|date|time|hours|([\w-]+ ){0,2}versions?|percentage))\b", re.I)
+                               r"(what|which) (year|date|time|hours|([\w-]+ ){0,2}versions?|percentage|firmware|"
+                               r"release|build))\b", re.I)
 # Asking after a thing people write with digits: "the Data Protection Officer's phone number".
-_NUMBER_NOUN = re.compile(r"\b(phone number|fax number|price|cost|fee|percentage|score|version|port)\b", re.I)
+_NUMBER_NOUN = re.compile(r"\b(number|price|cost|fee|percentage|score|version|port|(postal|street|mailing) address)\b",
+                          re.I)
+# A number of its own, in digits or words: the digit in a model name ("Nimbus T2", "NT5-") is not one.
+_NUMBER = re.compile(r"(?<![A-Za-z])\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
+                     r"thirty|forty|fifty|hundred|thousand|million|billion|dozen)\b", re.I)
 _PERSON_QUESTION = re.compile(r"^\s*(who|whom)\b", re.I)
 _NAME = re.compile(r"(?<!^)\b[A-Z][\w-]*")
 
@@ -177,10 +182,9 @@ def _word_set(text: str) -> frozenset[str]:
 
 
 def _type_mismatch(question: str, answer: str) -> bool:
-    has_digit = any(char.isdigit() for char in answer)
     if _NUMERIC_QUESTION.search(question) or _NUMBER_NOUN.search(question):
-        return not has_digit
-    return bool(_PERSON_QUESTION.search(question)) and has_digit
+        return not _NUMBER.search(answer)
+    return bool(_PERSON_QUESTION.search(question)) and any(char.isdigit() for char in answer)
 
 
 def _names(question: str) -> list[str]:

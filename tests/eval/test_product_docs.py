@@ -92,6 +92,17 @@ def test_most_near_misses_of_the_gold_set_are_not_answered(product_pipeline):
     assert abstained / len(near_misses) >= FLOORS["near_misses_abstained"], f"{abstained} of {len(near_misses)}"
 
 
+@pytest.mark.parametrize("question, answers", [
+    ("Which firmware versions are affected by CVE-2024-38112?", {"firmware 3.0 through 3.2.1", "3.0 through 3.2.1"}),
+    ("What's the advisory number for the CVE-2024-38112 advisory?", {"NSA-2024-003"}),
+])
+def test_an_answer_of_the_kind_asked_for_is_chosen(product_pipeline, question, answers):
+    """A version or a number is asked for: a model name with a digit in it ("Nimbus T2 thermostats",
+    "Nimbus T5", chosen before) is no such answer."""
+    result = product_pipeline.ask(question)
+    assert not result.no_answer and result.answers[0].text in answers, result.answers
+
+
 @pytest.mark.parametrize("question, step", [
     ("How do I factory reset a Nimbus T5?", "Choose Factory reset and tap Confirm"),
     ("How do I install the thermostat?", "6. Drill the two holes with the 5 mm bit"),

@@ -29,6 +29,13 @@ def test_sentence_splitter_handles_abbreviations_quotes_and_lines():
     ]
 
 
+def test_a_time_of_day_does_not_end_a_sentence():
+    """A citation's context once stopped at "8 p.m." and left "Eastern Time." out."""
+    text = "Phone support is open Monday to Friday, 8 a.m. to 8 p.m. Eastern Time. Email us any time."
+    assert sentences_of(text) == ["Phone support is open Monday to Friday, 8 a.m. to 8 p.m. Eastern Time.",
+                                  "Email us any time."]
+
+
 def test_chunks_follow_sentences_and_overlap():
     sentences = [f"Sentence number {i} has exactly seven words." for i in range(20)]
     document = Document("doc", "t", "s", " ".join(sentences))

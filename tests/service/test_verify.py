@@ -74,6 +74,22 @@ def test_a_number_question_answered_without_a_number_is_a_type_mismatch():
     assert feature("type_mismatch", "How many days do I have?", answer="45 days") == 0.0
 
 
+@pytest.mark.parametrize("question, answer, mismatch", [
+    ("Which firmware versions are affected?", "Nimbus T2 thermostats", 1.0),  # a model name is no version
+    ("Which firmware versions are affected?", "firmware 3.0 through 3.2.1", 0.0),
+    ("Which firmware fixes the vulnerability?", "Nimbus", 1.0),
+    ("What's the advisory number for the CVE-2024-38112 advisory?", "Nimbus T5", 1.0),
+    ("What's the advisory number for the CVE-2024-38112 advisory?", "NSA-2024-003", 0.0),
+    ("What's the postal address of the Data Protection Officer?", "Margaret Okafor", 1.0),
+    ("What's the postal address of the Data Protection Officer?", "2200 Alder Street, Suite 410", 0.0),
+    ("How many batteries does it take?", "four AA lithium batteries", 0.0),  # a number in words
+    ("Who discovered the flaw?", "Priya Raman", 0.0),
+    ("Who discovered the flaw?", "NSA-2024-003", 1.0),
+])
+def test_answers_of_the_wrong_kind_are_a_type_mismatch(question, answer, mismatch):
+    assert feature("type_mismatch", question, answer=answer) == mismatch
+
+
 def test_the_shipped_file_loads_and_gives_probabilities():
     verifier = Verifier.load(SHIPPED_VERIFIER)
     stats = TermStats.of([ADVISORY])
