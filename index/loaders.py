@@ -17,6 +17,7 @@ from groundqa.errors import InvalidDocument, UnsupportedFormat
 # pypdf logs what it repairs ("EOF marker not found") on its own; a PDF it cannot read raises, and
 # that reaches the user with the file's name.
 logging.getLogger("pypdf").setLevel(logging.ERROR)
+from groundqa.index.plain_headings import plain_text_headings
 from groundqa.index.sections import LISTS, SECTIONS
 from groundqa.index.types import Document
 
@@ -246,7 +247,7 @@ def _as_shown(text: str, in_pre: bool) -> str:
 
 def load_text(data: bytes) -> Extracted:
     text = _require_text(unwrap_lines(normalize_text(decode_text(data))))
-    return Extracted(text, first_line(text), [], [])
+    return Extracted(text, first_line(text), plain_text_headings(text), [])
 
 
 def load_markdown(data: bytes) -> Extracted:
@@ -315,7 +316,7 @@ def load_pdf(data: bytes) -> Extracted:
     text = unwrap_lines(normalize_text("\n\n".join(pages)))
     if not text:
         raise InvalidDocument("PDF has no extractable text (scanned images need OCR first)")
-    return Extracted(text, str(meta_title).strip() or first_line(text), [], [])
+    return Extracted(text, str(meta_title).strip() or first_line(text), plain_text_headings(text), [])
 
 
 _LOADERS: dict[str, Callable[[bytes], Extracted]] = {

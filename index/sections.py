@@ -63,6 +63,16 @@ def after_headings(meta: Mapping[str, Any], text: str, start: int, end: int) -> 
     return start
 
 
+def part_of_a_heading(meta: Mapping[str, Any], text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] is a label cut from a heading's start ("Tools" of "Tools you will
+    need"): the heading's first words but not all of it, without a number or a name ("Firmware
+    3.2.2" and "Nimbus Care" are answers)."""
+    words = text[start:end].split()
+    if any(char.isdigit() for char in text[start:end]) or any(word[:1].isupper() for word in words[1:]):
+        return False
+    return any(heading_start == start < end < heading_end for heading_start, heading_end, _, _ in _valid(meta))
+
+
 def list_around(meta: Mapping[str, Any], text: str, offset: int) -> tuple[int, int] | None:
     """The list holding `offset`: one the loader recorded (HTML, Markdown), else the run of lines
     marked as list items ("1. ", "- ") around it (text, PDF). None outside a list."""

@@ -10,7 +10,7 @@ from typing import Callable, Iterable
 
 from groundqa.index.chunking import split_sentences
 from groundqa.index.terms import words
-from groundqa.index.sections import after_headings, section_at
+from groundqa.index.sections import after_headings, part_of_a_heading, section_at
 from groundqa.index.types import Document
 from groundqa.service.completion import asks_for_several, asks_what_to_do, complete
 from groundqa.service.reader import Reading, Span
@@ -99,8 +99,9 @@ def _distinct(best_first: Iterable[tuple[Span, float]], lookup: Callable[[str], 
               limit: int, shape: dict[str, bool]) -> list[tuple[Span, float]]:
     """Up to `limit` completed answers, best first: (best span, its probability) per normalized
     answer text, dropping answers that overlap a better one in the same document ("Dana" inside
-    "Dana Whitfield") and spans left without a word. Spans are completed only when they may be
-    taken: the reader's n-best lists repeat the same answer many times over."""
+    "Dana Whitfield"), spans left without a word and the first words of a heading. Spans are
+    completed only when they may be taken: the reader's n-best lists repeat the same answer many
+    times over."""
     seen: set[str] = set()
     taken: list[tuple[Span, float]] = []
 
@@ -115,7 +116,7 @@ def _distinct(best_first: Iterable[tuple[Span, float]], lookup: Callable[[str], 
         span = _completed(raw, document, shape)
         text = document.text[span.start:span.end]
         key = _NORMALIZE.sub(" ", text.lower()).strip()
-        if key in seen or not _has_word(text):
+        if key in seen or not _has_word(text) or part_of_a_heading(document.meta, document.text, span.start, span.end):
             continue
         seen.add(key)
         if not overlaps_taken(span):

@@ -51,14 +51,17 @@ FEATURES = (
     "answer_in_question",  # share of the answer's words already in the question
 )
 _NUMERIC_QUESTION = re.compile(r"^\s*(how (many|much|long|far|old|often|big|large|high|tall|soon|quickly)|when|"
-                               r"(what|which) (year|date|time|hours|([\w-]+ ){0,2}versions?|percentage|firmware|"
-                               r"release|build))\b", re.I)
+                               r"(what|which) (year|date|time|hours|([\w-]+ ){0,2}versions?|percentage|firmware))\b", re.I)
 # Asking after a thing people write with digits: "the Data Protection Officer's phone number".
 _NUMBER_NOUN = re.compile(r"\b(number|price|cost|fee|percentage|score|version|port|(postal|street|mailing) address)\b",
                           re.I)
-# A number of its own, in digits or words: the digit in a model name ("Nimbus T2", "NT5-") is not one.
-_NUMBER = re.compile(r"(?<![A-Za-z])\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
-                     r"thirty|forty|fifty|hundred|thousand|million|billion|dozen)\b", re.I)
+# A number of its own, in digits or words: the digit in a model name ("Nimbus T2", "NT5-") is not one,
+# a version's is ("v3").
+_NUMBER = re.compile(r"(?<![A-Za-z])\d|\bv\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+                     r"(thir|four|fif|six|seven|eigh|nine)teen|(twen|thir|for|fif|six|seven|eigh|nine)ty|hundred|"
+                     r"thousand|million|billion|dozen)\b", re.I)
+# ... except where the thing asked for is a code with letters: "the model number" -> "T5".
+_CODE_NOUN = re.compile(r"\b(model|serial|part|item|product|order|ticket|tracking|account) numbers?\b", re.I)
 _PERSON_QUESTION = re.compile(r"^\s*(who|whom)\b", re.I)
 _NAME = re.compile(r"(?<!^)\b[A-Z][\w-]*")
 
@@ -182,6 +185,8 @@ def _word_set(text: str) -> frozenset[str]:
 
 
 def _type_mismatch(question: str, answer: str) -> bool:
+    if _CODE_NOUN.search(question):
+        return not any(char.isdigit() for char in answer)
     if _NUMERIC_QUESTION.search(question) or _NUMBER_NOUN.search(question):
         return not _NUMBER.search(answer)
     return bool(_PERSON_QUESTION.search(question)) and any(char.isdigit() for char in answer)

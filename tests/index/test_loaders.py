@@ -203,6 +203,52 @@ def test_text_wrapped_by_the_page_is_joined_and_structure_kept():
                                suffix=".txt").text == "Title\n\nFirst line.\nsecond line", "too few lines to judge"
 
 
+PLAIN = ("PRIVACY POLICY\nVersion 4.2\n\n1. SCOPE\n\n"
+         "This policy explains what we collect through the thermostats and the app.\n\n"
+         "2. INFORMATION WE COLLECT\n\n   a) Account information: your name, email address and postal code.\n\n"
+         "Tools you will need\nYou will need a Phillips screwdriver and a drill with a 5 mm bit today.\n"
+         "Phone: 1-800-555-0142\n3. Remove the old thermostat\nLabel each wire with the sticker of its letter.\n"
+         "Page 1 of 2\nWiring terminals\n- R for power, the wire that powers the thermostat and the system.\n")
+
+
+@pytest.mark.parametrize("suffix", [".txt", ".pdf"])
+def test_plain_text_and_pdf_headings_become_sections(suffix, tmp_path):
+    """Text files and PDFs mark headings only by their shape; fields, steps and page numbers are none."""
+    from groundqa.index.sections import SECTIONS, part_of_a_heading, section_at
+
+    data = PLAIN.encode() if suffix == ".txt" else make_pdf(tmp_path / "p.pdf", PLAIN.split("\n"))
+    document = document_from_bytes(data, doc_id="p", source="p", suffix=suffix)
+    headings = [(level, heading) for _, _, level, heading in document.meta[SECTIONS]]
+    # Not "PRIVACY POLICY" and "Version 4.2": short lines in a row, no body text after either.
+    assert headings == [(1, "1. SCOPE"), (1, "2. INFORMATION WE COLLECT"), (2, "Tools you will need"),
+                        (2, "Wiring terminals")]
+    for start, end, _, heading in document.meta[SECTIONS]:
+        assert document.text[start:end] == heading
+    assert section_at(document.meta, document.text.index("Phillips")) == "Tools you will need"
+    assert section_at(document.meta, document.text.index("R for power")) == "Wiring terminals"
+    tools = document.text.index("Tools you will need")
+    assert part_of_a_heading(document.meta, document.text, tools, tools + len("Tools")), "a label, no answer"
+    assert not part_of_a_heading(document.meta, document.text, tools, tools + len("Tools you will need"))
+    scope = document.text.index("1. SCOPE")
+    assert not part_of_a_heading(document.meta, document.text, scope, scope + 1), "a number is an answer"
+
+
+@pytest.mark.parametrize("text", [
+    "The thermostat works.\nWith Nimbus Care\nyour warranty grows.\n",  # a sentence wrapped mid-way
+    "It works.\nSee the Support page and\nThe app.\n",
+    "Thanks for the report.\n\nBest regards\nJohn Smith\nSenior Engineer\n",  # a signature
+    "Our prices:\nNimbus T2 $129\nNimbus T5 $199\nAll prices include tax.\n",  # a price list
+    "Write to us.\nData Protection Officer\nMargaret Okafor\n2200 Alder Street, Suite 410\n",  # an address
+    "Big News Today\nBy Jane Doe\nMarch 3, 2024\nThe company said on Monday that it would close.\n",  # a byline
+    "Contents\nIntroduction\nInstallation\nReturns\n\n1. Set the thermostat up as the app shows you.\n",
+    "Guide - Rev C\nIt works.\nGuide - Rev C\nIt still works.\n",  # a page's running header
+])
+def test_lines_shaped_like_headings_but_without_a_section_are_none(text):
+    from groundqa.index.plain_headings import plain_text_headings
+
+    assert plain_text_headings(text) == []
+
+
 def test_headings_are_found_where_they_are_not_in_a_table_of_contents():
     from groundqa.index.sections import LISTS, SECTIONS, section_at
 

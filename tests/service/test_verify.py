@@ -83,6 +83,11 @@ def test_a_number_question_answered_without_a_number_is_a_type_mismatch():
     ("What's the postal address of the Data Protection Officer?", "Margaret Okafor", 1.0),
     ("What's the postal address of the Data Protection Officer?", "2200 Alder Street, Suite 410", 0.0),
     ("How many batteries does it take?", "four AA lithium batteries", 0.0),  # a number in words
+    ("How many days do I have?", "fifteen days", 0.0),
+    ("Which version added Matter support?", "v3", 0.0),
+    ("What is the model number of the thermostat?", "T5", 0.0),  # a code: letters and digits together
+    ("What is the model number of the thermostat?", "the white one", 1.0),
+    ("Which release channel gets updates first?", "the beta channel", 0.0),
     ("Who discovered the flaw?", "Priya Raman", 0.0),
     ("Who discovered the flaw?", "NSA-2024-003", 1.0),
 ])

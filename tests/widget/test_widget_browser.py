@@ -268,12 +268,12 @@ def test_source_opens_the_viewer_with_the_cited_span_highlighted(browser, site):
 def test_other_answers_are_behind_a_toggle_and_a_documents_own_url_is_the_link(page, site):
     question = "What time does the Nimbus shop open?"
     served = httpx.post(site["url"] + "/v1/ask", json={"question": question}, timeout=60).json()["answers"]
-    assert len(served) == 3, served
+    assert len(served) >= 2, served  # alternatives are only those the verifier would have answered alone
     page.goto(site["url"] + "/")
     bubble = ask(page, question)
     assert bubble.locator(".answer-text").first.inner_text() == served[0]["text"]
     toggle = bubble.locator("summary")
-    assert toggle.inner_text() == "Other answers (2)"
+    assert toggle.inner_text() == f"Other answers ({len(served) - 1})"
     others = bubble.locator(".other .answer-text")
     assert not others.first.is_visible(), "folded until asked for"
     toggle.click()
