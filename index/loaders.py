@@ -201,7 +201,8 @@ def _visible_pieces(root) -> list[str]:
 # and what is hidden or a cookie/consent notice. A page's own header (its title, its date) stays.
 _FURNITURE_TAGS = {"nav", "footer", "aside"}
 _FURNITURE_ROLES = {"navigation", "contentinfo", "complementary", "search", "dialog", "alertdialog"}
-_NOTICE = re.compile(r"cookie|consent|gdpr", re.IGNORECASE)
+# Notices and breadcrumb trails ("Security › Advisories › NSA-2024-003") by their id or class.
+_NOTICE = re.compile(r"cookie|consent|gdpr|breadcrumb", re.IGNORECASE)
 _CONTENT_TAGS = {"html", "body", "main", "article"}
 
 

@@ -17,7 +17,8 @@ from tests.conftest import REPO
 
 pytestmark = pytest.mark.slow
 DOCS = REPO / "eval" / "gold" / "product-docs"
-FURNITURE = ("Home | Shop | Support", "We use cookies", "All rights reserved", "Terms of Sale", "Cart (0)")
+FURNITURE = ("Home | Shop | Support", "We use cookies", "All rights reserved", "Terms of Sale", "Cart (0)",
+             "Security \u203a Advisories")
 # The shipped defaults measured answerable EM 67.3 / F1 74.8 and 28 of 39 near misses not answered
 # (eval/BENCHMARKS.md, "Answer verification"): floors a little below, so that a change that loses
 # answers or answers near misses fails here.
@@ -37,6 +38,8 @@ def test_loaders_keep_structure_and_drop_furniture(product_pipeline):
     documents = product_pipeline.collection.documents
     returns = documents["product-docs/returns-policy.html"]
     assert not any(furniture in returns.text for furniture in FURNITURE)
+    advisory = documents["product-docs/security-advisory.html"].text
+    assert not any(furniture in advisory for furniture in FURNITURE), "a breadcrumb trail is furniture"
     headings = [heading for _, _, _, heading in returns.meta[SECTIONS]]
     assert headings[:4] == ["Returns & Refunds", "How to start a return", "Refunds", "Exchanges"]
     for start, end, _, heading in returns.meta[SECTIONS]:
@@ -94,11 +97,12 @@ def test_most_near_misses_of_the_gold_set_are_not_answered(product_pipeline):
 
 @pytest.mark.parametrize("question, answers", [
     ("Which firmware versions are affected by CVE-2024-38112?", {"firmware 3.0 through 3.2.1", "3.0 through 3.2.1"}),
-    ("What's the advisory number for the CVE-2024-38112 advisory?", {"NSA-2024-003"}),
+    ("What's the postal address for writing to the Data Protection Officer?",
+     {"2200 Alder Street", "2200 Alder Street, Suite 410"}),
 ])
 def test_an_answer_of_the_kind_asked_for_is_chosen(product_pipeline, question, answers):
-    """A version or a number is asked for: a model name with a digit in it ("Nimbus T2 thermostats",
-    "Nimbus T5", chosen before) is no such answer."""
+    """A version or a postal address is asked for: a model name with a digit in it ("Nimbus T2
+    thermostats") or a person's name ("Margaret Okafor"), chosen before, is no such answer."""
     result = product_pipeline.ask(question)
     assert not result.no_answer and result.answers[0].text in answers, result.answers
 

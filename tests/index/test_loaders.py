@@ -151,6 +151,7 @@ def test_html_table_cells_stay_apart_each_row_a_line_each_cell_with_its_header()
 def test_page_furniture_is_dropped_and_the_pages_own_header_kept():
     page = (b"<html><body><div id='cookie-banner'>We use cookies. <button>Accept</button></div>"
             b"<nav><a href='/'>Home</a> | <a href='/shop'>Shop</a></nav>"
+            b"<div class='breadcrumbs'><a href='/help'>Help</a> &rsaquo; Returns</div>"
             b"<header><h1>Returns</h1><p>Effective April 1, 2024</p></header>"
             b"<main><p>Return it within\n  45 days.</p><aside>Related: gift cards</aside>"
             b"<div role='navigation'>Next page</div><p hidden>draft text</p></main>"
