@@ -101,6 +101,8 @@ def _parser() -> argparse.ArgumentParser:
     index.add_argument("--as", dest="name", metavar="NAME",
                        help="name the folder's documents NAME/... instead of by the folder's own name (one path)")
     index.add_argument("--quiet", action="store_true", help="no progress bar")
+    index.add_argument("--workers", type=int, default=1, metavar="N",
+                       help="embed in N processes on this machine, each with its share of the cores (default 1)")
     index.add_argument("--shard", metavar="I/N", type=_shard,
                        help="index only shard I of N (by document id): N processes, on as many machines, "
                             "into one Milvus server index what one run would")
@@ -160,8 +162,14 @@ def _run_index(args: argparse.Namespace, settings: Settings) -> int:
     if not scanned.documents and not scanned.problems:
         raise GroundQAError(f"no documents to index in {', '.join(map(str, paths))} (groundqa reads "
                             ".txt, .md, .html, .pdf and .jsonl)")
+    if args.workers < 1:
+        raise GroundQAError(f"--workers must be at least 1, got {args.workers}")
     loading_models("the embedding model")
     embedder = make_embedder(settings)
+    if args.workers > 1:
+        from groundqa.index.worker_pool import WorkerPoolEmbedder
+
+        embedder = WorkerPoolEmbedder(embedder, args.workers)
     catalog = make_catalog(settings, embedder.dimension)
     try:
         collection, report = update_stored(catalog, expected_manifest(settings, embedder),
@@ -169,6 +177,8 @@ def _run_index(args: argparse.Namespace, settings: Settings) -> int:
                                                                shard=args.shard or Shard()))
     finally:
         catalog.close()
+        if args.workers > 1:
+            embedder.close()
     for problem in report.problems:
         print(f"could not read {problem}", file=sys.stderr)
     up = report.upsert

@@ -43,6 +43,7 @@ class SentenceTransformerEmbedder:
 
     def __init__(self, model: str = "default", batch_size: int = 16, device: str = "cpu",
                  precision: Precision = "fp32", trace: bool = True, cache_dir: Path | None = None) -> None:
+        self.setting = model  # as given: what another process needs to load the same model
         self.name, self._location = resolve_embedding_model(model)
         self.batch_size = batch_size
         self.device = device
