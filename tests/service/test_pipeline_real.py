@@ -103,6 +103,36 @@ def test_token_counts_are_what_reading_costs(real_reader):
     assert long_cost > whole
 
 
+def test_the_real_pipeline_reads_within_its_token_budget(corpus_pipeline, real_settings):
+    """A question no passage answers well reads passages only while the budget lasts, best first."""
+    from groundqa.service.pipeline import Pipeline
+    from groundqa.wiring import pipeline_config
+
+    class CountingReader:
+        def __init__(self, reader):
+            self.reader, self.read_passages = reader, []
+
+        def token_counts(self, question, passages):
+            return self.reader.token_counts(question, passages)
+
+        def read(self, question, passages):
+            self.read_passages.extend(passages)
+            return self.reader.read(question, passages)
+
+    question = "What is the boiling point of water at sea level?"
+    for budget in (300, 800):
+        reader = CountingReader(corpus_pipeline.reader)
+        settings = real_settings.model_copy(update={"max_read_tokens": budget, "read_score_gap": None, "top_k": 5})
+        pipeline = Pipeline(corpus_pipeline.embedder, corpus_pipeline.collection, reader, pipeline_config(settings))
+        result = pipeline.ask(question)
+        read = reader.read_passages
+        assert read and read == list(result.passages[:len(read)]), "best first"
+        costs = reader.token_counts(question, read)
+        assert sum(costs) <= budget or len(read) == 1, (budget, costs)
+        if len(read) < len(result.passages):  # stopped by the budget: the next passage would not have fitted
+            assert sum(costs) + reader.token_counts(question, [result.passages[len(read)]])[0] > budget
+
+
 def test_same_answer_from_overlapping_chunks_is_listed_once(corpus_pipeline):
     result = corpus_pipeline.ask("Which senator urged the Trump administration to stop weaponizing facial recognition?",
                                  top_k=10)
