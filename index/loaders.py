@@ -252,7 +252,8 @@ def load_text(data: bytes) -> Extracted:
 
 
 def load_markdown(data: bytes) -> Extracted:
-    html = MarkdownIt("commonmark").render(decode_text(data))
+    # Tables (GitHub's pipe tables) render as HTML tables, read as labelled rows like any other.
+    html = MarkdownIt("commonmark").enable("table").render(decode_text(data))
     extracted = html_to_text(html)
     _require_text(extracted.text)
     return extracted

@@ -178,6 +178,8 @@ def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:
         end += 1
     if start > 0 and text[start - 1] == "/" and (start == 1 or text[start - 2].isspace()):
         start -= 1  # a path: /api/v1/wifi
+    if start > 0 and text[start - 1] == "+" and text[start].isdigit() and (start == 1 or not text[start - 2].isalnum()):
+        start -= 1  # an international phone number: +44 20 7946 0321
     if end < len(text) and text[end] == "." and _ABBREVIATION_CUT.search(text, start, end):
         end += 1  # "2 p.m" was cut from its last full stop
     return start, end

@@ -148,6 +148,14 @@ def test_html_table_cells_stay_apart_each_row_a_line_each_cell_with_its_header()
     assert key_value == "CVE ID: CVE-2024-38112\nSeverity: High"
 
 
+def test_a_markdown_table_is_read_as_labelled_rows_like_an_html_one():
+    page = ("# Plans\n\n| Plan | Monthly price | Annual price |\n|---|---|---|\n| Starter | \u20ac3.99 | \u20ac39 |\n"
+            "| Family | \u20ac9.99 | \u20ac99 |\n\nAfter the table.\n").encode()
+    text = document_from_bytes(page, doc_id="m", source="m", suffix=".md").text
+    assert "Family | Monthly price: \u20ac9.99 | Annual price: \u20ac99" in text, text
+    assert "|---|" not in text
+
+
 def test_page_furniture_is_dropped_and_the_pages_own_header_kept():
     page = (b"<html><body><div id='cookie-banner'>We use cookies. <button>Accept</button></div>"
             b"<nav><a href='/'>Home</a> | <a href='/shop'>Shop</a></nav>"

@@ -18,6 +18,7 @@ from groundqa.service.completion import asks_for_several, asks_what_to_do, compl
     ("Open from 9\nto 5 on weekdays.", "9", "9"),  # a range or unit never reaches over a line break
     ("Cost: 20\n- 30 days later", "20", "20"),
     ("Call 1-800-555-0142 today.", "800-555", "1-800-555-0142"),
+    ("Call +44 20 7946 0321 today.", "44 20 7946 0321", "+44 20 7946 0321"),  # an international number's +
     ("The score is (8.1).", "8.1", "8.1"),
     ("In 1990 in London, the war ended.", "1990", "1990"),  # "in" is not a unit
     ("It was Brad Smith, he said.", "Brad Smith", "Brad Smith"),
