@@ -11,7 +11,7 @@ from collections import Counter
 
 MAX_CHARS = 70
 MAX_WORDS = 10
-_LINE = re.compile(r"[^\n]+")
+_LINE = re.compile(r"\S(?:[^\n]*\S)?")  # a line that is not blank, without its edge spaces
 _NUMBERED = re.compile(r"(?:\d{1,2}(?:\.\d{1,2})*[.)]?|[IVX]{1,4}\.)\s+")  # "3. ", "2.1 ", "IV. "
 _ITEM = re.compile(r"(?:[-*\u2022\u2013]|\d{1,3}[.)]|[a-zA-Z][.)]|\([a-z0-9]\))\s")  # as loaders' list items
 _ENDS_OPEN = re.compile(r"([.,;:!?]|\b(?:and|or|the|of|to|a|an|with|for|in|on|at|by))$", re.I)
@@ -21,8 +21,7 @@ _FINISHED = re.compile(r"[.!?:)\"'\u201d\u2019]$|^[=\-_*#~]{3,}$")
 
 def plain_text_headings(text: str) -> list[list]:
     """[start, end, level, heading] of each heading line, level 1 for ALL CAPS ones, else 2."""
-    lines = [(m.start(), m.end()) for m in _LINE.finditer(text) if m.group().strip()]
-    lines = [(start + _indent(text[start:end]), end - _trailing(text[start:end])) for start, end in lines]
+    lines = [match.span() for match in _LINE.finditer(text)]
     # A line met more than once is a page's running header or footer, not a section of its own.
     repeated = {line for line, count in Counter(text[s:e] for s, e in lines).items() if count > 1}
     sections = []
@@ -60,11 +59,3 @@ def _after_finished_line(text: str, previous: tuple[int, int], start: int) -> bo
 def _upper(line: str) -> bool:
     letters = [c for c in line if c.isalpha()]
     return len(letters) >= 2 and all(c.isupper() for c in letters)
-
-
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip())
-
-
-def _trailing(line: str) -> int:
-    return len(line) - len(line.rstrip())
