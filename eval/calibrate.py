@@ -2,9 +2,10 @@
 
 Each gold question goes through the shipped pipeline (verification off, so every candidate is kept);
 each candidate answer becomes one example: its verifier features, labelled right when its F1 against
-the gold answers is at least 0.5 (never, for a question the documents cannot answer). A logistic
-regression over the standardized features gives the probability; the threshold is the one that
-maximizes mean F1 over the questions when the most probable candidate is answered at or above it.
+the gold answers is at least 0.5 and its numbers are the gold's (metrics.right_f1; never, for a
+question the documents cannot answer). A logistic regression over the standardized features gives
+the probability; the threshold is the one that maximizes mean (official SQuAD) F1 over the questions
+when the most probable candidate is answered at or above it.
 SQuAD files are asked in open mode (all their paragraphs indexed); JSONL gold files against the
 configured index.
 """
@@ -24,11 +25,11 @@ from tqdm import tqdm
 
 from groundqa.eval.gold import GoldQuestion, load_gold, sample
 from groundqa.eval.open_index import hold_out
-from groundqa.eval.metrics import f1_score
+from groundqa.eval.metrics import f1_score, right_f1
 from groundqa.eval.near_miss import near_misses
 from groundqa.settings import Settings, setting_default
 
-RIGHT = 0.5  # a candidate with at least this F1 against the gold answers counts as right
+RIGHT = 0.5  # a candidate with at least this F1 (its numbers the gold's: metrics.right_f1) counts as right
 
 
 def add_calibrate_parser(sub, common: argparse.ArgumentParser) -> None:
@@ -57,7 +58,9 @@ def add_calibrate_parser(sub, common: argparse.ArgumentParser) -> None:
 @dataclass(frozen=True)
 class Asked:
     answerable: bool
-    candidates: list[tuple[np.ndarray, float]]  # each candidate's features and its F1 against the gold
+    # each candidate's features, its F1 against the gold (the threshold's measure) and whether it is right
+    # (F1 >= RIGHT with the gold's numbers, metrics.right_f1: what the probability is of)
+    candidates: list[tuple[np.ndarray, float, bool]]
     weight: float = 1.0  # each gold file weighs the same in the fit, however many questions it has
     made: bool = False  # a near miss made by eval/near_miss.py, not a question someone wrote
 
@@ -110,7 +113,8 @@ def record(path: Path, everything: list[GoldQuestion], held: set[str], questions
     asked = []
     for gold in tqdm(questions, desc=f"asking {path.name}", unit="q"):
         judged = pipeline.ask(gold.question).judged
-        scored = [(features, f1_score(text, gold.answers) if gold.answers else 0.0) for text, features in judged]
+        scored = [(features, f1_score(text, gold.answers), right_f1(text, gold.answers) >= RIGHT) if gold.answers
+                  else (features, 0.0, False) for text, features in judged]
         asked.append(Asked(bool(gold.answers), scored))
     return asked
 
@@ -122,8 +126,8 @@ def fit(asked: list[Asked], max_answerable_loss: float | None = None):
 
     from groundqa.service.verify import Verifier
 
-    X = np.array([features for a in asked for features, _ in a.candidates])
-    y = np.array([int(a.answerable and f1 >= RIGHT) for a in asked for _, f1 in a.candidates])
+    X = np.array([features for a in asked for features, _, _ in a.candidates])
+    y = np.array([int(a.answerable and right) for a in asked for *_, right in a.candidates])
     weights = np.array([a.weight / len(a.candidates) for a in asked for _ in a.candidates])
     mean, scale = X.mean(axis=0), X.std(axis=0) + 1e-9
     model = LogisticRegression(C=1.0, max_iter=5000).fit((X - mean) / scale, y, sample_weight=weights * len(y))
@@ -146,10 +150,10 @@ def _scaled_to_the_best_answers(verifier, asked: list[Asked]):
 
     asked = [a for a in asked if a.candidates]
     best = [max(a.candidates, key=lambda c: verifier.log_odds(c[0])) for a in asked]
-    right = [int(a.answerable and f1 >= RIGHT) for a, (_, f1) in zip(asked, best)]
+    right = [int(a.answerable and is_right) for a, (*_, is_right) in zip(asked, best)]
     if len(set(right)) < 2:
         return verifier
-    z = np.array([[verifier.log_odds(features)] for features, _ in best])
+    z = np.array([[verifier.log_odds(features)] for features, *_ in best])
     platt = LogisticRegression(C=1e6, max_iter=1000).fit(z, right)
     a, b = float(platt.coef_[0][0]), float(platt.intercept_[0])
     if a <= 0:
@@ -164,7 +168,7 @@ def best_threshold(verifier, asked: list[Asked], max_answerable_loss: float | No
     points; with the F1 and that cost."""
     decisions = []
     for a in asked:
-        best = max(((verifier.probability(f), f1) for f, f1 in a.candidates), default=(-1.0, 0.0))
+        best = max(((verifier.probability(f), f1) for f, f1, _ in a.candidates), default=(-1.0, 0.0))
         decisions.append((best[0], best[1], 0.0 if a.answerable else 1.0, a.weight, a.answerable and not a.made))
     total = sum(weight for *_, weight, _ in decisions)
     answerable = [(p, f1) for p, f1, _, _, written in decisions if written]

@@ -169,7 +169,7 @@ def _visible_pieces(root) -> list[str]:
         element, closing, in_pre = stack.pop()
         tag = element.tag if isinstance(element.tag, str) else None  # None: an entity or other node
         if closing:
-            if tag in _HEADING_OPEN:
+            if tag in _HEADING_OPEN or _is_bold_label(element, tag):
                 pieces.append(_HEADING_CLOSE)
             elif tag in ("ol", "ul"):
                 pieces.append(_LIST_CLOSE)
@@ -187,6 +187,8 @@ def _visible_pieces(root) -> list[str]:
             pieces.append("\n")
         if tag in _HEADING_OPEN:
             pieces.append(_HEADING_OPEN[tag])
+        elif _is_bold_label(element, tag):
+            pieces.append(_HEADING_OPEN["h6"])
         elif tag in ("ol", "ul"):
             pieces.append(_LIST_OPEN)
         in_pre = in_pre or tag == "pre"
@@ -195,6 +197,21 @@ def _visible_pieces(root) -> list[str]:
         stack.append((element, True, in_pre and tag != "pre"))
         stack.extend((child, False, in_pre) for child in reversed(element))
     return pieces
+
+
+def _is_bold_label(element, tag: str | None) -> bool:
+    """A paragraph that is one short bold phrase ("**Nimbus T5**" above its steps): a heading in all
+    but its tag, so that what follows is read under it."""
+    if tag != "p" or len(element) != 1 or (element.text or "").strip():
+        return False
+    child = element[0]
+    if child.tag not in ("strong", "b") or (child.tail or "").strip():
+        return False
+    label = _inline_text(child)
+    return 0 < len(label) <= _MAX_LABEL and not _ENDS_CLAUSE.search(label)
+
+
+_MAX_LABEL = 80
 
 
 # Page furniture, by the landmarks HTML and ARIA define for it: site navigation, footers, asides,

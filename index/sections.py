@@ -94,3 +94,15 @@ def list_around(meta: Mapping[str, Any], text: str, offset: int) -> tuple[int, i
         following = text.find("\n", end + 1)
         end = len(text) if following < 0 else following
     return start, end
+
+
+def list_after_lead_in(meta: Mapping[str, Any], text: str, offset: int) -> tuple[int, int] | None:
+    """The list that a lead-in line ending in a colon introduces ("To request leave, follow these
+    steps:"), where `offset` is on that line; None when the line is no lead-in or no list follows."""
+    line_end = text.find("\n", offset)
+    if line_end < 0 or not text[offset:line_end].rstrip().endswith(":"):
+        return None
+    following = line_end
+    while following < len(text) and text[following].isspace():
+        following += 1
+    return list_around(meta, text, following) if following < len(text) else None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import Iterable, Iterator, Mapping
 
 # Words that say little about what a question asks: left out of its terms when answers are verified.
 STOP_WORDS = frozenset("""a an the of in on at to for from by with about as is are was were be been being do does did
@@ -19,6 +19,12 @@ _WORD = re.compile(r"\w[\w.\-/]*\w|\w", re.UNICODE)
 def words(text: str) -> list[str]:
     """Lower-cased words; identifiers keep their inner dots, dashes and slashes (3.2.1, CVE-2024-1)."""
     return [w.lower().rstrip(".") for w in _WORD.findall(text)]
+
+
+def words_at(text: str) -> Iterator[tuple[str, int, int]]:
+    """Each word as `words` gives it, with where it starts and ends in the text."""
+    for match in _WORD.finditer(text):
+        yield match.group().lower().rstrip("."), match.start(), match.end()
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import dataclasses
 import re
 from typing import Callable
 
-from groundqa.index.sections import list_around
+from groundqa.index.sections import list_after_lead_in, list_around
 from groundqa.index.types import Document
 from groundqa.service.types import Answer
 
@@ -22,12 +22,17 @@ def is_procedure(question: str) -> bool:
 
 
 def as_steps(answer: Answer, lookup: Callable[[str], Document]) -> Answer:
-    """The answer with the list of steps around it as its context (kind "passage"); as it is when
-    it is not in a list."""
+    """The answer with the list of steps it is in, or that it introduces ("follow these steps:"), as
+    its context (kind "passage"); as it is when there is no such list."""
     document = lookup(answer.citation.doc_id)
-    steps = list_around(document.meta, document.text, answer.citation.start)
-    if steps is None or not steps[0] <= answer.citation.start < answer.citation.end <= steps[1]:
-        return answer
-    start, end = steps
-    citation = dataclasses.replace(answer.citation, context=document.text[start:end], context_start=start)
+    cited = answer.citation
+    steps = list_around(document.meta, document.text, cited.start)
+    if steps is not None and steps[0] <= cited.start < cited.end <= steps[1]:
+        start, end = steps
+    else:
+        introduced = list_after_lead_in(document.meta, document.text, cited.end)
+        if introduced is None:
+            return answer
+        start, end = min(cited.context_start, cited.start), introduced[1]
+    citation = dataclasses.replace(cited, context=document.text[start:end], context_start=start)
     return dataclasses.replace(answer, citation=citation, kind="passage")

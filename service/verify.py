@@ -22,13 +22,13 @@ import numpy as np
 
 from groundqa.errors import GroundQAError
 from groundqa.index.sections import headings_at
-from groundqa.index.terms import STOP_WORDS, TermStats, words
+from groundqa.index.terms import STOP_WORDS, TermStats, words, words_at
 from groundqa.index.types import Document
 from groundqa.service.answers import Candidate
 from groundqa.service.reader import Reading
 from groundqa.service.types import Citation
 
-FEATURE_VERSION = 3
+FEATURE_VERSION = 4
 FEATURES = (
     "reader_margin",  # best span logit over the lowest no-answer logit, clipped
     "window_margin",  # span logit over its own window's no-answer logit, clipped
@@ -44,11 +44,14 @@ FEATURES = (
     "identifier_missing_near",  # ... that is not next to the answer
     "name_missing",  # the question names a proper noun (capitalized, not its first word) the passage,
     # its headings and the document's title lack
+    "name_missing_near",  # ... that is not next to the answer ("the Family plan" -> the Starter row's price)
     "rarest_missing",  # IDF of the rarest question term the passage lacks, over the highest IDF
     "answer_words",  # log of the answer's length in words
     "type_mismatch",  # a how-many/when/which-version question, or one after a price, fee, number, postal
     # address..., answered without a number of its own (the 2 of "T2" is not one); a who question with a digit
     "answer_in_question",  # share of the answer's words already in the question
+    "rival_nearer",  # the identifier nearest the answer (in its clause, else on its line) is another of a
+    # kind the question names ("3 years for the Nimbus T2 and 4 years for the Nimbus T5": "3 years" for a T5)
 )
 _NUMERIC_QUESTION = re.compile(r"^\s*(how (many|much|long|far|old|often|big|large|high|tall|soon|quickly)|when|"
                                r"(what|which) (year|date|time|hours|([\w-]+ ){0,2}versions?|percentage|firmware))\b", re.I)
@@ -79,6 +82,8 @@ class Evidence:
     passage_text: str
     sentence: str  # the answer's sentence(s) in the document
     near: str  # the text next to the answer (FEATURES: covered_near)
+    line: str  # the answer's line: a table row, else cut to the answer's sentence
+    answer_at: int  # where the answer starts in `line`
     headings: str  # the headings above the answer and the document's title
     reader_margin: float
     window_margin: float
@@ -98,6 +103,7 @@ def feature_vector(evidence: Evidence, stats: TermStats) -> np.ndarray:
     top_idf = stats.idf("") or 1.0  # a word in no document: the highest IDF there is
     answer_words = words(evidence.answer)
     question_words = set(words(evidence.question))
+    names = _names(evidence.question)
     return np.array([
         max(-20.0, min(evidence.reader_margin, 40.0)),
         max(-20.0, min(evidence.window_margin, 40.0)),
@@ -109,11 +115,13 @@ def feature_vector(evidence: Evidence, stats: TermStats) -> np.ndarray:
         sum(weights[t] for t in terms if t in near) / total,
         float(any(not _holds(passage, t) for t in identifiers)),
         float(any(not _holds(near, t) for t in identifiers)),
-        float(any(not _holds(passage, t) for t in _names(evidence.question))),
+        float(any(not _holds(passage, t) for t in names)),
+        float(any(not _holds(near, t) for t in names)),
         max((weights[t] for t in missing), default=0.0) / top_idf,
         math.log(1 + len(answer_words)),
         float(_type_mismatch(evidence.question, evidence.answer)),
         sum(w in question_words for w in answer_words) / max(1, len(answer_words)),
+        float(_rival_nearer(identifiers, evidence.line, evidence.answer_at, evidence.answer_at + len(evidence.answer))),
     ], dtype=np.float64)
 
 
@@ -192,6 +200,48 @@ def _type_mismatch(question: str, answer: str) -> bool:
     return bool(_PERSON_QUESTION.search(question)) and any(char.isdigit() for char in answer)
 
 
+def _kind(term: str) -> str | None:
+    """What sort of identifier a word is, for finding its rivals: a version, a year, or a code's shape
+    ("t5" and "t2" are both "a0"); None for plain words and numbers."""
+    if _VERSION.fullmatch(term):
+        return "version"
+    if _YEAR.fullmatch(term):
+        return "year"
+    if term.isdigit() or not any(char.isdigit() for char in term):
+        return None
+    return _DIGITS.sub("0", _LETTERS.sub("a", term))
+
+
+_VERSION = re.compile(r"\d+(\.\d+)+")
+_YEAR = re.compile(r"1[5-9]\d\d|20\d\d")
+_DIGITS = re.compile(r"\d+")
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def _rival_nearer(identifiers: list[str], line: str, start: int, end: int) -> bool:
+    """Whether, of some kind of identifier the question names, the one nearest the answer is not one
+    the question names: looked for in the answer's clause first ("and 4 years for the Nimbus T5"), then
+    on its whole line (a table row's label)."""
+    kinds = {_kind(term) for term in identifiers} - {None}
+    if not kinds:
+        return False
+    clause_start = max((m.end() for m in _CLAUSE_BREAK.finditer(line, 0, start)), default=0)
+    after = _CLAUSE_BREAK.search(line, end)
+    clause_end = after.start() if after else len(line)
+    nearest: dict[str, tuple[bool, int, str]] = {}
+    for word, word_start, word_end in words_at(line):
+        kind = _kind(word)
+        if kind not in kinds or (word_start < end and word_end > start):
+            continue
+        outside_clause = word_end <= clause_start or word_start >= clause_end
+        distance = start - word_end if word_end <= start else word_start - end
+        nearest[kind] = min(nearest.get(kind, (True, len(line), "")), (outside_clause, distance, word))
+    return any(word not in identifiers for _, _, word in nearest.values())
+
+
+_CLAUSE_BREAK = re.compile(r"[,;] | and | \| ")
+
+
 def _names(question: str) -> list[str]:
     """The question's capitalized words after its first, lower-cased as `words` does."""
     return [w.lower() for w in _NAME.findall(question) if w.lower() not in STOP_WORDS]
@@ -201,26 +251,32 @@ def evidence_of(question: str, candidate: Candidate, reading: Reading, document:
     span, citation = candidate.span, candidate.answer.citation
     # File and SQuAD titles write spaces as underscores ("Super_Bowl_50").
     headings = " ".join([document.title.replace("_", " "), *headings_at(document.meta, span.start)])
+    line, answer_at = answer_line(document.text, span.start, citation)
     return Evidence(question=question, answer=candidate.answer.text, passage_text=span.passage.chunk.text,
-                    sentence=citation.context, near=near_text(document.text, span.start, citation),
+                    sentence=citation.context, near=near_text(line, answer_at), line=line, answer_at=answer_at,
                     headings=headings, reader_margin=span.logit - reading.null_logit,
                     window_margin=span.logit - span.window_null, evidence_share=candidate.share,
                     retrieval_score=span.passage.score, passage_rank=span.passage.rank)
 
 
-def near_text(text: str, start: int, citation: Citation) -> str:
-    """What sits next to an answer at `start`: in a table row ("label | header: cell | ..."), its cell
-    and the row's label; elsewhere its sentence, cut to its line (a list item, a field)."""
+def answer_line(text: str, start: int, citation: Citation) -> tuple[str, int]:
+    """The line of an answer at `start` (a table row "label | header: cell | ..." whole, else cut to the
+    answer's sentence: a list item, a field) and where in it the answer starts."""
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", start)
     line_end = len(text) if line_end < 0 else line_end
-    line = text[line_start:line_end]
-    if " | " in line:
-        offset = start - line_start
-        cell_start = line.rfind(" | ", 0, offset)
-        cell_end = line.find(" | ", offset)
-        cell = line[0 if cell_start < 0 else cell_start + 3:len(line) if cell_end < 0 else cell_end]
-        return f"{line.split(' | ', 1)[0]} {cell}"
-    sentence_start = citation.context_start
-    sentence_end = sentence_start + len(citation.context)
-    return text[max(line_start, sentence_start):min(line_end, sentence_end)]
+    if " | " not in text[line_start:line_end]:
+        line_start = max(line_start, citation.context_start)
+        line_end = min(line_end, citation.context_start + len(citation.context))
+    return text[line_start:line_end], start - line_start
+
+
+def near_text(line: str, at: int) -> str:
+    """What sits next to an answer at `at` in its line: in a table row, its cell and the row's label;
+    elsewhere the whole line."""
+    if " | " not in line:
+        return line
+    cell_start = line.rfind(" | ", 0, at)
+    cell_end = line.find(" | ", at)
+    cell = line[0 if cell_start < 0 else cell_start + 3:len(line) if cell_end < 0 else cell_end]
+    return f"{line.split(' | ', 1)[0]} {cell}"

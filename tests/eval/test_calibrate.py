@@ -39,7 +39,7 @@ def test_a_near_miss_swaps_one_number_or_name_for_one_its_article_lacks():
 def _asked(rng, answerable: bool, right: bool, made: bool = False) -> Asked:
     features = rng.normal(size=len(FEATURES))
     features[0] += 1.0 if right else -1.0  # one feature tells them apart, not cleanly
-    return Asked(answerable, [(features, 1.0 if right else 0.0)], weight=1.0, made=made)
+    return Asked(answerable, [(features, 1.0 if right else 0.0, right)], weight=1.0, made=made)
 
 
 def test_the_threshold_keeps_the_answerable_loss_within_the_bound():

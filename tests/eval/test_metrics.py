@@ -1,6 +1,6 @@
 import pytest
 
-from groundqa.eval.metrics import exact_match, f1_score, normalize_answer
+from groundqa.eval.metrics import exact_match, f1_score, normalize_answer, right_f1
 from groundqa.eval.runner import Row, Run
 from groundqa.eval.summary import calibrate, summarize
 
@@ -57,3 +57,17 @@ def test_calibration_picks_a_margin_between_the_classes():
     margin, f1 = calibrate(rows())
     assert 1.0 < margin < 12.0  # abstain on rows 3 and 4, keep row 1
     assert f1 == pytest.approx(75.0)
+
+
+@pytest.mark.parametrize("prediction, golds, right", [
+    ("up to 1,500 square feet", ["up to 2,500 square feet"], False),  # shares 4 of 5 words, wrong number
+    ("square feet", ["up to 2,500 square feet"], False),  # the number asked for is missing
+    ("2,500 square feet", ["up to 2,500 square feet"], True),
+    ("April 2, 2024", ["May 7, 2024"], False),
+    ("the Nimbus T5", ["Nimbus T5"], True),
+    ("Brad Smith", ["Bradley Smith", "Brad Smith"], True),  # no numbers: plain F1
+    ("firmware 3.2.1", ["firmware 3.2.2", "3.2.1"], True),  # right against one of the golds
+])
+def test_right_f1_counts_a_wrong_number_as_wrong(prediction, golds, right):
+    assert (right_f1(prediction, golds) >= 0.5) is right
+    assert right_f1(prediction, golds) <= f1_score(prediction, golds)

@@ -19,10 +19,10 @@ pytestmark = pytest.mark.slow
 DOCS = REPO / "eval" / "gold" / "product-docs"
 FURNITURE = ("Home | Shop | Support", "We use cookies", "All rights reserved", "Terms of Sale", "Cart (0)",
              "Security \u203a Advisories")
-# The shipped defaults measured answerable EM 67.3 / F1 74.8 and 28 of 39 near misses not answered
-# (eval/BENCHMARKS.md, "Answer verification"): floors a little below, so that a change that loses
-# answers or answers near misses fails here.
-FLOORS = {"em": 64.0, "f1": 72.0, "near_misses_abstained": 0.65}
+# The shipped defaults measured answerable EM 67.3 / F1 76.2 and 29 of 39 near misses not answered
+# (eval/BENCHMARKS.md, "Features v4"): floors a little below, so that a change that loses answers or
+# answers near misses fails here.
+FLOORS = {"em": 65.0, "f1": 74.0, "near_misses_abstained": 0.7}
 
 
 @pytest.fixture(scope="module")
@@ -107,9 +107,22 @@ def test_an_answer_of_the_kind_asked_for_is_chosen(product_pipeline, question, a
     assert not result.no_answer and result.answers[0].text in answers, result.answers
 
 
+@pytest.mark.parametrize("question, answers", [
+    ("With Nimbus Care, how long is a T5 covered in total?", {"4 years"}),  # "3 years for the Nimbus T2 and 4 ..."
+    ("What are the dimensions of the Nimbus T5 wall plate?", {"86 x 86 x 12 mm", "86 x 86 x 12 mm (3.4 x 3.4 x 0.5 in)"}),
+    ("What's the standard warranty on a Nimbus T2?", {"1 year"}),
+])
+def test_the_answer_next_to_the_model_asked_about_is_chosen(product_pipeline, question, answers):
+    """The neighbouring model's value, on the same line or in the same sentence, was chosen before."""
+    result = product_pipeline.ask(question)
+    assert not result.no_answer and result.answers[0].text in answers, result.answers
+
+
 @pytest.mark.parametrize("question, step", [
     ("How do I factory reset a Nimbus T5?", "Choose Factory reset and tap Confirm"),
     ("How do I install the thermostat?", "6. Drill the two holes with the 5 mm bit"),
+    # The answer is the lead-in ("Connect each wire to the terminal with the same letter:"): its list follows.
+    ("How should I connect each wire to the terminals?", "- G for the fan"),
 ])
 def test_procedure_questions_get_the_steps(product_pipeline, question, step):
     result = product_pipeline.ask(question)

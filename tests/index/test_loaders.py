@@ -192,6 +192,27 @@ def test_headings_become_sections_with_exact_offsets(data, suffix):
     assert document.text[after_headings(document.meta, document.text, reset, len(document.text)):].startswith("Hold")
 
 
+@pytest.mark.parametrize("data, suffix", [
+    (b"## Reset\n\nIt erases your schedule.\n\n**Nimbus T5**\n\n1. Tap Menu.\n2. Tap Reset.\n\n**Nimbus T2**\n\n"
+     b"1. Pull it off.\n2. Hold the button.\n\n**Note:** a restart keeps your schedule.\n\n## Updates\n\nAutomatic.\n", ".md"),
+    (b"<h2>Reset</h2><p>It erases your schedule.</p><p><b>Nimbus T5</b></p><ol><li>Tap Menu.</li><li>Tap Reset.</li>"
+     b"</ol><p><strong>Nimbus T2</strong></p><ol><li>Pull it off.</li><li>Hold the button.</li></ol><p><b>Note:</b> "
+     b"a restart keeps your schedule.</p><h2>Updates</h2><p>Automatic.</p>", ".html"),
+])
+def test_a_paragraph_of_one_short_bold_phrase_is_a_sub_heading(data, suffix):
+    from groundqa.index.sections import SECTIONS, headings_at
+
+    document = document_from_bytes(data, doc_id="g", source="g", suffix=suffix)
+    text = document.text
+    assert [heading for *_, heading in document.meta[SECTIONS]] == ["Reset", "Nimbus T5", "Nimbus T2", "Updates"]
+    assert headings_at(document.meta, text.index("Tap Reset")) == ["Reset", "Nimbus T5"]
+    assert headings_at(document.meta, text.index("Hold the button")) == ["Reset", "Nimbus T2"]
+    assert headings_at(document.meta, text.index("Automatic")) == ["Updates"]
+    assert "Note: a restart keeps your schedule." in text, "bold words that begin a sentence are no heading"
+    for start, end, _, heading in document.meta[SECTIONS]:
+        assert text[start:end] == heading
+
+
 def test_text_wrapped_by_the_page_is_joined_and_structure_kept():
     wrapped = ("POLICY\n\n"
                "This policy explains what information we collect through our thermostats,\n"

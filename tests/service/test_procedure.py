@@ -41,3 +41,33 @@ def test_the_steps_around_an_answer_become_its_context(name, data, suffix):
     assert document.text[c.context_start:c.context_start + len(c.context)] == c.context
     outside = as_steps(answer_at(document, "First unplug it"), lambda _: document)
     assert outside.kind == "span" and outside.citation.context == "First unplug it"
+
+
+@pytest.mark.parametrize("name, data, suffix", [
+    ("text", b"3. HOW TO REQUEST LEAVE\n\nTo request annual leave, follow these steps:\n1. Log in to the portal.\n"
+             b"2. Choose the dates.\n3. Submit the request.\n\n4. SICK LEAVE\n\nPhone your manager.\n", ".txt"),
+    ("markdown", b"## Requesting leave\n\nTo request annual leave, follow these steps:\n\n1. Log in to the portal.\n"
+                 b"2. Choose the dates.\n3. Submit the request.\n\n## Sick leave\n\nPhone your manager.\n", ".md"),
+    ("html", b"<h2>Requesting leave</h2><p>To request annual leave, follow these steps:</p><ol><li>Log in to the "
+             b"portal.</li><li>Choose the dates.</li><li>Submit the request.</li></ol><h2>Sick leave</h2>"
+             b"<p>Phone your manager.</p>", ".html"),
+])
+def test_a_lead_in_answer_gets_the_steps_it_introduces(name, data, suffix):
+    document = document_from_bytes(data, doc_id=name, source=name, suffix=suffix)
+    lead_in = answer_at(document, "follow these steps")
+    start = document.text.index("To request")
+    lead_in = Answer(lead_in.text, 0.9, Citation(name, name, name, lead_in.citation.start, lead_in.citation.end,
+                                                 "To request annual leave, follow these steps:", start))
+    steps = as_steps(lead_in, lambda _: document)
+    assert steps.kind == "passage" and steps.text == "follow these steps"
+    c = steps.citation
+    assert c.context.startswith("To request annual leave, follow these steps:")
+    assert "Log in to the portal." in c.context and c.context.endswith("Submit the request.")
+    assert "Phone your manager" not in c.context and "SICK" not in c.context
+    assert document.text[c.context_start:c.context_start + len(c.context)] == c.context
+
+
+def test_a_sentence_without_a_colon_does_not_take_the_list_after_it():
+    document = document_from_bytes(b"Leave is approved by your manager.\n1. Log in.\n2. Submit.\n", doc_id="d",
+                                   source="d", suffix=".txt")
+    assert as_steps(answer_at(document, "your manager"), lambda _: document).kind == "span"

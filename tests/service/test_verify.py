@@ -7,7 +7,8 @@ import pytest
 
 from groundqa.index.terms import TermStats
 from groundqa.service.types import Citation
-from groundqa.service.verify import FEATURES, Evidence, Verifier, VerifierMismatch, feature_vector, near_text
+from groundqa.service.verify import (FEATURES, Evidence, Verifier, VerifierMismatch, answer_line, feature_vector,
+                                    near_text)
 from groundqa.wiring import SHIPPED_VERIFIER
 
 ADVISORY = "Advisory NSA-2024-003 covers CVE-2024-38112, with a CVSS score of 8.1, in firmware 3.0 through 3.2.1."
@@ -16,7 +17,8 @@ ADVISORY = "Advisory NSA-2024-003 covers CVE-2024-38112, with a CVSS score of 8.
 def evidence(question: str, passage: str = ADVISORY, answer: str = "8.1", near: str | None = None,
              headings: str = "") -> Evidence:
     return Evidence(question=question, answer=answer, passage_text=passage, sentence=passage,
-                    near=passage if near is None else near, headings=headings, reader_margin=20.0,
+                    near=passage if near is None else near, line=passage, answer_at=passage.find(answer),
+                    headings=headings, reader_margin=20.0,
                     window_margin=20.0, evidence_share=0.9, retrieval_score=0.9, passage_rank=1)
 
 
@@ -66,7 +68,30 @@ def test_the_terms_next_to_the_answer_are_counted_apart_from_the_passage():
 def test_near_text_is_the_cell_and_row_label_or_the_sentence_on_its_line(text, answer, near):
     start = text.index(answer)
     whole = Citation(doc_id="d", title="t", source="s", start=start, end=start + len(answer), context=text, context_start=0)
-    assert near_text(text, start, whole) == near
+    assert near_text(*answer_line(text, start, whole)) == near
+
+
+@pytest.mark.parametrize("question, passage, answer, rival", [
+    # The nearest model on the line is the one asked about, or another.
+    ("With Nimbus Care, how long is a T5 covered?", "Total coverage is 3 years for the Nimbus T2 and 4 years for the "
+     "Nimbus T5.", "4 years", 0.0),
+    ("With Nimbus Care, how long is a T5 covered?", "Total coverage is 3 years for the Nimbus T2 and 4 years for the "
+     "Nimbus T5.", "3 years", 1.0),
+    ("What is the restocking fee on an opened T5?", "Opened, complete | Nimbus T2: 10% | Nimbus T5: 15%", "15%", 0.0),
+    ("What is the restocking fee on an opened T5?", "Opened, complete | Nimbus T2: 10% | Nimbus T5: 15%", "10%", 1.0),
+    ("How big is the T5 wall plate?", "Nimbus T2 wall plate: 70 x 70 x 11 mm", "70 x 70 x 11 mm", 1.0),
+    ("When was firmware 3.2.1 released?", "Firmware 3.2 came out on April 2, 2024 and 3.2.1 on May 7, 2024.",
+     "May 7, 2024", 0.0),
+    ("When was firmware 3.2.1 released?", "Firmware 3.2 came out on April 2, 2024 and 3.2.1 on May 7, 2024.",
+     "April 2, 2024", 1.0),
+    # No identifier of the question's kind beside the answer, or a question naming none: nothing to weigh.
+    ("How big is the T5 wall plate?", "The wall plate is 86 x 86 x 12 mm.", "86 x 86 x 12 mm", 0.0),
+    ("How big is the wall plate?", "Nimbus T2 wall plate: 70 x 70 x 11 mm", "70 x 70 x 11 mm", 0.0),
+    # An identifier inside the answer is the answer, not its neighbour.
+    ("Which model replaced the T2?", "The T2 was replaced by the Nimbus T5 in 2024.", "Nimbus T5", 0.0),
+])
+def test_a_rival_identifier_nearer_the_answer_than_the_one_asked_about_is_seen(question, passage, answer, rival):
+    assert feature("rival_nearer", question, passage=passage, answer=answer) == rival
 
 
 def test_a_number_question_answered_without_a_number_is_a_type_mismatch():
@@ -113,3 +138,11 @@ def test_a_file_fitted_on_other_features_is_refused_with_what_to_do(tmp_path):
     with pytest.raises(VerifierMismatch, match="cannot read"):
         Verifier.load(tmp_path / "broken.json")
 
+
+
+def test_a_name_asked_about_that_is_not_next_to_the_answer_is_seen():
+    question = "What is the annual price of the Family plan?"
+    table = "Starter | Annual price: €39\nFamily | Annual price: €99"
+    assert feature("name_missing_near", question, passage=table, answer="€39", near="Starter Annual price: €39") == 1.0
+    assert feature("name_missing_near", question, passage=table, answer="€99", near="Family Annual price: €99") == 0.0
+    assert feature("name_missing", question, passage=table, answer="€39", near="Starter Annual price: €39") == 0.0
