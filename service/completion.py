@@ -25,7 +25,12 @@ _RANGE_BEFORE = re.compile(r"(?<![\w.])([\w$][\w.\-/%$]*)[ \t]*(?:through|to|thr
 _CALENDAR = re.compile(r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec",
                        re.IGNORECASE)
 _ABBREVIATION_CUT = re.compile(r"(?<!\w)(?:\w\.)+\w$")
-_ABBREVIATION_END = re.compile(r"(?<!\w)(?:\w\.){2,}$")
+# "p.m.", "U.S.", "Inc.", not "3.x." ending a sentence
+_ABBREVIATION_END = re.compile(r"(?<!\w)(?:[^\W\d_]\.){2,}$|\b(?:Inc|Ltd|Corp|Co)\.$")
+# A company's legal form, which alone names no one: "B.V." of "Nimbus Home Europe B.V.".
+_LEGAL_FORM = re.compile(r"(?:[BN]\.V\.|Inc\.?|Ltd\.?|LLC|L\.L\.C\.|GmbH|AG|S\.A\.|SAS|S\.p\.A\.|plc|PLC|Corp\.?|"
+                         r"Co\.|Pty\.? Ltd\.?|Oy|AB|ApS|K\.K\.)\Z")
+_NAME_BEFORE = re.compile(r"(?:[A-Z][\w&'.-]*[ \t]+){1,6}\Z")
 _NUMBER_END = re.compile(r"[\d%]$")
 _LIST_MARKER = re.compile(r"[-*\u2022\u2013]\s+|\d{1,3}[.)]\s+(?=\D)")
 # A field's label: "Released: ", a table cell's column header ("Nimbus T5: "), "Phone: ".
@@ -75,6 +80,7 @@ def complete(text: str, start: int, end: int, several: bool = False, instruction
         unit = _UNIT.match(text, end)
         end = unit.end() if unit else end
     start = _range_start(text, start, end)
+    start = _company_start(text, start, end)
     if several:
         start, end = _coordinated(text, start, end)
     if instruction:
@@ -109,6 +115,14 @@ def _range_start(text: str, start: int, end: int) -> int:
     if (opening[:1].isdigit() and closing[:1].isdigit()) or (_CALENDAR.match(opening) and _CALENDAR.match(closing)):
         return before.start(1)
     return start
+
+
+def _company_start(text: str, start: int, end: int) -> int:
+    """Back over the capitalized words of a company's name when the span is its legal form alone."""
+    if not _LEGAL_FORM.match(text, start, end):
+        return start
+    name = _NAME_BEFORE.search(text, max(0, start - 80), start)
+    return name.start() if name else start
 
 
 def _without_label(text: str, start: int, end: int) -> int:

@@ -32,6 +32,10 @@ from groundqa.service.completion import asks_for_several, asks_what_to_do, compl
     ("He flew from Paris to London.", "London", "London"),  # places are not a range
     ("The webinar is June 24 at 2 p.m. ET.", "June 24 at 2 p.m.", "June 24 at 2 p.m."),  # an abbreviation's full stop
     ("The webinar is June 24 at 2 p.m. ET.", "June 24 at 2 p.m", "June 24 at 2 p.m."),
+    ("It is not supported by firmware 3.x. It stays on 2.9.4.", "3.x.", "3.x"),  # a version, no abbreviation
+    ("Our representative is Nimbus Home Europe B.V., Lindenlaan 14.", "B.V.", "Nimbus Home Europe B.V."),
+    ("It was sold to Acme Widgets Inc. in 2020.", "Inc.", "Acme Widgets Inc."),  # a legal form alone names no one
+    ("It was registered as an Inc. in Delaware.", "Inc.", "Inc."),  # no name before it
 ])
 def test_completion_rules(text, span, whole):
     start = text.index(span)
