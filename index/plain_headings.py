@@ -29,14 +29,16 @@ def plain_text_headings(text: str) -> list[list]:
         line, following = text[start:end], text[lines[index + 1][0]:lines[index + 1][1]]
         if line in repeated or not _heading_shaped(line):
             continue
-        # Short lines in a row are an address, a signature or a price list; a lower-case start, a
-        # sentence wrapped mid-way.
-        if _heading_shaped(following) or (following[0].islower() and not _ITEM.match(following)):
-            continue
-        # A numbered heading in capitals ("1. SCOPE") is one wherever it stands.
-        numbered_caps = bool(_NUMBERED.match(line))
-        if index and not numbered_caps and not _after_finished_line(text, lines[index - 1], start):
-            continue
+        # A numbered heading in capitals ("6. CONTACT") is one wherever it stands. Other short lines
+        # in a row are an address, a signature or a price list (the first line under a heading too:
+        # "6. CONTACT" then the library's name and address); a lower-case start, a sentence wrapped
+        # mid-way.
+        if not _NUMBERED.match(line):
+            if _heading_shaped(following) or (following[0].islower() and not _ITEM.match(following)):
+                continue
+            if index and (not _after_finished_line(text, lines[index - 1], start)
+                          or (sections and sections[-1][0] == lines[index - 1][0])):
+                continue
         sections.append([start, end, 1 if _upper(line) else 2, line])
     return sections
 

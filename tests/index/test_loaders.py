@@ -279,6 +279,14 @@ def test_lines_shaped_like_headings_but_without_a_section_are_none(text):
     assert plain_text_headings(text) == []
 
 
+def test_a_numbered_capitals_heading_over_an_address_is_the_heading_not_the_address():
+    from groundqa.index.plain_headings import plain_text_headings
+
+    text = ("5. WI-FI\n\nSessions last 4 hours.\n\n6. CONTACT\n\nNorthbridge Municipal Library\n14 Market Street\n"
+            "Telephone: 01632 960 418\n")
+    assert [heading for *_, heading in plain_text_headings(text)] == ["5. WI-FI", "6. CONTACT"]
+
+
 def test_headings_are_found_where_they_are_not_in_a_table_of_contents():
     from groundqa.index.sections import LISTS, SECTIONS, section_at
 
