@@ -20,7 +20,7 @@ _UNIT = re.compile(
     r"times|mm|cm|km|inch(?:es)?|ft|feet|lbs?|kg|mb|gb|tb|kb|ghz|mhz|watts?|volts?|°[fc]|degrees?)\b",
     re.IGNORECASE)
 _RANGE = re.compile(r"[ \t]*(?:through|to|thru|until|and|-|\u2013|\u2014)[ \t]*[\w$.][\w@.\-/:%$]*", re.IGNORECASE)
-_RANGE_BEFORE = re.compile(r"(?<![\w.])([\w$][\w.\-/%$]*)[ \t]*(?:through|to|thru|until|\u2013|\u2014)[ \t]*\Z",
+_RANGE_BEFORE = re.compile(r"(?<![\w.:])([\w$][\w.\-/%$:]*)[ \t]*(?:through|to|thru|until|\u2013|\u2014)[ \t]*\Z",
                            re.IGNORECASE)
 _CALENDAR = re.compile(r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec",
                        re.IGNORECASE)

@@ -29,6 +29,8 @@ from groundqa.service.completion import asks_for_several, asks_what_to_do, compl
     ("Returns within 45 days.", "45 days.", "45 days"),  # sentence punctuation trimmed
     ("Open Monday to Friday, 8 a.m.", "Friday", "Monday to Friday"),  # a range's start
     ("firmware 3.0 through 3.2.1 only", "3.2.1", "3.0 through 3.2.1"),
+    ("Open Monday to Saturday, 8:00 to 18:00 CET.", "18:00", "8:00 to 18:00"),  # a time's start is whole
+    ("Open Monday to Saturday, 8:00 to 18:00 CET.", "00 to 18:00", "8:00 to 18:00"),
     ("He flew from Paris to London.", "London", "London"),  # places are not a range
     ("The webinar is June 24 at 2 p.m. ET.", "June 24 at 2 p.m.", "June 24 at 2 p.m."),  # an abbreviation's full stop
     ("The webinar is June 24 at 2 p.m. ET.", "June 24 at 2 p.m", "June 24 at 2 p.m."),
