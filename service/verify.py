@@ -48,7 +48,9 @@ FEATURES = (
     "rarest_missing",  # IDF of the rarest question term the passage lacks, over the highest IDF
     "answer_words",  # log of the answer's length in words
     "type_mismatch",  # a how-many/when/which-version question, or one after a price, fee, number, postal
-    # address..., answered without a number of its own (the 2 of "T2" is not one); a who question with a digit
+    # address..., answered without a number of its own (the 2 of "T2" is not one) or with another measure
+    # ("how long" -> "1 pound per day"); an e-mail question without an address, a phone or fax number
+    # without a phone's digits; a who question with a digit
     "answer_in_question",  # share of the answer's words already in the question
     "rival_nearer",  # the identifier nearest the answer (in its clause, else on its line) is another of a
     # kind the question names ("3 years for the Nimbus T2 and 4 years for the Nimbus T5": "3 years" for a T5)
@@ -193,11 +195,56 @@ def _word_set(text: str) -> frozenset[str]:
 
 
 def _type_mismatch(question: str, answer: str) -> bool:
+    if _EMAIL_QUESTION.search(question):
+        return "@" not in answer
+    if _PHONE_QUESTION.search(question):
+        return sum(char.isdigit() for char in answer) < 6
     if _CODE_NOUN.search(question):
         return not any(char.isdigit() for char in answer)
     if _NUMERIC_QUESTION.search(question) or _NUMBER_NOUN.search(question):
-        return not _NUMBER.search(answer)
+        if not _NUMBER.search(answer):
+            return True
+        wanted = {kind for kind, asked in _MEASURE_QUESTIONS if asked.search(question)}
+        measured = _measure(answer)
+        return bool(wanted) and measured is not None and measured not in wanted
     return bool(_PERSON_QUESTION.search(question)) and any(char.isdigit() for char in answer)
+
+
+_EMAIL_QUESTION = re.compile(r"\be-?mail address(es)?\b|\b(what|which)('s| is)? (the |an? )?e-?mail\b", re.I)
+_PHONE_QUESTION = re.compile(r"\b((tele)?phone|fax|mobile|cell) numbers?\b|\bnumber (do i|to|should i) (call|ring|dial)\b",
+                             re.I)
+# What a question after a measure wants, by its words, and what an answer's first number measures, by
+# the symbol before it or the word after it: "How long can I borrow a DVD?" is not answered by "1 pound
+# per day".
+_MEASURE_QUESTIONS = (
+    ("time", re.compile(r"\bhow (long|often|soon|quickly)\b|\bwhat (time|hours)\b", re.I)),
+    ("size", re.compile(r"\bhow (long|big|large|tall|wide|high|far|deep)\b|\b(size|dimensions?|length|width|height)\b",
+                        re.I)),
+    ("money", re.compile(r"\b(cost|costs|price|prices|priced|fee|fees|charge|charged|pay|paid)\b|\bhow much is\b", re.I)),
+    ("mass", re.compile(r"\b(weigh|weighs|weight|heavy)\b", re.I)),
+    ("power", re.compile(r"\b(power|watts?|wattage|consumption|draw)\b", re.I)),
+)
+_MEASURES = (
+    ("money", re.compile(r"[$€£¥]|(usd|eur|gbp|dollars?|euros?|pounds?|pence|cents?|p)$", re.I)),
+    ("time", re.compile(r"(seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|nights?|weeks?|months?|years?|"
+                        r"a\.m\.?|p\.m\.?|am|pm)$", re.I)),
+    ("size", re.compile(r"(mm|cm|m|km|in|inch(es)?|ft|feet|foot|yards?|metres?|meters?|miles?)$", re.I)),
+    ("mass", re.compile(r"(mg|g|kg|lbs?|grams?|kilograms?|ounces?|oz)$", re.I)),
+    ("power", re.compile(r"(w|kw|watts?|kilowatts?)$", re.I)),
+)
+_FIRST_QUANTITY = re.compile(r"([$€£¥])?\s?\d[\d.,]*\s*([^\W\d_][\w.]*)?")
+
+
+def _measure(answer: str) -> str | None:
+    """What the answer's first number measures (money, time, size, mass, power), None if unknown."""
+    quantity = _FIRST_QUANTITY.search(answer)
+    if quantity is None:
+        return None
+    symbol, unit = quantity.group(1), quantity.group(2) or ""
+    for kind, pattern in _MEASURES:
+        if (symbol and pattern.match(symbol)) or (unit and pattern.fullmatch(unit.lower().rstrip("."))):
+            return kind
+    return None
 
 
 def _kind(term: str) -> str | None:

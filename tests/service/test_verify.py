@@ -115,6 +115,22 @@ def test_a_number_question_answered_without_a_number_is_a_type_mismatch():
     ("Which release channel gets updates first?", "the beta channel", 0.0),
     ("Who discovered the flaw?", "Priya Raman", 0.0),
     ("Who discovered the flaw?", "NSA-2024-003", 1.0),
+    # An e-mail or phone question wants an address or a number of a phone's length.
+    ("What is the e-mail address of the maintainer?", "Ilse Marchetti", 1.0),
+    ("Which email address do I write to?", "support@nimbushome.example", 0.0),
+    ("What is the fax number of the library?", "1 September 2024", 1.0),
+    ("What phone number do I call for sales?", "+31 20 555 0187", 0.0),
+    # A measure of the kind asked for: time or length for "how long", money for a price, mass for a weight.
+    ("How long can adults borrow DVDs?", "1 pound per day", 1.0),
+    ("How long can adults borrow DVDs?", "7 days", 0.0),
+    ("How long is the cable?", "2 m", 0.0),
+    ("How much does the Aerion A60 Pro weigh?", "65 W", 1.0),
+    ("What is the weight of the Aerion A60 Pro?", "7.9 kg", 0.0),
+    ("How much does the Nimbus T2 cost?", "$129.00", 0.0),
+    ("What is the restocking fee?", "15%", 0.0),  # a share, not a measure: no judgement
+    ("How long does a refund take?", "5 to 7 business days", 0.0),
+    ("What time do updates install?", "between 2 a.m. and 4 a.m.", 0.0),
+    ("What time do updates install?", "$6.95", 1.0),
 ])
 def test_answers_of_the_wrong_kind_are_a_type_mismatch(question, answer, mismatch):
     assert feature("type_mismatch", question, answer=answer) == mismatch
