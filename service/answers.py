@@ -45,7 +45,8 @@ def candidates(reading: Reading, lookup: Callable[[str], Document], config: Answ
     question says whether an answer may be a list of several things or a whole instruction."""
     if not reading.spans:
         return []
-    shape = {"several": asks_for_several(question), "instruction": asks_what_to_do(question)}
+    shape = {"several": asks_for_several(question), "instruction": asks_what_to_do(question),
+             "asked": frozenset(words(question))}
     # A span of punctuation or stop words alone ("," between two names, "to") answers nothing.
     spans = [span for span in reading.spans if _has_word(lookup(span.passage.chunk.doc_id).text[span.start:span.end])]
     evidence = [span.logit - span.window_null + config.retrieval_weight * span.passage.score
@@ -63,7 +64,7 @@ def _has_word(text: str) -> bool:
     return any(word not in _FUNCTION_WORDS for word in words(text))
 
 
-def _completed(span: Span, document: Document, shape: dict[str, bool]) -> Span:
+def _completed(span: Span, document: Document, shape: dict) -> Span:
     """The span grown to a whole answer (service/completion.py), without a heading it began in; its
     evidence is the reader's."""
     start, end = complete(document.text, span.start, span.end, **shape)
@@ -96,7 +97,7 @@ def by_margin(found: list[Candidate], reading: Reading, config: AnswerConfig) ->
 
 
 def _distinct(best_first: Iterable[tuple[Span, float]], lookup: Callable[[str], Document],
-              limit: int, shape: dict[str, bool]) -> list[tuple[Span, float]]:
+              limit: int, shape: dict) -> list[tuple[Span, float]]:
     """Up to `limit` completed answers, best first: (best span, its probability) per normalized
     answer text, dropping answers that overlap a better one in the same document ("Dana" inside
     "Dana Whitfield"), spans left without a word and the first words of a heading. Spans are

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from groundqa.index.terms import words
+
 # Characters a word may continue with (e-mail addresses, versions, ids, prices, paths).
 _INNER = re.compile(r"[\w@.\-/:+%$#]")
 _EDGE_PUNCTUATION = ".,;:!?)]}\"'\u201d\u2019"
@@ -24,6 +26,12 @@ _RANGE_BEFORE = re.compile(r"(?<![\w.:])([\w$][\w.\-/%$:]*)[ \t]*(?:through|to|t
                            re.IGNORECASE)
 _CALENDAR = re.compile(r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec",
                        re.IGNORECASE)
+_DAYS = re.compile(r"(?:(?:mon|tues|wednes|thurs|fri|satur|sun)days?|weekdays|weekends?)", re.IGNORECASE)
+_DAY_RANGE = re.compile(_DAYS.pattern + r"[ \t]*(?:to|through|thru|-|\u2013|\u2014|and)[ \t]*" + _DAYS.pattern,
+                        re.IGNORECASE)
+_CLOCK = r"\d{1,2}(?:[:.]\d\d)?(?:[ \t]*(?:a\.m\.|p\.m\.|am|pm))?"
+_HOURS_AFTER = re.compile(r",?[ \t]+(?:from[ \t]+)?" + _CLOCK + r"[ \t]*(?:to|until|-|\u2013)[ \t]*" + _CLOCK
+                          + r"(?:[ \t]+(?:[A-Z]{2,5}\b|(?:[A-Z][a-z]+[ \t]+)?Time\b))?")
 _ABBREVIATION_CUT = re.compile(r"(?<!\w)(?:\w\.)+\w$")
 # "p.m.", "U.S.", "Inc.", not "3.x." ending a sentence
 _ABBREVIATION_END = re.compile(r"(?<!\w)(?:[^\W\d_]\.){2,}$|\b(?:Inc|Ltd|Corp|Co)\.$")
@@ -35,6 +43,7 @@ _NUMBER_END = re.compile(r"[\d%]$")
 _LIST_MARKER = re.compile(r"[-*\u2022\u2013]\s+|\d{1,3}[.)]\s+(?=\D)")
 # A field's label: "Released: ", a table cell's column header ("Nimbus T5: "), "Phone: ".
 _LABEL = re.compile(r"[^:|\n]{1,40}?:[ \t]+(?=\S)")
+_ASKED_LABEL = re.compile(r"([^\n:\u2014\u2013]{1,40}?)[ \t]*(?::|[ \t]\u2014|[ \t]\u2013)[ \t]+(?=\S)")
 _FIELD_START = re.compile(r"(?:^|\n|\|)[ \t]*(?:[-*\u2022][ \t]+)?$")
 # A question after several things: "What tools do I need", "Which API endpoints could be reached".
 _LIST_QUESTION = re.compile(
@@ -63,11 +72,13 @@ def asks_what_to_do(question: str) -> bool:
     return bool(_ACTION_QUESTION.search(question))
 
 
-def complete(text: str, start: int, end: int, several: bool = False, instruction: bool = False) -> tuple[int, int]:
-    """The span cut to its first line and without a list marker or a field's label, grown to whole
-    words, then over a unit that follows a number, then over a range's end; for a question after
-    several things (`several`), over the rest of a coordinated list ("A and B"); for a question
-    after what to do (`instruction`), to the whole sentence it is in."""
+def complete(text: str, start: int, end: int, several: bool = False, instruction: bool = False,
+             asked: frozenset[str] = frozenset()) -> tuple[int, int]:
+    """The span cut to its first line and without a list marker or a field's label (or a leading
+    label of the question's own words, `asked`: "2.3.1 — 2024-01-09" for "When was 2.3.1 released?"),
+    grown to whole words, then over a unit that follows a number, then over a range's end; for a
+    question after several things (`several`), over the rest of a coordinated list ("A and B"); for a
+    question after what to do (`instruction`), to the whole sentence it is in."""
     start, end = _first_line(text, start, end)
     start, end = _whole_words(text, start, end)
     start = _without_label(text, start, end)
@@ -80,6 +91,8 @@ def complete(text: str, start: int, end: int, several: bool = False, instruction
         unit = _UNIT.match(text, end)
         end = unit.end() if unit else end
     start = _range_start(text, start, end)
+    start = _without_asked_label(text, start, end, asked)  # after: "2.3.1 — 2024-01-09" is no range
+    end = _with_hours(text, start, end)
     start = _company_start(text, start, end)
     if several:
         start, end = _coordinated(text, start, end)
@@ -117,6 +130,15 @@ def _range_start(text: str, start: int, end: int) -> int:
     return start
 
 
+def _with_hours(text: str, start: int, end: int) -> int:
+    """Over the hours that follow days ("Monday to Friday, 8 a.m. to 8 p.m. Eastern Time"): opening
+    hours are the days and the times together."""
+    if not (_DAYS.fullmatch(text, start, end) or _DAY_RANGE.fullmatch(text, start, end)):
+        return end
+    hours = _HOURS_AFTER.match(text, end)
+    return hours.end() if hours else end
+
+
 def _company_start(text: str, start: int, end: int) -> int:
     """Back over the capitalized words of a company's name when the span is its legal form alone."""
     if not _LEGAL_FORM.match(text, start, end):
@@ -131,6 +153,17 @@ def _without_label(text: str, start: int, end: int) -> int:
     label = _LABEL.match(text, start, end)
     if label and label.end() < end and _FIELD_START.search(text, max(0, start - 3), start):
         return label.end()
+    return start
+
+
+def _without_asked_label(text: str, start: int, end: int, asked: frozenset[str]) -> int:
+    """Past words the question already says, set off by a colon or a dash ("2.3.1 — 2024-01-09", a
+    changelog's heading): they say which value it is, the rest is the answer."""
+    label = _ASKED_LABEL.match(text, start, end)
+    if label and label.end() < end:
+        said = words(label.group(1))
+        if said and all(word in asked for word in said):
+            return label.end()
     return start
 
 

@@ -30,6 +30,12 @@ from groundqa.service.completion import asks_for_several, asks_what_to_do, compl
     ("Open Monday to Friday, 8 a.m.", "Friday", "Monday to Friday"),  # a range's start
     ("firmware 3.0 through 3.2.1 only", "3.2.1", "3.0 through 3.2.1"),
     ("Open Monday to Saturday, 8:00 to 18:00 CET.", "18:00", "8:00 to 18:00"),  # a time's start is whole
+    # Days take the hours that follow them.
+    ("Call Monday to Friday, 8 a.m. to 8 p.m. Eastern Time.", "Monday to Friday",
+     "Monday to Friday, 8 a.m. to 8 p.m. Eastern Time"),
+    ("Open Monday to Saturday, 8:00 to 18:00 CET. Call us.", "Saturday", "Monday to Saturday, 8:00 to 18:00 CET"),
+    ("We are open on Saturdays from 9 to 5.", "Saturdays", "Saturdays from 9 to 5"),
+    ("Closed on Sundays, 2 of 3 weeks.", "Sundays", "Sundays"),  # no hours after it
     ("Open Monday to Saturday, 8:00 to 18:00 CET.", "00 to 18:00", "8:00 to 18:00"),
     ("He flew from Paris to London.", "London", "London"),  # places are not a range
     ("The webinar is June 24 at 2 p.m. ET.", "June 24 at 2 p.m.", "June 24 at 2 p.m."),  # an abbreviation's full stop
@@ -55,6 +61,22 @@ def test_completion_rules(text, span, whole):
 def test_a_field_label_is_left_out(text, span, whole):
     start = text.index(span)
     new_start, new_end = complete(text, start, start + len(span))
+    assert text[new_start:new_end] == whole
+
+
+@pytest.mark.parametrize("text, span, question, whole", [
+    ("## 2.3.1 \u2014 2024-01-09\n", "2.3.1 \u2014 2024-01-09", "When was Tidewater 2.3.1 released?", "2024-01-09"),
+    ("Firmware 3.2: May 7, 2024", "Firmware 3.2: May 7, 2024", "When did firmware 3.2 come out?", "May 7, 2024"),
+    # Words the question does not say are the answer, or part of it.
+    ("## 2.3.1 \u2014 2024-01-09\n", "2.3.1 \u2014 2024-01-09", "Which version came out in January?",
+     "2.3.1 \u2014 2024-01-09"),
+    ("Open Monday - Friday", "Monday - Friday", "Is it open on Monday?", "Monday - Friday"),  # a hyphen is no label's
+])
+def test_a_label_of_the_question_own_words_is_left_out(text, span, question, whole):
+    from groundqa.index.terms import words
+
+    start = text.index(span)
+    new_start, new_end = complete(text, start, start + len(span), asked=frozenset(words(question)))
     assert text[new_start:new_end] == whole
 
 
