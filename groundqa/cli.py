@@ -208,6 +208,8 @@ def _run_ask(args: argparse.Namespace, settings: Settings) -> int:
             failures += 1
             result = {"question": question, "error": {"code": exc.code, "message": str(exc)}}
         print(_render(result, args.json, one_line=args.file is not None), flush=True)
+    if args.file is None:
+        return 1 if result.get("no_answer") else 0  # as grep: 1 when nothing was found, 2 on a mistake
     return 1 if failures else 0
 
 

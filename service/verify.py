@@ -28,7 +28,7 @@ from groundqa.service.answers import Candidate
 from groundqa.service.reader import Reading
 from groundqa.service.types import Citation
 
-FEATURE_VERSION = 4
+FEATURE_VERSION = 5
 FEATURES = (
     "reader_margin",  # best span logit over the lowest no-answer logit, clipped
     "window_margin",  # span logit over its own window's no-answer logit, clipped
@@ -39,6 +39,8 @@ FEATURES = (
     "covered_sentence",  # ... found in the answer's sentence(s)
     "covered_near",  # ... found next to the answer: its table cell and row label, else its sentence on
     # its line, with the headings above it and the document's title
+    "covered_near_words",  # ... of the question's words that are no identifier or name, a word's stem
+    # counting ("weigh" in "Weight"): the row of a spec table the question asks about, not the model's other rows
     "identifier_missing",  # the question names an identifier (has a digit) the passage, its headings and
     # the document's title lack
     "identifier_missing_near",  # ... that is not next to the answer
@@ -106,6 +108,8 @@ def feature_vector(evidence: Evidence, stats: TermStats) -> np.ndarray:
     answer_words = words(evidence.answer)
     question_words = set(words(evidence.question))
     names = _names(evidence.question)
+    plain = [t for t in terms if t not in identifiers and t not in names]
+    plain_total = sum(weights[t] for t in plain)
     return np.array([
         max(-20.0, min(evidence.reader_margin, 40.0)),
         max(-20.0, min(evidence.window_margin, 40.0)),
@@ -115,6 +119,7 @@ def feature_vector(evidence: Evidence, stats: TermStats) -> np.ndarray:
         sum(weights[t] for t in terms if t in passage) / total,
         sum(weights[t] for t in terms if t in sentence) / total,
         sum(weights[t] for t in terms if t in near) / total,
+        sum(weights[t] for t in plain if _holds(near, t)) / plain_total if plain_total else 1.0,
         float(any(not _holds(passage, t) for t in identifiers)),
         float(any(not _holds(near, t) for t in identifiers)),
         float(any(not _holds(passage, t) for t in names)),

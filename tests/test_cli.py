@@ -61,8 +61,9 @@ def test_default_corpus_and_human_output(tmp_path):
     out = groundqa("ask", "Who is the president of Microsoft?", index_dir=tmp_path).stdout
     assert out.startswith("1. Brad Smith")
     assert CORPUS_DOC_ID in out and "»Brad Smith«" in out
-    out = groundqa("ask", "What is the capital of France?", index_dir=tmp_path).stdout
-    assert out.strip() == "Not found in the documents."
+    not_found = groundqa("ask", "What is the capital of France?", index_dir=tmp_path, check=False)
+    assert not_found.stdout.strip() == "Not found in the documents."
+    assert not_found.returncode == 1, "a script can tell 'not found' (1) from an answer (0) and a mistake (2)"
 
 
 def test_clear_errors(tmp_path):

@@ -162,3 +162,15 @@ def test_a_name_asked_about_that_is_not_next_to_the_answer_is_seen():
     assert feature("name_missing_near", question, passage=table, answer="€39", near="Starter Annual price: €39") == 1.0
     assert feature("name_missing_near", question, passage=table, answer="€99", near="Family Annual price: €99") == 0.0
     assert feature("name_missing", question, passage=table, answer="€39", near="Starter Annual price: €39") == 0.0
+
+
+def test_the_words_asked_about_beside_the_models_name_pick_the_row():
+    """A spec table with a model per column: each row names the model asked about, only one what is asked."""
+    question = "How much does the Aerion A60 Pro weigh?"
+    table = "Power consumption | Aerion A60 Pro: 65 W\nWeight | Aerion A60 Pro: 7.9 kg"
+    weight = feature("covered_near_words", question, passage=table, answer="7.9 kg", near="Weight Aerion A60 Pro: 7.9 kg")
+    power = feature("covered_near_words", question, passage=table, answer="65 W", near="Power consumption Aerion A60 Pro: 65 W")
+    assert weight == pytest.approx(1.0) and power == 0.0
+    assert feature("covered_near", question, passage=table, answer="65 W", near="Power consumption Aerion A60 Pro: 65 W") > 0.5
+    # A question of names and identifiers alone leaves nothing to miss.
+    assert feature("covered_near_words", "Who is Margaret Okafor?", near="Our officer is Priya Raman.") == 1.0
