@@ -19,10 +19,10 @@ pytestmark = pytest.mark.slow
 DOCS = REPO / "eval" / "gold" / "product-docs"
 FURNITURE = ("Home | Shop | Support", "We use cookies", "All rights reserved", "Terms of Sale", "Cart (0)",
              "Security \u203a Advisories")
-# The shipped defaults measured answerable EM 67.3 / F1 76.2 and 29 of 39 near misses not answered
-# (eval/BENCHMARKS.md, "Features v4"): floors a little below, so that a change that loses answers or
-# answers near misses fails here.
-FLOORS = {"em": 65.0, "f1": 74.0, "near_misses_abstained": 0.7}
+# The shipped defaults measured answerable EM 71.7 / F1 79.8 and 28 of 39 near misses not answered
+# (eval/BENCHMARKS.md, "Features v4", its last table): floors a little below (other CPUs compute in
+# fp32, not bf16), so that a change that loses answers or answers near misses fails here.
+FLOORS = {"em": 68.0, "f1": 76.0, "near_misses_abstained": 0.65}
 
 
 @pytest.fixture(scope="module")
