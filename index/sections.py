@@ -13,7 +13,7 @@ from typing import Any, Mapping
 SECTIONS = "sections"
 LISTS = "lists"  # [start, end] of each HTML/Markdown list, from its first item's line to its last's
 STRUCTURE_KEYS = frozenset({SECTIONS, LISTS})
-_LIST_LINE = re.compile(r"[ \t]*(?:\d{1,3}[.)]|[-*\u2022\u2013])\s")
+LIST_LINE = re.compile(r"[ \t]*(?:\d{1,3}[.)]|[-*\u2022\u2013])\s")  # a list item's line: "1. ", "- "
 
 
 def _valid(meta: Mapping[str, Any]) -> list[list[Any]]:
@@ -80,17 +80,17 @@ def list_around(meta: Mapping[str, Any], text: str, offset: int) -> tuple[int, i
         if isinstance(span, list) and len(span) == 2 and _offsets(*span, len(text)) and span[0] <= offset < span[1]:
             return span[0], span[1]
     line_start = text.rfind("\n", 0, offset) + 1
-    if not _LIST_LINE.match(text, line_start):
+    if not LIST_LINE.match(text, line_start):
         return None
     start = line_start
     while start > 0:
         previous = text.rfind("\n", 0, start - 1) + 1
-        if not _LIST_LINE.match(text, previous):
+        if not LIST_LINE.match(text, previous):
             break
         start = previous
     end = text.find("\n", offset)
     end = len(text) if end < 0 else end
-    while end < len(text) and _LIST_LINE.match(text, end + 1):
+    while end < len(text) and LIST_LINE.match(text, end + 1):
         following = text.find("\n", end + 1)
         end = len(text) if following < 0 else following
     return start, end

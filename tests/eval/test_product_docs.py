@@ -107,6 +107,17 @@ def test_an_answer_of_the_kind_asked_for_is_chosen(product_pipeline, question, a
     assert not result.no_answer and result.answers[0].text in answers, result.answers
 
 
+@pytest.mark.parametrize("question, answer", [
+    ("Which terminal is for the heat pump reversing valve?", "O/B"),
+    ("Which terminal is the common wire?", "C"),
+])
+def test_a_list_of_short_items_is_read_item_by_item(product_pipeline, question, answer):
+    """"- G for the fan\n- C for common\n- O/B for the heat pump reversing valve": the reader, trained on
+    prose, read the lines as one clause ("fan" for the reversing valve) until list items were set apart."""
+    result = product_pipeline.ask(question)
+    assert not result.no_answer and result.answers[0].text == answer, result.answers
+
+
 @pytest.mark.parametrize("question, answers", [
     ("With Nimbus Care, how long is a T5 covered in total?", {"4 years"}),  # "3 years for the Nimbus T2 and 4 ..."
     ("What are the dimensions of the Nimbus T5 wall plate?", {"86 x 86 x 12 mm", "86 x 86 x 12 mm (3.4 x 3.4 x 0.5 in)"}),

@@ -97,3 +97,12 @@ def test_length_penalty_prefers_the_tight_span_when_the_reader_barely_prefers_th
                                           AnswerConfig(0.0, 1, 0.0, 0.0, penalty))[0][0].text
     assert pick(0.0) == "Angus Macleod of Tiree"
     assert pick(0.25) == "Angus Macleod"
+
+
+def test_list_items_are_read_as_clauses_with_every_offset_kept():
+    from groundqa.service.reader import as_read
+
+    text = "Connect each wire:\n- G for the fan\n- C for common\n1. Step one\nA plain line\nand its end"
+    read = as_read(text)
+    assert len(read) == len(text) and read == text.replace("\n-", ";-").replace("\n1.", ";1.")
+    assert "line\nand" in read, "only the break before a list item changes"
