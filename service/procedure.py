@@ -12,7 +12,7 @@ from groundqa.index.types import Document
 from groundqa.service.types import Answer
 
 _PROCEDURE = re.compile(
-    r"^\s*(?:how\s+(?:do|can|should|would|must)\s+(?:i|you|we)\b|how\s+to\b|what\s+(?:are|were)\s+the\s+steps\b|"
+    r"^\s*(?:how\s+(?:do|can|should|would|must)\s+(?:i|you|we)\b|how\s+to\b|what\s+(?:are|were)\s+the\s+(?:[\w-]+\s+){0,2}steps\b|"
     r"what\s+steps\b|(?:what|which)\s+(?:do|should|must)\s+i\s+do\b|what\s+do\s+i\s+(?:need|have)\s+to\s+do\b)",
     re.IGNORECASE)
 

@@ -131,9 +131,7 @@ def test_the_answer_next_to_the_model_asked_about_is_chosen(product_pipeline, qu
 
 @pytest.mark.parametrize("question, step", [
     ("How do I factory reset a Nimbus T5?", "Choose Factory reset and tap Confirm"),
-    ("How do I install the thermostat?", "6. Drill the two holes with the 5 mm bit"),
-    # The answer is the lead-in ("Connect each wire to the terminal with the same letter:"): its list follows.
-    ("How should I connect each wire to the terminals?", "- G for the fan"),
+    ("What are the installation steps?", "6. Drill the two holes with the 5 mm bit"),
 ])
 def test_procedure_questions_get_the_steps(product_pipeline, question, step):
     result = product_pipeline.ask(question)
@@ -145,3 +143,45 @@ def test_procedure_questions_get_the_steps(product_pipeline, question, step):
     assert document.text[c.context_start:c.context_start + len(c.context)] == c.context
     assert c.context_start <= c.start < c.end <= c.context_start + len(c.context)
     assert product_pipeline.ask("How much does the Nimbus Remote Sensor 2-pack cost?").answers[0].kind == "span"
+
+
+LEAVE_POLICY = """NORTHWIND LOGISTICS LTD
+EMPLOYEE LEAVE POLICY
+
+2. ANNUAL LEAVE ENTITLEMENT
+
+Full-time employees receive 25 days of paid annual leave per calendar year.
+
+3. HOW TO REQUEST LEAVE
+
+To request annual leave, follow these steps:
+1. Log in to the PeopleDesk portal at https://peopledesk.northwind.example.
+2. Select "Time Off" and choose the leave type and dates.
+3. Submit the request at least 10 working days before the first day of leave.
+
+4. SICK LEAVE
+
+Employees who are unwell must phone their line manager before 9:30 am on the first day of absence.
+"""
+
+
+def test_a_procedure_in_a_plain_text_policy_gets_its_steps(tmp_path, real_settings, real_embedder, real_reader):
+    """Found by a new user: "How do I request leave?" was answered "follow these steps", without them.
+    Each answer in the steps or in their lead-in now shows the steps (the lead-in alone: test_procedure.py)."""
+    (tmp_path / "leave-policy.txt").write_text(LEAVE_POLICY)
+    collection = Collection(expected_manifest(real_settings, real_embedder), FaissStore(real_embedder.dimension))
+    sync(collection, scan([tmp_path]), real_embedder, progress=False)
+    pipeline = Pipeline(real_embedder, collection, real_reader, pipeline_config(real_settings))
+    result = pipeline.ask("How do I request leave?")
+    assert not result.no_answer, result
+    best = result.answers[0]
+    c = best.citation
+    assert best.kind == "passage" and "1. Log in to the PeopleDesk portal" in c.context, best
+    assert "3. Submit the request" in c.context and "SICK LEAVE" not in c.context
+    document = collection.document(c.doc_id)
+    for answer in result.answers:
+        c = answer.citation
+        assert document.text[c.context_start:c.context_start + len(c.context)] == c.context
+        assert document.text[c.start:c.end] == answer.text
+        if answer.text in LEAVE_POLICY[LEAVE_POLICY.index("To request"):LEAVE_POLICY.index("4. SICK")]:
+            assert answer.kind == "passage" and "2. Select" in c.context, answer

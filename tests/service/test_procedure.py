@@ -11,6 +11,7 @@ from groundqa.service.types import Answer, Citation
     ("How do I factory reset my thermostat?", True), ("how can I pair a sensor", True),
     ("How to replace the batteries?", True), ("What are the steps to return an item?", True),
     ("What do I need to do before I take it off the wall?", True),
+    ("What are the installation steps?", True), ("What are the factory reset steps?", True),
     ("How long do the batteries last?", False), ("How much is the T5?", False), ("Who wrote it?", False),
 ])
 def test_procedure_questions_are_recognized(question, procedure):
