@@ -207,11 +207,16 @@ def _is_bold_label(element, tag: str | None) -> bool:
     child = element[0]
     if child.tag not in ("strong", "b") or (child.tail or "").strip():
         return False
+    parent = element.getparent()
+    if parent is not None and parent.tag not in _SECTION_TAGS:  # a bold line in a list item or a cell is its content
+        return False
     label = _inline_text(child)
-    return 0 < len(label) <= _MAX_LABEL and not _ENDS_CLAUSE.search(label)
+    return 0 < len(label) <= _MAX_LABEL and not _ENDS_CLAUSE.search(label) and ": " not in label \
+        and not label[0].isdigit() and label[0] not in "$\u20ac\u00a3"
 
 
 _MAX_LABEL = 80
+_SECTION_TAGS = {"body", "div", "section", "article", "main", "header"}
 
 
 # Page furniture, by the landmarks HTML and ARIA define for it: site navigation, footers, asides,

@@ -13,6 +13,9 @@ MAX_CHARS = 70
 MAX_WORDS = 10
 _LINE = re.compile(r"\S(?:[^\n]*\S)?")  # a line that is not blank, without its edge spaces
 _NUMBERED = re.compile(r"(?:\d{1,2}(?:\.\d{1,2})*[.)]?|[IVX]{1,4}\.)\s+")  # "3. ", "2.1 ", "IV. "
+# Numbered as a heading is, wherever it stands: "6. ", "2.1 ", "IV. " (not a count: "2 USB-C").
+_NUMBERED_HEADING = re.compile(r"(?:\d{1,2}[.)]|\d{1,2}(?:\.\d{1,2})+\.?|[IVX]{1,4}\.)\s+")
+_DOT_LEADER = re.compile(r"(?:\.\s?){4,}|\u2026")  # a table of contents' "SCOPE ........ 2"
 _ITEM = re.compile(r"(?:[-*\u2022\u2013]|\d{1,3}[.)]|[a-zA-Z][.)]|\([a-z0-9]\))\s")  # as loaders' list items
 _ENDS_OPEN = re.compile(r"([.,;:!?]|\b(?:and|or|the|of|to|a|an|with|for|in|on|at|by))$", re.I)
 _PAGE_NUMBER = re.compile(r"(?:page\s+)?\d+(?:\s*(?:of|/)\s*\d+)?$", re.I)  # page furniture: "Page 1 of 2"
@@ -29,22 +32,28 @@ def plain_text_headings(text: str) -> list[list]:
         line, following = text[start:end], text[lines[index + 1][0]:lines[index + 1][1]]
         if line in repeated or not _heading_shaped(line):
             continue
-        # A numbered heading in capitals ("6. CONTACT") is one wherever it stands. Other short lines
-        # in a row are an address, a signature or a price list (the first line under a heading too:
-        # "6. CONTACT" then the library's name and address); a lower-case start, a sentence wrapped
-        # mid-way.
-        if not _NUMBERED.match(line):
+        # A numbered heading in capitals ("6. CONTACT") is one wherever it stands, unless the next line
+        # is numbered too. Other short lines in a row are an address, a signature or a price list (so is
+        # a line under a heading with no body text after it: "6. CONTACT" then the library's name and
+        # address); a lower-case start, a sentence wrapped mid-way.
+        if _NUMBERED_HEADING.match(line):
+            if _heading_shaped(following) and _NUMBERED.match(following):  # "1. THERMOSTAT\n2. WALL PLATE": a list
+                continue
+        else:
             if _heading_shaped(following) or (following[0].islower() and not _ITEM.match(following)):
                 continue
-            if index and (not _after_finished_line(text, lines[index - 1], start)
-                          or (sections and sections[-1][0] == lines[index - 1][0])):
+            if index and not _after_finished_line(text, lines[index - 1], start):
                 continue
+            under_a_heading = sections and sections[-1][0] == lines[index - 1][0]
+            if under_a_heading and not (_FINISHED.search(following) or len(following) > MAX_CHARS):
+                continue  # the first line of an address, not a sub-heading over body text
         sections.append([start, end, 1 if _upper(line) else 2, line])
     return sections
 
 
 def _heading_shaped(line: str) -> bool:
-    if len(line) > MAX_CHARS or len(line.split()) > MAX_WORDS or ": " in line or _PAGE_NUMBER.match(line):
+    if (len(line) > MAX_CHARS or len(line.split()) > MAX_WORDS or ": " in line or _PAGE_NUMBER.match(line)
+            or _DOT_LEADER.search(line)):
         return False
     numbered = _NUMBERED.match(line)
     if numbered:  # "3. SCOPE" is a heading, "3. Remove the old thermostat" a step

@@ -13,6 +13,7 @@ from typing import Any, Mapping
 SECTIONS = "sections"
 LISTS = "lists"  # [start, end] of each HTML/Markdown list, from its first item's line to its last's
 STRUCTURE_KEYS = frozenset({SECTIONS, LISTS})
+_SENTENCE_BREAK = re.compile(r"[.!?]\s")
 LIST_LINE = re.compile(r"[ \t]*(?:\d{1,3}[.)]|[-*\u2022\u2013])\s")  # a list item's line: "1. ", "- "
 
 
@@ -100,7 +101,9 @@ def list_after_lead_in(meta: Mapping[str, Any], text: str, offset: int) -> tuple
     """The list that a lead-in line ending in a colon introduces ("To request leave, follow these
     steps:"), where `offset` is on that line; None when the line is no lead-in or no list follows."""
     line_end = text.find("\n", offset)
-    if line_end < 0 or not text[offset:line_end].rstrip().endswith(":"):
+    rest = text[offset:line_end] if line_end >= 0 else ""
+    # The answer's own sentence must be the lead-in: "Leave is approved by your manager. To cancel, do this:"
+    if not rest.rstrip().endswith(":") or _SENTENCE_BREAK.search(rest):
         return None
     following = line_end
     while following < len(text) and text[following].isspace():

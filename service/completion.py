@@ -29,21 +29,23 @@ _CALENDAR = re.compile(r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|jan|feb|mar|
 _DAYS = re.compile(r"(?:(?:mon|tues|wednes|thurs|fri|satur|sun)days?|weekdays|weekends?)", re.IGNORECASE)
 _DAY_RANGE = re.compile(_DAYS.pattern + r"[ \t]*(?:to|through|thru|-|\u2013|\u2014|and)[ \t]*" + _DAYS.pattern,
                         re.IGNORECASE)
-_CLOCK = r"\d{1,2}(?:[:.]\d\d)?(?:[ \t]*(?:a\.m\.|p\.m\.|am|pm))?"
+_CLOCK = r"\d{1,2}(?:[:.]\d\d)?(?:[ \t]*(?i:a\.m\.|p\.m\.|am\b|pm\b))?"
 _HOURS_AFTER = re.compile(r",?[ \t]+(?:from[ \t]+)?" + _CLOCK + r"[ \t]*(?:to|until|-|\u2013)[ \t]*" + _CLOCK
                           + r"(?:[ \t]+(?:[A-Z]{2,5}\b|(?:[A-Z][a-z]+[ \t]+)?Time\b))?")
+_TIME_MARK = re.compile(r"\bfrom\b|\d[:.]\d\d|(?i:a\.m\.|p\.m\.|\bam\b|\bpm\b)")  # hours, not a count "2 to 3"
 _ABBREVIATION_CUT = re.compile(r"(?<!\w)(?:\w\.)+\w$")
 # "p.m.", "U.S.", "Inc.", not "3.x." ending a sentence
 _ABBREVIATION_END = re.compile(r"(?<!\w)(?:[^\W\d_]\.){2,}$|\b(?:Inc|Ltd|Corp|Co)\.$")
 # A company's legal form, which alone names no one: "B.V." of "Nimbus Home Europe B.V.".
 _LEGAL_FORM = re.compile(r"(?:[BN]\.V\.|Inc\.?|Ltd\.?|LLC|L\.L\.C\.|GmbH|AG|S\.A\.|SAS|S\.p\.A\.|plc|PLC|Corp\.?|"
                          r"Co\.|Pty\.? Ltd\.?|Oy|AB|ApS|K\.K\.)\Z")
-_NAME_BEFORE = re.compile(r"(?:[A-Z][\w&'.-]*[ \t]+){1,6}\Z")
+_NAME_WORD = re.compile(r"[^\W\d_][\w&'.-]*")
 _NUMBER_END = re.compile(r"[\d%]$")
 _LIST_MARKER = re.compile(r"[-*\u2022\u2013]\s+|\d{1,3}[.)]\s+(?=\D)")
 # A field's label: "Released: ", a table cell's column header ("Nimbus T5: "), "Phone: ".
 _LABEL = re.compile(r"[^:|\n]{1,40}?:[ \t]+(?=\S)")
-_ASKED_LABEL = re.compile(r"([^\n:\u2014\u2013]{1,40}?)[ \t]*(?::|[ \t]\u2014|[ \t]\u2013)[ \t]+(?=\S)")
+# A colon or an em dash sets a label off; an en dash or a hyphen joins a range ("Monday \u2013 Friday").
+_ASKED_LABEL = re.compile(r"([^\n:\u2014]{1,40}?)[ \t]*(?::|[ \t]\u2014)[ \t]+(?=\S)")
 _FIELD_START = re.compile(r"(?:^|\n|\|)[ \t]*(?:[-*\u2022][ \t]+)?$")
 # A question after several things: "What tools do I need", "Which API endpoints could be reached".
 _LIST_QUESTION = re.compile(
@@ -136,15 +138,21 @@ def _with_hours(text: str, start: int, end: int) -> int:
     if not (_DAYS.fullmatch(text, start, end) or _DAY_RANGE.fullmatch(text, start, end)):
         return end
     hours = _HOURS_AFTER.match(text, end)
-    return hours.end() if hours else end
+    return hours.end() if hours and _TIME_MARK.search(hours.group()) else end
 
 
 def _company_start(text: str, start: int, end: int) -> int:
-    """Back over the capitalized words of a company's name when the span is its legal form alone."""
+    """Back over the capitalized words of a company's name, in its sentence, when the span is its
+    legal form alone ("Nimbus Home Europe B.V.", "\u00c5berg Holding AB")."""
     if not _LEGAL_FORM.match(text, start, end):
         return start
-    name = _NAME_BEFORE.search(text, max(0, start - 80), start)
-    return name.start() if name else start
+    first = start
+    for word in reversed(list(_NAME_WORD.finditer(text, max(0, start - 80), start))[-6:]):
+        between = text[word.end():first]
+        if not word.group()[0].isupper() or between.strip() or word.group()[-1] in ".!?" and first != start:
+            break
+        first = word.start()
+    return first
 
 
 def _without_label(text: str, start: int, end: int) -> int:

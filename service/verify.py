@@ -202,54 +202,55 @@ def _word_set(text: str) -> frozenset[str]:
 def _type_mismatch(question: str, answer: str) -> bool:
     if _EMAIL_QUESTION.search(question):
         return "@" not in answer
-    if _PHONE_QUESTION.search(question):
-        return sum(char.isdigit() for char in answer) < 6
+    if _PHONE_QUESTION.search(question) and not _COUNT_QUESTION.search(question):
+        return sum(char.isdigit() for char in answer) < 3 or bool(_CALENDAR_WORD.search(answer))
     if _CODE_NOUN.search(question):
         return not any(char.isdigit() for char in answer)
     if _NUMERIC_QUESTION.search(question) or _NUMBER_NOUN.search(question):
         if not _NUMBER.search(answer):
             return True
+        if _COUNT_QUESTION.search(question):  # "how many days": the unit is the question's
+            return False
         wanted = {kind for kind, asked in _MEASURE_QUESTIONS if asked.search(question)}
-        measured = _measure(answer)
-        return bool(wanted) and measured is not None and measured not in wanted
+        return bool(wanted) and not (_measure(answer) or wanted) & wanted
     return bool(_PERSON_QUESTION.search(question)) and any(char.isdigit() for char in answer)
 
 
-_EMAIL_QUESTION = re.compile(r"\be-?mail address(es)?\b|\b(what|which)('s| is)? (the |an? )?e-?mail\b", re.I)
+_EMAIL_QUESTION = re.compile(r"\be-?mail address(es)?\b|\b(what|which)('s| is)? (the |an? )?e-?mail( (for|of|to)\b|\s*\?)",
+                             re.I)
 _PHONE_QUESTION = re.compile(r"\b((tele)?phone|fax|mobile|cell) numbers?\b|\bnumber (do i|to|should i) (call|ring|dial)\b",
                              re.I)
+_COUNT_QUESTION = re.compile(r"\bhow many\b", re.I)
+_CALENDAR_WORD = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b|\b\d{4}-\d\d-\d\d\b", re.I)
 # What a question after a measure wants, by its words, and what an answer's first number measures, by
 # the symbol before it or the word after it: "How long can I borrow a DVD?" is not answered by "1 pound
 # per day".
 _MEASURE_QUESTIONS = (
-    ("time", re.compile(r"\bhow (long|often|soon|quickly)\b|\bwhat (time|hours)\b", re.I)),
+    ("time", re.compile(r"\bhow (long|often|soon|quickly|far (in advance|ahead))\b|\bwhat (time|hours)\b", re.I)),
     ("size", re.compile(r"\bhow (long|big|large|tall|wide|high|far|deep)\b|\b(size|dimensions?|length|width|height)\b",
                         re.I)),
-    ("money", re.compile(r"\b(cost|costs|price|prices|priced|fee|fees|charge|charged|pay|paid)\b|\bhow much is\b", re.I)),
+    ("money", re.compile(r"\b(cost|costs|price|prices|priced|fee|fees)\b|\bhow much is\b", re.I)),
     ("mass", re.compile(r"\b(weigh|weighs|weight|heavy)\b", re.I)),
-    ("power", re.compile(r"\b(power|watts?|wattage|consumption|draw)\b", re.I)),
+    ("power", re.compile(r"\b(watts?|wattage|power consumption|power draw)\b", re.I)),
 )
 _MEASURES = (
-    ("money", re.compile(r"[$€£¥]|(usd|eur|gbp|dollars?|euros?|pounds?|pence|cents?|p)$", re.I)),
+    ("money", re.compile(r"[$€£¥]|(usd|eur|gbp|dollars?|euros?|pounds?|pence|cents?)$", re.I)),
+    ("mass", re.compile(r"(mg|g|kg|lbs?|pounds?|grams?|kilograms?|ounces?|oz)$", re.I)),  # a pound is both
     ("time", re.compile(r"(seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|nights?|weeks?|months?|years?|"
                         r"a\.m\.?|p\.m\.?|am|pm)$", re.I)),
     ("size", re.compile(r"(mm|cm|m|km|in|inch(es)?|ft|feet|foot|yards?|metres?|meters?|miles?)$", re.I)),
-    ("mass", re.compile(r"(mg|g|kg|lbs?|grams?|kilograms?|ounces?|oz)$", re.I)),
     ("power", re.compile(r"(w|kw|watts?|kilowatts?)$", re.I)),
 )
 _FIRST_QUANTITY = re.compile(r"([$€£¥])?\s?\d[\d.,]*\s*([^\W\d_][\w.]*)?")
 
 
-def _measure(answer: str) -> str | None:
-    """What the answer's first number measures (money, time, size, mass, power), None if unknown."""
+def _measure(answer: str) -> set[str]:
+    """What the answer's first number may measure (money, mass, time, size, power): empty if unknown."""
     quantity = _FIRST_QUANTITY.search(answer)
     if quantity is None:
-        return None
-    symbol, unit = quantity.group(1), quantity.group(2) or ""
-    for kind, pattern in _MEASURES:
-        if (symbol and pattern.match(symbol)) or (unit and pattern.fullmatch(unit.lower().rstrip("."))):
-            return kind
-    return None
+        return set()
+    symbol, unit = quantity.group(1), (quantity.group(2) or "").lower().rstrip(".")
+    return {kind for kind, pattern in _MEASURES if (symbol and pattern.match(symbol)) or (unit and pattern.fullmatch(unit))}
 
 
 def _kind(term: str) -> str | None:
@@ -280,15 +281,16 @@ def _rival_nearer(identifiers: list[str], line: str, start: int, end: int) -> bo
     clause_start = max((m.end() for m in _CLAUSE_BREAK.finditer(line, 0, start)), default=0)
     after = _CLAUSE_BREAK.search(line, end)
     clause_end = after.start() if after else len(line)
-    nearest: dict[str, tuple[bool, int, str]] = {}
+    nearest: dict[str, tuple[bool, int, bool]] = {}
     for word, word_start, word_end in words_at(line):
         kind = _kind(word)
         if kind not in kinds or (word_start < end and word_end > start):
             continue
         outside_clause = word_end <= clause_start or word_start >= clause_end
         distance = start - word_end if word_end <= start else word_start - end
-        nearest[kind] = min(nearest.get(kind, (True, len(line), "")), (outside_clause, distance, word))
-    return any(word not in identifiers for _, _, word in nearest.values())
+        rival = word not in identifiers  # on a tie, the one asked about is the nearest
+        nearest[kind] = min(nearest.get(kind, (True, len(line), True)), (outside_clause, distance, rival))
+    return any(rival for _, _, rival in nearest.values())
 
 
 _CLAUSE_BREAK = re.compile(r"[,;] | and | \| ")

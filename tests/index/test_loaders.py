@@ -213,6 +213,15 @@ def test_a_paragraph_of_one_short_bold_phrase_is_a_sub_heading(data, suffix):
         assert text[start:end] == heading
 
 
+def test_bold_text_inside_a_list_or_cell_or_a_bold_value_is_no_heading():
+    from groundqa.index.sections import SECTIONS
+
+    page = (b"<h2>Prices</h2><ul><li><p><b>Nimbus T5</b></p></li></ul><table><tr><td><p><b>T2</b></p></td>"
+            b"<td>$129</td></tr></table><p><b>Total: $129</b></p><p><b>$249</b></p><p>Both ship in the EU.</p>")
+    document = document_from_bytes(page, doc_id="b", source="b", suffix=".html")
+    assert [heading for *_, heading in document.meta[SECTIONS]] == ["Prices"]
+
+
 def test_text_wrapped_by_the_page_is_joined_and_structure_kept():
     wrapped = ("POLICY\n\n"
                "This policy explains what information we collect through our thermostats,\n"
@@ -285,6 +294,20 @@ def test_a_numbered_capitals_heading_over_an_address_is_the_heading_not_the_addr
     text = ("5. WI-FI\n\nSessions last 4 hours.\n\n6. CONTACT\n\nNorthbridge Municipal Library\n14 Market Street\n"
             "Telephone: 01632 960 418\n")
     assert [heading for *_, heading in plain_text_headings(text)] == ["5. WI-FI", "6. CONTACT"]
+
+
+@pytest.mark.parametrize("text, headings", [
+    ("Read below.\n\n2 USB-C\n1 HDMI\n1 RJ45\n\nThat is all.\n", []),  # counts, not numbered headings
+    ("It ships with:\n1. THERMOSTAT\n2. WALL PLATE\n3. SCREWS\n\nInstall it.\n", ["3. SCREWS"]),  # a list
+    ("Contents\n1. SCOPE ........ 2\n2. RIGHTS ........ 3\n\n1. SCOPE\n\nThis policy covers it.\n",
+     ["Contents", "1. SCOPE"]),  # a table of contents' entries are none
+    ("2. INSTALLATION\n\nTools you will need\n\nA drill and a screwdriver are needed.\n",
+     ["2. INSTALLATION", "Tools you will need"]),  # a sub-heading over body text stays one
+])
+def test_numbered_lines_are_headings_only_where_they_head_something(text, headings):
+    from groundqa.index.plain_headings import plain_text_headings
+
+    assert [heading for *_, heading in plain_text_headings(text)] == headings
 
 
 def test_headings_are_found_where_they_are_not_in_a_table_of_contents():

@@ -36,6 +36,8 @@ from groundqa.service.completion import asks_for_several, asks_what_to_do, compl
     ("Open Monday to Saturday, 8:00 to 18:00 CET. Call us.", "Saturday", "Monday to Saturday, 8:00 to 18:00 CET"),
     ("We are open on Saturdays from 9 to 5.", "Saturdays", "Saturdays from 9 to 5"),
     ("Closed on Sundays, 2 of 3 weeks.", "Sundays", "Sundays"),  # no hours after it
+    ("Open Mondays, 2 to 3 staff are on duty.", "Mondays", "Mondays"),  # a count is no hours
+    ("Open Monday to Friday, 8 AM to 5 PM.", "Monday to Friday", "Monday to Friday, 8 AM to 5 PM"),
     ("Open Monday to Saturday, 8:00 to 18:00 CET.", "00 to 18:00", "8:00 to 18:00"),
     ("He flew from Paris to London.", "London", "London"),  # places are not a range
     ("The webinar is June 24 at 2 p.m. ET.", "June 24 at 2 p.m.", "June 24 at 2 p.m."),  # an abbreviation's full stop
@@ -44,6 +46,8 @@ from groundqa.service.completion import asks_for_several, asks_what_to_do, compl
     ("Our representative is Nimbus Home Europe B.V., Lindenlaan 14.", "B.V.", "Nimbus Home Europe B.V."),
     ("It was sold to Acme Widgets Inc. in 2020.", "Inc.", "Acme Widgets Inc."),  # a legal form alone names no one
     ("It was registered as an Inc. in Delaware.", "Inc.", "Inc."),  # no name before it
+    ("Made by \u00c9cole Polytechnique S.A. in Paris.", "S.A.", "\u00c9cole Polytechnique S.A."),
+    ("Contact Us. Acme Inc. is here.", "Inc.", "Acme Inc."),  # not over a sentence's end
 ])
 def test_completion_rules(text, span, whole):
     start = text.index(span)
@@ -71,6 +75,8 @@ def test_a_field_label_is_left_out(text, span, whole):
     ("## 2.3.1 \u2014 2024-01-09\n", "2.3.1 \u2014 2024-01-09", "Which version came out in January?",
      "2.3.1 \u2014 2024-01-09"),
     ("Open Monday - Friday", "Monday - Friday", "Is it open on Monday?", "Monday - Friday"),  # a hyphen is no label's
+    ("Open Monday \u2013 Friday", "Monday \u2013 Friday", "Is it open on Monday?", "Monday \u2013 Friday"),  # an en dash
+    ("firmware 3.0 \u2013 3.2.1", "3.0 \u2013 3.2.1", "Is firmware 3.0 affected?", "3.0 \u2013 3.2.1"),  # joins a range
 ])
 def test_a_label_of_the_question_own_words_is_left_out(text, span, question, whole):
     from groundqa.index.terms import words

@@ -68,7 +68,10 @@ def test_a_lead_in_answer_gets_the_steps_it_introduces(name, data, suffix):
     assert document.text[c.context_start:c.context_start + len(c.context)] == c.context
 
 
-def test_a_sentence_without_a_colon_does_not_take_the_list_after_it():
-    document = document_from_bytes(b"Leave is approved by your manager.\n1. Log in.\n2. Submit.\n", doc_id="d",
-                                   source="d", suffix=".txt")
+@pytest.mark.parametrize("data", [
+    b"Leave is approved by your manager.\n1. Log in.\n2. Submit.\n",  # no colon
+    b"Leave is approved by your manager. To cancel a request, do this:\n1. Log in.\n2. Cancel.\n",  # another sentence's
+])
+def test_a_sentence_that_is_no_lead_in_does_not_take_the_list_after_it(data):
+    document = document_from_bytes(data, doc_id="d", source="d", suffix=".txt")
     assert as_steps(answer_at(document, "your manager"), lambda _: document).kind == "span"

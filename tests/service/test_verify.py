@@ -17,7 +17,7 @@ ADVISORY = "Advisory NSA-2024-003 covers CVE-2024-38112, with a CVSS score of 8.
 def evidence(question: str, passage: str = ADVISORY, answer: str = "8.1", near: str | None = None,
              headings: str = "") -> Evidence:
     return Evidence(question=question, answer=answer, passage_text=passage, sentence=passage,
-                    near=passage if near is None else near, line=passage, answer_at=passage.find(answer),
+                    near=passage if near is None else near, line=passage, answer_at=max(0, passage.find(answer)),
                     headings=headings, reader_margin=20.0,
                     window_margin=20.0, evidence_share=0.9, retrieval_score=0.9, passage_rank=1)
 
@@ -87,6 +87,7 @@ def test_near_text_is_the_cell_and_row_label_or_the_sentence_on_its_line(text, a
     # No identifier of the question's kind beside the answer, or a question naming none: nothing to weigh.
     ("How big is the T5 wall plate?", "The wall plate is 86 x 86 x 12 mm.", "86 x 86 x 12 mm", 0.0),
     ("How big is the wall plate?", "Nimbus T2 wall plate: 70 x 70 x 11 mm", "70 x 70 x 11 mm", 0.0),
+    ("How long is the T5 covered?", "Nimbus T5: 4 years (T2: 3 years)", "4 years", 0.0),  # a tie: the one asked about
     # An identifier inside the answer is the answer, not its neighbour.
     ("Which model replaced the T2?", "The T2 was replaced by the Nimbus T5 in 2024.", "Nimbus T5", 0.0),
 ])
@@ -131,6 +132,14 @@ def test_a_number_question_answered_without_a_number_is_a_type_mismatch():
     ("How long does a refund take?", "5 to 7 business days", 0.0),
     ("What time do updates install?", "between 2 a.m. and 4 a.m.", 0.0),
     ("What time do updates install?", "$6.95", 1.0),
+    # Found by a review: a pound weighs too; a count names its own unit; a word about money is no price.
+    ("How much does the Aerion A60 Pro weigh?", "12 pounds", 0.0),
+    ("How far in advance must I book a room?", "14 days", 0.0),
+    ("How many days of paid leave do I get?", "25 days", 0.0),
+    ("How many hours does it take to charge the battery?", "3 hours", 0.0),
+    ("What email notifications does the app send?", "a weekly summary", 0.0),
+    ("What number do I call in an emergency?", "911", 0.0),
+    ("How many phone numbers can I register?", "3", 0.0),
 ])
 def test_answers_of_the_wrong_kind_are_a_type_mismatch(question, answer, mismatch):
     assert feature("type_mismatch", question, answer=answer) == mismatch
