@@ -21,8 +21,9 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "test-artifacts" / "widget"
 KEY = "widget-key"
 HOSTILE_TEXT = "Payload test. The attacker wrote <img src=x onerror=alert(1)> and <script>alert(2)</script> in the memo."
-SHOPS_TEXT = ("Opening hours of the Nimbus shops. The Berlin shop opens at 8 am. The Paris shop opens at 9 am. "
-              "The Rome shop opens at 10 am.")
+# Each shop's sentence names what the question does, so each hour is an answer the verifier would give alone.
+SHOPS_TEXT = ("Opening hours of the Nimbus shops. The Nimbus shop in Berlin opens at 8 am. The Nimbus shop in Paris "
+              "opens at 9 am. The Nimbus shop in Rome opens at 10 am.")
 SHOPS_URL = "https://shops.example.org/hours"
 SUGGESTIONS = ["Who is the president of Microsoft?", "Who is the new CEO of IBM?"]
 AGGRESSIVE_CSS = """
