@@ -24,9 +24,9 @@ _UNIT = re.compile(
 _RANGE = re.compile(r"[ \t]*(?:through|to|thru|until|and|-|\u2013|\u2014)[ \t]*[\w$.][\w@.\-/:%$]*", re.IGNORECASE)
 _RANGE_BEFORE = re.compile(r"(?<![\w.:])([\w$][\w.\-/%$:]*)[ \t]*(?:through|to|thru|until|\u2013|\u2014)[ \t]*\Z",
                            re.IGNORECASE)
-_CALENDAR = re.compile(r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec",
-                       re.IGNORECASE)
-_DAYS = re.compile(r"(?:(?:mon|tues|wednes|thurs|fri|satur|sun)days?|weekdays|weekends?)", re.IGNORECASE)
+_DAY = r"(?:mon|tues|wednes|thurs|fri|satur|sun)day"
+_CALENDAR = re.compile(_DAY + r"|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec", re.IGNORECASE)
+_DAYS = re.compile(r"(?:" + _DAY + r"s?|weekdays|weekends?)", re.IGNORECASE)
 _DAY_RANGE = re.compile(_DAYS.pattern + r"[ \t]*(?:to|through|thru|-|\u2013|\u2014|and)[ \t]*" + _DAYS.pattern,
                         re.IGNORECASE)
 _CLOCK = r"\d{1,2}(?:[:.]\d\d)?(?:[ \t]*(?i:a\.m\.|p\.m\.|am\b|pm\b))?"

@@ -95,6 +95,12 @@ def test_most_near_misses_of_the_gold_set_are_not_answered(product_pipeline):
     assert abstained / len(near_misses) >= FLOORS["near_misses_abstained"], f"{abstained} of {len(near_misses)}"
 
 
+def assert_best_answer(pipeline, question: str, answers: set[str]) -> None:
+    """The question is answered, and its best answer is one of `answers`."""
+    result = pipeline.ask(question)
+    assert not result.no_answer and result.answers[0].text in answers, result.answers
+
+
 @pytest.mark.parametrize("question, answers", [
     ("Which firmware versions are affected by CVE-2024-38112?", {"firmware 3.0 through 3.2.1", "3.0 through 3.2.1"}),
     ("What's the postal address for writing to the Data Protection Officer?",
@@ -103,8 +109,7 @@ def test_most_near_misses_of_the_gold_set_are_not_answered(product_pipeline):
 def test_an_answer_of_the_kind_asked_for_is_chosen(product_pipeline, question, answers):
     """A version or a postal address is asked for: a model name with a digit in it ("Nimbus T2
     thermostats") or a person's name ("Margaret Okafor"), chosen before, is no such answer."""
-    result = product_pipeline.ask(question)
-    assert not result.no_answer and result.answers[0].text in answers, result.answers
+    assert_best_answer(product_pipeline, question, answers)
 
 
 @pytest.mark.parametrize("question, answer", [
@@ -114,8 +119,7 @@ def test_an_answer_of_the_kind_asked_for_is_chosen(product_pipeline, question, a
 def test_a_list_of_short_items_is_read_item_by_item(product_pipeline, question, answer):
     """"- G for the fan\n- C for common\n- O/B for the heat pump reversing valve": the reader, trained on
     prose, read the lines as one clause ("fan" for the reversing valve) until list items were set apart."""
-    result = product_pipeline.ask(question)
-    assert not result.no_answer and result.answers[0].text == answer, result.answers
+    assert_best_answer(product_pipeline, question, {answer})
 
 
 @pytest.mark.parametrize("question, answers", [
@@ -125,8 +129,7 @@ def test_a_list_of_short_items_is_read_item_by_item(product_pipeline, question, 
 ])
 def test_the_answer_next_to_the_model_asked_about_is_chosen(product_pipeline, question, answers):
     """The neighbouring model's value, on the same line or in the same sentence, was chosen before."""
-    result = product_pipeline.ask(question)
-    assert not result.no_answer and result.answers[0].text in answers, result.answers
+    assert_best_answer(product_pipeline, question, answers)
 
 
 @pytest.mark.parametrize("question, step", [
