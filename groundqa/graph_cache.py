@@ -41,11 +41,12 @@ def graph_key(kind: str, location: str, precision: str, input_names: list[str], 
     import transformers
 
     from groundqa.hardware import isa_flags
+    from groundqa.quantize import SCHEME
 
     return {"format": FORMAT, "kind": kind, "model": model_identity(location), "precision": precision,
             "inputs": list(input_names), "outputs": outputs, "torch": torch.__version__,
             "transformers": transformers.__version__, "quantized_engine": torch.backends.quantized.engine,
-            "cpu": isa_flags()}
+            "cpu": isa_flags(), "quantizer": SCHEME if precision == "int8" else None}
 
 
 class GraphCache:
