@@ -36,7 +36,8 @@ def cpu_flags() -> frozenset[str]:
 
 def resolve_precision(setting: str) -> Precision:
     """`auto` picks bf16 where the CPU runs it natively, fp32 elsewhere. int8 is never picked: it is
-    1.4-2x faster than fp32 but costs the reader 0.7-1.4 F1 (eval/BENCHMARKS.md, "int8 on AVX2")."""
+    1.5-1.8x faster than fp32 and within 0.5 F1 of it on SQuAD, but 2.6-5.9 F1 lower on the product and
+    default-corpus gold sets (eval/BENCHMARKS.md, "int8 without the lost bit")."""
     if setting == "auto":
         return "bf16" if native_bf16() else "fp32"
     if setting not in PRECISIONS:

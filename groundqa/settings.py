@@ -58,8 +58,8 @@ class Settings(BaseSettings):
     reader_model: str = Field(default_factory=default_reader_model)
     embed_batch_size: int = Field(default=16, ge=1)
     # Inference precision of both models: "auto" is bf16 where the CPU runs it natively (AMX or
-    # AVX-512 BF16), else fp32. "int8" (dynamic quantization of the Linear layers) is faster than fp32
-    # but costs about 1 F1, so only on request (eval/BENCHMARKS.md, "int8 on AVX2").
+    # AVX-512 BF16), else fp32. "int8" (dynamic quantization of the Linear layers) is 1.5-1.8x fp32 but
+    # moves answers on real documents (eval/BENCHMARKS.md, "int8 without the lost bit"): on request only.
     precision: Literal["auto", "fp32", "bf16", "int8"] = "auto"
     # Traced and quantized model graphs, kept between starts (keyed by model, versions and CPU; a stale
     # or broken entry is rebuilt). None: build them at every start.
