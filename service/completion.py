@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from groundqa.index.terms import words
+from groundqa.index.terms import STOP_WORDS, words
 
 # Characters a word may continue with (e-mail addresses, versions, ids, prices, paths).
 _INNER = re.compile(r"[\w@.\-/:+%$#]")
@@ -40,7 +40,11 @@ _ABBREVIATION_END = re.compile(r"(?<!\w)(?:[^\W\d_]\.){2,}$|\b(?:Inc|Ltd|Corp|Co
 _LEGAL_FORM = re.compile(r"(?:[BN]\.V\.|Inc\.?|Ltd\.?|LLC|L\.L\.C\.|GmbH|AG|S\.A\.|SAS|S\.p\.A\.|plc|PLC|Corp\.?|"
                          r"Co\.|Pty\.? Ltd\.?|Oy|AB|ApS|K\.K\.)\Z")
 _NAME_WORD = re.compile(r"[^\W\d_][\w&'.-]*")
-_NUMBER_END = re.compile(r"[\d%]$")
+_NUMBER_END = re.compile(r"[\d%]$|\d[ \t]*(?i:a\.m\.?|p\.m\.?|am|pm)$")  # a number, or a time: "2 a.m."
+_MERIDIEM = re.compile(r"[ \t]*(?:a\.m\.|p\.m\.|am\b|pm\b)", re.IGNORECASE)
+# A deadline's or a limit's word before a quantity: "within 48 hours".
+_QUANTITY_BEFORE = re.compile(r"\bwithin[ \t]+\Z", re.IGNORECASE)
+_LEGAL_FORM_FIRST = re.compile(_LEGAL_FORM.pattern.replace("\\Z", "(?=,)"))
 _LIST_MARKER = re.compile(r"[-*\u2022\u2013]\s+|\d{1,3}[.)]\s+(?=\D)")
 # A field's label: "Released: ", a table cell's column header ("Nimbus T5: "), "Phone: ".
 _LABEL = re.compile(r"[^:|\n]{1,40}?:[ \t]+(?=\S)")
@@ -69,18 +73,25 @@ def asks_for_several(question: str) -> bool:
     return bool(_LIST_QUESTION.search(question))
 
 
+def asks_how_many(question: str) -> bool:
+    """"How many days do I have ...?": a count, whose answer is the number of things, not a deadline."""
+    return bool(re.search(r"\bhow many\b", question, re.IGNORECASE))
+
+
 def asks_what_to_do(question: str) -> bool:
     """"What do I have to do before ...?", "What's the first step ...?": the answer is an instruction."""
     return bool(_ACTION_QUESTION.search(question))
 
 
 def complete(text: str, start: int, end: int, several: bool = False, instruction: bool = False,
-             asked: frozenset[str] = frozenset()) -> tuple[int, int]:
+             asked: frozenset[str] = frozenset(), counting: bool = False) -> tuple[int, int]:
     """The span cut to its first line and without a list marker or a field's label (or a leading
     label of the question's own words, `asked`: "2.3.1 — 2024-01-09" for "When was 2.3.1 released?"),
     grown to whole words, then over a unit that follows a number, then over a range's end; for a
     question after several things (`several`), over the rest of a coordinated list ("A and B"); for a
-    question after what to do (`instruction`), to the whole sentence it is in."""
+    question after what to do (`instruction`), to the whole sentence it is in. A quantity takes the
+    noun the question counts ("20 thermostats") and, unless the question asks how many (`counting`),
+    the "within" of a deadline before it."""
     start, end = _first_line(text, start, end)
     start, end = _whole_words(text, start, end)
     start = _without_label(text, start, end)
@@ -90,12 +101,14 @@ def complete(text: str, start: int, end: int, several: bool = False, instruction
     ranged = _RANGE.match(text, end)
     if ranged and _NUMBER_END.search(text[start:end]) and re.search(r"\d", text[end:ranged.end()]):
         end = ranged.end()
-        unit = _UNIT.match(text, end)
+        unit = _UNIT.match(text, end) or _MERIDIEM.match(text, end)
         end = unit.end() if unit else end
+    end = _with_asked_noun(text, start, end, asked)
+    start = start if counting else _with_deadline(text, start, end)
     start = _range_start(text, start, end)
     start = _without_asked_label(text, start, end, asked)  # after: "2.3.1 — 2024-01-09" is no range
     end = _with_hours(text, start, end)
-    start = _company_start(text, start, end)
+    start, end = _company_start(text, start, end)
     if several:
         start, end = _coordinated(text, start, end)
     if instruction:
@@ -141,18 +154,41 @@ def _with_hours(text: str, start: int, end: int) -> int:
     return hours.end() if hours and _TIME_MARK.search(hours.group()) else end
 
 
-def _company_start(text: str, start: int, end: int) -> int:
+def _company_start(text: str, start: int, end: int) -> tuple[int, int]:
     """Back over the capitalized words of a company's name, in its sentence, when the span is its
-    legal form alone ("Nimbus Home Europe B.V.", "\u00c5berg Holding AB")."""
+    legal form alone ("Nimbus Home Europe B.V.", "\u00c5berg Holding AB") or starts with it and runs
+    on into the address ("B.V., Lindenlaan")."""
+    first_form = _LEGAL_FORM_FIRST.match(text, start, end)
+    if first_form:
+        end = first_form.end()
     if not _LEGAL_FORM.match(text, start, end):
-        return start
+        return start, end
     first = start
     for word in reversed(list(_NAME_WORD.finditer(text, max(0, start - 80), start))[-6:]):
         between = text[word.end():first]
         if not word.group()[0].isupper() or between.strip() or word.group()[-1] in ".!?" and first != start:
             break
         first = word.start()
-    return first
+    return first, end
+
+
+def _with_asked_noun(text: str, start: int, end: int, asked: frozenset[str]) -> int:
+    """Over the word after a number when the question names it: "up to 20" -> "up to 20 thermostats"
+    for "How many thermostats can I manage?"."""
+    noun = re.match(r"[ \t]+([^\W\d_][\w-]*)", text[end:end + 40])
+    if noun and _NUMBER_END.search(text, start, end) and noun.group(1).lower() in asked - STOP_WORDS:
+        return end + noun.end()
+    return end
+
+
+def _with_deadline(text: str, start: int, end: int) -> int:
+    """Back over "within" before a quantity with its unit ("within 48 hours"): a deadline, not a
+    duration."""
+    if _UNIT.search(text, start, end) and text[start:start + 1].isdigit():
+        before = _QUANTITY_BEFORE.search(text, max(0, start - 12), start)
+        if before:
+            return before.start()
+    return start
 
 
 def _without_label(text: str, start: int, end: int) -> int:
@@ -189,7 +225,24 @@ def _coordinated(text: str, start: int, end: int) -> tuple[int, int]:
     before = _ITEM_BEFORE.search(text[window:start])
     if before and not any(char.isspace() for char in text[start:end]):
         start = window + before.start(1)
-    return start, end
+    return _parallel_item_before(text, start, end), end
+
+
+def _parallel_item_before(text: str, start: int, end: int) -> int:
+    """Back over an item of the span's own shape joined before it: "iOS 15 or later, or Android 10 or
+    later" (as many words, numbers where the span has them, the same last word), on the same line."""
+    joined = re.search(r",?[ \t]+(?:and|or)[ \t]+\Z", text[max(0, start - 8):start])
+    span_words = text[start:end].split()
+    if not joined or len(span_words) < 2:
+        return start
+    item_end = start - len(joined.group())
+    line_start = text.rfind("\n", 0, item_end) + 1
+    item = list(re.finditer(r"\S+", text[max(line_start, item_end - 80):item_end]))[-len(span_words):]
+    item_words = [match.group() for match in item]
+    if (len(item_words) == len(span_words) and item_words[-1] == span_words[-1]
+            and [w[:1].isdigit() for w in item_words] == [w[:1].isdigit() for w in span_words]):
+        return max(line_start, item_end - 80) + item[0].start()
+    return start
 
 
 def _first_line(text: str, start: int, end: int) -> tuple[int, int]:

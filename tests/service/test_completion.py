@@ -7,7 +7,7 @@ import re
 import pytest
 from hypothesis import given, strategies as st
 
-from groundqa.service.completion import asks_for_several, asks_what_to_do, complete
+from groundqa.service.completion import asks_for_several, asks_how_many, asks_what_to_do, complete
 
 
 @pytest.mark.parametrize("text, span, whole", [
@@ -26,7 +26,12 @@ from groundqa.service.completion import asks_for_several, asks_what_to_do, compl
     ("Fixed in CVE-2024-38112 today.", "CVE-2024-381", "CVE-2024-38112"),
     ("Kicked from their own 24-yard line.", "24", "24"),
     ("His name was Martin Sekulić.:32 He", "Martin Sekulić", "Martin Sekulić"),
-    ("Returns within 45 days.", "45 days.", "45 days"),  # sentence punctuation trimmed
+    ("Returns take 45 days.", "45 days.", "45 days"),  # sentence punctuation trimmed
+    ("Returns within 45 days.", "45 days.", "within 45 days"),  # a deadline
+    ("Pushed to all devices within 48 hours.", "48", "within 48 hours"),
+    ("Pick a number within 10 of the target.", "10", "10"),  # no quantity with a unit
+    ("Updates install between 2 a.m. and 4 a.m. local time.", "between 2 a.m.", "between 2 a.m. and 4 a.m."),
+    ("Open 9 am to 5 pm daily.", "9 am", "9 am to 5 pm"),
     ("Open Monday to Friday, 8 a.m.", "Friday", "Monday to Friday"),  # a range's start
     ("firmware 3.0 through 3.2.1 only", "3.2.1", "3.0 through 3.2.1"),
     ("Open Monday to Saturday, 8:00 to 18:00 CET.", "18:00", "8:00 to 18:00"),  # a time's start is whole
@@ -44,6 +49,8 @@ from groundqa.service.completion import asks_for_several, asks_what_to_do, compl
     ("The webinar is June 24 at 2 p.m. ET.", "June 24 at 2 p.m", "June 24 at 2 p.m."),
     ("It is not supported by firmware 3.x. It stays on 2.9.4.", "3.x.", "3.x"),  # a version, no abbreviation
     ("Our representative is Nimbus Home Europe B.V., Lindenlaan 14.", "B.V.", "Nimbus Home Europe B.V."),
+    # A span that starts with the legal form and runs on into the address.
+    ("Our representative is Nimbus Home Europe B.V., Lindenlaan 14.", "B.V., Lindenlaan", "Nimbus Home Europe B.V."),
     ("It was sold to Acme Widgets Inc. in 2020.", "Inc.", "Acme Widgets Inc."),  # a legal form alone names no one
     ("It was registered as an Inc. in Delaware.", "Inc.", "Inc."),  # no name before it
     ("Made by \u00c9cole Polytechnique S.A. in Paris.", "S.A.", "\u00c9cole Polytechnique S.A."),
@@ -86,13 +93,33 @@ def test_a_label_of_the_question_own_words_is_left_out(text, span, question, who
     assert text[new_start:new_end] == whole
 
 
+@pytest.mark.parametrize("text, span, question, whole", [
+    ("One account manages up to 20 thermostats across 5 homes.", "up to 20", "How many thermostats can I manage?",
+     "up to 20 thermostats"),
+    ("In 2012 the FBI studied it.", "2012", "When did the FBI study it?", "2012"),  # a stop word is no noun
+    ("It has 4 zones.", "4", "How many thermostats can I manage?", "4"),  # a word the question does not name
+    ("Return it within 45 days.", "45 days", "How many days do I have to return it?", "45 days"),  # a count
+    ("Return it within 45 days.", "45 days", "How long do I have to return it?", "within 45 days"),  # a deadline
+])
+def test_a_count_takes_the_noun_the_question_counts(text, span, question, whole):
+    from groundqa.index.terms import words
+
+    start = text.index(span)
+    new_start, new_end = complete(text, start, start + len(span), asked=frozenset(words(question)),
+                                  counting=asks_how_many(question))
+    assert text[new_start:new_end] == whole
+
+
 @pytest.mark.parametrize("text, span, whole", [
     ("You need a Phillips screwdriver and a drill with a 5 mm bit.\nNext", "a Phillips screwdriver",
      "a Phillips screwdriver and a drill with a 5 mm bit"),
     ("requests to the /api/v1/wifi and /api/v1/setpoint endpoints", "api/v1/setpoint", "/api/v1/wifi and /api/v1/setpoint"),
     ("Not affected: the Nimbus T1 (firmware 2.9.x), Nimbus Remote Sensors, and the Nimbus Home app.", "the Nimbus T1",
      "the Nimbus T1 (firmware 2.9.x), Nimbus Remote Sensors, and the Nimbus Home app"),
-    ("It needs iOS 15 or later, or Android 10 or later.", "Android 10 or later", "Android 10 or later"),
+    # An item of the span's shape before it: as many words, numbers in the same places, the same last word.
+    ("It needs iOS 15 or later, or Android 10 or later.", "Android 10 or later", "iOS 15 or later, or Android 10 or later"),
+    ("It runs on Windows 11, or macOS 14 or later.", "macOS 14 or later", "macOS 14 or later"),
+    ("Kits: 2 small boxes\nand 3 small boxes", "3 small boxes", "3 small boxes"),  # not from the line before
     ("It takes four AA batteries, which last 8 months.", "four AA batteries", "four AA batteries"),
     ("Delta, JetBlue and United Airlines, have already partnered.", "Delta", "Delta, JetBlue and United Airlines"),
     ("Delta, JetBlue and United Airlines, have already partnered with U.S. Customs.",
