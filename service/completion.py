@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from groundqa.index.terms import STOP_WORDS, words
+from groundqa.index.terms import words
 
 # Characters a word may continue with (e-mail addresses, versions, ids, prices, paths).
 _INNER = re.compile(r"[\w@.\-/:+%$#]")
@@ -50,6 +50,8 @@ _LIST_MARKER = re.compile(r"[-*\u2022\u2013]\s+|\d{1,3}[.)]\s+(?=\D)")
 _LABEL = re.compile(r"[^:|\n]{1,40}?:[ \t]+(?=\S)")
 # A colon or an em dash sets a label off; an en dash or a hyphen joins a range ("Monday \u2013 Friday").
 _ASKED_LABEL = re.compile(r"([^\n:\u2014]{1,40}?)[ \t]*(?::|[ \t]\u2014)[ \t]+(?=\S)")
+# A field's label, where the line starts: "- NIM-1042: ", "Firmware 3.2 — ".
+_LABEL_BEFORE = re.compile(r"(?:[-*\u2022][ \t]+)?([^\n:\u2014]{1,40}?)[ \t]*(?::|[ \t]\u2014)[ \t]+\Z")
 _FIELD_START = re.compile(r"(?:^|\n|\|)[ \t]*(?:[-*\u2022][ \t]+)?$")
 # A question after several things: "What tools do I need", "Which API endpoints could be reached".
 _LIST_QUESTION = re.compile(
@@ -89,9 +91,8 @@ def complete(text: str, start: int, end: int, several: bool = False, instruction
     label of the question's own words, `asked`: "2.3.1 — 2024-01-09" for "When was 2.3.1 released?"),
     grown to whole words, then over a unit that follows a number, then over a range's end; for a
     question after several things (`several`), over the rest of a coordinated list ("A and B"); for a
-    question after what to do (`instruction`), to the whole sentence it is in. A quantity takes the
-    noun the question counts ("20 thermostats") and, unless the question asks how many (`counting`),
-    the "within" of a deadline before it."""
+    question after what to do (`instruction`), to the whole sentence it is in. A quantity with its unit
+    takes the "within" of a deadline before it, unless the question asks how many (`counting`)."""
     start, end = _first_line(text, start, end)
     start, end = _whole_words(text, start, end)
     start = _without_label(text, start, end)
@@ -103,10 +104,10 @@ def complete(text: str, start: int, end: int, several: bool = False, instruction
         end = ranged.end()
         unit = _UNIT.match(text, end) or _MERIDIEM.match(text, end)
         end = unit.end() if unit else end
-    end = _with_asked_noun(text, start, end, asked)
     start = start if counting else _with_deadline(text, start, end)
     start = _range_start(text, start, end)
     start = _without_asked_label(text, start, end, asked)  # after: "2.3.1 — 2024-01-09" is no range
+    end = _whole_asked_value(text, start, end, asked)
     end = _with_hours(text, start, end)
     start, end = _company_start(text, start, end)
     if several:
@@ -172,15 +173,6 @@ def _company_start(text: str, start: int, end: int) -> tuple[int, int]:
     return first, end
 
 
-def _with_asked_noun(text: str, start: int, end: int, asked: frozenset[str]) -> int:
-    """Over the word after a number when the question names it: "up to 20" -> "up to 20 thermostats"
-    for "How many thermostats can I manage?"."""
-    noun = re.match(r"[ \t]+([^\W\d_][\w-]*)", text[end:end + 40])
-    if noun and _NUMBER_END.search(text, start, end) and noun.group(1).lower() in asked - STOP_WORDS:
-        return end + noun.end()
-    return end
-
-
 def _with_deadline(text: str, start: int, end: int) -> int:
     """Back over "within" before a quantity with its unit ("within 48 hours"): a deadline, not a
     duration."""
@@ -209,6 +201,20 @@ def _without_asked_label(text: str, start: int, end: int, asked: frozenset[str])
         if said and all(word in asked for word in said):
             return label.end()
     return start
+
+
+def _whole_asked_value(text: str, start: int, end: int, asked: frozenset[str]) -> int:
+    """Out to the end of its sentence when the span begins the value of a field the question names
+    and stops mid-clause ("NIM-1042: Thermostat could reboot| when a day's schedule had more than 12
+    periods." for "What was fixed in NIM-1042?"): the field's value is the answer."""
+    if not re.match(r"[ \t]+[a-z]", text[end:end + 3]):
+        return end
+    line_start = text.rfind("\n", 0, start) + 1
+    label = _LABEL_BEFORE.fullmatch(text, line_start, start)
+    said = words(label.group(1)) if label else []
+    if said and all(word in asked for word in said):
+        return _SENTENCE_END.search(text, end).start()
+    return end
 
 
 def _coordinated(text: str, start: int, end: int) -> tuple[int, int]:

@@ -13,7 +13,7 @@ from groundqa.index.embedder import Embedder
 from groundqa.index.hybrid import RetrievalConfig
 from groundqa.index.types import MAX_FILTERS, Filters, Passage
 from groundqa.service.answers import AnswerConfig, by_margin, candidates
-from groundqa.service.procedure import as_steps, is_procedure
+from groundqa.service.procedure import as_steps, is_procedure, next_step
 from groundqa.service.reader import Reader, Reading
 from groundqa.service.types import Answer, AskResult
 from groundqa.service.verify import Verifier, evidence_of, feature_vector
@@ -67,6 +67,7 @@ class Pipeline:
         reading = self._read(question, worth_reading(passages, self.config.read_score_gap))
         clock.lap("read")
         answers, decision, judged = self._decide(question, reading)
+        answers = _distinct([next_step(answer, question, self.collection.document) for answer in answers])
         if is_procedure(question):
             answers = [as_steps(answer, self.collection.document) for answer in answers]
         clock.lap("verify")
@@ -130,6 +131,18 @@ class Pipeline:
     def search(self, vector, question: str, k: int, filters: Filters | None = None) -> list[Passage]:
         """Retrieval as configured (dense, BM25 or both) for an already embedded question."""
         return self.collection.search(vector, k, self.config.retrieval, question, filters)
+
+
+def _distinct(answers: list[Answer]) -> list[Answer]:
+    """The answers without a repeat of an earlier one's span (two candidates can lead to one step)."""
+    seen: set[tuple[str, int, int]] = set()
+    kept = []
+    for answer in answers:
+        key = (answer.citation.doc_id, answer.citation.start, answer.citation.end)
+        if key not in seen:
+            seen.add(key)
+            kept.append(answer)
+    return kept
 
 
 def worth_reading(passages: list[Passage], score_gap: float | None) -> list[Passage]:

@@ -19,10 +19,11 @@ pytestmark = pytest.mark.slow
 DOCS = REPO / "eval" / "gold" / "product-docs"
 FURNITURE = ("Home | Shop | Support", "We use cookies", "All rights reserved", "Terms of Sale", "Cart (0)",
              "Security \u203a Advisories")
-# The shipped defaults measured answerable EM 71.7 / F1 79.8 and 28 of 39 near misses not answered
-# (eval/BENCHMARKS.md, "Features v4", its last table): floors a little below (other CPUs compute in
-# fp32, not bf16), so that a change that loses answers or answers near misses fails here.
-FLOORS = {"em": 68.0, "f1": 76.0, "near_misses_abstained": 0.65}
+# The shipped defaults measured answerable EM 79.6 / F1 85.1 and 30 of 39 near misses not answered
+# (eval/BENCHMARKS.md, "Whole answers again: deadlines, time ranges, fields, the next step"): floors a
+# little below (other CPUs compute in fp32, not bf16), so that a change that loses answers or answers
+# near misses fails here.
+FLOORS = {"em": 75.0, "f1": 81.0, "near_misses_abstained": 0.65}
 
 
 @pytest.fixture(scope="module")
@@ -129,6 +130,30 @@ def test_a_list_of_short_items_is_read_item_by_item(product_pipeline, question, 
 ])
 def test_the_answer_next_to_the_model_asked_about_is_chosen(product_pipeline, question, answers):
     """The neighbouring model's value, on the same line or in the same sentence, was chosen before."""
+    assert_best_answer(product_pipeline, question, answers)
+
+
+@pytest.mark.parametrize("question, answers", [
+    ("What do I do after marking the two screw holes?", {"Drill the two holes with the 5 mm bit and tap in the wall anchors"}),
+    ("I've pulled my T2 off the wall plate to factory reset it. What do I do next?",
+     {"Press and hold the reset button on the back for 15 seconds, until the light blinks amber"}),
+])
+def test_the_step_after_the_one_done_is_the_answer(product_pipeline, question, answers):
+    """The reader chose the step the question names ("mark the two screw holes") or another step of
+    the list; the asker wants the one after it."""
+    assert_best_answer(product_pipeline, question, answers)
+
+
+@pytest.mark.parametrize("question, answers", [
+    ("What time of night do firmware updates install?", {"between 2 a.m. and 4 a.m."}),
+    ("Which phone operating systems does the Nimbus Home app need?", {"iOS 15 or later, or Android 10 or later"}),
+    ("Who is Nimbus's representative in the EU?", {"Nimbus Home Europe B.V."}),
+    ("What was fixed in NIM-1042?", {"Thermostat could reboot when a day's schedule had more than 12 periods"}),
+    ("How quickly was firmware 3.2.2 pushed out?", {"within 48 hours"}),
+])
+def test_answers_are_whole(product_pipeline, question, answers):
+    """Spans the reader cut short: a range of times, an item of the same shape before the one chosen,
+    a company's name before its legal form, a field's value, a deadline's "within"."""
     assert_best_answer(product_pipeline, question, answers)
 
 

@@ -75,3 +75,37 @@ def test_a_lead_in_answer_gets_the_steps_it_introduces(name, data, suffix):
 def test_a_sentence_that_is_no_lead_in_does_not_take_the_list_after_it(data):
     document = document_from_bytes(data, doc_id="d", source="d", suffix=".txt")
     assert as_steps(answer_at(document, "your manager"), lambda _: document).kind == "span"
+
+
+STEPS = (b"# Install\n\n1. Turn off power at the breaker.\n2. Hold the wall plate level and mark the two screw holes.\n"
+         b"3. Drill the two holes with the 5 mm bit. Tap in the anchors.\n4. Screw the wall plate to the wall.\n")
+
+
+@pytest.mark.parametrize("suffix", [".md", ".txt"])  # markers taken away by the loader, or kept in the text
+@pytest.mark.parametrize("question, reader_chose, step", [
+    ("What do I do after marking the two screw holes?", "mark the two screw holes",
+     "Drill the two holes with the 5 mm bit"),
+    ("What's the next step after I drilled the holes?", "Turn off power at the breaker", "Screw the wall plate to the wall"),
+    ("I've turned the power off at the breaker. What do I do next?", "Drill the two holes", "Hold the wall plate level and mark the two screw holes"),
+])
+def test_the_step_after_the_one_done_is_the_answer(question, reader_chose, step, suffix):
+    from groundqa.service.procedure import next_step
+
+    document = document_from_bytes(STEPS, doc_id="install", source="install" + suffix, suffix=suffix)
+    answer = next_step(answer_at(document, reader_chose), question, lambda _: document)
+    c = answer.citation
+    assert answer.text == step == document.text[c.start:c.end]
+    assert document.text[c.context_start:c.context_start + len(c.context)] == c.context and step in c.context
+
+
+@pytest.mark.parametrize("question", [
+    "How do I mark the screw holes?",  # no step done
+    "What do I do after painting the wall?",  # a step the list does not have
+    "What do I do after I screw the wall plate to the wall?",  # the last step: nothing after it
+])
+def test_the_answer_stays_when_no_step_follows_the_one_done(question):
+    from groundqa.service.procedure import next_step
+
+    document = document_from_bytes(STEPS, doc_id="install", source="install.md", suffix=".md")
+    chosen = answer_at(document, "mark the two screw holes")
+    assert next_step(chosen, question, lambda _: document) == chosen
