@@ -44,6 +44,7 @@ _NUMBER_END = re.compile(r"[\d%]$|\d[ \t]*(?i:a\.m\.?|p\.m\.?|am|pm)$")  # a num
 _MERIDIEM = re.compile(r"[ \t]*(?:a\.m\.|p\.m\.|am\b|pm\b)", re.IGNORECASE)
 # A deadline's or a limit's word before a quantity: "within 48 hours".
 _QUANTITY_BEFORE = re.compile(r"\bwithin[ \t]+\Z", re.IGNORECASE)
+_COUNTED_FROM = re.compile(r"\s+of\s+(?:[\w-]+\s+){0,2}[\w-]+(?=\s*(?:[,.;:()]|$))")
 _LEGAL_FORM_FIRST = re.compile(_LEGAL_FORM.pattern.replace("\\Z", "(?=,)"))
 _LIST_MARKER = re.compile(r"[-*\u2022\u2013]\s+|\d{1,3}[.)]\s+(?=\D)")
 # A field's label: "Released: ", a table cell's column header ("Nimbus T5: "), "Phone: ".
@@ -104,7 +105,7 @@ def complete(text: str, start: int, end: int, several: bool = False, instruction
         end = ranged.end()
         unit = _UNIT.match(text, end) or _MERIDIEM.match(text, end)
         end = unit.end() if unit else end
-    start = start if counting else _with_deadline(text, start, end)
+    start, end = (start, end) if counting else _with_deadline(text, start, end)
     start = _range_start(text, start, end)
     start = _without_asked_label(text, start, end, asked)  # after: "2.3.1 — 2024-01-09" is no range
     end = _whole_asked_value(text, start, end, asked)
@@ -173,14 +174,17 @@ def _company_start(text: str, start: int, end: int) -> tuple[int, int]:
     return first, end
 
 
-def _with_deadline(text: str, start: int, end: int) -> int:
+def _with_deadline(text: str, start: int, end: int) -> tuple[int, int]:
     """Back over "within" before a quantity with its unit ("within 48 hours"): a deadline, not a
-    duration."""
-    if _UNIT.search(text, start, end) and text[start:start + 1].isdigit():
-        before = _QUANTITY_BEFORE.search(text, max(0, start - 12), start)
-        if before:
-            return before.start()
-    return start
+    duration; and over a short "of ..." that says from when, up to a clause's end ("within 60 days
+    of purchase")."""
+    if not (_UNIT.search(text, start, end) and text[start:start + 1].isdigit()):
+        return start, end
+    before = _QUANTITY_BEFORE.search(text, max(0, start - 12), start)
+    if before is None:
+        return start, end
+    counted_from = _COUNTED_FROM.match(text, end)
+    return before.start(), counted_from.end() if counted_from else end
 
 
 def _without_label(text: str, start: int, end: int) -> int:

@@ -106,6 +106,10 @@ def test_a_label_of_the_question_own_words_is_left_out(text, span, question, who
      "up to 20"),
     ("Return it within 45 days.", "45 days", "How many days do I have to return it?", "45 days"),  # a count
     ("Return it within 45 days.", "45 days", "How long do I have to return it?", "within 45 days"),  # a deadline
+    ("Buy it within 60 days of purchase, in the app.", "60 days", "When must I buy it?", "within 60 days of purchase"),
+    ("Drop it off within 10 days of\n  receiving the label.", "10 days", "When must I drop it off?",
+     "within 10 days of\n  receiving the label"),
+    ("Return it within 45 days of delivery for a full refund of the price.", "45 days", "When?", "within 45 days"),
 ])
 def test_a_deadline_takes_its_within_unless_the_question_counts(text, span, question, whole):
     from groundqa.index.terms import words
