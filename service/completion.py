@@ -37,14 +37,17 @@ _ABBREVIATION_CUT = re.compile(r"(?<!\w)(?:\w\.)+\w$")
 # "p.m.", "U.S.", "Inc.", not "3.x." ending a sentence
 _ABBREVIATION_END = re.compile(r"(?<!\w)(?:[^\W\d_]\.){2,}$|\b(?:Inc|Ltd|Corp|Co)\.$")
 # A company's legal form, which alone names no one: "B.V." of "Nimbus Home Europe B.V.".
-_LEGAL_FORM = re.compile(r"(?:[BN]\.V\.|Inc\.?|Ltd\.?|LLC|L\.L\.C\.|GmbH|AG|S\.A\.|SAS|S\.p\.A\.|plc|PLC|Corp\.?|"
+_LEGAL_FORM = re.compile(r"(?:Co\.,? Ltd\.?|[BN]\.V\.|Inc\.?|Ltd\.?|LLC|L\.L\.C\.|GmbH|AG|S\.A\.|SAS|S\.p\.A\.|plc|PLC|Corp\.?|"
                          r"Co\.|Pty\.? Ltd\.?|Oy|AB|ApS|K\.K\.)\Z")
 _NAME_WORD = re.compile(r"[^\W\d_][\w&'.-]*")
 _NUMBER_END = re.compile(r"[\d%]$|\d[ \t]*(?i:a\.m\.?|p\.m\.?|am|pm)$")  # a number, or a time: "2 a.m."
 _MERIDIEM = re.compile(r"[ \t]*(?:a\.m\.|p\.m\.|am\b|pm\b)", re.IGNORECASE)
+_ENDS_WITH_MERIDIEM = re.compile(r"(?i:a\.m\.?|p\.m\.?|am|pm)$")
 # A deadline's or a limit's word before a quantity: "within 48 hours".
 _QUANTITY_BEFORE = re.compile(r"\bwithin[ \t]+\Z", re.IGNORECASE)
-_COUNTED_FROM = re.compile(r"\s+of\s+(?:[\w-]+\s+){0,2}[\w-]+(?=\s*(?:[,.;:()]|$))")
+_GAP = r"(?:[ \t]*\n[ \t]*|[ \t]+)"  # a space, or a line wrapped: never a blank line
+_COUNTED_FROM = re.compile(_GAP + r"of" + _GAP + r"(?:[\w-]+" + _GAP + r"){0,2}[\w-]+(?=[ \t]*(?:[,.;:()]|$))",
+                           re.MULTILINE)
 _LEGAL_FORM_FIRST = re.compile(_LEGAL_FORM.pattern.replace("\\Z", "(?=,)"))
 _LIST_MARKER = re.compile(r"[-*\u2022\u2013]\s+|\d{1,3}[.)]\s+(?=\D)")
 # A field's label: "Released: ", a table cell's column header ("Nimbus T5: "), "Phone: ".
@@ -102,13 +105,17 @@ def complete(text: str, start: int, end: int, several: bool = False, instruction
         end = unit.end()
     ranged = _RANGE.match(text, end)
     if ranged and _NUMBER_END.search(text[start:end]) and re.search(r"\d", text[end:ranged.end()]):
-        end = ranged.end()
-        unit = _UNIT.match(text, end) or _MERIDIEM.match(text, end)
-        end = unit.end() if unit else end
+        meridiem = _MERIDIEM.match(text, ranged.end())
+        if not _ENDS_WITH_MERIDIEM.search(text, start, end):
+            end = ranged.end()
+            unit = _UNIT.match(text, end) or meridiem
+            end = unit.end() if unit else end
+        elif meridiem:  # a time's range ends in a time: "6 p.m. and 200 seats" is no range
+            end = meridiem.end()
     start, end = (start, end) if counting else _with_deadline(text, start, end)
     start = _range_start(text, start, end)
     start = _without_asked_label(text, start, end, asked)  # after: "2.3.1 — 2024-01-09" is no range
-    end = _whole_asked_value(text, start, end, asked)
+    end = end if counting else _whole_asked_value(text, start, end, asked)
     end = _with_hours(text, start, end)
     start, end = _company_start(text, start, end)
     if several:
@@ -161,8 +168,8 @@ def _company_start(text: str, start: int, end: int) -> tuple[int, int]:
     legal form alone ("Nimbus Home Europe B.V.", "\u00c5berg Holding AB") or starts with it and runs
     on into the address ("B.V., Lindenlaan")."""
     first_form = _LEGAL_FORM_FIRST.match(text, start, end)
-    if first_form:
-        end = first_form.end()
+    if first_form and re.search(r"[A-Z\u00c0-\u00de][\w&'.-]*[ \t]+\Z", text[max(0, start - 40):start]):
+        end = first_form.end()  # a name before it: "Nimbus Home Europe B.V., Lindenlaan"; not "a PLC, SCADA"
     if not _LEGAL_FORM.match(text, start, end):
         return start, end
     first = start
@@ -211,8 +218,8 @@ def _whole_asked_value(text: str, start: int, end: int, asked: frozenset[str]) -
     """Out to the end of its sentence when the span begins the value of a field the question names
     and stops mid-clause ("NIM-1042: Thermostat could reboot| when a day's schedule had more than 12
     periods." for "What was fixed in NIM-1042?"): the field's value is the answer."""
-    if not re.match(r"[ \t]+[a-z]", text[end:end + 3]):
-        return end
+    if not re.match(r"[ \t]+[a-z]", text[end:end + 3]) or not text[start:start + 1].isupper():
+        return end  # not cut mid-clause, or no clause: "2 AA batteries| last about 8 months"
     line_start = text.rfind("\n", 0, start) + 1
     label = _LABEL_BEFORE.fullmatch(text, line_start, start)
     said = words(label.group(1)) if label else []
@@ -246,7 +253,9 @@ def _parallel_item_before(text: str, start: int, end: int) -> int:
     if not joined or len(span_words) < 2:
         return start
     item_end = start - len(joined.group())
-    line_start = text.rfind("\n", 0, item_end) + 1
+    line_start = text.rfind("\n", 0, start) + 1
+    if line_start > item_end:
+        return start  # the item before is on another line
     item = list(re.finditer(r"\S+", text[max(line_start, item_end - 80):item_end]))[-len(span_words):]
     item_words = [match.group() for match in item]
     if (len(item_words) == len(span_words) and item_words[-1] == span_words[-1]

@@ -44,8 +44,8 @@ def as_steps(answer: Answer, lookup: Callable[[str], Document]) -> Answer:
 _NEXT_STEP = re.compile(r"\bwhat (?:do|should|must|can) (?:i|you|we) do (?:next\b|(?=after\b|once\b))|"
                         r"\bwhat(?:'s| is) the next step\b|\bwhat comes (?:next\b|(?=after\b))", re.IGNORECASE)
 _DONE_AFTER = re.compile(r"\s*(?:after|once)\s+(?P<done>[^?]+)", re.IGNORECASE)
-_SUFFIX = re.compile(r"(?:ing|ed|es|s)$")
-_SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
+_SUFFIX = re.compile(r"(?:ing|ed|es|s|e)$")
+_CONDITION = re.compile(r"(?:if|when|whenever|once|after|before|while|unless|in case)\b", re.IGNORECASE)
 
 
 def done_before(question: str) -> str | None:
@@ -74,9 +74,12 @@ def next_step(answer: Answer, question: str, lookup: Callable[[str], Document]) 
     best = max(range(len(items)), key=match.__getitem__, default=None)
     if best is None or best + 1 == len(items) or match[best][0] < max(2, len(done_stems) / 2):
         return answer
+    if _CONDITION.match(document.text, *items[best]):
+        return answer  # "If the light blinks red, check the breaker": the answer to its condition is in it
     start, end = items[best + 1]
-    sentence_end = _SENTENCE_END.search(document.text, start, end)
-    end = sentence_end.start() if sentence_end else end
+    if not document.text[start:start + 1].isupper():
+        return answer  # a line that goes on with the step before, not a step
+    end -= document.text[end - 1:end] == "."
     citation = dataclasses.replace(answer.citation, start=start, end=end, context=document.text[steps[0]:steps[1]],
                                    context_start=steps[0])
     return dataclasses.replace(answer, text=document.text[start:end], citation=citation)
@@ -100,4 +103,13 @@ def _stripped(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def _stem(word: str) -> str:
-    return _SUFFIX.sub("", word) if len(word) > 4 else word
+    """A word without its ending, so that "removing", "removed" and "remove" meet ("remov"), and
+    "unplugging" and "unplug"."""
+    if len(word) <= 2:
+        return word
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    stem = _SUFFIX.sub("", word)
+    if len(stem) > 2 and stem[-1] == stem[-2] and stem[-1] not in "aeiousl":
+        stem = stem[:-1]
+    return stem

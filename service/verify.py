@@ -28,7 +28,7 @@ from groundqa.service.answers import Candidate
 from groundqa.service.reader import Reading
 from groundqa.service.types import Citation
 
-FEATURE_VERSION = 5
+FEATURE_VERSION = 6
 FEATURES = (
     "reader_margin",  # best span logit over the lowest no-answer logit, clipped
     "window_margin",  # span logit over its own window's no-answer logit, clipped
@@ -54,8 +54,10 @@ FEATURES = (
     # ("how long" -> "1 pound per day"); an e-mail question without an address, a phone or fax number
     # without a phone's digits; a who question with a digit
     "answer_in_question",  # share of the answer's words already in the question
-    "rival_nearer",  # the identifier nearest the answer (in its clause, else on its line) is another of a
-    # kind the question names ("3 years for the Nimbus T2 and 4 years for the Nimbus T5": "3 years" for a T5)
+    "rival_nearer",  # the identifier nearest the answer (in its clause, else on its line, else in the
+    # nearest heading that has one) is another of a kind the question names ("3 years for the Nimbus T2
+    # and 4 years for the Nimbus T5": "3 years" for a T5; "Released: May 7, 2024" under "Firmware 3.2.1"
+    # for firmware 3.1.1)
 )
 _NUMERIC_QUESTION = re.compile(r"^\s*(how (many|much|long|far|old|often|big|large|high|tall|soon|quickly)|when|"
                                r"(what|which) (year|date|time|hours|([\w-]+ ){0,2}versions?|percentage|firmware))\b", re.I)
@@ -94,6 +96,7 @@ class Evidence:
     evidence_share: float
     retrieval_score: float
     passage_rank: int
+    heading_chain: tuple[str, ...] = ()  # the title and the headings above the answer, outermost first
 
 
 def feature_vector(evidence: Evidence, stats: TermStats) -> np.ndarray:
@@ -128,7 +131,8 @@ def feature_vector(evidence: Evidence, stats: TermStats) -> np.ndarray:
         math.log(1 + len(answer_words)),
         float(_type_mismatch(evidence.question, evidence.answer)),
         sum(w in question_words for w in answer_words) / max(1, len(answer_words)),
-        float(_rival_nearer(identifiers, evidence.line, evidence.answer_at, evidence.answer_at + len(evidence.answer))),
+        float(_rival_nearer(identifiers, evidence.line, evidence.answer_at, evidence.answer_at + len(evidence.answer),
+                            evidence.heading_chain)),
     ], dtype=np.float64)
 
 
@@ -254,27 +258,28 @@ def _measure(answer: str) -> set[str]:
 
 
 def _kind(term: str) -> str | None:
-    """What sort of identifier a word is, for finding its rivals: a version, a year, or a code's shape
-    ("t5" and "t2" are both "a0"); None for plain words and numbers."""
+    """What sort of identifier a word is, for finding its rivals: a version, a year, or a code's series,
+    its letters and the shape of its numbers ("t5" and "t2" are both "t0"; "cve-2024-38112" and
+    "nsa-2024-003" are not of one series); None for plain words and numbers."""
     if _VERSION.fullmatch(term):
         return "version"
     if _YEAR.fullmatch(term):
         return "year"
     if term.isdigit() or not any(char.isdigit() for char in term):
         return None
-    return _DIGITS.sub("0", _LETTERS.sub("a", term))
+    return _DIGITS.sub("0", term)
 
 
 _VERSION = re.compile(r"\d+(\.\d+)+")
 _YEAR = re.compile(r"1[5-9]\d\d|20\d\d")
 _DIGITS = re.compile(r"\d+")
-_LETTERS = re.compile(r"[^\W\d_]+")
 
 
-def _rival_nearer(identifiers: list[str], line: str, start: int, end: int) -> bool:
+def _rival_nearer(identifiers: list[str], line: str, start: int, end: int, headings: tuple[str, ...] = ()) -> bool:
     """Whether, of some kind of identifier the question names, the one nearest the answer is not one
     the question names: looked for in the answer's clause first ("and 4 years for the Nimbus T5"), then
-    on its whole line (a table row's label)."""
+    on its whole line (a table row's label), then in the nearest of `headings` (outermost first) that
+    holds one ("Firmware 3.2.1" above "Released: May 7, 2024")."""
     kinds = {_kind(term) for term in identifiers} - {None}
     if not kinds:
         return False
@@ -290,6 +295,12 @@ def _rival_nearer(identifiers: list[str], line: str, start: int, end: int) -> bo
         distance = start - word_end if word_end <= start else word_start - end
         rival = word not in identifiers  # on a tie, the one asked about is the nearest
         nearest[kind] = min(nearest.get(kind, (True, len(line), True)), (outside_clause, distance, rival))
+    for kind in kinds - nearest.keys():
+        for heading in reversed(headings):
+            named = [word for word in words(heading) if _kind(word) == kind]
+            if named:
+                nearest[kind] = (True, 0, not any(word in identifiers for word in named))
+                break
     return any(rival for _, _, rival in nearest.values())
 
 
@@ -304,11 +315,11 @@ def _names(question: str) -> list[str]:
 def evidence_of(question: str, candidate: Candidate, reading: Reading, document: Document) -> Evidence:
     span, citation = candidate.span, candidate.answer.citation
     # File and SQuAD titles write spaces as underscores ("Super_Bowl_50").
-    headings = " ".join([document.title.replace("_", " "), *headings_at(document.meta, span.start)])
+    chain = (document.title.replace("_", " "), *headings_at(document.meta, span.start))
     line, answer_at = answer_line(document.text, span.start, citation)
     return Evidence(question=question, answer=candidate.answer.text, passage_text=span.passage.chunk.text,
                     sentence=citation.context, near=near_text(line, answer_at), line=line, answer_at=answer_at,
-                    headings=headings, reader_margin=span.logit - reading.null_logit,
+                    headings=" ".join(chain), heading_chain=chain, reader_margin=span.logit - reading.null_logit,
                     window_margin=span.logit - span.window_null, evidence_share=candidate.share,
                     retrieval_score=span.passage.score, passage_rank=span.passage.rank)
 

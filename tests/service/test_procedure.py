@@ -84,7 +84,7 @@ STEPS = (b"# Install\n\n1. Turn off power at the breaker.\n2. Hold the wall plat
 @pytest.mark.parametrize("suffix", [".md", ".txt"])  # markers taken away by the loader, or kept in the text
 @pytest.mark.parametrize("question, reader_chose, step", [
     ("What do I do after marking the two screw holes?", "mark the two screw holes",
-     "Drill the two holes with the 5 mm bit"),
+     "Drill the two holes with the 5 mm bit. Tap in the anchors"),  # the whole step
     ("What's the next step after I drilled the holes?", "Turn off power at the breaker", "Screw the wall plate to the wall"),
     ("I've turned the power off at the breaker. What do I do next?", "Drill the two holes", "Hold the wall plate level and mark the two screw holes"),
 ])
@@ -96,6 +96,35 @@ def test_the_step_after_the_one_done_is_the_answer(question, reader_chose, step,
     c = answer.citation
     assert answer.text == step == document.text[c.start:c.end]
     assert document.text[c.context_start:c.context_start + len(c.context)] == c.context and step in c.context
+
+
+def test_a_step_is_whole_and_the_done_step_is_found_in_other_words():
+    from groundqa.service.procedure import next_step
+
+    data = b"1. Unplug the unit.\n2. Approx. 10 seconds later, plug it back in.\n3. Remove the cover.\n"
+    document = document_from_bytes(data, doc_id="steps", source="steps.txt", suffix=".txt")
+    chosen = answer_at(document, "Remove the cover")
+    assert next_step(chosen, "I unplugged the unit. What do I do next?", lambda _: document).text == \
+        "Approx. 10 seconds later, plug it back in"
+    assert next_step(chosen, "What do I do after unplugging the unit?", lambda _: document).text == \
+        "Approx. 10 seconds later, plug it back in"
+
+
+@pytest.mark.parametrize("data, suffix, chosen, question", [
+    # Condition and action in one item: the answer to "after X" is in X's own item.
+    (b"# Troubleshooting\n\n- If the light blinks red after installing, check the breaker.\n"
+     b"- If the display is blank, replace the batteries.\n", ".md", "check the breaker",
+     "What should I do after the light blinks red?"),
+    # A line that goes on with the step before it is no step.
+    (b"<ol><li>Hold the button and the dial<br>for 15 seconds.</li><li>Let go.</li></ol>", ".html", "Let go",
+     "What do I do after I hold the button and the dial?"),
+])
+def test_no_next_step_where_the_list_is_no_series_of_steps(data, suffix, chosen, question):
+    from groundqa.service.procedure import next_step
+
+    document = document_from_bytes(data, doc_id="d", source="d" + suffix, suffix=suffix)
+    answer = answer_at(document, chosen)
+    assert next_step(answer, question, lambda _: document) == answer
 
 
 @pytest.mark.parametrize("question", [

@@ -15,11 +15,11 @@ ADVISORY = "Advisory NSA-2024-003 covers CVE-2024-38112, with a CVSS score of 8.
 
 
 def evidence(question: str, passage: str = ADVISORY, answer: str = "8.1", near: str | None = None,
-             headings: str = "") -> Evidence:
+             headings: str = "", chain: tuple[str, ...] = ()) -> Evidence:
     return Evidence(question=question, answer=answer, passage_text=passage, sentence=passage,
                     near=passage if near is None else near, line=passage, answer_at=max(0, passage.find(answer)),
                     headings=headings, reader_margin=20.0,
-                    window_margin=20.0, evidence_share=0.9, retrieval_score=0.9, passage_rank=1)
+                    window_margin=20.0, evidence_share=0.9, retrieval_score=0.9, passage_rank=1, heading_chain=chain)
 
 
 def feature(name: str, question: str, **kwargs) -> float:
@@ -93,6 +93,21 @@ def test_near_text_is_the_cell_and_row_label_or_the_sentence_on_its_line(text, a
 ])
 def test_a_rival_identifier_nearer_the_answer_than_the_one_asked_about_is_seen(question, passage, answer, rival):
     assert feature("rival_nearer", question, passage=passage, answer=answer) == rival
+
+
+@pytest.mark.parametrize("question, chain, rival", [
+    ("When was firmware 3.1.1 released?", ("Release notes", "Firmware 3.2.1", "Fixed"), 1.0),  # another's section
+    ("When was firmware 3.2.1 released?", ("Release notes", "Firmware 3.2.1", "Fixed"), 0.0),
+    ("When was firmware 3.2.1 released?", ("Release notes 3.2.1", "Firmware 3.2.2"), 1.0),  # the nearest heading decides
+    ("When was firmware 3.2.1 released?", ("Release notes", "Fixed"), 0.0),  # no heading names a version
+    ("When was the T5 released?", ("Release notes", "Firmware 3.2.2"), 0.0),  # another kind of identifier
+    # Another series of codes: an advisory's number is no rival of the CVE asked about.
+    ("What is the CVSS score of CVE-2024-38112?", ("Security advisory NSA-2024-003", "Severity"), 0.0),
+    ("What is the CVSS score of CVE-2024-38112?", ("CVE-2024-38113", "Severity"), 1.0),
+])
+def test_the_nearest_heading_names_the_thing_when_the_line_does_not(question, chain, rival):
+    passage = "Released: May 7, 2024"
+    assert feature("rival_nearer", question, passage=passage, answer="May 7, 2024", chain=chain) == rival
 
 
 def test_a_number_question_answered_without_a_number_is_a_type_mismatch():
