@@ -18,7 +18,7 @@ from groundqa.errors import InvalidDocument, UnsupportedFormat
 # that reaches the user with the file's name.
 logging.getLogger("pypdf").setLevel(logging.ERROR)
 from groundqa.index.plain_headings import plain_text_headings
-from groundqa.index.sections import LISTS, SECTIONS
+from groundqa.index.sections import LISTS, SECTIONS, STEPS
 from groundqa.index.types import Document
 
 TEXT_SUFFIXES = {".txt", ".text"}
@@ -79,13 +79,15 @@ class Extracted(NamedTuple):
     title: str
     sections: list  # [start, end, level, heading] of each heading line (index/sections.py)
     lists: list  # [start, end] of each list (index/sections.py)
+    steps: list = []  # [start, end] of each item of an ordered list; None where the loader sees no lists
 
 
 # Headings and lists are marked in the extracted text with private-use characters, which survive
 # normalization; taking them out afterwards gives their exact offsets in the final text.
 _HEADING_OPEN = {f"h{level}": chr(0xE000 + level) for level in range(1, 7)}
 _HEADING_CLOSE, _LIST_OPEN, _LIST_CLOSE = "\ue00f", "\ue010", "\ue011"
-_MARKS = re.compile("([\ue000-\ue011])")
+_STEP_OPEN, _STEP_CLOSE = "\ue012", "\ue013"  # an item of an ordered list (<ol><li>, Markdown "1.")
+_MARKS = re.compile("([\ue000-\ue013])")
 
 
 def html_to_text(html: str) -> Extracted:
@@ -95,21 +97,23 @@ def html_to_text(html: str) -> Extracted:
     lxml's tree: time grows linearly with the page, and deep nesting cannot exhaust the stack."""
     root = _parse_html(_MARKS.sub("", html))
     if root is None:
-        return Extracted("", "", [], [])
-    text, sections, lists = _take_marks(normalize_text("".join(_visible_pieces(root))))
+        return Extracted("", "", [], [], [])
+    text, sections, lists, steps = _take_marks(normalize_text("".join(_visible_pieces(root))))
     title = next((_inline_text(e) for e in root.iter("title", "h1", "h2") if _inline_text(e)), "")
-    return Extracted(text, (title or first_line(text))[:200], sections, lists)
+    return Extracted(text, (title or first_line(text))[:200], sections, lists, steps)
 
 
-def _take_marks(marked: str) -> tuple[str, list, list]:
-    """The text without its marks, and where the marked headings and lists are in it. A mark's own
-    line or paragraph break goes with it: whitespace after an opening mark and before a closing one."""
+def _take_marks(marked: str) -> tuple[str, list, list, list]:
+    """The text without its marks, and where the marked headings, lists and steps are in it. A mark's
+    own line or paragraph break goes with it: whitespace after an opening mark and before a closing one."""
     out: list[str] = []
     length = 0
     sections: list[list[int]] = []
     lists: list[list[int]] = []
     heading: tuple[int, int] | None = None  # (start, level) of the heading being read
     list_starts: list[int] = []
+    steps: list[list[int]] = []
+    step_starts: list[int] = []
     strip_next = False
     for piece in _MARKS.split(marked):
         if not piece:
@@ -122,7 +126,7 @@ def _take_marks(marked: str) -> tuple[str, list, list]:
                 length += len(piece)
                 strip_next = False
             continue
-        if piece in (_HEADING_CLOSE, _LIST_CLOSE):
+        if piece in (_HEADING_CLOSE, _LIST_CLOSE, _STEP_CLOSE):
             while out and out[-1] != out[-1].rstrip():
                 kept = out[-1].rstrip()
                 length -= len(out[-1]) - len(kept)
@@ -133,18 +137,21 @@ def _take_marks(marked: str) -> tuple[str, list, list]:
             if heading is not None and length > heading[0]:
                 sections.append([heading[0], length, heading[1]])
             heading = None
-        elif piece == _LIST_CLOSE:
-            begun = list_starts.pop() if list_starts else length
+        elif piece in (_LIST_CLOSE, _STEP_CLOSE):
+            starts, spans = (list_starts, lists) if piece == _LIST_CLOSE else (step_starts, steps)
+            begun = starts.pop() if starts else length
             if length > begun:
-                lists.append([begun, length])
+                spans.append([begun, length])
         else:
             if piece == _LIST_OPEN:
                 list_starts.append(length)
+            elif piece == _STEP_OPEN:
+                step_starts.append(length)
             else:
                 heading = (length, ord(piece) - 0xE000)
             strip_next = True
     text = "".join(out)
-    return text, [[a, b, level, text[a:b]] for a, b, level in sections], sorted(lists)
+    return text, [[a, b, level, text[a:b]] for a, b, level in sections], sorted(lists), sorted(steps)
 
 
 def _inline_text(element) -> str:
@@ -173,6 +180,8 @@ def _visible_pieces(root) -> list[str]:
                 pieces.append(_HEADING_CLOSE)
             elif tag in ("ol", "ul"):
                 pieces.append(_LIST_CLOSE)
+            elif _is_step(element, tag):
+                pieces.append(_STEP_CLOSE)
             if tag in _BLOCK_TAGS and tag != "br":
                 pieces.append("\n")
         if closing or tag is None or tag in _INVISIBLE_TAGS or _is_boilerplate(element, tag):
@@ -191,12 +200,19 @@ def _visible_pieces(root) -> list[str]:
             pieces.append(_HEADING_OPEN["h6"])
         elif tag in ("ol", "ul"):
             pieces.append(_LIST_OPEN)
+        elif _is_step(element, tag):
+            pieces.append(_STEP_OPEN)
         in_pre = in_pre or tag == "pre"
         if element.text:
             pieces.append(_as_shown(element.text, in_pre))
         stack.append((element, True, in_pre and tag != "pre"))
         stack.extend((child, False, in_pre) for child in reversed(element))
     return pieces
+
+
+def _is_step(element, tag: str | None) -> bool:
+    parent = element.getparent()
+    return tag == "li" and parent is not None and parent.tag == "ol"
 
 
 def _is_bold_label(element, tag: str | None) -> bool:
@@ -361,8 +377,10 @@ def check_format(suffix: str) -> str:
 
 def document_from_bytes(data: bytes, *, doc_id: str, source: str, suffix: str, meta: dict | None = None) -> Document:
     """One file's bytes to one Document; raises InvalidDocument."""
-    text, title, sections, lists = _LOADERS[check_format(suffix).lower()](data)
-    structure = {**({SECTIONS: sections} if sections else {}), **({LISTS: lists} if lists else {})}
+    text, title, sections, lists, steps = _LOADERS[check_format(suffix).lower()](data)
+    # Steps go with lists: a document with lists and no "steps" key was indexed before steps were
+    # recorded (index/sections.py, steps_in).
+    structure = {**({SECTIONS: sections} if sections else {}), **({LISTS: lists, STEPS: steps} if lists else {})}
     return Document(doc_id=doc_id, title=title, source=source, text=text,
                     meta={"format": suffix.lower().lstrip("."), **structure, **(meta or {})})
 

@@ -7,7 +7,7 @@ import dataclasses
 import re
 from typing import Callable
 
-from groundqa.index.sections import LIST_LINE, list_after_lead_in, list_around
+from groundqa.index.sections import list_after_lead_in, list_around, steps_in
 from groundqa.index.terms import STOP_WORDS, words
 from groundqa.index.types import Document
 from groundqa.service.types import Answer
@@ -66,7 +66,7 @@ def next_step(answer: Answer, question: str, lookup: Callable[[str], Document]) 
     steps = list_around(document.meta, document.text, answer.citation.start) if done else None
     if steps is None:
         return answer
-    items = _items(document.text, *steps)
+    items = _items(document, *steps)
     done_stems = {_stem(w) for w in words(done) if w not in STOP_WORDS}
     item_stems = [{_stem(w) for w in words(document.text[s:e]) if w not in STOP_WORDS} for s, e in items]
     # The most of the done words, and of two items as many, the one with the fewest others.
@@ -85,16 +85,14 @@ def next_step(answer: Answer, question: str, lookup: Callable[[str], Document]) 
     return dataclasses.replace(answer, text=document.text[start:end], citation=citation)
 
 
-def _items(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """The list items between start and end, without their markers: each runs from a line that opens
-    with a list marker to the next such line; in a list whose loader took the markers away (Markdown,
-    HTML), each line is an item."""
-    lines = [(start + line.start(), start + line.end()) for line in re.finditer(r"[^\n]*\S[^\n]*", text[start:end])]
-    openings = [(first, marker.end()) for first, last in lines if (marker := LIST_LINE.match(text, first, last))]
-    if not openings:
-        return [_stripped(text, first, last) for first, last in lines]
-    ends = [line_start for line_start, _ in openings[1:]] + [end]
-    return [_stripped(text, first, last) for (_, first), last in zip(openings, ends)]
+def _items(document: Document, start: int, end: int) -> list[tuple[int, int]]:
+    """The steps of the list at [start, end) (index/sections.py, steps_in); for a document indexed
+    before steps were recorded, each of the list's lines."""
+    steps = steps_in(document.meta, document.text, start, end)
+    if steps is not None:
+        return steps
+    lines = [(start + line.start(), start + line.end()) for line in re.finditer(r"[^\n]*\S[^\n]*", document.text[start:end])]
+    return [_stripped(document.text, first, last) for first, last in lines]
 
 
 def _stripped(text: str, start: int, end: int) -> tuple[int, int]:

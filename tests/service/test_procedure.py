@@ -77,7 +77,7 @@ def test_a_sentence_that_is_no_lead_in_does_not_take_the_list_after_it(data):
     assert as_steps(answer_at(document, "your manager"), lambda _: document).kind == "span"
 
 
-STEPS = (b"# Install\n\n1. Turn off power at the breaker.\n2. Hold the wall plate level and mark the two screw holes.\n"
+STEPS_MD = (b"# Install\n\n1. Turn off power at the breaker.\n2. Hold the wall plate level and mark the two screw holes.\n"
          b"3. Drill the two holes with the 5 mm bit. Tap in the anchors.\n4. Screw the wall plate to the wall.\n")
 
 
@@ -91,11 +91,20 @@ STEPS = (b"# Install\n\n1. Turn off power at the breaker.\n2. Hold the wall plat
 def test_the_step_after_the_one_done_is_the_answer(question, reader_chose, step, suffix):
     from groundqa.service.procedure import next_step
 
-    document = document_from_bytes(STEPS, doc_id="install", source="install" + suffix, suffix=suffix)
+    document = document_from_bytes(STEPS_MD, doc_id="install", source="install" + suffix, suffix=suffix)
     answer = next_step(answer_at(document, reader_chose), question, lambda _: document)
     c = answer.citation
     assert answer.text == step == document.text[c.start:c.end]
     assert document.text[c.context_start:c.context_start + len(c.context)] == c.context and step in c.context
+
+
+def test_a_step_that_runs_over_lines_is_whole():
+    from groundqa.service.procedure import next_step
+
+    data = b"<ol><li>Turn off the power.</li><li>Hold the button and the dial<br>for 15 seconds.</li><li>Let go.</li></ol>"
+    document = document_from_bytes(data, doc_id="d", source="d.html", suffix=".html")
+    answer = next_step(answer_at(document, "Let go"), "What do I do after turning off the power?", lambda _: document)
+    assert answer.text == "Hold the button and the dial\nfor 15 seconds"
 
 
 def test_a_step_is_whole_and_the_done_step_is_found_in_other_words():
@@ -115,9 +124,9 @@ def test_a_step_is_whole_and_the_done_step_is_found_in_other_words():
     (b"# Troubleshooting\n\n- If the light blinks red after installing, check the breaker.\n"
      b"- If the display is blank, replace the batteries.\n", ".md", "check the breaker",
      "What should I do after the light blinks red?"),
-    # A line that goes on with the step before it is no step.
-    (b"<ol><li>Hold the button and the dial<br>for 15 seconds.</li><li>Let go.</li></ol>", ".html", "Let go",
-     "What do I do after I hold the button and the dial?"),
+    # Bullets are no series of steps.
+    (b"- Pull it off the wall plate.\n- Press the reset button.\n- Snap it back.\n", ".md", "Snap it back",
+     "What do I do after I pull it off the wall plate?"),
 ])
 def test_no_next_step_where_the_list_is_no_series_of_steps(data, suffix, chosen, question):
     from groundqa.service.procedure import next_step
@@ -135,6 +144,20 @@ def test_no_next_step_where_the_list_is_no_series_of_steps(data, suffix, chosen,
 def test_the_answer_stays_when_no_step_follows_the_one_done(question):
     from groundqa.service.procedure import next_step
 
-    document = document_from_bytes(STEPS, doc_id="install", source="install.md", suffix=".md")
+    document = document_from_bytes(STEPS_MD, doc_id="install", source="install.md", suffix=".md")
     chosen = answer_at(document, "mark the two screw holes")
     assert next_step(chosen, question, lambda _: document) == chosen
+
+
+def test_a_document_indexed_before_steps_were_recorded_takes_each_line_of_its_list_as_a_step():
+    import dataclasses
+
+    from groundqa.index.sections import STEPS
+    from groundqa.service.procedure import next_step
+
+    new = document_from_bytes(STEPS_MD, doc_id="install", source="install.md", suffix=".md")
+    old = dataclasses.replace(new, meta={key: value for key, value in new.meta.items() if key != STEPS})
+    for document in (new, old):
+        answer = next_step(answer_at(document, "Turn off power at the breaker"),
+                           "What do I do after I turn off power at the breaker?", lambda _: document)
+        assert answer.text == "Hold the wall plate level and mark the two screw holes"
