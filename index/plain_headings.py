@@ -44,6 +44,8 @@ def plain_text_headings(text: str) -> list[list]:
                 continue
             if index and not _after_finished_line(text, lines[index - 1], start):
                 continue
+            if index and text[lines[index - 1][1] - 1] == ":":
+                continue  # what a colon introduces: "should be sent to:" then an address's first line
             under_a_heading = sections and sections[-1][0] == lines[index - 1][0]
             if under_a_heading and not (_FINISHED.search(following) or len(following) > MAX_CHARS):
                 continue  # the first line of an address, not a sub-heading over body text

@@ -32,6 +32,10 @@ _DAY_RANGE = re.compile(_DAYS.pattern + r"[ \t]*(?:to|through|thru|-|\u2013|\u20
 _CLOCK = r"\d{1,2}(?:[:.]\d\d)?(?:[ \t]*(?i:a\.m\.|p\.m\.|am\b|pm\b))?"
 _HOURS_AFTER = re.compile(r",?[ \t]+(?:from[ \t]+)?" + _CLOCK + r"[ \t]*(?:to|until|-|\u2013)[ \t]*" + _CLOCK
                           + r"(?:[ \t]+(?:[A-Z]{2,5}\b|(?:[A-Z][a-z]+[ \t]+)?Time\b))?")
+# More days and their hours after hours: "; Saturday, 9 a.m. to 1 p.m.".
+_MORE_DAYS = re.compile(r"[ \t]*[;,][ \t]*(?:and[ \t]+)?(?:" + _DAY_RANGE.pattern + "|" + _DAYS.pattern + ")",
+                        re.IGNORECASE)
+_BETWEEN_BEFORE = re.compile(r"\bbetween[ \t]+\Z", re.IGNORECASE)
 _TIME_MARK = re.compile(r"\bfrom\b|\d[:.]\d\d|(?i:a\.m\.|p\.m\.|\bam\b|\bpm\b)")  # hours, not a count "2 to 3"
 _ABBREVIATION_CUT = re.compile(r"(?<!\w)(?:\w\.)+\w$")
 # "p.m.", "U.S.", "Inc.", not "3.x." ending a sentence
@@ -114,9 +118,10 @@ def complete(text: str, start: int, end: int, several: bool = False, instruction
             end = meridiem.end()
     start, end = (start, end) if counting else _with_deadline(text, start, end)
     start = _range_start(text, start, end)
+    start = _between_start(text, start, end)
     start = _without_asked_label(text, start, end, asked)  # after: "2.3.1 — 2024-01-09" is no range
     end = end if counting else _whole_asked_value(text, start, end, asked)
-    end = _with_hours(text, start, end)
+    end = _with_hours(text, start, end, asked)
     start, end = _company_start(text, start, end)
     if several:
         start, end = _coordinated(text, start, end)
@@ -154,13 +159,33 @@ def _range_start(text: str, start: int, end: int) -> int:
     return start
 
 
-def _with_hours(text: str, start: int, end: int) -> int:
-    """Over the hours that follow days ("Monday to Friday, 8 a.m. to 8 p.m. Eastern Time"): opening
-    hours are the days and the times together."""
-    if not (_DAYS.fullmatch(text, start, end) or _DAY_RANGE.fullmatch(text, start, end)):
+def _with_hours(text: str, start: int, end: int, asked: frozenset[str] = frozenset()) -> int:
+    """Over the hours that follow days ("Monday to Friday, 8 a.m. to 8 p.m. Eastern Time"), and, unless
+    the question names days itself ("on weekdays"), over more days with their hours after them (";
+    Saturday, 9 a.m. to 1 p.m."): opening hours are the days and the times together."""
+    if _DAYS.fullmatch(text, start, end) or _DAY_RANGE.fullmatch(text, start, end):
+        hours = _HOURS_AFTER.match(text, end)
+        if not (hours and _TIME_MARK.search(hours.group())):
+            return end
+        end = hours.end()
+    elif not (_DAYS.match(text, start, end) and _TIME_MARK.search(text, start, end)):
         return end
-    hours = _HOURS_AFTER.match(text, end)
-    return hours.end() if hours and _TIME_MARK.search(hours.group()) else end
+    if any(_DAYS.fullmatch(word) for word in asked):
+        return end
+    while more := _MORE_DAYS.match(text, end):
+        hours = _HOURS_AFTER.match(text, more.end())
+        if not (hours and _TIME_MARK.search(hours.group())):
+            break
+        end = hours.end()
+    return end
+
+
+def _between_start(text: str, start: int, end: int) -> int:
+    """Back over "between" before a span of two numbers joined by "and" ("between 10 °C and 25 °C")."""
+    before = _BETWEEN_BEFORE.search(text, max(0, start - 10), start)
+    if before and re.search(r"\d.*\band\b.*\d", text[start:end]):
+        return before.start()
+    return start
 
 
 def _company_start(text: str, start: int, end: int) -> tuple[int, int]:

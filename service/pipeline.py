@@ -13,10 +13,10 @@ from groundqa.index.embedder import Embedder
 from groundqa.index.hybrid import RetrievalConfig
 from groundqa.index.types import MAX_FILTERS, Filters, Passage
 from groundqa.service.answers import AnswerConfig, by_margin, candidates
-from groundqa.service.procedure import as_steps, is_procedure, next_step
+from groundqa.service.procedure import as_steps, done_before, is_procedure, next_step
 from groundqa.service.reader import Reader, Reading
 from groundqa.service.types import Answer, AskResult
-from groundqa.service.verify import Verifier, evidence_of, feature_vector
+from groundqa.service.verify import Verifier, cannot_answer, evidence_of, feature_vector
 from groundqa.settings import MAX_TOP_K
 
 
@@ -68,7 +68,7 @@ class Pipeline:
         clock.lap("read")
         answers, decision, judged = self._decide(question, reading)
         answers = _distinct([next_step(answer, question, self.collection.document) for answer in answers])
-        if is_procedure(question):
+        if is_procedure(question) or done_before(question):
             answers = [as_steps(answer, self.collection.document) for answer in answers]
         clock.lap("verify")
         yield AskResult(question=question, answers=answers, no_answer=not answers, timings_ms=clock.timings(),
@@ -84,7 +84,8 @@ class Pipeline:
         # (and calibration records them all).
         shown = self.config.answers.max_answers
         lookup = self.collection.document
-        found = candidates(reading, lookup, self.config.answers, question, max(VERIFIED_CANDIDATES, shown))
+        found = [c for c in candidates(reading, lookup, self.config.answers, question, max(VERIFIED_CANDIDATES, shown))
+                 if not cannot_answer(question, c.answer.text)]
         features = [feature_vector(evidence_of(question, c, reading, lookup(c.span.passage.chunk.doc_id)),
                                    self.collection.terms) for c in found]
         if verifier is None:

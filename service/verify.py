@@ -203,11 +203,22 @@ def _word_set(text: str) -> frozenset[str]:
     return frozenset(words(text))
 
 
-def _type_mismatch(question: str, answer: str) -> bool:
+def cannot_answer(question: str, answer: str) -> bool:
+    """Whether an answer cannot be what the question asks for, whatever the evidence: an e-mail
+    address without "@", a phone or fax number not mostly digits (at least three) or with a date in it
+    ("1 March 2024", "220 Canal Road, Suite 4" for "What is the fax number?"). Such candidates are not answers (service/pipeline.py)."""
     if _EMAIL_QUESTION.search(question):
         return "@" not in answer
     if _PHONE_QUESTION.search(question) and not _COUNT_QUESTION.search(question):
-        return sum(char.isdigit() for char in answer) < 3 or bool(_CALENDAR_WORD.search(answer))
+        digits = sum(char.isdigit() for char in answer)
+        # Mostly digits: "0113 496 0725", "911"; not an address with its house number.
+        return digits < 3 or 2 * digits < sum(char.isalnum() for char in answer) or bool(_CALENDAR_WORD.search(answer))
+    return False
+
+
+def _type_mismatch(question: str, answer: str) -> bool:
+    if _EMAIL_QUESTION.search(question) or (_PHONE_QUESTION.search(question) and not _COUNT_QUESTION.search(question)):
+        return cannot_answer(question, answer)
     if _CODE_NOUN.search(question):
         return not any(char.isdigit() for char in answer)
     if _NUMERIC_QUESTION.search(question) or _NUMBER_NOUN.search(question):

@@ -140,8 +140,9 @@ def test_the_answer_next_to_the_model_asked_about_is_chosen(product_pipeline, qu
 ])
 def test_the_step_after_the_one_done_is_the_answer(product_pipeline, question, answers):
     """The reader chose the step the question names ("mark the two screw holes") or another step of
-    the list; the asker wants the one after it."""
+    the list; the asker wants the one after it, with the list of steps as its context."""
     assert_best_answer(product_pipeline, question, answers)
+    assert product_pipeline.ask(question).answers[0].kind == "passage"
 
 
 @pytest.mark.parametrize("question, answers", [

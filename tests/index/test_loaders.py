@@ -303,6 +303,8 @@ def test_a_numbered_capitals_heading_over_an_address_is_the_heading_not_the_addr
      ["Contents", "1. SCOPE"]),  # a table of contents' entries are none
     ("2. INSTALLATION\n\nTools you will need\n\nA drill and a screwdriver are needed.\n",
      ["2. INSTALLATION", "Tools you will need"]),  # a sub-heading over body text stays one
+    ("8. CONTACTING US\n\nWrite to:\n\nBrightwater Fitness Member Services\n220 Canal Road, Suite 4\nLeeds LS3 1BY\n\n"
+     "Phone: 0113 496 0725\n", ["8. CONTACTING US"]),  # what a colon introduces is no heading
 ])
 def test_numbered_lines_are_headings_only_where_they_head_something(text, headings):
     from groundqa.index.plain_headings import plain_text_headings

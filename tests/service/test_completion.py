@@ -45,6 +45,12 @@ from groundqa.service.completion import asks_for_several, asks_how_many, asks_wh
     ("Closed on Sundays, 2 of 3 weeks.", "Sundays", "Sundays"),  # no hours after it
     ("Open Mondays, 2 to 3 staff are on duty.", "Mondays", "Mondays"),  # a count is no hours
     ("Open Monday to Friday, 8 AM to 5 PM.", "Monday to Friday", "Monday to Friday, 8 AM to 5 PM"),
+    # More days and their hours on the line, and "between" before two numbers joined by "and".
+    ("Hours: Monday to Friday, 8 a.m. to 6 p.m.; Saturday, 9 a.m. to 1 p.m.\nNext", "Monday to Friday, 8 a.m. to 6 p.m.",
+     "Monday to Friday, 8 a.m. to 6 p.m.; Saturday, 9 a.m. to 1 p.m."),
+    ("Open Monday to Friday, 8 a.m. to 6 p.m.; closed Sundays.", "Monday to Friday", "Monday to Friday, 8 a.m. to 6 p.m."),
+    ("Charge it between 10 \u00b0C and 25 \u00b0C. Never", "10 \u00b0C and 25 \u00b0C", "between 10 \u00b0C and 25 \u00b0C"),
+    ("Pick between Alice and Bob.", "Alice and Bob", "Alice and Bob"),  # no numbers
     ("Open Monday to Saturday, 8:00 to 18:00 CET.", "00 to 18:00", "8:00 to 18:00"),
     ("He flew from Paris to London.", "London", "London"),  # places are not a range
     ("The webinar is June 24 at 2 p.m. ET.", "June 24 at 2 p.m.", "June 24 at 2 p.m."),  # an abbreviation's full stop
@@ -113,6 +119,9 @@ def test_a_label_of_the_question_own_words_is_left_out(text, span, question, who
      "up to 20"),
     ("Return it within 45 days.", "45 days", "How many days do I have to return it?", "45 days"),  # a count
     ("Return it within 45 days.", "45 days", "How long do I have to return it?", "within 45 days"),  # a deadline
+    # A question that names days gets those days' hours only.
+    ("Phone: Monday to Friday, 8 a.m. to 8 p.m.; Saturday 9 a.m. to 5 p.m.", "Monday to Friday",
+     "What hours is phone support open on weekdays?", "Monday to Friday, 8 a.m. to 8 p.m."),
     ("Buy it within 60 days of purchase, in the app.", "60 days", "When must I buy it?", "within 60 days of purchase"),
     ("Drop it off within 10 days of\n  receiving the label.", "10 days", "When must I drop it off?",
      "within 10 days of\n  receiving the label"),  # a wrapped line

@@ -110,6 +110,24 @@ def test_the_nearest_heading_names_the_thing_when_the_line_does_not(question, ch
     assert feature("rival_nearer", question, passage=passage, answer="May 7, 2024", chain=chain) == rival
 
 
+@pytest.mark.parametrize("question, answer, impossible", [
+    ("What is the fax number of Brightwater Fitness?", "1 March 2024", True),  # a date
+    ("What is the fax number of Brightwater Fitness?", "0113 496 0726", False),
+    ("What is the fax number of Brightwater Fitness?", "220 Canal Road, Suite 4", True),  # an address
+    ("What is the emergency phone number?", "911", False),
+    ("What is the support phone number?", "+44 20 7946 0321", False),
+    ("What phone number do I call?", "Member Services", True),
+    ("What's the e-mail address for sales?", "the chat on our Shop page", True),
+    ("What's the e-mail address for sales?", "sales@example.com", False),
+    ("How many phone numbers are there?", "two", False),  # a count
+    ("When was it released?", "never", False),  # other questions: the verifier weighs the type
+])
+def test_an_answer_that_cannot_be_what_is_asked_is_no_candidate(question, answer, impossible):
+    from groundqa.service.verify import cannot_answer
+
+    assert cannot_answer(question, answer) is impossible
+
+
 def test_a_number_question_answered_without_a_number_is_a_type_mismatch():
     assert feature("type_mismatch", "How many days do I have?", answer="the store") == 1.0
     assert feature("type_mismatch", "How many days do I have?", answer="45 days") == 0.0
