@@ -35,6 +35,10 @@ _HOURS_AFTER = re.compile(r",?[ \t]+(?:from[ \t]+)?" + _CLOCK + r"[ \t]*(?:to|un
 # More days and their hours after hours: "; Saturday, 9 a.m. to 1 p.m.".
 _MORE_DAYS = re.compile(r"[ \t]*[;,][ \t]*(?:and[ \t]+)?(?:" + _DAY_RANGE.pattern + "|" + _DAYS.pattern + ")",
                         re.IGNORECASE)
+_MONEY_WORDS = frozenset({"fee", "fees", "charge", "charges", "cost", "costs", "price", "much"})
+# "of the remaining monthly fees", up to a clause's end or its verb.
+_PERCENT_BASE = re.compile(r"[ \t]+of[ \t]+(?:[\w-]+[ \t]+){0,4}?[\w-]+(?=[ \t]*(?:[,.;:()]|$)|[ \t]+(?:is|are|was|were|will|"
+                           r"applies|apply|must|may|can|if|when|unless|for)\b)", re.MULTILINE)
 _BETWEEN_BEFORE = re.compile(r"\bbetween[ \t]+\Z", re.IGNORECASE)
 _TIME_MARK = re.compile(r"\bfrom\b|\d[:.]\d\d|(?i:a\.m\.|p\.m\.|\bam\b|\bpm\b)")  # hours, not a count "2 to 3"
 _ABBREVIATION_CUT = re.compile(r"(?<!\w)(?:\w\.)+\w$")
@@ -122,6 +126,7 @@ def complete(text: str, start: int, end: int, several: bool = False, instruction
     start = _without_asked_label(text, start, end, asked)  # after: "2.3.1 — 2024-01-09" is no range
     end = end if counting else _whole_asked_value(text, start, end, asked)
     end = _with_hours(text, start, end, asked)
+    end = _with_base(text, start, end, asked)
     start, end = _company_start(text, start, end)
     if several:
         start, end = _coordinated(text, start, end)
@@ -178,6 +183,15 @@ def _with_hours(text: str, start: int, end: int, asked: frozenset[str] = frozens
             break
         end = hours.end()
     return end
+
+
+def _with_base(text: str, start: int, end: int, asked: frozenset[str]) -> int:
+    """Over what a percentage is of, when the question asks what something costs ("How much is the
+    early termination fee?" -> "50% of the remaining monthly fees"): a fee of "50%" says nothing alone."""
+    if not (text[end - 1:end] == "%" and asked & _MONEY_WORDS) or asked & {"percent", "percentage"}:
+        return end
+    base = _PERCENT_BASE.match(text, end)
+    return base.end() if base else end
 
 
 def _between_start(text: str, start: int, end: int) -> int:

@@ -119,6 +119,12 @@ def test_a_label_of_the_question_own_words_is_left_out(text, span, question, who
      "up to 20"),
     ("Return it within 45 days.", "45 days", "How many days do I have to return it?", "45 days"),  # a count
     ("Return it within 45 days.", "45 days", "How long do I have to return it?", "within 45 days"),  # a deadline
+    # A fee given as a percentage says what it is of; a question after the percentage does not need it.
+    ("A fee of 50% of the remaining monthly fees is charged.", "50%", "How much is the early termination fee?",
+     "50% of the remaining monthly fees"),
+    ("Restocking: 15% of the price.", "15%", "What is the restocking fee?", "15% of the price"),
+    ("A fee of 50% of the remaining monthly fees is charged.", "50%", "What percentage of the fees is charged?", "50%"),
+    ("About 10% of devices receive it first.", "10%", "How many devices receive it first?", "10%"),
     # A question that names days gets those days' hours only.
     ("Phone: Monday to Friday, 8 a.m. to 8 p.m.; Saturday 9 a.m. to 5 p.m.", "Monday to Friday",
      "What hours is phone support open on weekdays?", "Monday to Friday, 8 a.m. to 8 p.m."),
