@@ -79,7 +79,7 @@ class Extracted(NamedTuple):
     title: str
     sections: list  # [start, end, level, heading] of each heading line (index/sections.py)
     lists: list  # [start, end] of each list (index/sections.py)
-    steps: list = []  # [start, end] of each item of an ordered list; None where the loader sees no lists
+    steps: list = []  # [start, end] of each item of an ordered list (index/sections.py)
 
 
 # Headings and lists are marked in the extracted text with private-use characters, which survive

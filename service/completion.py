@@ -164,7 +164,7 @@ def _range_start(text: str, start: int, end: int) -> int:
     return start
 
 
-def _with_hours(text: str, start: int, end: int, asked: frozenset[str] = frozenset()) -> int:
+def _with_hours(text: str, start: int, end: int, asked: frozenset[str]) -> int:
     """Over the hours that follow days ("Monday to Friday, 8 a.m. to 8 p.m. Eastern Time"), and, unless
     the question names days itself ("on weekdays"), over more days with their hours after them (";
     Saturday, 9 a.m. to 1 p.m."): opening hours are the days and the times together."""
@@ -246,11 +246,7 @@ def _without_asked_label(text: str, start: int, end: int, asked: frozenset[str])
     """Past words the question already says, set off by a colon or a dash ("2.3.1 — 2024-01-09", a
     changelog's heading): they say which value it is, the rest is the answer."""
     label = _ASKED_LABEL.match(text, start, end)
-    if label and label.end() < end:
-        said = words(label.group(1))
-        if said and all(word in asked for word in said):
-            return label.end()
-    return start
+    return label.end() if label and label.end() < end and _only_asked(label.group(1), asked) else start
 
 
 def _whole_asked_value(text: str, start: int, end: int, asked: frozenset[str]) -> int:
@@ -261,10 +257,13 @@ def _whole_asked_value(text: str, start: int, end: int, asked: frozenset[str]) -
         return end  # not cut mid-clause, or no clause: "2 AA batteries| last about 8 months"
     line_start = text.rfind("\n", 0, start) + 1
     label = _LABEL_BEFORE.fullmatch(text, line_start, start)
-    said = words(label.group(1)) if label else []
-    if said and all(word in asked for word in said):
-        return _SENTENCE_END.search(text, end).start()
-    return end
+    return _SENTENCE_END.search(text, end).start() if label and _only_asked(label.group(1), asked) else end
+
+
+def _only_asked(label: str, asked: frozenset[str]) -> bool:
+    """Whether a label says only words the question says (and some)."""
+    said = words(label)
+    return bool(said) and all(word in asked for word in said)
 
 
 def _coordinated(text: str, start: int, end: int) -> tuple[int, int]:

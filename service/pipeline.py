@@ -67,8 +67,10 @@ class Pipeline:
         reading = self._read(question, worth_reading(passages, self.config.read_score_gap))
         clock.lap("read")
         answers, decision, judged = self._decide(question, reading)
-        answers = _distinct([next_step(answer, question, self.collection.document) for answer in answers])
-        if is_procedure(question) or done_before(question):
+        done = done_before(question)
+        if done:
+            answers = _without_repeats([next_step(answer, done, self.collection.document) for answer in answers])
+        if is_procedure(question) or done:
             answers = [as_steps(answer, self.collection.document) for answer in answers]
         clock.lap("verify")
         yield AskResult(question=question, answers=answers, no_answer=not answers, timings_ms=clock.timings(),
@@ -134,7 +136,7 @@ class Pipeline:
         return self.collection.search(vector, k, self.config.retrieval, question, filters)
 
 
-def _distinct(answers: list[Answer]) -> list[Answer]:
+def _without_repeats(answers: list[Answer]) -> list[Answer]:
     """The answers without a repeat of an earlier one's span (two candidates can lead to one step)."""
     seen: set[tuple[str, int, int]] = set()
     kept = []

@@ -58,10 +58,10 @@ def done_before(question: str) -> str | None:
     return done if done.strip() else None
 
 
-def next_step(answer: Answer, question: str, lookup: Callable[[str], Document]) -> Answer:
-    """For "what do I do after X?", the step after the list item that best matches X (at least half
-    of X's words, and two), in the list the answer is in; the answer as it is otherwise."""
-    done = done_before(question)
+def next_step(answer: Answer, done: str | None, lookup: Callable[[str], Document]) -> Answer:
+    """For "what do I do after X?" (`done`: X, done_before(question)), the step after the list item
+    that best matches X (at least half of X's words, and two), in the list the answer is in; the answer
+    as it is otherwise."""
     document = lookup(answer.citation.doc_id)
     steps = list_around(document.meta, document.text, answer.citation.start) if done else None
     if steps is None:

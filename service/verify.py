@@ -25,6 +25,7 @@ from groundqa.index.sections import headings_at
 from groundqa.index.terms import STOP_WORDS, TermStats, words, words_at
 from groundqa.index.types import Document
 from groundqa.service.answers import Candidate
+from groundqa.service.completion import asks_how_many
 from groundqa.service.reader import Reading
 from groundqa.service.types import Citation
 
@@ -90,13 +91,16 @@ class Evidence:
     near: str  # the text next to the answer (FEATURES: covered_near)
     line: str  # the answer's line: a table row, else cut to the answer's sentence
     answer_at: int  # where the answer starts in `line`
-    headings: str  # the headings above the answer and the document's title
     reader_margin: float
     window_margin: float
     evidence_share: float
     retrieval_score: float
     passage_rank: int
     heading_chain: tuple[str, ...] = ()  # the title and the headings above the answer, outermost first
+
+    @property
+    def headings(self) -> str:
+        return " ".join(self.heading_chain)
 
 
 def feature_vector(evidence: Evidence, stats: TermStats) -> np.ndarray:
@@ -206,25 +210,33 @@ def _word_set(text: str) -> frozenset[str]:
 def cannot_answer(question: str, answer: str) -> bool:
     """Whether an answer cannot be what the question asks for, whatever the evidence: an e-mail
     address without "@", a phone or fax number not mostly digits (at least three) or with a date in it
-    ("1 March 2024", "220 Canal Road, Suite 4" for "What is the fax number?"). Such candidates are not answers (service/pipeline.py)."""
+    ("1 March 2024", "220 Canal Road, Suite 4" for "What is the fax number?"). Such candidates are not
+    answers (service/pipeline.py)."""
+    return bool(_contact_mismatch(question, answer))
+
+
+def _contact_mismatch(question: str, answer: str) -> bool | None:
+    """For a question after an e-mail address or a phone or fax number, whether the answer cannot be
+    one; None for other questions."""
     if _EMAIL_QUESTION.search(question):
         return "@" not in answer
-    if _PHONE_QUESTION.search(question) and not _COUNT_QUESTION.search(question):
+    if _PHONE_QUESTION.search(question) and not asks_how_many(question):
         digits = sum(char.isdigit() for char in answer)
         # Mostly digits: "0113 496 0725", "911"; not an address with its house number.
         return digits < 3 or 2 * digits < sum(char.isalnum() for char in answer) or bool(_CALENDAR_WORD.search(answer))
-    return False
+    return None
 
 
 def _type_mismatch(question: str, answer: str) -> bool:
-    if _EMAIL_QUESTION.search(question) or (_PHONE_QUESTION.search(question) and not _COUNT_QUESTION.search(question)):
-        return cannot_answer(question, answer)
+    contact = _contact_mismatch(question, answer)
+    if contact is not None:
+        return contact
     if _CODE_NOUN.search(question):
         return not any(char.isdigit() for char in answer)
     if _NUMERIC_QUESTION.search(question) or _NUMBER_NOUN.search(question):
         if not _NUMBER.search(answer):
             return True
-        if _COUNT_QUESTION.search(question):  # "how many days": the unit is the question's
+        if asks_how_many(question):  # "how many days": the unit is the question's
             return False
         wanted = {kind for kind, asked in _MEASURE_QUESTIONS if asked.search(question)}
         return bool(wanted) and not (_measure(answer) or wanted) & wanted
@@ -235,7 +247,6 @@ _EMAIL_QUESTION = re.compile(r"\be-?mail address(es)?\b|\b(what|which)('s| is)? 
                              re.I)
 _PHONE_QUESTION = re.compile(r"\b((tele)?phone|fax|mobile|cell) numbers?\b|\bnumber (do i|to|should i) (call|ring|dial)\b",
                              re.I)
-_COUNT_QUESTION = re.compile(r"\bhow many\b", re.I)
 _CALENDAR_WORD = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b|\b\d{4}-\d\d-\d\d\b", re.I)
 # What a question after a measure wants, by its words, and what an answer's first number measures, by
 # the symbol before it or the word after it: "How long can I borrow a DVD?" is not answered by "1 pound
@@ -330,7 +341,7 @@ def evidence_of(question: str, candidate: Candidate, reading: Reading, document:
     line, answer_at = answer_line(document.text, span.start, citation)
     return Evidence(question=question, answer=candidate.answer.text, passage_text=span.passage.chunk.text,
                     sentence=citation.context, near=near_text(line, answer_at), line=line, answer_at=answer_at,
-                    headings=" ".join(chain), heading_chain=chain, reader_margin=span.logit - reading.null_logit,
+                    heading_chain=chain, reader_margin=span.logit - reading.null_logit,
                     window_margin=span.logit - span.window_null, evidence_share=candidate.share,
                     retrieval_score=span.passage.score, passage_rank=span.passage.rank)
 

@@ -89,33 +89,33 @@ STEPS_MD = (b"# Install\n\n1. Turn off power at the breaker.\n2. Hold the wall p
     ("I've turned the power off at the breaker. What do I do next?", "Drill the two holes", "Hold the wall plate level and mark the two screw holes"),
 ])
 def test_the_step_after_the_one_done_is_the_answer(question, reader_chose, step, suffix):
-    from groundqa.service.procedure import next_step
+    from groundqa.service.procedure import done_before, next_step
 
     document = document_from_bytes(STEPS_MD, doc_id="install", source="install" + suffix, suffix=suffix)
-    answer = next_step(answer_at(document, reader_chose), question, lambda _: document)
+    answer = next_step(answer_at(document, reader_chose), done_before(question), lambda _: document)
     c = answer.citation
     assert answer.text == step == document.text[c.start:c.end]
     assert document.text[c.context_start:c.context_start + len(c.context)] == c.context and step in c.context
 
 
 def test_a_step_that_runs_over_lines_is_whole():
-    from groundqa.service.procedure import next_step
+    from groundqa.service.procedure import done_before, next_step
 
     data = b"<ol><li>Turn off the power.</li><li>Hold the button and the dial<br>for 15 seconds.</li><li>Let go.</li></ol>"
     document = document_from_bytes(data, doc_id="d", source="d.html", suffix=".html")
-    answer = next_step(answer_at(document, "Let go"), "What do I do after turning off the power?", lambda _: document)
+    answer = next_step(answer_at(document, "Let go"), done_before("What do I do after turning off the power?"), lambda _: document)
     assert answer.text == "Hold the button and the dial\nfor 15 seconds"
 
 
 def test_a_step_is_whole_and_the_done_step_is_found_in_other_words():
-    from groundqa.service.procedure import next_step
+    from groundqa.service.procedure import done_before, next_step
 
     data = b"1. Unplug the unit.\n2. Approx. 10 seconds later, plug it back in.\n3. Remove the cover.\n"
     document = document_from_bytes(data, doc_id="steps", source="steps.txt", suffix=".txt")
     chosen = answer_at(document, "Remove the cover")
-    assert next_step(chosen, "I unplugged the unit. What do I do next?", lambda _: document).text == \
+    assert next_step(chosen, done_before("I unplugged the unit. What do I do next?"), lambda _: document).text == \
         "Approx. 10 seconds later, plug it back in"
-    assert next_step(chosen, "What do I do after unplugging the unit?", lambda _: document).text == \
+    assert next_step(chosen, done_before("What do I do after unplugging the unit?"), lambda _: document).text == \
         "Approx. 10 seconds later, plug it back in"
 
 
@@ -129,11 +129,11 @@ def test_a_step_is_whole_and_the_done_step_is_found_in_other_words():
      "What do I do after I pull it off the wall plate?"),
 ])
 def test_no_next_step_where_the_list_is_no_series_of_steps(data, suffix, chosen, question):
-    from groundqa.service.procedure import next_step
+    from groundqa.service.procedure import done_before, next_step
 
     document = document_from_bytes(data, doc_id="d", source="d" + suffix, suffix=suffix)
     answer = answer_at(document, chosen)
-    assert next_step(answer, question, lambda _: document) == answer
+    assert next_step(answer, done_before(question), lambda _: document) == answer
 
 
 @pytest.mark.parametrize("question", [
@@ -142,22 +142,22 @@ def test_no_next_step_where_the_list_is_no_series_of_steps(data, suffix, chosen,
     "What do I do after I screw the wall plate to the wall?",  # the last step: nothing after it
 ])
 def test_the_answer_stays_when_no_step_follows_the_one_done(question):
-    from groundqa.service.procedure import next_step
+    from groundqa.service.procedure import done_before, next_step
 
     document = document_from_bytes(STEPS_MD, doc_id="install", source="install.md", suffix=".md")
     chosen = answer_at(document, "mark the two screw holes")
-    assert next_step(chosen, question, lambda _: document) == chosen
+    assert next_step(chosen, done_before(question), lambda _: document) == chosen
 
 
 def test_a_document_indexed_before_steps_were_recorded_takes_each_line_of_its_list_as_a_step():
     import dataclasses
 
     from groundqa.index.sections import STEPS
-    from groundqa.service.procedure import next_step
+    from groundqa.service.procedure import done_before, next_step
 
     new = document_from_bytes(STEPS_MD, doc_id="install", source="install.md", suffix=".md")
     old = dataclasses.replace(new, meta={key: value for key, value in new.meta.items() if key != STEPS})
     for document in (new, old):
         answer = next_step(answer_at(document, "Turn off power at the breaker"),
-                           "What do I do after I turn off power at the breaker?", lambda _: document)
+                           done_before("What do I do after I turn off power at the breaker?"), lambda _: document)
         assert answer.text == "Hold the wall plate level and mark the two screw holes"

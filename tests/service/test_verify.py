@@ -18,8 +18,9 @@ def evidence(question: str, passage: str = ADVISORY, answer: str = "8.1", near: 
              headings: str = "", chain: tuple[str, ...] = ()) -> Evidence:
     return Evidence(question=question, answer=answer, passage_text=passage, sentence=passage,
                     near=passage if near is None else near, line=passage, answer_at=max(0, passage.find(answer)),
-                    headings=headings, reader_margin=20.0,
-                    window_margin=20.0, evidence_share=0.9, retrieval_score=0.9, passage_rank=1, heading_chain=chain)
+                    reader_margin=20.0,
+                    window_margin=20.0, evidence_share=0.9, retrieval_score=0.9, passage_rank=1,
+                    heading_chain=chain or ((headings,) if headings else ()))
 
 
 def feature(name: str, question: str, **kwargs) -> float:
