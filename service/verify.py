@@ -29,7 +29,7 @@ from groundqa.service.completion import asks_how_many
 from groundqa.service.reader import Reading
 from groundqa.service.types import Citation
 
-FEATURE_VERSION = 6
+FEATURE_VERSION = 7
 FEATURES = (
     "reader_margin",  # best span logit over the lowest no-answer logit, clipped
     "window_margin",  # span logit over its own window's no-answer logit, clipped
@@ -58,7 +58,9 @@ FEATURES = (
     "rival_nearer",  # the identifier nearest the answer (in its clause, else on its line, else in the
     # nearest heading that has one) is another of a kind the question names ("3 years for the Nimbus T2
     # and 4 years for the Nimbus T5": "3 years" for a T5; "Released: May 7, 2024" under "Firmware 3.2.1"
-    # for firmware 3.1.1)
+    # for firmware 3.1.1); or the answer's label is another's: it lacks a word of the question that
+    # another label of the passage holds, and holds one the question lacks ("Support phone:" for a
+    # sales number beside "Sales and order questions:"; a table row's label likewise)
 )
 _NUMERIC_QUESTION = re.compile(r"^\s*(how (many|much|long|far|old|often|big|large|high|tall|soon|quickly)|when|"
                                r"(what|which) (year|date|time|hours|([\w-]+ ){0,2}versions?|percentage|firmware))\b", re.I)
@@ -136,7 +138,8 @@ def feature_vector(evidence: Evidence, stats: TermStats) -> np.ndarray:
         float(_type_mismatch(evidence.question, evidence.answer)),
         sum(w in question_words for w in answer_words) / max(1, len(answer_words)),
         float(_rival_nearer(identifiers, evidence.line, evidence.answer_at, evidence.answer_at + len(evidence.answer),
-                            evidence.heading_chain)),
+                            evidence.heading_chain)
+              or _rival_label(terms, evidence.line, evidence.answer_at, evidence.passage_text)),
     ], dtype=np.float64)
 
 
@@ -327,6 +330,40 @@ def _rival_nearer(identifiers: list[str], line: str, start: int, end: int, headi
 
 
 _CLAUSE_BREAK = re.compile(r"[,;] | and | \| ")
+
+
+def _rival_label(terms: list[str], line: str, at: int, passage: str) -> bool:
+    """Whether the answer at `at` in `line` follows a label ("Support phone:", a table row's first
+    cell) that lacks one of `terms` (the question's words) which another label of the passage holds,
+    while holding a word the question lacks: the label names another thing than the one asked about."""
+    own = _label_before(line, at)
+    if own is None:
+        return False
+    own_words = _word_set(own)
+    if all(word in STOP_WORDS or any(_holds(frozenset((word,)), term) for term in terms) for word in own_words):
+        return False  # nothing in the label that the question does not ask about
+    lacking = [t for t in terms if not _holds(own_words, t)]
+    return any(_holds(_word_set(label), t) for label in _labels(passage) if label != own for t in lacking)
+
+
+# A field's label at the start of a line: "Support phone: ...", "- Sales and order questions: ...".
+_FIELD_LABEL = re.compile(r"^[ \t]*(?:[-*\u2022][ \t]+|\d{1,2}[.)][ \t]+)?([^\n:|.?!]{1,60}?):[ \t]", re.M)
+
+
+def _label_before(line: str, at: int) -> str | None:
+    """The label the answer at `at` follows on its line: a table row's first cell, else a field's."""
+    if " | " in line:
+        label = line.split(" | ", 1)[0]
+        return label if at > len(label) else None
+    field = _FIELD_LABEL.match(line)
+    return field.group(1).strip() if field and field.end() <= at else None
+
+
+@functools.lru_cache(maxsize=64)
+def _labels(passage: str) -> tuple[str, ...]:
+    """The labels of a passage's lines: table rows' first cells and fields' labels."""
+    rows = [line.split(" | ", 1)[0].strip() for line in passage.splitlines() if " | " in line]
+    return (*rows, *(match.group(1).strip() for match in _FIELD_LABEL.finditer(passage)))
 
 
 def _names(question: str) -> list[str]:

@@ -217,3 +217,32 @@ def test_the_words_asked_about_beside_the_models_name_pick_the_row():
     assert feature("covered_near", question, passage=table, answer="65 W", near="Power consumption Aerion A60 Pro: 65 W") > 0.5
     # A question of names and identifiers alone leaves nothing to miss.
     assert feature("covered_near_words", "Who is Margaret Okafor?", near="Our officer is Priya Raman.") == 1.0
+
+
+CONTACTS = ("Contact us\n- Support phone: 1-800-555-0142 (8 a.m. to 8 p.m.)\n- Support email: support@nimbus.example\n"
+            "- Sales and order questions: please use the chat on our Shop page.")
+FEES = ("Condition | Nimbus T2 | Nimbus T5\nOpened, complete with all parts | Nimbus T2: 10% | Nimbus T5: 15%\n"
+        "Opened, missing parts or packaging | Nimbus T2: 20% | Nimbus T5: 25%")
+
+
+@pytest.mark.parametrize("question, passage, line, answer, rival", [
+    # The answer's label names another thing than the one a sibling label shares with the question.
+    ("What phone number do I call for Nimbus sales?", CONTACTS, "- Support phone: 1-800-555-0142 (8 a.m. to 8 p.m.)",
+     "1-800-555-0142", 1.0),
+    ("What is the support phone number?", CONTACTS, "- Support phone: 1-800-555-0142 (8 a.m. to 8 p.m.)",
+     "1-800-555-0142", 0.0),
+    ("What's the email address for the sales team?", CONTACTS, "- Support email: support@nimbus.example",
+     "support@nimbus.example", 1.0),
+    ("What's the phone number?", CONTACTS, "- Support phone: 1-800-555-0142 (8 a.m. to 8 p.m.)", "1-800-555-0142", 0.0),
+    # A table row's label: the row with more of the question's words is another row.
+    ("What fee do I pay on an opened T2 with missing parts?", FEES, FEES.splitlines()[1], "10%", 1.0),
+    ("What fee do I pay on an opened T2 with missing parts?", FEES, FEES.splitlines()[2], "20%", 0.0),
+    ("What fee do I pay on an opened T2 with all its parts?", FEES, FEES.splitlines()[1], "10%", 0.0),
+])
+def test_a_label_naming_another_thing_than_the_one_asked_about_is_a_rival(question, passage, line, answer, rival):
+    at = line.index(answer)
+    found = Evidence(question=question, answer=answer, passage_text=passage, sentence=line, near=line, line=line,
+                     answer_at=at, reader_margin=20.0, window_margin=20.0, evidence_share=0.9, retrieval_score=0.9,
+                     passage_rank=1)
+    stats = TermStats.of([CONTACTS, FEES, ADVISORY])
+    assert feature_vector(found, stats)[FEATURES.index("rival_nearer")] == rival
