@@ -27,6 +27,22 @@ def words_at(text: str) -> Iterator[tuple[str, int, int]]:
         yield match.group().lower().rstrip("."), match.start(), match.end()
 
 
+_NUMBER_WORDS = dict(enumerate("zero one two three four five six seven eight nine ten eleven twelve".split()))
+
+
+def holds(text_words: frozenset[str] | set[str], term: str) -> bool:
+    """Whether a question's word (an identifier, a name) is among the words: as written, as a number word
+    ("4" for "four"), or for a longer word as a word sharing its first five letters ("African" for
+    "Africa"): a near miss changes the thing named, not its grammar."""
+    if term in text_words:
+        return True
+    if term.isdigit() and int(term) in _NUMBER_WORDS:
+        return _NUMBER_WORDS[int(term)] in text_words
+    if len(term) >= 5 and term.isalpha():
+        return any(word[:5] == term[:5] for word in text_words)
+    return False
+
+
 @dataclass(frozen=True)
 class TermStats:
     document_frequency: Mapping[str, int] = field(default_factory=dict)  # chunks holding each word

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from groundqa.index.terms import words
+from groundqa.service.tables import asked_cell
 
 # Characters a word may continue with (e-mail addresses, versions, ids, prices, paths).
 _INNER = re.compile(r"[\w@.\-/:+%$#]")
@@ -104,7 +105,9 @@ def complete(text: str, start: int, end: int, several: bool = False, instruction
     grown to whole words, then over a unit that follows a number, then over a range's end; for a
     question after several things (`several`), over the rest of a coordinated list ("A and B"); for a
     question after what to do (`instruction`), to the whole sentence it is in. A quantity with its unit
-    takes the "within" of a deadline before it, unless the question asks how many (`counting`)."""
+    takes the "within" of a deadline before it, unless the question asks how many (`counting`). A span
+    in a table's cell first moves to the cell whose row and column the question names (service/tables.py)."""
+    start, end = asked_cell(text, start, end, asked)
     start, end = _first_line(text, start, end)
     start, end = _whole_words(text, start, end)
     start = _without_label(text, start, end)

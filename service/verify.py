@@ -22,7 +22,7 @@ import numpy as np
 
 from groundqa.errors import GroundQAError
 from groundqa.index.sections import headings_at
-from groundqa.index.terms import STOP_WORDS, TermStats, words, words_at
+from groundqa.index.terms import STOP_WORDS, TermStats, holds, words, words_at
 from groundqa.index.types import Document
 from groundqa.service.answers import Candidate
 from groundqa.service.completion import asks_how_many
@@ -128,11 +128,11 @@ def feature_vector(evidence: Evidence, stats: TermStats) -> np.ndarray:
         sum(weights[t] for t in terms if t in passage) / total,
         sum(weights[t] for t in terms if t in sentence) / total,
         sum(weights[t] for t in terms if t in near) / total,
-        sum(weights[t] for t in plain if _holds(near, t)) / plain_total if plain_total else 1.0,
-        float(any(not _holds(passage, t) for t in identifiers)),
-        float(any(not _holds(near, t) for t in identifiers)),
-        float(any(not _holds(passage, t) for t in names)),
-        float(any(not _holds(near, t) for t in names)),
+        sum(weights[t] for t in plain if holds(near, t)) / plain_total if plain_total else 1.0,
+        float(any(not holds(passage, t) for t in identifiers)),
+        float(any(not holds(near, t) for t in identifiers)),
+        float(any(not holds(passage, t) for t in names)),
+        float(any(not holds(near, t) for t in names)),
         max((weights[t] for t in missing), default=0.0) / top_idf,
         math.log(1 + len(answer_words)),
         float(_type_mismatch(evidence.question, evidence.answer)),
@@ -186,22 +186,6 @@ class Verifier:
                        float(data["intercept"]), float(data["threshold"]), data.get("about", {}))
         except (KeyError, TypeError, ValueError) as exc:
             raise VerifierMismatch(f"{origin} is not a verifier groundqa wrote: {exc}") from None
-
-
-_NUMBER_WORDS = dict(enumerate("zero one two three four five six seven eight nine ten eleven twelve".split()))
-
-
-def _holds(text_words: frozenset[str] | set[str], term: str) -> bool:
-    """Whether a question's identifier or name is among the words: as written, as a number word
-    ("4" for "four"), or for a longer word as a word sharing its first five letters ("African" for
-    "Africa"): a near miss changes the thing named, not its grammar."""
-    if term in text_words:
-        return True
-    if term.isdigit() and int(term) in _NUMBER_WORDS:
-        return _NUMBER_WORDS[int(term)] in text_words
-    if len(term) >= 5 and term.isalpha():
-        return any(word[:5] == term[:5] for word in text_words)
-    return False
 
 
 @functools.lru_cache(maxsize=64)
@@ -340,10 +324,10 @@ def _rival_label(terms: list[str], line: str, at: int, passage: str) -> bool:
     if own is None:
         return False
     own_words = _word_set(own)
-    if all(word in STOP_WORDS or any(_holds(frozenset((word,)), term) for term in terms) for word in own_words):
+    if all(word in STOP_WORDS or any(holds(frozenset((word,)), term) for term in terms) for word in own_words):
         return False  # nothing in the label that the question does not ask about
-    lacking = [t for t in terms if not _holds(own_words, t)]
-    return any(_holds(_word_set(label), t) for label in _labels(passage) if label != own for t in lacking)
+    lacking = [t for t in terms if not holds(own_words, t)]
+    return any(holds(_word_set(label), t) for label in _labels(passage) if label != own for t in lacking)
 
 
 # A field's label at the start of a line: "Support phone: ...", "- Sales and order questions: ...".

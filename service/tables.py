@@ -1,0 +1,78 @@
+"""Tables as the loaders write them (index/loaders.py, table_lines): a line per row, the row's label
+first, then each column's header with its cell: "Opened, missing parts | Nimbus T2: 20% | Nimbus T5: 25%"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from groundqa.index.terms import STOP_WORDS, holds, words
+
+SEPARATOR = " | "
+
+
+@dataclass(frozen=True)
+class Cell:
+    label: str  # the row's label
+    header: str  # the column's header
+    start: int  # where the cell's value is in the text
+    end: int
+
+
+def asked_cell(text: str, start: int, end: int, asked: frozenset[str]) -> tuple[int, int]:
+    """For a span inside a table cell, the cell whose row label and column header hold more of the
+    question's words (`asked`) than its own do: the reader read the row "Opened, complete with all parts"
+    for "an opened T2 with missing parts"; the row "Opened, missing parts or packaging" is asked about.
+    Any other span is returned as it is."""
+    terms = [term for term in asked if term not in STOP_WORDS]
+    table = _table_at(text, start)
+    own = next((cell for cell in table if cell.start <= start and end <= cell.end), None)
+    if own is None or not terms:
+        return start, end
+
+    def named(cell: Cell) -> int:
+        held = frozenset(words(f"{cell.label} {cell.header}"))
+        return sum(holds(held, term) for term in terms)
+
+    best = max(table, key=named)
+    return (best.start, best.end) if named(best) > named(own) else (start, end)
+
+
+def _table_at(text: str, at: int) -> list[Cell]:
+    """The cells of the table whose row holds `at` (empty when `at` is in no table row)."""
+    line_start = text.rfind("\n", 0, at) + 1
+    line_end = _line_end(text, at)
+    if SEPARATOR not in text[line_start:line_end]:
+        return []
+    while line_start > 0:  # back to the table's first row
+        before = text.rfind("\n", 0, line_start - 1) + 1
+        if SEPARATOR not in text[before:line_start - 1]:
+            break
+        line_start = before
+    cells = []
+    while line_start < len(text) and SEPARATOR in text[line_start:_line_end(text, line_start)]:
+        line_end = _line_end(text, line_start)
+        cells.extend(_row_cells(text, line_start, line_end))
+        line_start = line_end + 1
+    return cells
+
+
+def _line_end(text: str, at: int) -> int:
+    end = text.find("\n", at)
+    return len(text) if end < 0 else end
+
+
+def _row_cells(text: str, line_start: int, line_end: int) -> list[Cell]:
+    """The "header: value" cells of a row line; none for a header row or a row of bare cells."""
+    label_end = text.find(SEPARATOR, line_start, line_end)
+    label = text[line_start:label_end]
+    cells = []
+    at = label_end
+    while at >= 0:
+        cell_start = at + len(SEPARATOR)
+        cell_end = text.find(SEPARATOR, cell_start, line_end)
+        cell_end = line_end if cell_end < 0 else cell_end
+        colon = text.find(": ", cell_start, cell_end)
+        if colon >= 0 and cell_end > colon + 2:
+            cells.append(Cell(label, text[cell_start:colon], colon + 2, cell_end))
+        at = cell_end if cell_end < line_end else -1
+    return cells

@@ -1,0 +1,37 @@
+"""Table cells: a span in one row's cell moves to the cell the question names by its row and column."""
+
+import pytest
+
+from groundqa.service.tables import asked_cell
+from groundqa.index.terms import words
+
+FEES = ("Restocking fees\nCondition | Nimbus T2 | Nimbus T5\n"
+        "Unopened, in original packaging | Nimbus T2: No fee | Nimbus T5: No fee\n"
+        "Opened, complete with all parts | Nimbus T2: 10% | Nimbus T5: 15%\n"
+        "Opened, missing parts or packaging | Nimbus T2: 20% | Nimbus T5: 25%\n"
+        "Damaged by the customer | Nimbus T2: Not accepted | Nimbus T5: Not accepted\n"
+        "Refunds take 5 to 7 business days.")
+
+
+def cell_for(question: str, answer: str) -> str:
+    start = FEES.index(answer)
+    start, end = asked_cell(FEES, start, start + len(answer), frozenset(words(question)))
+    return FEES[start:end]
+
+
+@pytest.mark.parametrize("question, read, answer", [
+    ("If I return an opened T2 with missing parts, what restocking fee do I pay?", "10%", "20%"),  # another row
+    ("What's the restocking fee on an opened Nimbus T5 that still has all its parts?", "10%", "15%"),  # column
+    ("What's the restocking fee on an opened Nimbus T5 that still has all its parts?", "15%", "15%"),  # as read
+    ("What is the fee for a T2 damaged by the customer?", "No fee", "Not accepted"),
+    ("What restocking fee applies?", "15%", "15%"),  # no row or column named: as read
+])
+def test_a_cell_read_in_another_row_or_column_moves_to_the_one_asked_about(question, read, answer):
+    assert cell_for(question, read) == answer
+
+
+def test_a_span_outside_a_table_is_left_alone():
+    start = FEES.index("5 to 7 business days")
+    assert asked_cell(FEES, start, start + 20, frozenset(words("How long do refunds take for a T5?"))) == (start, start + 20)
+    start = FEES.index("Restocking")
+    assert asked_cell(FEES, start, start + 10, frozenset(words("missing parts T5"))) == (start, start + 10)
