@@ -139,7 +139,7 @@ def feature_vector(evidence: Evidence, stats: TermStats) -> np.ndarray:
         sum(w in question_words for w in answer_words) / max(1, len(answer_words)),
         float(_rival_nearer(identifiers, evidence.line, evidence.answer_at, evidence.answer_at + len(evidence.answer),
                             evidence.heading_chain)
-              or _rival_label(terms, evidence.line, evidence.answer_at, evidence.passage_text)),
+              or _rival_label(terms, evidence.line, evidence.answer_at, evidence.passage_text, evidence.heading_chain)),
     ], dtype=np.float64)
 
 
@@ -316,38 +316,43 @@ def _rival_nearer(identifiers: list[str], line: str, start: int, end: int, headi
 _CLAUSE_BREAK = re.compile(r"[,;] | and | \| ")
 
 
-def _rival_label(terms: list[str], line: str, at: int, passage: str) -> bool:
+def _rival_label(terms: list[str], line: str, at: int, passage: str, headings: tuple[str, ...] = ()) -> bool:
     """Whether the answer at `at` in `line` follows a label ("Support phone:", a table row's first
-    cell) that lacks one of `terms` (the question's words) which another label of the passage holds,
-    while holding a word the question lacks: the label names another thing than the one asked about."""
+    cell) that lacks one of `terms` (the question's words) which another label of its kind in the
+    passage holds, while holding a word the question lacks: the label names another thing than the one
+    asked about. A heading with a colon ("Thermostat Firmware: Release Notes") labels nothing."""
     own = _label_before(line, at)
     if own is None:
         return False
-    own_words = _word_set(own)
+    own_words = _word_set(own[1])
     if all(word in STOP_WORDS or any(holds(frozenset((word,)), term) for term in terms) for word in own_words):
         return False  # nothing in the label that the question does not ask about
     lacking = [t for t in terms if not holds(own_words, t)]
-    return any(holds(_word_set(label), t) for label in _labels(passage) if label != own for t in lacking)
+    return any(holds(_word_set(label), t) for kind, label, whole in _labels(passage)
+               if kind == own[0] and label != own[1] and whole not in headings for t in lacking)
 
 
 # A field's label at the start of a line: "Support phone: ...", "- Sales and order questions: ...".
-_FIELD_LABEL = re.compile(r"^[ \t]*(?:[-*\u2022][ \t]+|\d{1,2}[.)][ \t]+)?([^\n:|.?!]{1,60}?):[ \t]", re.M)
+_FIELD_LABEL = re.compile(r"^[ \t]*(?:[-*\u2022][ \t]+|\d{1,2}[.)][ \t]+)?([^\n:|.?!]{1,60}?):[ \t].*", re.M)
 
 
-def _label_before(line: str, at: int) -> str | None:
-    """The label the answer at `at` follows on its line: a table row's first cell, else a field's."""
+def _label_before(line: str, at: int) -> tuple[str, str] | None:
+    """The kind ("row" or "field") and text of the label the answer at `at` follows on its line: a
+    table row's first cell, else a field's label."""
     if " | " in line:
         label = line.split(" | ", 1)[0]
-        return label if at > len(label) else None
+        return ("row", label) if at > len(label) else None
     field = _FIELD_LABEL.match(line)
-    return field.group(1).strip() if field and field.end() <= at else None
+    return ("field", field.group(1).strip()) if field and field.end(1) < at else None
 
 
 @functools.lru_cache(maxsize=64)
-def _labels(passage: str) -> tuple[str, ...]:
-    """The labels of a passage's lines: table rows' first cells and fields' labels."""
-    rows = [line.split(" | ", 1)[0].strip() for line in passage.splitlines() if " | " in line]
-    return (*rows, *(match.group(1).strip() for match in _FIELD_LABEL.finditer(passage)))
+def _labels(passage: str) -> tuple[tuple[str, str, str], ...]:
+    """(kind, label, its whole line) for the labels of a passage's lines: table rows' first cells and
+    fields' labels."""
+    rows = [("row", line.split(" | ", 1)[0].strip(), line.strip()) for line in passage.splitlines() if " | " in line]
+    fields = [("field", match.group(1).strip(), match.group().strip()) for match in _FIELD_LABEL.finditer(passage)]
+    return (*rows, *fields)
 
 
 def _names(question: str) -> list[str]:

@@ -240,9 +240,21 @@ FEES = ("Condition | Nimbus T2 | Nimbus T5\nOpened, complete with all parts | Ni
     ("What fee do I pay on an opened T2 with all its parts?", FEES, FEES.splitlines()[1], "10%", 0.0),
 ])
 def test_a_label_naming_another_thing_than_the_one_asked_about_is_a_rival(question, passage, line, answer, rival):
+    assert label_rival(question, passage, line, answer) == rival
+
+
+def test_a_heading_with_a_colon_is_no_label():
+    notes = "Thermostat Firmware: Release Notes\nFirmware 3.2.2\nRollout: Pushed to all devices within 48 hours."
+    line = "Rollout: Pushed to all devices within 48 hours."
+    assert label_rival("How quickly was firmware 3.2.2 pushed out?", notes, line, "within 48 hours",
+                       chain=("Thermostat Firmware: Release Notes", "Firmware 3.2.2")) == 0.0
+    assert label_rival("How quickly was firmware 3.2.2 pushed out?", notes, line, "within 48 hours") == 1.0
+
+
+def label_rival(question: str, passage: str, line: str, answer: str, chain: tuple[str, ...] = ()) -> float:
     at = line.index(answer)
     found = Evidence(question=question, answer=answer, passage_text=passage, sentence=line, near=line, line=line,
                      answer_at=at, reader_margin=20.0, window_margin=20.0, evidence_share=0.9, retrieval_score=0.9,
-                     passage_rank=1)
+                     passage_rank=1, heading_chain=chain)
     stats = TermStats.of([CONTACTS, FEES, ADVISORY])
-    assert feature_vector(found, stats)[FEATURES.index("rival_nearer")] == rival
+    return float(feature_vector(found, stats)[FEATURES.index("rival_nearer")])
