@@ -60,7 +60,8 @@ FEATURES = (
     # and 4 years for the Nimbus T5": "3 years" for a T5; "Released: May 7, 2024" under "Firmware 3.2.1"
     # for firmware 3.1.1); or the answer's label is another's: it lacks a word of the question that
     # another label of the passage holds, and holds one the question lacks ("Support phone:" for a
-    # sales number beside "Sales and order questions:"; a table row's label likewise)
+    # sales number beside "Sales and order questions:"; a table row's label likewise); or the answer's
+    # line counts what the question counts with another number ("2 more years" for "5 more years")
 )
 _NUMERIC_QUESTION = re.compile(r"^\s*(how (many|much|long|far|old|often|big|large|high|tall|soon|quickly)|when|"
                                r"(what|which) (year|date|time|hours|([\w-]+ ){0,2}versions?|percentage|firmware))\b", re.I)
@@ -139,7 +140,9 @@ def feature_vector(evidence: Evidence, stats: TermStats) -> np.ndarray:
         sum(w in question_words for w in answer_words) / max(1, len(answer_words)),
         float(_rival_nearer(identifiers, evidence.line, evidence.answer_at, evidence.answer_at + len(evidence.answer),
                             evidence.heading_chain)
-              or _rival_label(terms, evidence.line, evidence.answer_at, evidence.passage_text, evidence.heading_chain)),
+              or _rival_label(terms, evidence.line, evidence.answer_at, evidence.passage_text, evidence.heading_chain)
+              or _rival_quantity(evidence.question, evidence.line, evidence.answer_at,
+                                 evidence.answer_at + len(evidence.answer))),
     ], dtype=np.float64)
 
 
@@ -314,6 +317,21 @@ def _rival_nearer(identifiers: list[str], line: str, start: int, end: int, headi
 
 
 _CLAUSE_BREAK = re.compile(r"[,;] | and | \| ")
+
+
+def _rival_quantity(question: str, line: str, start: int, end: int) -> bool:
+    """Whether the question counts something ("for 5 more years") that the answer's line counts with
+    another number only ("by 2 more years for a one-time price of $29"), outside the answer itself."""
+    for asked in _QUANTITY.finditer(question):
+        number, counted = asked.group(1), asked.group(2).lower()
+        counts = [found.group(1) for found in _QUANTITY.finditer(line)
+                  if found.group(2).lower() == counted and (found.end() <= start or found.start() >= end)]
+        if counts and number not in counts:
+            return True
+    return False
+
+
+_QUANTITY = re.compile(r"(?<![\w.,$€£])(\d+)\s+([A-Za-z]+)")
 
 
 def _rival_label(terms: list[str], line: str, at: int, passage: str, headings: tuple[str, ...] = ()) -> bool:

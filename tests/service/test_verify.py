@@ -258,3 +258,17 @@ def label_rival(question: str, passage: str, line: str, answer: str, chain: tupl
                      passage_rank=1, heading_chain=chain)
     stats = TermStats.of([CONTACTS, FEES, ADVISORY])
     return float(feature_vector(found, stats)[FEATURES.index("rival_nearer")])
+
+
+CARE = "Nimbus Care extends the warranty by 2 more years for a one-time price of $29 per thermostat."
+
+
+@pytest.mark.parametrize("question, answer, rival", [
+    ("How much does Nimbus Care cost for 5 more years of coverage?", "$29", 1.0),  # it counts 2 more years
+    ("How much does Nimbus Care cost for 2 more years of coverage?", "$29", 0.0),
+    ("How much does Nimbus Care cost?", "$29", 0.0),
+    ("How much does Nimbus Care cost for 5 thermostats?", "$29", 0.0),  # the line counts no thermostats
+    ("How many more years does Nimbus Care add?", "2 more years", 0.0),  # the answer's own number
+])
+def test_a_number_counting_what_the_question_counts_with_another_number_is_a_rival(question, answer, rival):
+    assert feature("rival_nearer", question, passage=CARE, answer=answer) == rival
