@@ -57,6 +57,15 @@ _QUANTITY_BEFORE = re.compile(r"\bwithin[ \t]+\Z", re.IGNORECASE)
 _GAP = r"(?:[ \t]*\n[ \t]*|[ \t]+)"  # a space, or a line wrapped: never a blank line
 _COUNTED_FROM = re.compile(_GAP + r"of" + _GAP + r"(?:[\w-]+" + _GAP + r"){0,2}[\w-]+(?=[ \t]*(?:[,.;:()]|$))",
                            re.MULTILINE)
+_WHICHEVER = re.compile(r",?[ \t]+whichever[ \t]+(?:is|comes|occurs|happens|ends)(?:[ \t]+[\w-]+){1,2}?(?=[ \t]*[.,;)]|$)",
+                        re.IGNORECASE | re.MULTILINE)
+# The first of two alternatives, after its preposition: "for the rest of the original warranty or ".
+_ALTERNATIVE_BEFORE = re.compile(r"\b(?:for|within|to|until|after|before|at|by|of)[ \t]+([^\n.;:,]{1,60}?)[ \t]+or[ \t]+\Z",
+                                 re.IGNORECASE)
+_STREET_END = re.compile(r"\b(?:Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Boulevard|Blvd\.?|Lane|Ln\.?|Drive|Dr\.?|Way|"
+                         r"Court|Ct\.?|Place|Pl\.?|Parkway|Pkwy\.?|Square|Sq\.?|Highway|Hwy\.?)\Z")
+_UNIT_NUMBER = re.compile(r",?[ \t]+(?:Suite|Ste\.?|Unit|Floor|Fl\.?|Apt\.?|Apartment|Room|Rm\.?|Building|Bldg\.?|#)"
+                          r"[ \t]*[\w-]+")
 _LEGAL_FORM_FIRST = re.compile(_LEGAL_FORM.pattern.replace("\\Z", "(?=,)"))
 _LIST_MARKER = re.compile(r"[-*\u2022\u2013]\s+|\d{1,3}[.)]\s+(?=\D)")
 # A field's label: "Released: ", a table cell's column header ("Nimbus T5: "), "Phone: ".
@@ -130,6 +139,8 @@ def complete(text: str, start: int, end: int, several: bool = False, instruction
     end = end if counting else _whole_asked_value(text, start, end, asked)
     end = _with_hours(text, start, end, asked)
     end = _with_base(text, start, end, asked)
+    start, end = _with_alternative(text, start, end)
+    end = _with_unit_number(text, start, end)
     start, end = _company_start(text, start, end)
     if several:
         start, end = _coordinated(text, start, end)
@@ -221,6 +232,25 @@ def _company_start(text: str, start: int, end: int) -> tuple[int, int]:
             break
         first = word.start()
     return first, end
+
+
+def _with_alternative(text: str, start: int, end: int) -> tuple[int, int]:
+    """Over the alternative and the "whichever" that chooses between them: "90 days" in "covered for
+    the rest of the original warranty or 90 days, whichever is longer" is half the answer. The
+    alternative starts after the preposition before it, in the span's sentence on its line."""
+    chooser = _WHICHEVER.match(text, end)
+    if chooser is None:
+        return start, end
+    alternative = _ALTERNATIVE_BEFORE.search(text, max(0, start - 80), start)
+    return (alternative.start(1), chooser.end()) if alternative else (start, end)
+
+
+def _with_unit_number(text: str, start: int, end: int) -> int:
+    """Over the suite, unit or floor after a street address: "2200 Alder Street, Suite 410"."""
+    if not _STREET_END.search(text, start, end):
+        return end
+    unit = _UNIT_NUMBER.match(text, end)
+    return unit.end() if unit else end
 
 
 def _with_deadline(text: str, start: int, end: int) -> tuple[int, int]:

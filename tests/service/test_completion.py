@@ -207,3 +207,21 @@ def test_a_completed_span_is_document_text_and_keeps_the_words_it_had(text, data
     core = re.sub(r"^(?:[-*\u2022\u2013]\s+|\d{1,3}[.)]\s+(?=\D))", "", first_line).strip(" .,;:!?)]}\"'(")
     assert core in text[new_start:new_end] or not core
     assert "\n" not in text[new_start:new_end] or "\n" not in text[start:end].strip(), "one line"
+
+
+@pytest.mark.parametrize("text, span, whole", [
+    # A street address takes its suite or unit; the next line (the city) stays out.
+    ("Attn: Data Protection Officer\n   2200 Alder Street, Suite 410\n   Portland, OR 97205", "2200 Alder Street",
+     "2200 Alder Street, Suite 410"),
+    ("Send it to 12 Main St., Unit 4B, Springfield.", "12 Main St.", "12 Main St., Unit 4B"),
+    ("The 2200 Alder Street office, Suite 410 is closed.", "office", "office"),  # no street before it
+    # A value that is one of two alternatives takes the other and the "whichever" choosing between them.
+    ("A replacement is covered for the rest of the original warranty or 90 days, whichever is longer.", "90 days",
+     "the rest of the original warranty or 90 days, whichever is longer"),
+    ("Pay within 30 days or 2 weeks after delivery, whichever comes first.", "2 weeks", "2 weeks"),
+    ("The warranty lasts 2 years, whichever model you buy.", "2 years", "2 years"),
+])
+def test_an_address_takes_its_suite_and_an_alternative_its_other_half(text, span, whole):
+    start = text.index(span)
+    start, end = complete(text, start, start + len(span))
+    assert text[start:end] == whole
