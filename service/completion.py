@@ -82,6 +82,9 @@ _LIST_QUESTION = re.compile(
 _ACTION_QUESTION = re.compile(
     r"\bwhat (?:do|should|must|can) (?:i|you|we) (?:have to |need to )?do\b|\bwhat(?: is|'s) the (?:first|next|last) step\b",
     re.IGNORECASE)
+# A question's last sentence opening with an auxiliary verb.
+_YES_NO_QUESTION = re.compile(r"(?:^|[.!?]\s+)(?:is|are|was|were|can|could|do|does|did|will|would|should|may|must|has|have)"
+                              r"\s+(?![^.!?]*\bor\b)[^.!?]*\?\s*$", re.IGNORECASE)  # not "Is it in Paris or Lyon?"
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n|$")
 # What joins the next item of a list: "and", "or", or a comma not opening a clause (", which").
 _COORDINATION = re.compile(
@@ -107,13 +110,20 @@ def asks_what_to_do(question: str) -> bool:
     return bool(_ACTION_QUESTION.search(question))
 
 
+def asks_yes_or_no(question: str) -> bool:
+    """"Can I get my money back for ...?", "I got it through my utility. Is there a fee?": the answer
+    is the statement that says yes or no, whole ("... is non-refundable once the visit has been
+    completed"), not its predicate alone."""
+    return bool(_YES_NO_QUESTION.search(question))
+
+
 def complete(text: str, start: int, end: int, several: bool = False, instruction: bool = False,
              asked: frozenset[str] = frozenset(), counting: bool = False) -> tuple[int, int]:
     """The span cut to its first line and without a list marker or a field's label (or a leading
     label of the question's own words, `asked`: "2.3.1 — 2024-01-09" for "When was 2.3.1 released?"),
     grown to whole words, then over a unit that follows a number, then over a range's end; for a
     question after several things (`several`), over the rest of a coordinated list ("A and B"); for a
-    question after what to do (`instruction`), to the whole sentence it is in. A quantity with its unit
+    question after what to do or a yes-or-no question (`instruction`), to the whole sentence it is in. A quantity with its unit
     takes the "within" of a deadline before it, unless the question asks how many (`counting`). A span
     in a table's cell first moves to the cell whose row and column the question names (service/tables.py)."""
     start, end = asked_cell(text, start, end, asked)
@@ -154,6 +164,8 @@ def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
     list marker or a label) unless a clause comes first: an instruction ("Turn off power to your
     system at the breaker") is the whole step, not its first words."""
     line_start = text.rfind("\n", 0, start) + 1
+    if " | " in text[line_start:_SENTENCE_END.search(text, end).start()]:
+        return start, end  # a table's cell is the answer, not its row
     boundary = max((m.end() for m in re.finditer(r"[.!?]\s+", text[line_start:start])), default=0)
     first = line_start + boundary
     marker = _LIST_MARKER.match(text, first, start)

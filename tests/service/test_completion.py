@@ -7,7 +7,7 @@ import re
 import pytest
 from hypothesis import given, strategies as st
 
-from groundqa.service.completion import asks_for_several, asks_how_many, asks_what_to_do, complete
+from groundqa.service.completion import asks_for_several, asks_how_many, asks_what_to_do, asks_yes_or_no, complete
 
 
 @pytest.mark.parametrize("text, span, whole", [
@@ -225,3 +225,25 @@ def test_an_address_takes_its_suite_and_an_alternative_its_other_half(text, span
     start = text.index(span)
     start, end = complete(text, start, start + len(span))
     assert text[start:end] == whole
+
+
+@pytest.mark.parametrize("question, yes_or_no", [
+    ("Can I get my money back for professional installation?", True),
+    ("I got mine through my utility's program. Is there a restocking fee?", True),  # the last sentence asks
+    ("Does the T5 support Eco+?", True),
+    ("Is the thermostat made in Ohio or in Texas?", False),  # a choice: the answer is one of them
+    ("What is the restocking fee?", False),
+    ("How is firmware 3.2.1 rolled out?", False),
+])
+def test_yes_or_no_questions(question, yes_or_no):
+    assert asks_yes_or_no(question) == yes_or_no
+
+
+def test_a_yes_or_no_question_gets_the_whole_statement_but_a_table_cell_stays_a_cell():
+    text = ("Professional installation ($119.00) is non-refundable once the installation visit has been completed.\n"
+            "Unopened | Nimbus T2: No fee | Nimbus T5: No fee\n")
+    start = text.index("non-refundable")
+    start, end = complete(text, start, start + len("non-refundable"), instruction=True)
+    assert text[start:end] == text.splitlines()[0].rstrip(".")
+    start = text.index("No fee")
+    assert complete(text, start, start + 6, instruction=True) == (start, start + 6)
