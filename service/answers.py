@@ -46,7 +46,7 @@ def candidates(reading: Reading, lookup: Callable[[str], Document], config: Answ
     if not reading.spans:
         return []
     shape = {"several": asks_for_several(question),
-             "instruction": asks_what_to_do(question) or asks_yes_or_no(question),
+             "instruction": asks_what_to_do(question), "statement": asks_yes_or_no(question),
              "asked": frozenset(words(question)), "counting": asks_how_many(question)}
     # A span of punctuation or stop words alone ("," between two names, "to") answers nothing.
     spans = [span for span in reading.spans if _has_word(lookup(span.passage.chunk.doc_id).text[span.start:span.end])]

@@ -4,7 +4,8 @@ trailing clause are cut off. Offsets stay in the document, so `text[start:end]` 
 
 The reader works in word pieces and picks the span its logits like best; on product documents that is
 often "@nimbushome" for "support@nimbushome.example", "45" for "45 days", "3.0" for "3.0 through
-3.2.1". Each rule below looks only at the characters next to the span.
+3.2.1". Each rule below looks at the characters next to the span, except one: a span in a table's cell
+first moves to the cell of the row and column the question names (service/tables.py).
 """
 
 from __future__ import annotations
@@ -60,12 +61,12 @@ _COUNTED_FROM = re.compile(_GAP + r"of" + _GAP + r"(?:[\w-]+" + _GAP + r"){0,2}[
 _WHICHEVER = re.compile(r",?[ \t]+whichever[ \t]+(?:is|comes|occurs|happens|ends)(?:[ \t]+[\w-]+){1,2}?(?=[ \t]*[.,;)]|$)",
                         re.IGNORECASE | re.MULTILINE)
 # The first of two alternatives, after its preposition: "for the rest of the original warranty or ".
-_ALTERNATIVE_BEFORE = re.compile(r"\b(?:for|within|to|until|after|before|at|by|of)[ \t]+([^\n.;:,]{1,60}?)[ \t]+or[ \t]+\Z",
-                                 re.IGNORECASE)
+_ALTERNATIVE_BEFORE = re.compile(r"\b(?:for|within|to|until|after|before|at|by|of)[ \t]+((?:(?!\b(?:for|within|to|until|after|"
+                                 r"before|at|by)[ \t])[^\n.;:,]){1,60}?)[ \t]+or[ \t]+\Z", re.IGNORECASE)
 _STREET_END = re.compile(r"\b(?:Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Boulevard|Blvd\.?|Lane|Ln\.?|Drive|Dr\.?|Way|"
                          r"Court|Ct\.?|Place|Pl\.?|Parkway|Pkwy\.?|Square|Sq\.?|Highway|Hwy\.?)\Z")
-_UNIT_NUMBER = re.compile(r",?[ \t]+(?:Suite|Ste\.?|Unit|Floor|Fl\.?|Apt\.?|Apartment|Room|Rm\.?|Building|Bldg\.?|#)"
-                          r"[ \t]*[\w-]+")
+_UNIT_NUMBER = re.compile(r",?[ \t]+(?:(?:Suite|Ste|Unit|Floor|Fl|Apt|Apartment|Room|Rm|Building|Bldg)\b\.?[ \t]*#?|#)"
+                          r"[ \t]*(?=[\w-]*\d|[A-Z]\b)[\w-]+")  # a number or a letter: "Suite 410", "Building C"
 _LEGAL_FORM_FIRST = re.compile(_LEGAL_FORM.pattern.replace("\\Z", "(?=,)"))
 _LIST_MARKER = re.compile(r"[-*\u2022\u2013]\s+|\d{1,3}[.)]\s+(?=\D)")
 # A field's label: "Released: ", a table cell's column header ("Nimbus T5: "), "Phone: ".
@@ -83,8 +84,13 @@ _ACTION_QUESTION = re.compile(
     r"\bwhat (?:do|should|must|can) (?:i|you|we) (?:have to |need to )?do\b|\bwhat(?: is|'s) the (?:first|next|last) step\b",
     re.IGNORECASE)
 # A question's last sentence opening with an auxiliary verb.
+# A question's last sentence opening with an auxiliary verb, not a choice ("... in Paris or Lyon?") nor
+# a question asked in a question ("Can you tell me what the fee is?"). A dot inside a word ("3.2.1",
+# "$119.00") ends no sentence.
+_NOT_END = r"(?:[^.!?]|[.!?](?!\s))"
 _YES_NO_QUESTION = re.compile(r"(?:^|[.!?]\s+)(?:is|are|was|were|can|could|do|does|did|will|would|should|may|must|has|have)"
-                              r"\s+(?![^.!?]*\bor\b)[^.!?]*\?\s*$", re.IGNORECASE)  # not "Is it in Paris or Lyon?"
+                              r"\s+(?!(?:you|anyone|someone)\s+(?:tell|know|say|let|show|explain)\b)"
+                              r"(?!" + _NOT_END + r"*\bor\b)" + _NOT_END + r"*\?\s*$", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n|$")
 # What joins the next item of a list: "and", "or", or a comma not opening a clause (", which").
 _COORDINATION = re.compile(
@@ -118,12 +124,13 @@ def asks_yes_or_no(question: str) -> bool:
 
 
 def complete(text: str, start: int, end: int, several: bool = False, instruction: bool = False,
-             asked: frozenset[str] = frozenset(), counting: bool = False) -> tuple[int, int]:
+             asked: frozenset[str] = frozenset(), counting: bool = False, statement: bool = False) -> tuple[int, int]:
     """The span cut to its first line and without a list marker or a field's label (or a leading
     label of the question's own words, `asked`: "2.3.1 — 2024-01-09" for "When was 2.3.1 released?"),
     grown to whole words, then over a unit that follows a number, then over a range's end; for a
     question after several things (`several`), over the rest of a coordinated list ("A and B"); for a
-    question after what to do or a yes-or-no question (`instruction`), to the whole sentence it is in. A quantity with its unit
+    question after what to do (`instruction`), to the whole sentence it is in, or its clause after a
+comma; for a yes-or-no question (`statement`), to the whole sentence only. A quantity with its unit
     takes the "within" of a deadline before it, unless the question asks how many (`counting`). A span
     in a table's cell first moves to the cell whose row and column the question names (service/tables.py)."""
     start, end = asked_cell(text, start, end, asked)
@@ -154,15 +161,17 @@ def complete(text: str, start: int, end: int, several: bool = False, instruction
     start, end = _company_start(text, start, end)
     if several:
         start, end = _coordinated(text, start, end)
-    if instruction:
-        start, end = _sentence(text, start, end)
+    if instruction or statement:
+        start, end = _sentence(text, start, end, clause=instruction)
     return _trim(text, start, end)
 
 
-def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
+def _sentence(text: str, start: int, end: int, clause: bool = True) -> tuple[int, int]:
     """Out to the end of the sentence the span is in, and back to its start (on its line, without a
-    list marker or a label) unless a clause comes first: an instruction ("Turn off power to your
-    system at the breaker") is the whole step, not its first words."""
+    list marker or a label): an instruction ("Turn off power to your system at the breaker") is the
+    whole step, not its first words. Where a clause comes first ("If you have a jumper, do not
+    reconnect it"), from the span on (`clause`), else the span as it is: "15% applies to all returns"
+    is neither the value nor the statement."""
     line_start = text.rfind("\n", 0, start) + 1
     if " | " in text[line_start:_SENTENCE_END.search(text, end).start()]:
         return start, end  # a table's cell is the answer, not its row
@@ -172,10 +181,10 @@ def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
     first = marker.end() if marker else first
     while first < start and text[first].isspace():
         first += 1
-    end = max(end, _SENTENCE_END.search(text, end).start())
-    if "," in text[first:start]:  # "If you have a jumper, do not reconnect it": the instruction is after the comma
-        return start, end
-    return _without_label(text, first, end), end
+    sentence_end = max(end, _SENTENCE_END.search(text, end).start())
+    if "," in text[first:start]:
+        return (start, sentence_end) if clause else (start, end)
+    return _without_label(text, first, sentence_end), sentence_end
 
 
 def _range_start(text: str, start: int, end: int) -> int:

@@ -24,25 +24,25 @@ def asked_cell(text: str, start: int, end: int, asked: frozenset[str]) -> tuple[
     for "an opened T2 with missing parts"; the row "Opened, missing parts or packaging" is asked about.
     Any other span is returned as it is."""
     terms = [term for term in asked if term not in STOP_WORDS]
+    if not terms or SEPARATOR not in text[text.rfind("\n", 0, start) + 1:_line_end(text, start)]:
+        return start, end
     table = _table_at(text, start)
     own = next((cell for cell in table if cell.start <= start and end <= cell.end), None)
-    if own is None or not terms:
+    if own is None:
         return start, end
 
-    def named(cell: Cell) -> int:
+    def named(cell: Cell) -> tuple[int, bool, bool]:
+        """Question words its row and column hold; on a tie, the reader's own row, then its column."""
         held = frozenset(words(f"{cell.label} {cell.header}"))
-        return sum(holds(held, term) for term in terms)
+        return sum(holds(held, term) for term in terms), cell.label == own.label, cell.header == own.header
 
     best = max(table, key=named)
-    return (best.start, best.end) if named(best) > named(own) else (start, end)
+    return (best.start, best.end) if named(best)[0] > named(own)[0] else (start, end)
 
 
 def _table_at(text: str, at: int) -> list[Cell]:
-    """The cells of the table whose row holds `at` (empty when `at` is in no table row)."""
+    """The cells of the table whose row holds `at`."""
     line_start = text.rfind("\n", 0, at) + 1
-    line_end = _line_end(text, at)
-    if SEPARATOR not in text[line_start:line_end]:
-        return []
     while line_start > 0:  # back to the table's first row
         before = text.rfind("\n", 0, line_start - 1) + 1
         if SEPARATOR not in text[before:line_start - 1]:

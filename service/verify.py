@@ -320,46 +320,75 @@ _CLAUSE_BREAK = re.compile(r"[,;] | and | \| ")
 
 
 def _rival_quantity(question: str, line: str, start: int, end: int) -> bool:
-    """Whether the question counts something ("for 5 more years") that the answer's line counts with
-    another number only ("by 2 more years for a one-time price of $29"), outside the answer itself."""
+    """Whether the question counts something ("for 5 more years") that the answer's line counts, outside
+    the answer, with another number only ("by 2 more years for a one-time price of $29")."""
     for asked in _QUANTITY.finditer(question):
-        number, counted = asked.group(1), asked.group(2).lower()
-        counts = [found.group(1) for found in _QUANTITY.finditer(line)
-                  if found.group(2).lower() == counted and (found.end() <= start or found.start() >= end)]
-        if counts and number not in counts:
+        number, counted = asked.group(1), _counted(asked.group(2))
+        if counted in STOP_WORDS or len(counted) < 3:  # "at 7 p.m.", "in 1875 at Graz"
+            continue
+        counts = [found for found in _QUANTITY.finditer(line) if _counted(found.group(2)) == counted]
+        outside = [found for found in counts if found.end() <= start or found.start() >= end]
+        if outside and number not in {found.group(1) for found in counts}:
             return True
     return False
 
 
-_QUANTITY = re.compile(r"(?<![\w.,$€£])(\d+)\s+([A-Za-z]+)")
+def _counted(word: str) -> str:
+    word = word.lower()
+    return word[:-1] if word.endswith("s") and len(word) > 3 else word
+
+
+# A number of its own (not part of "2004-05", "3.2", "$29") and the word after it ("61 yards", "61-yard").
+_QUANTITY = re.compile(r"(?<![\w.,$€£\-\u2013])(\d+)(?:[ \t]+|-)([A-Za-z]+)")
 
 
 def _rival_label(terms: list[str], line: str, at: int, passage: str, headings: tuple[str, ...] = ()) -> bool:
     """Whether the answer at `at` in `line` follows a label ("Support phone:", a table row's first
-    cell) that lacks one of `terms` (the question's words) which another label of its kind in the
-    passage holds, while holding a word the question lacks: the label names another thing than the one
-    asked about. A heading with a colon ("Thermostat Firmware: Release Notes") labels nothing."""
+    cell) that names another thing than the one asked about (`terms`: the question's words): it holds a
+    word the question lacks and lacks one that another label of its kind in the passage holds ("Opened,
+    complete with all parts" for "an opened T2 with missing parts"; "Support phone:" for a sales number
+    beside "Sales and order questions:"). A field whose first word the question names is another's
+    only by an identifier ("Nimbus T2:"): "Support phone:" is no rival of "Weekend hours:" for "support
+    on weekends". A heading with a colon labels nothing."""
     own = _label_before(line, at)
     if own is None:
         return False
-    own_words = _word_set(own[1])
-    if all(word in STOP_WORDS or any(holds(frozenset((word,)), term) for term in terms) for word in own_words):
+    kind, label = own
+    own_words = _word_set(label)
+    if all(word in STOP_WORDS or _named(word, terms) for word in own_words):
         return False  # nothing in the label that the question does not ask about
     lacking = [t for t in terms if not holds(own_words, t)]
-    return any(holds(_word_set(label), t) for kind, label, whole in _labels(passage)
-               if kind == own[0] and label != own[1] and whole not in headings for t in lacking)
+    qualified = kind == "field" and _named(_first_word(label), terms)
+    for other_kind, other, whole in _labels(passage):
+        if other_kind != kind or other == label or whole in headings:
+            continue
+        held = [t for t in lacking if holds(_word_set(other), t)]
+        if any(any(char.isdigit() for char in t) for t in held) or (held and not qualified):
+            return True
+    return False
+
+
+def _first_word(label: str) -> str:
+    return next((word for word in words(label) if word not in STOP_WORDS), "")
+
+
+def _named(word: str, terms: list[str]) -> bool:
+    """Whether the question names the word (`terms`: its words)."""
+    return bool(word) and any(holds(frozenset((word,)), term) for term in terms)
 
 
 # A field's label at the start of a line: "Support phone: ...", "- Sales and order questions: ...".
 _FIELD_LABEL = re.compile(r"^[ \t]*(?:[-*\u2022][ \t]+|\d{1,2}[.)][ \t]+)?([^\n:|.?!]{1,60}?):[ \t].*", re.M)
+# A table's row as the loaders write it: "label | header: cell | header: cell".
+_TABLE_ROW = re.compile(r"[^|\n]+(?: \| [^|\n]*?: [^|\n]*)+")
 
 
 def _label_before(line: str, at: int) -> tuple[str, str] | None:
     """The kind ("row" or "field") and text of the label the answer at `at` follows on its line: a
     table row's first cell, else a field's label."""
-    if " | " in line:
+    if _TABLE_ROW.fullmatch(line.strip()):
         label = line.split(" | ", 1)[0]
-        return ("row", label) if at > len(label) else None
+        return ("row", label.strip()) if at > len(label) else None
     field = _FIELD_LABEL.match(line)
     return ("field", field.group(1).strip()) if field and field.end(1) < at else None
 
@@ -368,7 +397,8 @@ def _label_before(line: str, at: int) -> tuple[str, str] | None:
 def _labels(passage: str) -> tuple[tuple[str, str, str], ...]:
     """(kind, label, its whole line) for the labels of a passage's lines: table rows' first cells and
     fields' labels."""
-    rows = [("row", line.split(" | ", 1)[0].strip(), line.strip()) for line in passage.splitlines() if " | " in line]
+    rows = [("row", line.split(" | ", 1)[0].strip(), line.strip()) for line in passage.splitlines()
+            if _TABLE_ROW.fullmatch(line.strip())]
     fields = [("field", match.group(1).strip(), match.group().strip()) for match in _FIELD_LABEL.finditer(passage)]
     return (*rows, *fields)
 

@@ -214,11 +214,15 @@ def test_a_completed_span_is_document_text_and_keeps_the_words_it_had(text, data
     ("Attn: Data Protection Officer\n   2200 Alder Street, Suite 410\n   Portland, OR 97205", "2200 Alder Street",
      "2200 Alder Street, Suite 410"),
     ("Send it to 12 Main St., Unit 4B, Springfield.", "12 Main St.", "12 Main St., Unit 4B"),
-    ("The 2200 Alder Street office, Suite 410 is closed.", "office", "office"),  # no street before it
+    ("He worked on Wall Street, United States.", "Wall Street", "Wall Street"),  # no suite, unit or floor
+    ("Ocean Drive, Florida", "Ocean Drive", "Ocean Drive"),
+    ("The Supreme Court, Building a case, ruled.", "Supreme Court", "Supreme Court"),
+    ("1 Main Street, Building C, Springfield", "1 Main Street", "1 Main Street, Building C"),
     # A value that is one of two alternatives takes the other and the "whichever" choosing between them.
     ("A replacement is covered for the rest of the original warranty or 90 days, whichever is longer.", "90 days",
      "the rest of the original warranty or 90 days, whichever is longer"),
-    ("Pay within 30 days or 2 weeks after delivery, whichever comes first.", "2 weeks", "2 weeks"),
+    ("You can return it to any store within 30 days or 60 days, whichever is longer.", "60 days",
+     "30 days or 60 days, whichever is longer"),  # from the preposition nearest the alternative
     ("The warranty lasts 2 years, whichever model you buy.", "2 years", "2 years"),
 ])
 def test_an_address_takes_its_suite_and_an_alternative_its_other_half(text, span, whole):
@@ -232,6 +236,9 @@ def test_an_address_takes_its_suite_and_an_alternative_its_other_half(text, span
     ("I got mine through my utility's program. Is there a restocking fee?", True),  # the last sentence asks
     ("Does the T5 support Eco+?", True),
     ("Is the thermostat made in Ohio or in Texas?", False),  # a choice: the answer is one of them
+    ("Does firmware 3.2.1 support Eco+?", True),  # a dot inside a word ends no sentence
+    ("Is the $119.00 installation fee refundable?", True),
+    ("Can you tell me what the restocking fee is?", False),  # a question inside a question
     ("What is the restocking fee?", False),
     ("How is firmware 3.2.1 rolled out?", False),
 ])
@@ -241,9 +248,13 @@ def test_yes_or_no_questions(question, yes_or_no):
 
 def test_a_yes_or_no_question_gets_the_whole_statement_but_a_table_cell_stays_a_cell():
     text = ("Professional installation ($119.00) is non-refundable once the installation visit has been completed.\n"
-            "Unopened | Nimbus T2: No fee | Nimbus T5: No fee\n")
+            "Unopened | Nimbus T2: No fee | Nimbus T5: No fee\n"
+            "For opened units, a restocking fee of 15% applies to all returns.\n")
     start = text.index("non-refundable")
-    start, end = complete(text, start, start + len("non-refundable"), instruction=True)
+    start, end = complete(text, start, start + len("non-refundable"), statement=True)
     assert text[start:end] == text.splitlines()[0].rstrip(".")
     start = text.index("No fee")
-    assert complete(text, start, start + 6, instruction=True) == (start, start + 6)
+    assert complete(text, start, start + 6, statement=True) == (start, start + 6)
+    # After a clause, no half a statement ("15% applies to all returns"): the span as it is.
+    start = text.index("15%")
+    assert complete(text, start, start + 3, statement=True) == (start, start + 3)

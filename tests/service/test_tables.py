@@ -25,6 +25,8 @@ def cell_for(question: str, answer: str) -> str:
     ("What's the restocking fee on an opened Nimbus T5 that still has all its parts?", "15%", "15%"),  # as read
     ("What is the fee for a T2 damaged by the customer?", "No fee", "Not accepted"),
     ("What restocking fee applies?", "15%", "15%"),  # no row or column named: as read
+    ("My thermostat is missing parts, what's the restocking fee?", "15%", "25%"),  # its row, the column read
+    ("What does a T2 cost to return?", "25%", "20%"),  # its column, the row read
 ])
 def test_a_cell_read_in_another_row_or_column_moves_to_the_one_asked_about(question, read, answer):
     assert cell_for(question, read) == answer

@@ -244,10 +244,10 @@ def test_a_label_naming_another_thing_than_the_one_asked_about_is_a_rival(questi
 
 
 def test_a_heading_with_a_colon_is_no_label():
-    notes = "Thermostat Firmware: Release Notes\nFirmware 3.2.2\nRollout: Pushed to all devices within 48 hours."
+    notes = "Firmware notes: Releases\nFirmware 3.2.2\nRollout: Pushed to all devices within 48 hours."
     line = "Rollout: Pushed to all devices within 48 hours."
     assert label_rival("How quickly was firmware 3.2.2 pushed out?", notes, line, "within 48 hours",
-                       chain=("Thermostat Firmware: Release Notes", "Firmware 3.2.2")) == 0.0
+                       chain=("Firmware notes: Releases", "Firmware 3.2.2")) == 0.0
     assert label_rival("How quickly was firmware 3.2.2 pushed out?", notes, line, "within 48 hours") == 1.0
 
 
@@ -272,3 +272,36 @@ CARE = "Nimbus Care extends the warranty by 2 more years for a one-time price of
 ])
 def test_a_number_counting_what_the_question_counts_with_another_number_is_a_rival(question, answer, rival):
     assert feature("rival_nearer", question, passage=CARE, answer=answer) == rival
+
+
+@pytest.mark.parametrize("question, line, answer, rival", [
+    # The label's first word is the question's: a qualifier elsewhere ("Weekend hours") is no rival.
+    ("What number do I call for support on weekends?", "- Support phone: 1-800-555-0142", "1-800-555-0142", 0.0),
+    ("What number do I call for sales?", "- Support phone: 1-800-555-0142", "1-800-555-0142", 1.0),
+])
+def test_a_field_is_the_rival_of_another_only_by_the_thing_it_names_first(question, line, answer, rival):
+    passage = f"{line}\n- Weekend hours: 9 a.m. to 5 p.m.\n- Sales questions: use the chat."
+    assert label_rival(question, passage, line, answer) == rival
+
+
+def test_a_line_with_a_pipe_in_prose_is_no_table_row():
+    line = "For instance, the language {xx | x is any binary string} can be decided in linear time."
+    assert label_rival("In what time can the language be decided?", line + "\nOther | thing", line, "linear time") == 0.0
+
+
+@pytest.mark.parametrize("question, passage, answer, rival", [
+    ("Can I call support at 7 p.m.?", "Support: 1-800-555-0142 (8 a.m. to 8 p.m.)", "1-800-555-0142", 0.0),
+    ("What did the 3 of them found?", "The 2 of them founded Acme.", "Acme", 0.0),  # "of" counts nothing
+    ("Who won the 2004-2005 season?", "In the 2004–05 season Porto won.", "Porto", 0.0),
+    ("How long was the 61 yard field goal?", "He kicked a 61-yard field goal and a 45 yard punt.", "61-yard", 0.0),
+    ("What does Nimbus Care cost for 5 more year?", CARE, "$29", 1.0),  # one year or several alike
+])
+def test_a_quantity_is_a_rival_only_where_it_counts_the_same_thing(question, passage, answer, rival):
+    assert feature("rival_nearer", question, passage=passage, answer=answer) == rival
+
+
+def test_a_field_naming_another_model_is_a_rival_whatever_its_first_word():
+    passage = "- Nimbus T5: $249.00 USD\n- Nimbus Remote Sensor 2-pack: $69.00 USD\n- Nimbus T2: about 14 months"
+    line = "- Nimbus Remote Sensor 2-pack: $69.00 USD"
+    assert label_rival("How much does the Nimbus T2 cost?", passage, line, "$69.00 USD") == 1.0
+    assert label_rival("How much does the Nimbus Remote Sensor 2-pack cost?", passage, line, "$69.00 USD") == 0.0
