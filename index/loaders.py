@@ -291,10 +291,28 @@ def load_text(data: bytes) -> Extracted:
 
 def load_markdown(data: bytes) -> Extracted:
     # Tables (GitHub's pipe tables) render as HTML tables, read as labelled rows like any other.
-    html = MarkdownIt("commonmark").enable("table").render(decode_text(data))
+    html = MarkdownIt("commonmark").enable("table").render(_fields_on_their_lines(decode_text(data)))
     extracted = html_to_text(html)
     _require_text(extracted.text)
     return extracted
+
+
+_FIELD_LINE = re.compile(r"[ \t]{0,3}(?:\*\*|__)?[A-Z][^:\n]{0,40}?:(?:\*\*|__)?[ \t]+\S")
+_FENCE = re.compile(r"[ \t]{0,3}(?:`{3,}|~{3,})")
+
+
+def _fields_on_their_lines(markdown: str) -> str:
+    """Lines of one paragraph that are each a field ("Released: May 7, 2024" then "Models: Nimbus T2")
+    end in a hard break, so they stay lines as written; Markdown would join them into one line of text
+    ("Released: May 7, 2024 Models: ..."). Code blocks are left alone."""
+    lines = markdown.split("\n")
+    in_code = False
+    for i, line in enumerate(lines[:-1]):
+        if _FENCE.match(line):
+            in_code = not in_code
+        elif not in_code and _FIELD_LINE.match(line) and _FIELD_LINE.match(lines[i + 1]):
+            lines[i] = line.rstrip() + "  "
+    return "\n".join(lines)
 
 
 def load_html(data: bytes) -> Extracted:

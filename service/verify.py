@@ -55,13 +55,13 @@ FEATURES = (
     # ("how long" -> "1 pound per day"); an e-mail question without an address, a phone or fax number
     # without a phone's digits; a who question with a digit
     "answer_in_question",  # share of the answer's words already in the question
-    "rival_nearer",  # the identifier nearest the answer (in its clause, else on its line, else in the
-    # nearest heading that has one) is another of a kind the question names ("3 years for the Nimbus T2
-    # and 4 years for the Nimbus T5": "3 years" for a T5; "Released: May 7, 2024" under "Firmware 3.2.1"
-    # for firmware 3.1.1); or the answer's label is another's: it lacks a word of the question that
-    # another label of the passage holds, and holds one the question lacks ("Support phone:" for a
-    # sales number beside "Sales and order questions:"; a table row's label likewise); or the answer's
-    # line counts what the question counts with another number ("2 more years" for "5 more years")
+    "rival_nearer",  # the identifier nearest the answer (in its clause, else on its line, else in its
+    # record of fields, else in the nearest heading that has one) is another of a kind the question names
+    # ("3 years for the Nimbus T2 and 4 years for the Nimbus T5": "3 years" for a T5; "Released: May 7,
+    # 2024" under "Firmware 3.2.1" for firmware 3.1.1); or the answer's label names another thing
+    # (service/verify.py _rival_label: "Support phone:" for a sales number beside "Sales and order
+    # questions:"); or the answer's line counts what the question counts with another number only
+    # ("2 more years" for "5 more years")
 )
 _NUMERIC_QUESTION = re.compile(r"^\s*(how (many|much|long|far|old|often|big|large|high|tall|soon|quickly)|when|"
                                r"(what|which) (year|date|time|hours|([\w-]+ ){0,2}versions?|percentage|firmware))\b", re.I)
@@ -139,7 +139,7 @@ def feature_vector(evidence: Evidence, stats: TermStats) -> np.ndarray:
         float(_type_mismatch(evidence.question, evidence.answer)),
         sum(w in question_words for w in answer_words) / max(1, len(answer_words)),
         float(_rival_nearer(identifiers, evidence.line, evidence.answer_at, evidence.answer_at + len(evidence.answer),
-                            evidence.heading_chain)
+                            evidence.heading_chain, _record_of(evidence.passage_text, evidence.line))
               or _rival_label(terms, evidence.line, evidence.answer_at, evidence.passage_text, evidence.heading_chain)
               or _rival_quantity(evidence.question, evidence.line, evidence.answer_at,
                                  evidence.answer_at + len(evidence.answer))),
@@ -287,11 +287,13 @@ _YEAR = re.compile(r"1[5-9]\d\d|20\d\d")
 _DIGITS = re.compile(r"\d+")
 
 
-def _rival_nearer(identifiers: list[str], line: str, start: int, end: int, headings: tuple[str, ...] = ()) -> bool:
+def _rival_nearer(identifiers: list[str], line: str, start: int, end: int, headings: tuple[str, ...] = (),
+                  record: str = "") -> bool:
     """Whether, of some kind of identifier the question names, the one nearest the answer is not one
     the question names: looked for in the answer's clause first ("and 4 years for the Nimbus T5"), then
-    on its whole line (a table row's label), then in the nearest of `headings` (outermost first) that
-    holds one ("Firmware 3.2.1" above "Released: May 7, 2024")."""
+    on its whole line (a table row's label), then in the other fields of its `record` ("Models: Nimbus
+    T2, Nimbus T5" under "Released: July 9, 2024"), then in the nearest of `headings` (outermost first) that holds
+    one ("Firmware 3.2.1" above "Released: May 7, 2024")."""
     kinds = {_kind(term) for term in identifiers} - {None}
     if not kinds:
         return False
@@ -308,12 +310,28 @@ def _rival_nearer(identifiers: list[str], line: str, start: int, end: int, headi
         rival = word not in identifiers  # on a tie, the one asked about is the nearest
         nearest[kind] = min(nearest.get(kind, (True, len(line), True)), (outside_clause, distance, rival))
     for kind in kinds - nearest.keys():
-        for heading in reversed(headings):
-            named = [word for word in words(heading) if _kind(word) == kind]
+        for around in (record, *reversed(headings)):
+            named = [word for word in words(around) if _kind(word) == kind]
             if named:
                 nearest[kind] = (True, 0, not any(word in identifiers for word in named))
                 break
     return any(rival for _, _, rival in nearest.values())
+
+
+def _record_of(passage: str, line: str) -> str:
+    """The other fields of the record the answer's field belongs to: the field lines next to its line,
+    up to a blank line or a line that is no field ("Models: Nimbus T2, Nimbus T5" beside "Released:
+    July 9, 2024"); empty where the answer is in no field."""
+    lines = passage.split("\n")
+    at = next((i for i, whole in enumerate(lines) if line and line in whole), None)
+    if at is None or not _FIELD_LABEL.match(lines[at]):
+        return ""
+    first, last = at, at
+    while first > 0 and _FIELD_LABEL.match(lines[first - 1]):
+        first -= 1
+    while last + 1 < len(lines) and _FIELD_LABEL.match(lines[last + 1]):
+        last += 1
+    return "\n".join(lines[first:at] + lines[at + 1:last + 1])
 
 
 _CLAUSE_BREAK = re.compile(r"[,;] | and | \| ")

@@ -39,6 +39,15 @@ def test_markdown_is_rendered_to_plain_text():
     assert "item one\n" in document.text
 
 
+def test_markdown_fields_stay_on_their_lines_and_wrapped_prose_is_joined():
+    source = (b"# Firmware 3.2.1\n\nReleased: May 7, 2024\n**Models:** Nimbus T2, Nimbus T5\n\n"
+              b"A long sentence wrapped\nby the writer: it reads as one line.\n\n```\nA: 1\nB: 2\n```\n")
+    text = load(source, ".md").text
+    assert "Released: May 7, 2024\nModels: Nimbus T2, Nimbus T5" in text  # Markdown alone joins them
+    assert "A long sentence wrapped by the writer: it reads as one line." in text
+    assert "A: 1\nB: 2" in text
+
+
 def test_html_drops_scripts_and_keeps_inline_text_together():
     html = (b"<html><head><title>Page</title><style>p{color:red}</style></head><body>"
             b"<script>alert(1)</script><h1>Head</h1><p>Microsoft President <b>Brad Smith</b> said.</p>"

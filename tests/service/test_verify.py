@@ -305,3 +305,27 @@ def test_a_field_naming_another_model_is_a_rival_whatever_its_first_word():
     line = "- Nimbus Remote Sensor 2-pack: $69.00 USD"
     assert label_rival("How much does the Nimbus T2 cost?", passage, line, "$69.00 USD") == 1.0
     assert label_rival("How much does the Nimbus Remote Sensor 2-pack cost?", passage, line, "$69.00 USD") == 0.0
+
+
+@pytest.mark.parametrize("question, rival", [
+    ("When was firmware 3.2.2 released for the Nimbus T1?", 1.0),  # the record names other models
+    ("When was firmware 3.2.2 released for the Nimbus T5?", 0.0),
+])
+def test_the_other_fields_of_the_answers_record_name_the_thing(question, rival):
+    passage = "Firmware 3.2.2\n\nReleased: July 9, 2024\nModels: Nimbus T2, Nimbus T5\n\nFixed\n\nNimbus T1 stays on 2.9.4."
+    found = Evidence(question=question, answer="July 9, 2024", passage_text=passage, sentence="Released: July 9, 2024",
+                     near="Released: July 9, 2024", line="Released: July 9, 2024", answer_at=10, reader_margin=20.0,
+                     window_margin=20.0, evidence_share=0.9, retrieval_score=0.9, passage_rank=1,
+                     heading_chain=("Release notes", "Firmware 3.2.2"))
+    stats = TermStats.of([passage, ADVISORY])
+    assert feature_vector(found, stats)[FEATURES.index("rival_nearer")] == rival
+
+
+def test_a_sentence_after_the_answer_in_its_paragraph_is_no_field_of_its_record():
+    passage = "Known issues\n\nNIM-1042: May reboot. Workaround: use 12 periods or fewer. (Fixed in 3.2.1.)"
+    found = Evidence(question="What was the workaround for the reboot bug in firmware 3.2?",
+                     answer="use 12 periods or fewer", passage_text=passage, sentence="Workaround: use 12 periods or fewer.",
+                     near="", line="Workaround: use 12 periods or fewer.", answer_at=12, reader_margin=20.0,
+                     window_margin=20.0, evidence_share=0.9, retrieval_score=0.9, passage_rank=1,
+                     heading_chain=("Release notes", "Firmware 3.2"))
+    assert feature_vector(found, TermStats.of([passage, ADVISORY]))[FEATURES.index("rival_nearer")] == 0.0
