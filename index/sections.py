@@ -44,6 +44,18 @@ def section_at(meta: Mapping[str, Any], offset: int) -> str | None:
     return current
 
 
+def section_span(meta: Mapping[str, Any], offset: int, length: int) -> tuple[int, int]:
+    """Where the innermost section holding `offset` runs: from its heading to the next heading of any
+    level (the whole text of `length` where there are none)."""
+    start, end = 0, length
+    for heading_start, _, _, _ in _valid(meta):
+        if heading_start > offset:
+            end = min(heading_start, length)
+            break
+        start = heading_start
+    return start, end
+
+
 def headings_at(meta: Mapping[str, Any], offset: int) -> list[str]:
     """The headings of every section holding `offset`, outermost first ("Release notes", "Firmware 3.0")."""
     chain: list[tuple[int, str]] = []

@@ -21,7 +21,7 @@ from typing import Mapping
 import numpy as np
 
 from groundqa.errors import GroundQAError
-from groundqa.index.sections import headings_at
+from groundqa.index.sections import headings_at, section_span
 from groundqa.index.terms import STOP_WORDS, TermStats, holds, words, words_at
 from groundqa.index.types import Document
 from groundqa.service.answers import Candidate
@@ -100,6 +100,7 @@ class Evidence:
     retrieval_score: float
     passage_rank: int
     heading_chain: tuple[str, ...] = ()  # the title and the headings above the answer, outermost first
+    section_text: str = ""  # the answer's section of the document (its sibling fields, past its chunk)
 
     @property
     def headings(self) -> str:
@@ -140,7 +141,8 @@ def feature_vector(evidence: Evidence, stats: TermStats) -> np.ndarray:
         sum(w in question_words for w in answer_words) / max(1, len(answer_words)),
         float(_rival_nearer(identifiers, evidence.line, evidence.answer_at, evidence.answer_at + len(evidence.answer),
                             evidence.heading_chain, _record_of(evidence.passage_text, evidence.line))
-              or _rival_label(terms, evidence.line, evidence.answer_at, evidence.passage_text, evidence.heading_chain)
+              or _rival_label(terms, evidence.line, evidence.answer_at, evidence.passage_text, evidence.heading_chain,
+                              negated=bool(_NEGATION.search(evidence.question)), section=evidence.section_text)
               or _rival_quantity(evidence.question, evidence.line, evidence.answer_at,
                                  evidence.answer_at + len(evidence.answer))),
     ], dtype=np.float64)
@@ -360,15 +362,21 @@ def _counted(word: str) -> str:
 _QUANTITY = re.compile(r"(?<![\w.,$€£\-\u2013])(\d+)(?:[ \t]+|-)([A-Za-z]+)")
 
 
-def _rival_label(terms: list[str], line: str, at: int, passage: str, headings: tuple[str, ...] = ()) -> bool:
+def _rival_label(terms: list[str], line: str, at: int, passage: str, headings: tuple[str, ...] = (),
+                 negated: bool = False, section: str = "") -> bool:
     """Whether the answer at `at` in `line` follows a label ("Support phone:", a table row's first
     cell) that names another thing than the one asked about (`terms`: the question's words): it holds a
     word the question lacks and lacks one that another label of its kind in the passage holds ("Opened,
     complete with all parts" for "an opened T2 with missing parts"; "Support phone:" for a sales number
     beside "Sales and order questions:"). A field whose first word the question names is another's
     only by an identifier ("Nimbus T2:"): "Support phone:" is no rival of "Weekend hours:" for "support
-    on weekends". A heading with a colon labels nothing."""
+    on weekends". A label saying the opposite of the question beside one saying the same is another's
+    (_opposite_label). Other labels are looked for in the passage and the answer's `section`. A heading
+    with a colon labels nothing."""
+    labels = tuple(dict.fromkeys(_labels(passage) + _labels(section)))
     own = _label_before(line, at)
+    if _opposite_label(own[1] if own else (headings[-1] if headings else ""), terms, labels, negated):
+        return True
     if own is None:
         return False
     kind, label = own
@@ -377,7 +385,7 @@ def _rival_label(terms: list[str], line: str, at: int, passage: str, headings: t
         return False  # nothing in the label that the question does not ask about
     lacking = [t for t in terms if not holds(own_words, t)]
     qualified = kind == "field" and _named(_first_word(label), terms)
-    for other_kind, other, whole in _labels(passage):
+    for other_kind, other, whole in labels:
         if other_kind != kind or other == label or whole in headings:
             continue
         held = [t for t in lacking if holds(_word_set(other), t)]
@@ -395,6 +403,19 @@ def _named(word: str, terms: list[str]) -> bool:
     return bool(word) and any(holds(frozenset((word,)), term) for term in terms)
 
 
+def _opposite_label(label: str, terms: list[str], labels: tuple[tuple[str, str, str], ...], negated: bool) -> bool:
+    """Whether the answer's label (else its section's heading) says the opposite of the question
+    (`negated`: it asks what is not ...) where another of the `labels` says the same, about a word the
+    question names: "Affected products" for "Which products are not affected?" beside "Not affected:"."""
+    if not label or bool(_NEGATION.search(label)) == negated:
+        return False
+    shared = {word for word in _word_set(label) - _NEGATING if _named(word, terms)}
+    return any(bool(_NEGATION.search(other)) == negated and shared & _word_set(other)
+               for _, other, _ in labels if other != label)
+
+
+_NEGATION = re.compile(r"\b(?:not|no|non|never|without|excluded|except)\b|n't\b", re.I)
+_NEGATING = frozenset({"not", "no", "non", "never", "without", "excluded", "except"})
 # A field's label at the start of a line: "Support phone: ...", "- Sales and order questions: ...".
 _FIELD_LABEL = re.compile(r"^[ \t]*(?:[-*\u2022][ \t]+|\d{1,2}[.)][ \t]+)?([^\n:|.?!]{1,60}?):[ \t].*", re.M)
 # A table's row as the loaders write it: "label | header: cell | header: cell".
@@ -431,11 +452,17 @@ def evidence_of(question: str, candidate: Candidate, reading: Reading, document:
     # File and SQuAD titles write spaces as underscores ("Super_Bowl_50").
     chain = (document.title.replace("_", " "), *headings_at(document.meta, span.start))
     line, answer_at = answer_line(document.text, span.start, citation)
+    section_start, section_end = section_span(document.meta, span.start, len(document.text))
+    # A section without headings is the whole text: what is near enough to be a sibling field.
+    section_start, section_end = max(section_start, span.start - _SECTION_REACH), min(section_end, span.end + _SECTION_REACH)
     return Evidence(question=question, answer=candidate.answer.text, passage_text=span.passage.chunk.text,
                     sentence=citation.context, near=near_text(line, answer_at), line=line, answer_at=answer_at,
-                    heading_chain=chain, reader_margin=span.logit - reading.null_logit,
+                    heading_chain=chain, section_text=document.text[section_start:section_end], reader_margin=span.logit - reading.null_logit,
                     window_margin=span.logit - span.window_null, evidence_share=candidate.share,
                     retrieval_score=span.passage.score, passage_rank=span.passage.rank)
+
+
+_SECTION_REACH = 1500  # characters
 
 
 def answer_line(text: str, start: int, citation: Citation) -> tuple[str, int]:

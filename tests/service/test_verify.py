@@ -329,3 +329,27 @@ def test_a_sentence_after_the_answer_in_its_paragraph_is_no_field_of_its_record(
                      window_margin=20.0, evidence_share=0.9, retrieval_score=0.9, passage_rank=1,
                      heading_chain=("Release notes", "Firmware 3.2"))
     assert feature_vector(found, TermStats.of([passage, ADVISORY]))[FEATURES.index("rival_nearer")] == 0.0
+
+
+ADVISORY_FIELDS = ("Affected: Nimbus T2 and Nimbus T5 thermostats running firmware 3.0 through 3.2.1\n"
+                   "Not affected: the Nimbus T1, Nimbus Remote Sensors, and the Nimbus Home app")
+
+
+@pytest.mark.parametrize("question, line, answer, rival", [
+    ("Which Nimbus products are not affected by the issue?", ADVISORY_FIELDS.splitlines()[0], "Nimbus T2", 1.0),
+    ("Which Nimbus products are not affected by the issue?", ADVISORY_FIELDS.splitlines()[1], "the Nimbus T1", 0.0),
+    ("Which Nimbus products are affected by the issue?", ADVISORY_FIELDS.splitlines()[1], "the Nimbus T1", 1.0),
+    ("Which Nimbus products are affected by the issue?", ADVISORY_FIELDS.splitlines()[0], "Nimbus T2", 0.0),
+    ("Which products aren't affected?", ADVISORY_FIELDS.splitlines()[0], "Nimbus T2", 1.0),
+])
+def test_a_label_saying_the_opposite_of_the_question_beside_one_saying_the_same_is_a_rival(question, line, answer, rival):
+    assert label_rival(question, ADVISORY_FIELDS, line, answer) == rival
+
+
+def test_an_answer_in_a_section_saying_the_opposite_of_the_question_is_a_rival():
+    passage = ("Affected products\nNimbus T2 thermostats running firmware 3.0 through 3.2.1\n"
+               "Not affected: the Nimbus T1 (firmware 2.9.x), Nimbus Remote Sensors")
+    line = "Nimbus T2 thermostats running firmware 3.0 through 3.2.1"
+    chain = ("Advisory", "Affected products")
+    assert label_rival("Which products are not affected?", passage, line, "Nimbus T2", chain=chain) == 1.0
+    assert label_rival("Which products are affected?", passage, line, "Nimbus T2", chain=chain) == 0.0
