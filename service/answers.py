@@ -13,6 +13,7 @@ from groundqa.index.terms import words
 from groundqa.index.sections import after_headings, part_of_a_heading, section_at
 from groundqa.index.types import Document
 from groundqa.service.completion import asks_for_several, asks_how_many, asks_what_to_do, asks_yes_or_no, complete
+from groundqa.service.measures import wanted_measures
 from groundqa.service.reader import Reading, Span
 from groundqa.service.types import Answer, Citation, safe_url
 
@@ -47,7 +48,8 @@ def candidates(reading: Reading, lookup: Callable[[str], Document], config: Answ
         return []
     shape = {"several": asks_for_several(question),
              "instruction": asks_what_to_do(question), "statement": asks_yes_or_no(question),
-             "asked": frozenset(words(question)), "counting": asks_how_many(question)}
+             "asked": frozenset(words(question)), "counting": asks_how_many(question),
+             "wanted": frozenset(wanted_measures(question))}
     # A span of punctuation or stop words alone ("," between two names, "to") answers nothing.
     spans = [span for span in reading.spans if _has_word(lookup(span.passage.chunk.doc_id).text[span.start:span.end])]
     evidence = [span.logit - span.window_null + config.retrieval_weight * span.passage.score

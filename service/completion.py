@@ -58,6 +58,12 @@ _QUANTITY_BEFORE = re.compile(r"\bwithin[ \t]+\Z", re.IGNORECASE)
 _GAP = r"(?:[ \t]*\n[ \t]*|[ \t]+)"  # a space, or a line wrapped: never a blank line
 _COUNTED_FROM = re.compile(_GAP + r"of" + _GAP + r"(?:[\w-]+" + _GAP + r"){0,2}[\w-]+(?=[ \t]*(?:[,.;:()]|$))",
                            re.MULTILINE)
+# A minimum version or amount: "PostgreSQL 14 or later", "iOS 15 and up".
+_OR_LATER = re.compile(r"[ \t]+(?:or|and)[ \t]+(?:later|newer|higher|above|greater|up|more)\b|\+(?![\w+])", re.IGNORECASE)
+# A question after what is needed, whose answer is a minimum ("Which version does it need?"), not
+# after what added something ("Which version added Matter support?": "3.1").
+_REQUIRING = frozenset({"need", "needs", "needed", "require", "requires", "required", "minimum", "compatible",
+                        "run", "runs"})
 _WHICHEVER = re.compile(r",?[ \t]+whichever[ \t]+(?:is|comes|occurs|happens|ends)(?:[ \t]+[\w-]+){1,2}?(?=[ \t]*[.,;)]|$)",
                         re.IGNORECASE | re.MULTILINE)
 # The first of two alternatives, after its preposition: "for the rest of the original warranty or ".
@@ -69,6 +75,8 @@ _UNIT_NUMBER = re.compile(r",?[ \t]+(?:(?:Suite|Ste|Unit|Floor|Fl|Apt|Apartment|
                           r"[ \t]*(?=[\w-]*\d|[A-Z]\b)[\w-]+")  # a number or a letter: "Suite 410", "Building C"
 _LEGAL_FORM_FIRST = re.compile(_LEGAL_FORM.pattern.replace("\\Z", "(?=,)"))
 _LIST_MARKER = re.compile(r"[-*\u2022\u2013]\s+|\d{1,3}[.)]\s+(?=\D)")
+# ... and where a sentence starts, a clause's number: "3.2 A Member may bring up to 2 guests".
+_SENTENCE_MARKER = re.compile(_LIST_MARKER.pattern + r"|\d{1,3}(?:\.\d{1,3})+[ \t]+(?=[A-Z])")
 # A field's label: "Released: ", a table cell's column header ("Nimbus T5: "), "Phone: ".
 _LABEL = re.compile(r"[^:|\n]{1,40}?:[ \t]+(?=\S)")
 # A colon or an em dash sets a label off; an en dash or a hyphen joins a range ("Monday \u2013 Friday").
@@ -91,7 +99,10 @@ _NOT_END = r"(?:[^.!?]|[.!?](?!\s))"
 _YES_NO_QUESTION = re.compile(r"(?:^|[.!?]\s+)(?:is|are|was|were|can|could|do|does|did|will|would|should|may|must|has|have)"
                               r"\s+(?!(?:you|anyone|someone)\s+(?:tell|know|say|let|show|explain)\b)"
                               r"(?!" + _NOT_END + r"*\bor\b)" + _NOT_END + r"*\?\s*$", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n|$")
+# A sentence ends at a full stop before a space and no lower-case word: "8 a.m. to 8 p.m." runs on.
+_SENTENCE_END = re.compile(r"[.!?](?=[ \t]*$|[ \t]*\n|\s+[^a-z\s])|\n|$", re.MULTILINE)
+# ... and in a yes-or-no question's statement, at a semicolon: "wash it by hand; it is not dishwasher safe".
+_STATEMENT_END = re.compile(_SENTENCE_END.pattern + r"|;", re.MULTILINE)
 # What joins the next item of a list: "and", "or", or a comma not opening a clause (", which").
 _COORDINATION = re.compile(
     r"(?:[ \t]*\([^()\n]*\))?(?:,?[ \t]+(?:and|or)[ \t]+|,[ \t]+(?!(?:which|who|whom|whose|that|because|but|so|"
@@ -124,16 +135,18 @@ def asks_yes_or_no(question: str) -> bool:
 
 
 def complete(text: str, start: int, end: int, several: bool = False, instruction: bool = False,
-             asked: frozenset[str] = frozenset(), counting: bool = False, statement: bool = False) -> tuple[int, int]:
+             asked: frozenset[str] = frozenset(), counting: bool = False, statement: bool = False,
+             wanted: frozenset[str] = frozenset()) -> tuple[int, int]:
     """The span cut to its first line and without a list marker or a field's label (or a leading
     label of the question's own words, `asked`: "2.3.1 — 2024-01-09" for "When was 2.3.1 released?"),
     grown to whole words, then over a unit that follows a number, then over a range's end; for a
     question after several things (`several`), over the rest of a coordinated list ("A and B"); for a
     question after what to do (`instruction`), to the whole sentence it is in, or its clause after a
-comma; for a yes-or-no question (`statement`), to the whole sentence only. A quantity with its unit
+comma; for a yes-or-no question (`statement`), to the whole sentence (or clause between semicolons) only. A quantity with its unit
     takes the "within" of a deadline before it, unless the question asks how many (`counting`). A span
-    in a table's cell first moves to the cell whose row and column the question names (service/tables.py)."""
-    start, end = asked_cell(text, start, end, asked)
+    in a table's cell first moves to the cell whose row and column the question names, of the measure
+    it wants (`wanted`; service/tables.py)."""
+    start, end = asked_cell(text, start, end, asked, wanted)
     start, end = _first_line(text, start, end)
     start, end = _whole_words(text, start, end)
     start = _without_label(text, start, end)
@@ -149,6 +162,9 @@ comma; for a yes-or-no question (`statement`), to the whole sentence only. A qua
             end = unit.end() if unit else end
         elif meridiem:  # a time's range ends in a time: "6 p.m. and 200 seats" is no range
             end = meridiem.end()
+    later = _OR_LATER.match(text, end)
+    if later and re.search(r"\d$", text[start:end]) and asked & _REQUIRING:
+        end = later.end()
     start, end = (start, end) if counting else _with_deadline(text, start, end)
     start = _range_start(text, start, end)
     start = _between_start(text, start, end)
@@ -175,13 +191,15 @@ def _sentence(text: str, start: int, end: int, clause: bool = True) -> tuple[int
     line_start = text.rfind("\n", 0, start) + 1
     if " | " in text[line_start:_SENTENCE_END.search(text, end).start()]:
         return start, end  # a table's cell is the answer, not its row
-    boundary = max((m.end() for m in re.finditer(r"[.!?]\s+", text[line_start:start])), default=0)
+    ends = _SENTENCE_END if clause else _STATEMENT_END
+    boundary = max((m.end() for m in re.finditer(r"[.!?]\s+(?![a-z])" + ("" if clause else r"|;\s+"),
+                                                 text[line_start:start])), default=0)
     first = line_start + boundary
-    marker = _LIST_MARKER.match(text, first, start)
+    marker = _SENTENCE_MARKER.match(text, first, start)
     first = marker.end() if marker else first
     while first < start and text[first].isspace():
         first += 1
-    sentence_end = max(end, _SENTENCE_END.search(text, end).start())
+    sentence_end = max(end, ends.search(text, end).start())
     if "," in text[first:start]:
         return (start, sentence_end) if clause else (start, end)
     return _without_label(text, first, sentence_end), sentence_end

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from groundqa.index.terms import STOP_WORDS, holds, words
+from groundqa.service.measures import measure
 
 SEPARATOR = " | "
 
@@ -18,11 +19,14 @@ class Cell:
     end: int
 
 
-def asked_cell(text: str, start: int, end: int, asked: frozenset[str]) -> tuple[int, int]:
+def asked_cell(text: str, start: int, end: int, asked: frozenset[str],
+               wanted: frozenset[str] = frozenset()) -> tuple[int, int]:
     """For a span inside a table cell, the cell whose row label and column header hold more of the
     question's words (`asked`) than its own do: the reader read the row "Opened, complete with all parts"
     for "an opened T2 with missing parts"; the row "Opened, missing parts or packaging" is asked about.
-    Any other span is returned as it is."""
+    Then, where that cell is no measure the question wants (`wanted`: service/measures.py) and another
+    cell of its row is, that one: "Price: $14.95", not "Delivery time: 1 to 2 business days", for what
+    Express delivery costs. Any other span is returned as it is."""
     terms = [term for term in asked if term not in STOP_WORDS]
     if not terms or SEPARATOR not in text[text.rfind("\n", 0, start) + 1:_line_end(text, start)]:
         return start, end
@@ -37,7 +41,11 @@ def asked_cell(text: str, start: int, end: int, asked: frozenset[str]) -> tuple[
         return sum(holds(held, term) for term in terms), cell.label == own.label, cell.header == own.header
 
     best = max(table, key=named)
-    return (best.start, best.end) if named(best)[0] > named(own)[0] else (start, end)
+    chosen = best if named(best)[0] > named(own)[0] else own
+    if wanted and not measure(text[chosen.start:chosen.end]) & wanted:
+        in_row = [cell for cell in table if cell.label == chosen.label]
+        chosen = next((cell for cell in in_row if measure(text[cell.start:cell.end]) & wanted), chosen)
+    return (start, end) if chosen is own else (chosen.start, chosen.end)
 
 
 def _table_at(text: str, at: int) -> list[Cell]:

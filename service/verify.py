@@ -26,6 +26,7 @@ from groundqa.index.terms import STOP_WORDS, TermStats, holds, words, words_at
 from groundqa.index.types import Document
 from groundqa.service.answers import Candidate
 from groundqa.service.completion import asks_how_many
+from groundqa.service.measures import measure, wanted_measures
 from groundqa.service.reader import Reading
 from groundqa.service.types import Citation
 
@@ -63,7 +64,8 @@ FEATURES = (
     # questions:"); or the answer's line counts what the question counts with another number only
     # ("2 more years" for "5 more years")
 )
-_NUMERIC_QUESTION = re.compile(r"^\s*(how (many|much|long|far|old|often|big|large|high|tall|soon|quickly)|when|"
+_NUMERIC_QUESTION = re.compile(r"^\s*(how (many|much|long|far|old|often|big|large|high|tall|soon|quickly|heavy|wide|"
+                               r"deep|fast|hot|warm|cold|loud|thick)|when|"
                                r"(what|which) (year|date|time|hours|([\w-]+ ){0,2}versions?|percentage|firmware))\b", re.I)
 # Asking after a thing people write with digits: "the Data Protection Officer's phone number".
 _NUMBER_NOUN = re.compile(r"\b(number|price|cost|fee|percentage|score|version|port|(postal|street|mailing) address)\b",
@@ -139,7 +141,7 @@ def feature_vector(evidence: Evidence, stats: TermStats) -> np.ndarray:
         math.log(1 + len(answer_words)),
         float(_type_mismatch(evidence.question, evidence.answer)),
         sum(w in question_words for w in answer_words) / max(1, len(answer_words)),
-        float(_rival_nearer(identifiers, evidence.line, evidence.answer_at, evidence.answer_at + len(evidence.answer),
+        float(_rival_nearer(identifiers + [t for t in terms if t in _DAY_PART], evidence.line, evidence.answer_at, evidence.answer_at + len(evidence.answer),
                             evidence.heading_chain, _record_of(evidence.passage_text, evidence.line))
               or _rival_label(terms, evidence.line, evidence.answer_at, evidence.passage_text, evidence.heading_chain,
                               negated=bool(_NEGATION.search(evidence.question)), section=evidence.section_text)
@@ -215,7 +217,9 @@ def _contact_mismatch(question: str, answer: str) -> bool | None:
     if _PHONE_QUESTION.search(question) and not asks_how_many(question):
         digits = sum(char.isdigit() for char in answer)
         # Mostly digits: "0113 496 0725", "911"; not an address with its house number.
-        return digits < 3 or 2 * digits < sum(char.isalnum() for char in answer) or bool(_CALENDAR_WORD.search(answer))
+        letters = any(char.isalpha() for char in answer)  # "OH 43219" is a ZIP code; "0800 FLOWERS24" is rare
+        return (digits < 3 or 2 * digits < sum(char.isalnum() for char in answer) or (letters and digits < 7)
+                or bool(_CALENDAR_WORD.search(answer)))
     return None
 
 
@@ -230,8 +234,8 @@ def _type_mismatch(question: str, answer: str) -> bool:
             return True
         if asks_how_many(question):  # "how many days": the unit is the question's
             return False
-        wanted = {kind for kind, asked in _MEASURE_QUESTIONS if asked.search(question)}
-        return bool(wanted) and not (_measure(answer) or wanted) & wanted
+        wanted = wanted_measures(question)
+        return bool(wanted) and not (measure(answer) or wanted) & wanted
     return bool(_PERSON_QUESTION.search(question)) and any(char.isdigit() for char in answer)
 
 
@@ -240,41 +244,12 @@ _EMAIL_QUESTION = re.compile(r"\be-?mail address(es)?\b|\b(what|which)('s| is)? 
 _PHONE_QUESTION = re.compile(r"\b((tele)?phone|fax|mobile|cell) numbers?\b|\bnumber (do i|to|should i) (call|ring|dial)\b",
                              re.I)
 _CALENDAR_WORD = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b|\b\d{4}-\d\d-\d\d\b", re.I)
-# What a question after a measure wants, by its words, and what an answer's first number measures, by
-# the symbol before it or the word after it: "How long can I borrow a DVD?" is not answered by "1 pound
-# per day".
-_MEASURE_QUESTIONS = (
-    ("time", re.compile(r"\bhow (long|often|soon|quickly|far (in advance|ahead))\b|\bwhat (time|hours)\b", re.I)),
-    ("size", re.compile(r"\bhow (long|big|large|tall|wide|high|far|deep)\b|\b(size|dimensions?|length|width|height)\b",
-                        re.I)),
-    ("money", re.compile(r"\b(cost|costs|price|prices|priced|fee|fees)\b|\bhow much is\b", re.I)),
-    ("mass", re.compile(r"\b(weigh|weighs|weight|heavy)\b", re.I)),
-    ("power", re.compile(r"\b(watts?|wattage|power consumption|power draw)\b", re.I)),
-)
-_MEASURES = (
-    ("money", re.compile(r"[$€£¥]|(usd|eur|gbp|dollars?|euros?|pounds?|pence|cents?)$", re.I)),
-    ("mass", re.compile(r"(mg|g|kg|lbs?|pounds?|grams?|kilograms?|ounces?|oz)$", re.I)),  # a pound is both
-    ("time", re.compile(r"(seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|nights?|weeks?|months?|years?|"
-                        r"a\.m\.?|p\.m\.?|am|pm)$", re.I)),
-    ("size", re.compile(r"(mm|cm|m|km|in|inch(es)?|ft|feet|foot|yards?|metres?|meters?|miles?)$", re.I)),
-    ("power", re.compile(r"(w|kw|watts?|kilowatts?)$", re.I)),
-)
-_FIRST_QUANTITY = re.compile(r"([$€£¥])?\s?\d[\d.,]*\s*([^\W\d_][\w.]*)?")
-
-
-def _measure(answer: str) -> set[str]:
-    """What the answer's first number may measure (money, mass, time, size, power): empty if unknown."""
-    quantity = _FIRST_QUANTITY.search(answer)
-    if quantity is None:
-        return set()
-    symbol, unit = quantity.group(1), (quantity.group(2) or "").lower().rstrip(".")
-    return {kind for kind, pattern in _MEASURES if (symbol and pattern.match(symbol)) or (unit and pattern.fullmatch(unit))}
-
-
 def _kind(term: str) -> str | None:
     """What sort of identifier a word is, for finding its rivals: a version, a year, or a code's series,
     its letters and the shape of its numbers ("t5" and "t2" are both "t0"; "cve-2024-38112" and
-    "nsa-2024-003" are not of one series); None for plain words and numbers."""
+    "nsa-2024-003" are not of one series), or a part of the week; None for plain words and numbers."""
+    if term in _DAY_PART:
+        return "day"
     if _VERSION.fullmatch(term):
         return "version"
     if _YEAR.fullmatch(term):
@@ -282,6 +257,19 @@ def _kind(term: str) -> str | None:
     if term.isdigit() or not any(char.isdigit() for char in term):
         return None
     return _DIGITS.sub("0", term)
+
+
+# Days as the part of the week they are in: "weekend hours" are Saturday's, not "weekdays'".
+_DAY_PART = {**{day: "weekday" for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "weekday")},
+             **{day: "weekend" for day in ("saturday", "sunday", "weekend")}}
+_DAY_PART.update({f"{day}s": part for day, part in list(_DAY_PART.items())})
+
+
+def _same(word: str, identifiers: list[str]) -> bool:
+    """Whether the word is one of the identifiers (a day as the part of the week it is in)."""
+    if word in _DAY_PART:
+        return any(_DAY_PART.get(term) == _DAY_PART[word] for term in identifiers)
+    return word in identifiers
 
 
 _VERSION = re.compile(r"\d+(\.\d+)+")
@@ -305,17 +293,21 @@ def _rival_nearer(identifiers: list[str], line: str, start: int, end: int, headi
     nearest: dict[str, tuple[bool, int, bool]] = {}
     for word, word_start, word_end in words_at(line):
         kind = _kind(word)
-        if kind not in kinds or (word_start < end and word_end > start):
+        if kind not in kinds:
+            continue
+        if word_start < end and word_end > start:  # in the answer: the one asked about is the answer's
+            if _same(word, identifiers):
+                nearest[kind] = (False, -1, False)
             continue
         outside_clause = word_end <= clause_start or word_start >= clause_end
         distance = start - word_end if word_end <= start else word_start - end
-        rival = word not in identifiers  # on a tie, the one asked about is the nearest
+        rival = not _same(word, identifiers)  # on a tie, the one asked about is the nearest
         nearest[kind] = min(nearest.get(kind, (True, len(line), True)), (outside_clause, distance, rival))
     for kind in kinds - nearest.keys():
         for around in (record, *reversed(headings)):
             named = [word for word in words(around) if _kind(word) == kind]
             if named:
-                nearest[kind] = (True, 0, not any(word in identifiers for word in named))
+                nearest[kind] = (True, 0, not any(_same(word, identifiers) for word in named))
                 break
     return any(rival for _, _, rival in nearest.values())
 

@@ -227,3 +227,38 @@ def test_a_procedure_in_a_plain_text_policy_gets_its_steps(tmp_path, real_settin
         assert document.text[c.start:c.end] == answer.text
         if answer.text in LEAVE_POLICY[LEAVE_POLICY.index("To request"):LEAVE_POLICY.index("4. SICK")]:
             assert answer.kind == "passage" and "2. Select" in c.context, answer
+
+
+CHANGELOG = """# Ledgerly Release Notes
+
+## 5.2.0 \u2014 2024-05-21
+
+**Requires:** PostgreSQL 14 or later; Node.js 20 LTS
+
+- LED-2210: Faster CSV import.
+
+## 5.1.0 \u2014 2024-03-12
+
+**Requires:** PostgreSQL 13 or later; Node.js 18 LTS
+
+- LED-2104: Invoices can be exported as PDF.
+"""
+
+
+@pytest.mark.parametrize("question, answers", [
+    ("When was Ledgerly 5.1.0 released?", {"2024-03-12"}),  # the value of its heading
+    ("Which PostgreSQL version does Ledgerly 5.2.0 need?", {"PostgreSQL 14 or later", "14 or later"}),
+])
+def test_a_changelog_answers_from_its_headings_and_fields(tmp_path, real_settings, real_embedder, real_reader,
+                                                         question, answers):
+    """Found by a new user: a release's date is only in its heading ("5.1.0 \u2014 2024-03-12"), and answers
+    never began in a heading; "PostgreSQL 14" lost its "or later"."""
+    (tmp_path / "CHANGELOG.md").write_text(CHANGELOG)
+    collection = Collection(expected_manifest(real_settings, real_embedder), FaissStore(real_embedder.dimension))
+    sync(collection, scan([tmp_path]), real_embedder, progress=False)
+    pipeline = Pipeline(real_embedder, collection, real_reader, pipeline_config(real_settings))
+    result = pipeline.ask(question)
+    assert result.judged and result.judged[0][0] in answers, result.judged[:3]
+    for answer in result.answers:
+        c = answer.citation
+        assert collection.document(c.doc_id).text[c.start:c.end] == answer.text

@@ -7,6 +7,7 @@ import re
 import pytest
 from hypothesis import given, strategies as st
 
+from groundqa.index.terms import words
 from groundqa.service.completion import asks_for_several, asks_how_many, asks_what_to_do, asks_yes_or_no, complete
 
 
@@ -258,3 +259,40 @@ def test_a_yes_or_no_question_gets_the_whole_statement_but_a_table_cell_stays_a_
     # After a clause, no half a statement ("15% applies to all returns"): the span as it is.
     start = text.index("15%")
     assert complete(text, start, start + 3, statement=True) == (start, start + 3)
+
+
+@pytest.mark.parametrize("question, text, span, whole", [
+    ("Which PostgreSQL version does it need?", "Requires: PostgreSQL 14 or later; Node.js 20 LTS", "PostgreSQL 14",
+     "PostgreSQL 14 or later"),  # a minimum
+    ("What iOS version is required?", "Works with iOS 15 and up.", "iOS 15", "iOS 15 and up"),
+    ("Which Python does it need?", "Requires Python 3.10+ to run.", "Python 3.10", "Python 3.10+"),
+    ("How many slots do I need?", "Choose 14 or 15 slots.", "14", "14"),  # an alternative, not a minimum
+    # What added something is a version, not a minimum.
+    ("Which firmware version added Matter support?", "Matter support (firmware 3.1 or later)", "3.1", "3.1"),
+])
+def test_a_minimum_takes_its_or_later(question, text, span, whole):
+    start = text.index(span)
+    start, end = complete(text, start, start + len(span), asked=frozenset(words(question)))
+    assert text[start:end] == whole
+
+
+def test_a_number_starting_a_line_is_no_list_marker_of_an_answer():
+    text = "2.4 GHz Wi-Fi only\n3.2 A Member may bring guests."
+    start, end = complete(text, 0, 7)
+    assert text[start:end] == "2.4 GHz"
+
+
+@pytest.mark.parametrize("text, span, statement, whole", [
+    # "a.m. to" is no sentence end: the range is whole.
+    ("3.1 The Centre is open from 6 a.m. to 10 p.m. on weekdays and from 8 a.m. to 8 p.m. on weekends.", "open",
+     False, "The Centre is open from 6 a.m. to 10 p.m. on weekdays and from 8 a.m. to 8 p.m. on weekends"),
+    # A clause's number is no part of the statement.
+    ("3.2 A Member may bring up to 2 guests per visit.", "2 guests", True, "A Member may bring up to 2 guests per visit"),
+    # A yes-or-no question's statement stops at a semicolon.
+    ("Empty the drip tray daily and wash it by hand; it is not dishwasher safe.", "not dishwasher safe", True,
+     "it is not dishwasher safe"),
+])
+def test_a_whole_sentence_runs_past_abbreviations_and_no_further_than_its_clause(text, span, statement, whole):
+    start = text.index(span)
+    start, end = complete(text, start, start + len(span), instruction=not statement, statement=statement)
+    assert text[start:end] == whole

@@ -4,6 +4,7 @@ import pytest
 
 from groundqa.service.tables import asked_cell
 from groundqa.index.terms import words
+from groundqa.service.measures import wanted_measures
 
 FEES = ("Restocking fees\nCondition | Nimbus T2 | Nimbus T5\n"
         "Unopened, in original packaging | Nimbus T2: No fee | Nimbus T5: No fee\n"
@@ -37,3 +38,19 @@ def test_a_span_outside_a_table_is_left_alone():
     assert asked_cell(FEES, start, start + 20, frozenset(words("How long do refunds take for a T5?"))) == (start, start + 20)
     start = FEES.index("Restocking")
     assert asked_cell(FEES, start, start + 10, frozenset(words("missing parts T5"))) == (start, start + 10)
+
+
+SHIPPING = ("Service | Delivery time: 3 to 5 business days | Price: $4.50\n"
+            "Express | Delivery time: 1 to 2 business days | Price: $14.95\n")
+
+
+@pytest.mark.parametrize("question, read, answer", [
+    ("How much does Express delivery cost?", "1 to 2 business days", "$14.95"),  # the row's price
+    ("How long does Express delivery take?", "1 to 2 business days", "1 to 2 business days"),
+    ("How long does Express delivery take?", "$14.95", "1 to 2 business days"),
+])
+def test_a_cell_of_another_measure_than_asked_moves_to_the_one_in_its_row_that_is(question, read, answer):
+    start = SHIPPING.index(read)
+    start, end = asked_cell(SHIPPING, start, start + len(read), frozenset(words(question)),
+                            frozenset(wanted_measures(question)))
+    assert SHIPPING[start:end] == answer

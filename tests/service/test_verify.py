@@ -121,6 +121,8 @@ def test_the_nearest_heading_names_the_thing_when_the_line_does_not(question, ch
     ("What's the e-mail address for sales?", "the chat on our Shop page", True),
     ("What's the e-mail address for sales?", "sales@example.com", False),
     ("How many phone numbers are there?", "two", False),  # a count
+    ("What is the phone number of the press team?", "OH 43219", True),  # a ZIP code
+    ("What is the phone number of the press team?", "+44 20 7946 0321 ext. 12", False),
     ("When was it released?", "never", False),  # other questions: the verifier weighs the type
 ])
 def test_an_answer_that_cannot_be_what_is_asked_is_no_candidate(question, answer, impossible):
@@ -174,6 +176,11 @@ def test_a_number_question_answered_without_a_number_is_a_type_mismatch():
     ("What email notifications does the app send?", "a weekly summary", 0.0),
     ("What number do I call in an emergency?", "911", 0.0),
     ("How many phone numbers can I register?", "3", 0.0),
+    # Found by a new user: a range measures what its end does; "how heavy" wants a number.
+    ("How much does Express delivery cost?", "1 to 2 business days", 1.0),
+    ("How much does Express delivery cost?", "$14.95", 0.0),
+    ("How heavy is the Brevia Uno?", "None", 1.0),
+    ("How heavy is the Brevia Uno?", "4.2 kg", 0.0),
 ])
 def test_answers_of_the_wrong_kind_are_a_type_mismatch(question, answer, mismatch):
     assert feature("type_mismatch", question, answer=answer) == mismatch
@@ -353,3 +360,25 @@ def test_an_answer_in_a_section_saying_the_opposite_of_the_question_is_a_rival()
     chain = ("Advisory", "Affected products")
     assert label_rival("Which products are not affected?", passage, line, "Nimbus T2", chain=chain) == 1.0
     assert label_rival("Which products are affected?", passage, line, "Nimbus T2", chain=chain) == 0.0
+
+
+HOURS = "The Centre is open from 6 a.m. to 10 p.m. on weekdays and from 8 a.m. to 8 p.m. on weekends."
+
+
+@pytest.mark.parametrize("question, answer, rival", [
+    ("What are the weekend opening hours?", "6 a.m. to 10 p.m.", 1.0),
+    ("What are the weekend opening hours?", "8 a.m. to 8 p.m.", 0.0),
+    ("When does the Centre open on Saturdays?", "8 a.m. to 8 p.m.", 0.0),  # a Saturday is a weekend's
+    ("When does the Centre open on Mondays?", "8 a.m. to 8 p.m.", 1.0),
+    ("What are the opening hours?", "6 a.m. to 10 p.m.", 0.0),  # no day asked about
+])
+def test_hours_for_another_part_of_the_week_are_a_rival(question, answer, rival):
+    assert feature("rival_nearer", question, passage=HOURS, answer=answer) == rival
+
+
+def test_an_answer_naming_the_day_asked_about_has_no_rival_beside_it():
+    line = "Support phone: 1-800-555-0142 (Monday to Friday, 8 a.m. to 8 p.m.; Saturday, 9 a.m. to 5 p.m.)"
+    assert feature("rival_nearer", "What hours is phone support open on weekdays?", passage=line,
+                   answer="Monday to Friday, 8 a.m. to 8 p.m.") == 0.0
+    assert feature("rival_nearer", "What hours is phone support open on weekdays?", passage=line,
+                   answer="9 a.m. to 5 p.m.") == 1.0
