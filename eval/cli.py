@@ -28,7 +28,9 @@ def add_eval_parser(sub, common: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="sampling seed")
     parser.add_argument("--top-k", type=int, help=f"passages per question ({setting_default('top_k')})")
     parser.add_argument("--no-answer-margin", type=float,
-                        help=f"abstention margin to score with ({setting_default('no_answer_margin')})")
+                        help="without the verifier (GROUNDQA_VERIFIER=off) only: the reader's margin over "
+                             f"no-answer to abstain below ({setting_default('no_answer_margin')}); with it, "
+                             "answers are scored at the verifier's threshold (GROUNDQA_ANSWER_THRESHOLD)")
     parser.add_argument("--calibrate", action="store_true", help="find the margin that maximizes F1")
     parser.add_argument("--report", type=Path, help="write the JSON report here (Markdown and PNG beside it)")
     parser.add_argument("--cache-dir", type=Path, default=Path(".groundqa/eval"), help="--open index cache")

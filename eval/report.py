@@ -13,7 +13,8 @@ def write_reports(run: Run, summary: dict, path: Path, title: str) -> list[Path]
     """`path` is the JSON report; the Markdown and PNG go beside it with the same stem."""
     path.parent.mkdir(parents=True, exist_ok=True)
     curve = coverage_curve(run.rows)
-    path.write_text(json.dumps({"summary": summary, "coverage_curve": curve, "rows": rows_to_json(run.rows)},
+    path.write_text(json.dumps({"summary": summary, "coverage_curve": curve,
+                                "rows": rows_to_json(run.rows, summary.get("no_answer_margin"))},
                                indent=1, ensure_ascii=False))
     markdown = path.with_suffix(".md")
     markdown.write_text(to_markdown(summary, title))

@@ -24,7 +24,9 @@ class Row:
     question: str
     gold: list[str]
     prediction: str | None  # the best candidate, before abstention
-    margin: float | None  # best span logit minus no-answer logit (None: no candidate, or not known)
+    # The decision score: with the verifier, its probability that the answer is right; without, the best
+    # span's logit minus the no-answer logit (None: no candidate, or not known).
+    margin: float | None
     cited_doc: str | None = None
     gold_rank: int | None = None  # rank of the first retrieved passage holding the gold
     timings_ms: dict[str, float] = field(default_factory=dict)
@@ -106,5 +108,8 @@ def run_http(url: str, questions: Iterable[GoldQuestion], top_k: int, progress: 
     return Run(rows, time.perf_counter() - started, top_k)
 
 
-def rows_to_json(rows: list[Row]) -> list[dict]:
-    return [asdict(row) for row in rows]
+def rows_to_json(rows: list[Row], threshold: float | None = None) -> list[dict]:
+    """Each row, with what the user saw at `threshold`: the answer, or none where it abstained."""
+    return [{**asdict(row), **({} if threshold is None else {"answer": row.answer_at(threshold),
+                                                                "abstained": row.answer_at(threshold) is None})}
+            for row in rows]

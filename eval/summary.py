@@ -23,7 +23,8 @@ def summarize(run: Run, threshold: float) -> dict:
         "em": _pct(em), "f1": _pct(f1),
         "has_answer": {"n": len(has), "em": _pct([em[i] for i in has]), "f1": _pct([f1[i] for i in has]),
                        "abstained": len(abstained & set(has))},
-        "no_answer": {"n": len(none), "abstained": len(abstained),
+        # abstained: on unanswerable questions; abstentions: on any question (answerable ones too)
+        "no_answer": {"n": len(none), "abstained": right, "abstentions": len(abstained),
                       "precision": _pct([1.0] * right + [0.0] * (len(abstained) - right)),
                       "recall": _pct([1.0] * right + [0.0] * (len(none) - right))},
         "without_abstention": _without_abstention(rows),

@@ -1,7 +1,7 @@
 import pytest
 
 from groundqa.eval.metrics import exact_match, f1_score, normalize_answer, right_f1
-from groundqa.eval.runner import Row, Run
+from groundqa.eval.runner import Row, Run, rows_to_json
 from groundqa.eval.summary import calibrate, summarize
 
 
@@ -48,9 +48,18 @@ def test_summary_splits_answerable_and_unanswerable():
     assert summary["n"] == 4
     assert summary["has_answer"] == {"n": 2, "em": 50.0, "f1": 50.0, "abstained": 0}
     # abstained: only row 3 -> correct; row 4 answered an unanswerable question
-    assert summary["no_answer"] == {"n": 2, "abstained": 1, "precision": 100.0, "recall": 50.0}
+    assert summary["no_answer"] == {"n": 2, "abstained": 1, "abstentions": 1, "precision": 100.0, "recall": 50.0}
+    # With the margin at 5.0 row 2 (answerable) is abstained on too: an abstention, not a right one.
+    at_five = summarize(Run(rows(), 1.0, 5), threshold=5.0)["no_answer"]
+    assert at_five["abstained"] == 2 and at_five["abstentions"] == 3 and at_five["precision"] == 66.67
     assert summary["em"] == 50.0
     assert summary["without_abstention"] == {"em": 25.0, "f1": 25.0}, "always answering gets only row 1 right"
+
+
+def test_report_rows_say_what_the_user_saw():
+    shown = rows_to_json(rows(), threshold=2.0)
+    assert [(r["answer"], r["abstained"]) for r in shown] == [("Brad Smith", False), ("Lyon", False), (None, True),
+                                                              (None, True)]
 
 
 def test_calibration_picks_a_margin_between_the_classes():
