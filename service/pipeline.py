@@ -13,7 +13,8 @@ from groundqa.index.embedder import Embedder
 from groundqa.index.hybrid import RetrievalConfig
 from groundqa.index.types import MAX_FILTERS, Filters, Passage
 from groundqa.service.answers import AnswerConfig, by_margin, candidates
-from groundqa.service.procedure import as_steps, done_before, is_procedure, next_step
+from groundqa.service.completion import asks_for_several
+from groundqa.service.procedure import done_before, is_procedure, next_step, with_its_list
 from groundqa.service.reader import Reader, Reading
 from groundqa.service.types import Answer, AskResult
 from groundqa.service.verify import Verifier, cannot_answer, evidence_of, feature_vector
@@ -70,8 +71,8 @@ class Pipeline:
         done = done_before(question)
         if done:
             answers = _without_repeats([next_step(answer, done, self.collection.document) for answer in answers])
-        if is_procedure(question) or done:
-            answers = [as_steps(answer, self.collection.document) for answer in answers]
+        if is_procedure(question) or done or asks_for_several(question):
+            answers = [with_its_list(answer, self.collection.document) for answer in answers]
         clock.lap("verify")
         yield AskResult(question=question, answers=answers, no_answer=not answers, timings_ms=clock.timings(),
                         best_margin=decision, passages=tuple(passages), judged=judged)

@@ -22,9 +22,10 @@ def is_procedure(question: str) -> bool:
     return bool(_PROCEDURE.match(question))
 
 
-def as_steps(answer: Answer, lookup: Callable[[str], Document]) -> Answer:
-    """The answer with the list of steps it is in, or that it introduces ("follow these steps:"), as
-    its context (kind "passage"); as it is when there is no such list."""
+def with_its_list(answer: Answer, lookup: Callable[[str], Document]) -> Answer:
+    """The answer with the list it is in (a procedure's steps; the items of "Which items can't be
+    returned?"), or that it introduces ("follow these steps:"), as its context (kind "passage"); as it
+    is when there is no such list."""
     document = lookup(answer.citation.doc_id)
     cited = answer.citation
     steps = list_around(document.meta, document.text, cited.start)

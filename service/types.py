@@ -30,7 +30,8 @@ class Answer:
     text: str
     score: float
     citation: Citation
-    # "span": the answer is the text; "passage": a procedure's steps, the answer's context holds them all
+    # "span": the answer is the text; "passage": one of a list (a procedure's steps, the things asked
+    # for), the answer's context holds them all
     kind: str = "span"
 
     def to_json(self) -> dict:

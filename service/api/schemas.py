@@ -48,8 +48,9 @@ class AnswerOut(BaseModel):
                                      "is right, calibrated by `groundqa calibrate` on gold questions; the service "
                                      "answers only at or above the verifier's threshold (GET /v1/collections/{name} "
                                      "shows it). With GROUNDQA_VERIFIER=off: the reader's share of its evidence.")
-    kind: str = Field("span", description='"span": the answer is its text; "passage": a procedure question '
-                                          "(\"how do I ...\"), whose steps are all in citation.context")
+    kind: str = Field("span", description='"span": the answer is its text; "passage": one item of a list '
+                                          "(a procedure's steps for \"how do I ...\", the things asked for by "
+                                          "\"which items ...\"), the whole list in citation.context")
     citation: CitationOut
 
 

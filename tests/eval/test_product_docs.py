@@ -262,3 +262,34 @@ def test_a_changelog_answers_from_its_headings_and_fields(tmp_path, real_setting
     for answer in result.answers:
         c = answer.citation
         assert collection.document(c.doc_id).text[c.start:c.end] == answer.text
+
+
+RETURNS_FAQ = """# Returns
+
+You can return most items within 30 days.
+
+The following cannot be returned:
+
+- gift cards
+- opened software
+- perishable goods
+- items marked final sale
+
+Refunds are issued within 5 to 7 business days.
+"""
+
+
+def test_a_question_after_several_things_answered_by_a_list_item_gets_the_whole_list(
+        tmp_path, real_settings, real_embedder, real_reader):
+    """Found by a new user: "Which items can't be returned?" was answered "gift cards", its context
+    "gift cards" alone."""
+    (tmp_path / "returns.md").write_text(RETURNS_FAQ)
+    collection = Collection(expected_manifest(real_settings, real_embedder), FaissStore(real_embedder.dimension))
+    sync(collection, scan([tmp_path]), real_embedder, progress=False)
+    pipeline = Pipeline(real_embedder, collection, real_reader, pipeline_config(real_settings))
+    result = pipeline.ask("Which items can't be returned?")
+    assert not result.no_answer, result.judged[:3]
+    best = result.answers[0]
+    assert best.kind == "passage", best
+    assert all(item in best.citation.context for item in ("gift cards", "opened software", "items marked final sale"))
+    assert best.citation.context_start <= best.citation.start and best.text in best.citation.context

@@ -3,7 +3,7 @@
 import pytest
 
 from groundqa.index.loaders import document_from_bytes
-from groundqa.service.procedure import as_steps, is_procedure
+from groundqa.service.procedure import with_its_list, is_procedure
 from groundqa.service.types import Answer, Citation
 
 
@@ -34,13 +34,13 @@ def answer_at(document, text):
 ])
 def test_the_steps_around_an_answer_become_its_context(name, data, suffix):
     document = document_from_bytes(data, doc_id=name, source=name, suffix=suffix)
-    steps = as_steps(answer_at(document, "Hold the button for 15 seconds"), lambda _: document)
+    steps = with_its_list(answer_at(document, "Hold the button for 15 seconds"), lambda _: document)
     assert steps.kind == "passage"
     assert "Pull it off the wall." in steps.citation.context and "Snap it back." in steps.citation.context
     assert "First unplug it" not in steps.citation.context and "That is all" not in steps.citation.context
     c = steps.citation
     assert document.text[c.context_start:c.context_start + len(c.context)] == c.context
-    outside = as_steps(answer_at(document, "First unplug it"), lambda _: document)
+    outside = with_its_list(answer_at(document, "First unplug it"), lambda _: document)
     assert outside.kind == "span" and outside.citation.context == "First unplug it"
 
 
@@ -59,7 +59,7 @@ def test_a_lead_in_answer_gets_the_steps_it_introduces(name, data, suffix):
     start = document.text.index("To request")
     lead_in = Answer(lead_in.text, 0.9, Citation(name, name, name, lead_in.citation.start, lead_in.citation.end,
                                                  "To request annual leave, follow these steps:", start))
-    steps = as_steps(lead_in, lambda _: document)
+    steps = with_its_list(lead_in, lambda _: document)
     assert steps.kind == "passage" and steps.text == "follow these steps"
     c = steps.citation
     assert c.context.startswith("To request annual leave, follow these steps:")
@@ -74,7 +74,7 @@ def test_a_lead_in_answer_gets_the_steps_it_introduces(name, data, suffix):
 ])
 def test_a_sentence_that_is_no_lead_in_does_not_take_the_list_after_it(data):
     document = document_from_bytes(data, doc_id="d", source="d", suffix=".txt")
-    assert as_steps(answer_at(document, "your manager"), lambda _: document).kind == "span"
+    assert with_its_list(answer_at(document, "your manager"), lambda _: document).kind == "span"
 
 
 STEPS_MD = (b"# Install\n\n1. Turn off power at the breaker.\n2. Hold the wall plate level and mark the two screw holes.\n"
