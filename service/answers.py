@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import re
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from groundqa.index.chunking import split_sentences
-from groundqa.index.terms import words
+from groundqa.index.terms import words, words_at
 from groundqa.index.sections import after_headings, part_of_a_heading, section_at
 from groundqa.index.types import Document
 from groundqa.service.completion import asks_for_several, asks_how_many, asks_what_to_do, asks_yes_or_no, complete
@@ -64,7 +65,7 @@ def candidates(reading: Reading, lookup: Callable[[str], Document], config: Answ
 
 def _has_word(text: str) -> bool:
     """Whether the text holds a word that is not a function word: "," or "to" alone answers nothing."""
-    return any(word not in _FUNCTION_WORDS for word in words(text))
+    return any(word not in _FUNCTION_WORDS for word, _, _ in words_at(text))  # lazily: most spans' first word is one
 
 
 def _completed(span: Span, document: Document, shape: dict) -> Span:
@@ -147,9 +148,14 @@ def _answer(span: Span, probability: float, document: Document) -> Answer:
     return Answer(text=document.text[span.start:span.end], score=probability, citation=citation)
 
 
+@functools.lru_cache(maxsize=64)  # a question's candidates share a few chunks
+def _sentences(chunk_text: str) -> tuple[tuple[int, int], ...]:
+    return tuple(split_sentences(chunk_text))
+
+
 def context_around(text: str, chunk_start: int, chunk_end: int, start: int, end: int) -> tuple[int, int]:
     """The sentence(s) of the chunk that hold text[start:end]."""
-    sentences = [(chunk_start + s, chunk_start + e) for s, e in split_sentences(text[chunk_start:chunk_end])]
+    sentences = [(chunk_start + s, chunk_start + e) for s, e in _sentences(text[chunk_start:chunk_end])]
     covering = [(s, e) for s, e in sentences if s < end and e > start]
     if not covering:
         return start, end
