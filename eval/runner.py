@@ -110,6 +110,9 @@ def run_http(url: str, questions: Iterable[GoldQuestion], top_k: int, progress: 
 
 def rows_to_json(rows: list[Row], threshold: float | None = None) -> list[dict]:
     """Each row, with what the user saw at `threshold`: the answer, or none where it abstained."""
-    return [{**asdict(row), **({} if threshold is None else {"answer": row.answer_at(threshold),
-                                                                "abstained": row.answer_at(threshold) is None})}
-            for row in rows]
+    shown = [{key: value for key, value in asdict(row).items() if key != "answered" or value is not None}
+             for row in rows]  # "answered" is the server's decision (--url runs) only
+    if threshold is None:
+        return shown
+    return [{**row, "answer": raw.answer_at(threshold), "abstained": raw.answer_at(threshold) is None}
+            for row, raw in zip(shown, rows)]

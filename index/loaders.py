@@ -322,7 +322,8 @@ def load_html(data: bytes) -> Extracted:
 
 
 _ENDS_CLAUSE = re.compile(r"[.!?:;]['\"\u201d\u2019)\]]*$")
-_LIST_ITEM = re.compile(r"^(?:[-*\u2022\u2013]\s|\d{1,3}[.)]\s|[a-zA-Z][.)]\s|[=\-_*#]{3,}$)")
+# A list item, a rule line, or a numbered clause ("4.4 No excess applies ...").
+_LIST_ITEM = re.compile(r"^(?:[-*\u2022\u2013]\s|\d{1,3}[.)]\s|\d{1,3}(?:\.\d{1,3})+\s+[A-Z]|[a-zA-Z][.)]\s|[=\-_*#]{3,}$)")
 MIN_LINES_FOR_WIDTH = 8
 _CONTINUES = re.compile(r"^[a-z0-9(\"'\u201c\u2018]")
 

@@ -60,6 +60,9 @@ _COUNTED_FROM = re.compile(_GAP + r"of" + _GAP + r"(?:[\w-]+" + _GAP + r"){0,2}[
                            re.MULTILINE)
 # A minimum version or amount: "PostgreSQL 14 or later", "iOS 15 and up".
 _OR_LATER = re.compile(r"[ \t]+(?:or|and)[ \t]+(?:later|newer|higher|above|greater|up|more)\b|\+(?![\w+])", re.IGNORECASE)
+# A question after when something opens or closes asks for one end of its hours.
+_OPENING = frozenset({"open", "opens", "start", "starts", "begin", "begins"})
+_CLOSING = frozenset({"close", "closes", "shut", "shuts", "end", "ends", "finish", "finishes"})
 # A question after what is needed, whose answer is a minimum ("Which version does it need?"), not
 # after what added something ("Which version added Matter support?": "3.1").
 _REQUIRING = frozenset({"need", "needs", "needed", "require", "requires", "required", "minimum", "compatible",
@@ -156,7 +159,9 @@ comma; for a yes-or-no question (`statement`), to the whole sentence (or clause 
     ranged = _RANGE.match(text, end)
     if ranged and _NUMBER_END.search(text[start:end]) and re.search(r"\d", text[end:ranged.end()]):
         meridiem = _MERIDIEM.match(text, ranged.end())
-        if not _ENDS_WITH_MERIDIEM.search(text, start, end):
+        if asked & _OPENING:  # "When does the shop open?": the range's start alone
+            pass
+        elif not _ENDS_WITH_MERIDIEM.search(text, start, end):
             end = ranged.end()
             unit = _UNIT.match(text, end) or meridiem
             end = unit.end() if unit else end
@@ -166,7 +171,7 @@ comma; for a yes-or-no question (`statement`), to the whole sentence (or clause 
     if later and re.search(r"\d$", text[start:end]) and asked & _REQUIRING:
         end = later.end()
     start, end = (start, end) if counting else _with_deadline(text, start, end)
-    start = _range_start(text, start, end)
+    start = start if asked & _CLOSING else _range_start(text, start, end)  # "What time does it close?": the end
     start = _between_start(text, start, end)
     start = _without_asked_label(text, start, end, asked)  # after: "2.3.1 — 2024-01-09" is no range
     end = end if counting else _whole_asked_value(text, start, end, asked)

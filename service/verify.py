@@ -77,6 +77,8 @@ _NUMBER = re.compile(r"(?<![A-Za-z])\d|\bv\d|\b(one|two|three|four|five|six|seve
                      r"thousand|million|billion|dozen)\b", re.I)
 # ... except where the thing asked for is a code with letters: "the model number" -> "T5".
 _CODE_NOUN = re.compile(r"\b(model|serial|part|item|product|order|ticket|tracking|account) numbers?\b", re.I)
+_CLAUSE_NUMBER = re.compile(r"\d{1,2}(?:\.\d{1,2})+\.?")
+_RELEASE_WORD = re.compile(r"\b(release[sd]?|version|firmware|build|update|patch|sdk|api)\b", re.I)
 _PERSON_QUESTION = re.compile(r"^\s*(who|whom)\b", re.I)
 _NAME = re.compile(r"(?<!^)\b[A-Z][\w-]*")
 
@@ -236,6 +238,8 @@ def _type_mismatch(question: str, answer: str) -> bool:
             return False
         wanted = wanted_measures(question)
         return bool(wanted) and not (measure(answer) or wanted) & wanted
+    if _CLAUSE_NUMBER.fullmatch(answer.strip()) and not _RELEASE_WORD.search(question):
+        return True  # "3.1" for "Which losses are not covered?": a clause's number
     return bool(_PERSON_QUESTION.search(question)) and any(char.isdigit() for char in answer)
 
 

@@ -39,6 +39,17 @@ def test_markdown_is_rendered_to_plain_text():
     assert "item one\n" in document.text
 
 
+def test_a_numbered_clause_keeps_its_own_line_in_wrapped_text():
+    """Found by a new user: "GBP 500." filled its line, so "4.4 No excess ..." was joined onto it."""
+    text = ("4.3 If you chose a voluntary excess when you bought the policy, it is\n"
+            "added to the compulsory excess. The most you can choose is GBP 500.\n"
+            "4.4 No excess applies to claims under the temporary accommodation\n"
+            "section (clause 2.5). Claims are settled within 10 working days of\n"
+            "the day we receive all the documents and photographs we asked for.\n") * 3
+    stored = load(text.encode(), ".txt").text
+    assert "GBP 500.\n4.4 No excess applies to claims under the temporary accommodation section" in stored
+
+
 def test_markdown_fields_stay_on_their_lines_and_wrapped_prose_is_joined():
     source = (b"# Firmware 3.2.1\n\nReleased: May 7, 2024\n**Models:** Nimbus T2, Nimbus T5\n\n"
               b"A long sentence wrapped\nby the writer: it reads as one line.\n\n```\nA: 1\nB: 2\n```\n")

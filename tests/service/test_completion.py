@@ -296,3 +296,16 @@ def test_a_whole_sentence_runs_past_abbreviations_and_no_further_than_its_clause
     start = text.index(span)
     start, end = complete(text, start, start + len(span), instruction=not statement, statement=statement)
     assert text[start:end] == whole
+
+
+@pytest.mark.parametrize("question, span, whole", [
+    ("What time does the shop close on Saturday?", "17:00", "17:00"),  # the end asked for
+    ("When does the shop open on Saturday?", "9:00", "9:00"),
+    ("What are the shop's Saturday hours?", "17:00", "9:00 to 17:00"),
+    ("What are the opening hours on Saturday?", "9:00", "9:00 to 17:00"),  # "opening hours": the whole range
+])
+def test_a_question_after_when_something_opens_or_closes_gets_that_end(question, span, whole):
+    text = "Saturday: 9:00 to 17:00"
+    start = text.index(span)
+    start, end = complete(text, start, start + len(span), asked=frozenset(words(question)))
+    assert text[start:end] == whole

@@ -181,6 +181,9 @@ def test_a_number_question_answered_without_a_number_is_a_type_mismatch():
     ("How much does Express delivery cost?", "$14.95", 0.0),
     ("How heavy is the Brevia Uno?", "None", 1.0),
     ("How heavy is the Brevia Uno?", "4.2 kg", 0.0),
+    # A clause's number is no answer to a question after things; a release's number may be.
+    ("Which losses are not covered by the policy?", "3.1", 1.0),
+    ("Which release fixed the crash?", "3.1", 0.0),
 ])
 def test_answers_of_the_wrong_kind_are_a_type_mismatch(question, answer, mismatch):
     assert feature("type_mismatch", question, answer=answer) == mismatch
