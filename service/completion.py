@@ -77,9 +77,9 @@ _STREET_END = re.compile(r"\b(?:Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Boulevard|
 _UNIT_NUMBER = re.compile(r",?[ \t]+(?:(?:Suite|Ste|Unit|Floor|Fl|Apt|Apartment|Room|Rm|Building|Bldg)\b\.?[ \t]*#?|#)"
                           r"[ \t]*(?=[\w-]*\d|[A-Z]\b)[\w-]+")  # a number or a letter: "Suite 410", "Building C"
 _LEGAL_FORM_FIRST = re.compile(_LEGAL_FORM.pattern.replace("\\Z", "(?=,)"))
-_LIST_MARKER = re.compile(r"[-*\u2022\u2013]\s+|\d{1,3}[.)]\s+(?=\D)")
-# ... and where a sentence starts, a clause's number: "3.2 A Member may bring up to 2 guests".
-_SENTENCE_MARKER = re.compile(_LIST_MARKER.pattern + r"|\d{1,3}(?:\.\d{1,3})+[ \t]+(?=[A-Z])")
+# "- ", "2. ", and a clause's number before a capitalized word: "3.2 A Member may", "4.4 No excess";
+# not "2.4 GHz".
+_LIST_MARKER = re.compile(r"[-*\u2022\u2013]\s+|\d{1,3}[.)]\s+(?=\D)|\d{1,3}(?:\.\d{1,3})+[ \t]+(?=[A-Z][a-z]*[ \t])")
 # A field's label: "Released: ", a table cell's column header ("Nimbus T5: "), "Phone: ".
 _LABEL = re.compile(r"[^:|\n]{1,40}?:[ \t]+(?=\S)")
 # A colon or an em dash sets a label off; an en dash or a hyphen joins a range ("Monday \u2013 Friday").
@@ -200,8 +200,8 @@ def _sentence(text: str, start: int, end: int, clause: bool = True) -> tuple[int
     boundary = max((m.end() for m in re.finditer(r"[.!?]\s+(?![a-z])" + ("" if clause else r"|;\s+"),
                                                  text[line_start:start])), default=0)
     first = line_start + boundary
-    marker = _SENTENCE_MARKER.match(text, first, start)
-    first = marker.end() if marker else first
+    marker = _LIST_MARKER.match(text, first)  # not cut at the span: the marker looks at the word after it
+    first = marker.end() if marker and marker.end() <= start else first
     while first < start and text[first].isspace():
         first += 1
     sentence_end = max(end, ends.search(text, end).start())

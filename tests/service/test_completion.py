@@ -276,10 +276,16 @@ def test_a_minimum_takes_its_or_later(question, text, span, whole):
     assert text[start:end] == whole
 
 
-def test_a_number_starting_a_line_is_no_list_marker_of_an_answer():
-    text = "2.4 GHz Wi-Fi only\n3.2 A Member may bring guests."
+def test_a_number_starting_a_line_is_no_list_marker_of_an_answer_but_a_clauses_number_is():
+    text = "2.4 GHz Wi-Fi only\n4.4 No excess applies to temporary accommodation."
     start, end = complete(text, 0, 7)
     assert text[start:end] == "2.4 GHz"
+    start = text.index("4.4")
+    start, end = complete(text, start, len(text) - 1)  # the reader's span began with the number
+    assert text[start:end] == "No excess applies to temporary accommodation"
+    start = text.index("No excess")  # the reader's span began after it: the statement starts there too
+    start, end = complete(text, start, start + 9, statement=True)
+    assert text[start:end] == "No excess applies to temporary accommodation"
 
 
 @pytest.mark.parametrize("text, span, statement, whole", [
