@@ -114,5 +114,5 @@ def rows_to_json(rows: list[Row], threshold: float | None = None) -> list[dict]:
              for row in rows]  # "answered" is the server's decision (--url runs) only
     if threshold is None:
         return shown
-    return [{**row, "answer": raw.answer_at(threshold), "abstained": raw.answer_at(threshold) is None}
-            for row, raw in zip(shown, rows)]
+    answers = [row.answer_at(threshold) for row in rows]
+    return [{**row, "answer": answer, "abstained": answer is None} for row, answer in zip(shown, answers)]

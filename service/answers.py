@@ -65,7 +65,8 @@ def candidates(reading: Reading, lookup: Callable[[str], Document], config: Answ
 
 def _has_word(text: str) -> bool:
     """Whether the text holds a word that is not a function word: "," or "to" alone answers nothing."""
-    return any(word not in _FUNCTION_WORDS for word, _, _ in words_at(text))  # lazily: most spans' first word is one
+    # Word by word: most spans' first word is one already.
+    return any(word not in _FUNCTION_WORDS for word, _, _ in words_at(text))
 
 
 def _completed(span: Span, document: Document, shape: dict) -> Span:

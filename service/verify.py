@@ -28,6 +28,7 @@ from groundqa.service.answers import Candidate
 from groundqa.service.completion import asks_how_many
 from groundqa.service.measures import measure, wanted_measures
 from groundqa.service.reader import Reading
+from groundqa.service.tables import SEPARATOR, row_label
 from groundqa.service.types import Citation
 
 FEATURE_VERSION = 7
@@ -143,13 +144,19 @@ def feature_vector(evidence: Evidence, stats: TermStats) -> np.ndarray:
         math.log(1 + len(answer_words)),
         float(_type_mismatch(evidence.question, evidence.answer)),
         sum(w in question_words for w in answer_words) / max(1, len(answer_words)),
-        float(_rival_nearer(identifiers + [t for t in terms if t in _DAY_PART], evidence.line, evidence.answer_at, evidence.answer_at + len(evidence.answer),
-                            evidence.heading_chain, _record_of(evidence.passage_text, evidence.line))
-              or _rival_label(terms, evidence.line, evidence.answer_at, evidence.passage_text, evidence.heading_chain,
-                              negated=bool(_NEGATION.search(evidence.question)), section=evidence.section_text)
-              or _rival_quantity(evidence.question, evidence.line, evidence.answer_at,
-                                 evidence.answer_at + len(evidence.answer))),
+        float(_rival(evidence, terms, identifiers)),
     ], dtype=np.float64)
+
+
+def _rival(evidence: Evidence, terms: list[str], identifiers: list[str]) -> bool:
+    """The rival_nearer feature: a rival identifier or day nearer the answer than the asked one, a
+    label naming another thing, or another count of the thing the question counts."""
+    start, end = evidence.answer_at, evidence.answer_at + len(evidence.answer)
+    return (_rival_nearer(identifiers + [t for t in terms if t in _DAY_PART], evidence.line, start, end,
+                          evidence.heading_chain, _record_of(evidence.passage_text, evidence.line))
+            or _rival_label(terms, evidence.line, start, evidence.passage_text, evidence.heading_chain,
+                            negated=bool(_NEGATION.search(evidence.question)), section=evidence.section_text)
+            or _rival_quantity(evidence.question, evidence.line, start, end))
 
 
 @dataclass(frozen=True)
@@ -286,8 +293,8 @@ def _rival_nearer(identifiers: list[str], line: str, start: int, end: int, headi
     """Whether, of some kind of identifier the question names, the one nearest the answer is not one
     the question names: looked for in the answer's clause first ("and 4 years for the Nimbus T5"), then
     on its whole line (a table row's label), then in the other fields of its `record` ("Models: Nimbus
-    T2, Nimbus T5" under "Released: July 9, 2024"), then in the nearest of `headings` (outermost first) that holds
-    one ("Firmware 3.2.1" above "Released: May 7, 2024")."""
+    T2, Nimbus T5" under "Released: July 9, 2024"), then in the nearest of `headings` (outermost first)
+    that holds one ("Firmware 3.2.1" above "Released: May 7, 2024")."""
     kinds = {_kind(term) for term in identifiers} - {None}
     if not kinds:
         return False
@@ -414,16 +421,14 @@ _NEGATION = re.compile(r"\b(?:not|no|non|never|without|excluded|except)\b|n't\b"
 _NEGATING = frozenset({"not", "no", "non", "never", "without", "excluded", "except"})
 # A field's label at the start of a line: "Support phone: ...", "- Sales and order questions: ...".
 _FIELD_LABEL = re.compile(r"^[ \t]*(?:[-*\u2022][ \t]+|\d{1,2}[.)][ \t]+)?([^\n:|.?!]{1,60}?):[ \t].*", re.M)
-# A table's row as the loaders write it: "label | header: cell | header: cell".
-_TABLE_ROW = re.compile(r"[^|\n]+(?: \| [^|\n]*?: [^|\n]*)+")
 
 
 def _label_before(line: str, at: int) -> tuple[str, str] | None:
     """The kind ("row" or "field") and text of the label the answer at `at` follows on its line: a
     table row's first cell, else a field's label."""
-    if _TABLE_ROW.fullmatch(line.strip()):
-        label = line.split(" | ", 1)[0]
-        return ("row", label.strip()) if at > len(label) else None
+    label = row_label(line)
+    if label is not None:
+        return ("row", label) if at > line.index(SEPARATOR) else None
     field = _FIELD_LABEL.match(line)
     return ("field", field.group(1).strip()) if field and field.end(1) < at else None
 
@@ -432,8 +437,7 @@ def _label_before(line: str, at: int) -> tuple[str, str] | None:
 def _labels(passage: str) -> tuple[tuple[str, str, str], ...]:
     """(kind, label, its whole line) for the labels of a passage's lines: table rows' first cells and
     fields' labels."""
-    rows = [("row", line.split(" | ", 1)[0].strip(), line.strip()) for line in passage.splitlines()
-            if _TABLE_ROW.fullmatch(line.strip())]
+    rows = [("row", label, line.strip()) for line in passage.splitlines() if (label := row_label(line)) is not None]
     fields = [("field", match.group(1).strip(), match.group().strip()) for match in _FIELD_LABEL.finditer(passage)]
     return (*rows, *fields)
 
@@ -450,10 +454,10 @@ def evidence_of(question: str, candidate: Candidate, reading: Reading, document:
     line, answer_at = answer_line(document.text, span.start, citation)
     section_start, section_end = section_span(document.meta, span.start, len(document.text))
     # A section without headings is the whole text: what is near enough to be a sibling field.
-    section_start, section_end = max(section_start, span.start - _SECTION_REACH), min(section_end, span.end + _SECTION_REACH)
+    section = document.text[max(section_start, span.start - _SECTION_REACH):min(section_end, span.end + _SECTION_REACH)]
     return Evidence(question=question, answer=candidate.answer.text, passage_text=span.passage.chunk.text,
                     sentence=citation.context, near=near_text(line, answer_at), line=line, answer_at=answer_at,
-                    heading_chain=chain, section_text=document.text[section_start:section_end], reader_margin=span.logit - reading.null_logit,
+                    heading_chain=chain, section_text=section, reader_margin=span.logit - reading.null_logit,
                     window_margin=span.logit - span.window_null, evidence_share=candidate.share,
                     retrieval_score=span.passage.score, passage_rank=span.passage.rank)
 
