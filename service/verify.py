@@ -31,7 +31,7 @@ from groundqa.service.reader import Reading
 from groundqa.service.tables import SEPARATOR, row_label
 from groundqa.service.types import Citation
 
-FEATURE_VERSION = 7
+FEATURE_VERSION = 8
 FEATURES = (
     "reader_margin",  # best span logit over the lowest no-answer logit, clipped
     "window_margin",  # span logit over its own window's no-answer logit, clipped
@@ -46,15 +46,18 @@ FEATURES = (
     # counting ("weigh" in "Weight"): the row of a spec table the question asks about, not the model's other rows
     "identifier_missing",  # the question names an identifier (has a digit) the passage, its headings and
     # the document's title lack
-    "identifier_missing_near",  # ... that is not next to the answer
+    "identifier_missing_near",  # ... that is not next to the answer nor in another field of its record
+    # ("CVE ID: CVE-2024-38112" beside "Advisory ID: NSA-2024-003")
     "name_missing",  # the question names a proper noun (capitalized, not its first word) the passage,
     # its headings and the document's title lack
-    "name_missing_near",  # ... that is not next to the answer ("the Family plan" -> the Starter row's price)
+    "name_missing_near",  # ... that is not next to the answer nor in its record ("the Family plan" -> the
+    # Starter row's price)
     "rarest_missing",  # IDF of the rarest question term the passage lacks, over the highest IDF
     "answer_words",  # log of the answer's length in words
     "type_mismatch",  # a how-many/when/which-version question, or one after a price, fee, number, postal
     # address..., answered without a number of its own (the 2 of "T2" is not one) or with another measure
-    # ("how long" -> "1 pound per day"); an e-mail question without an address, a phone or fax number
+    # ("how long" -> "1 pound per day") or with a number added to another where none is asked ("How long
+    # is the warranty?" -> "2 more years"); an e-mail question without an address, a phone or fax number
     # without a phone's digits; a who question with a digit
     "answer_in_question",  # share of the answer's words already in the question
     "rival_nearer",  # the identifier nearest the answer (in its clause, else on its line, else in its
@@ -63,7 +66,8 @@ FEATURES = (
     # 2024" under "Firmware 3.2.1" for firmware 3.1.1); or the answer's label names another thing
     # (service/verify.py _rival_label: "Support phone:" for a sales number beside "Sales and order
     # questions:"); or the answer's line counts what the question counts with another number only
-    # ("2 more years" for "5 more years")
+    # ("2 more years" for "5 more years"); or the answer ends a period ("until December 31, 2025") where
+    # the question asks when something happened
 )
 _NUMERIC_QUESTION = re.compile(r"^\s*(how (many|much|long|far|old|often|big|large|high|tall|soon|quickly|heavy|wide|"
                                r"deep|fast|hot|warm|cold|loud|thick)|when|"
@@ -111,10 +115,17 @@ class Evidence:
     def headings(self) -> str:
         return " ".join(self.heading_chain)
 
+    @functools.cached_property
+    def record(self) -> str:
+        return _record_of(self.passage_text, self.line)
+
 
 def feature_vector(evidence: Evidence, stats: TermStats) -> np.ndarray:
     terms = [t for t in dict.fromkeys(words(evidence.question)) if t not in STOP_WORDS]
     sentence, near = set(words(evidence.sentence)), _word_set(evidence.headings) | set(words(evidence.near))
+    # An identifier or name in another field of the answer's record is near it ("CVE ID:
+    # CVE-2024-38112" beside "Advisory ID: NSA-2024-003"); one naming another thing is rival_nearer's.
+    near_record = near | _word_set(evidence.record)
     passage = _word_set(evidence.passage_text) | _word_set(evidence.headings)
     weights = {t: stats.idf(t) for t in terms}
     total = sum(weights.values()) or 1.0
@@ -137,9 +148,9 @@ def feature_vector(evidence: Evidence, stats: TermStats) -> np.ndarray:
         sum(weights[t] for t in terms if t in near) / total,
         sum(weights[t] for t in plain if holds(near, t)) / plain_total if plain_total else 1.0,
         float(any(not holds(passage, t) for t in identifiers)),
-        float(any(not holds(near, t) for t in identifiers)),
+        float(any(not holds(near_record, t) for t in identifiers)),
         float(any(not holds(passage, t) for t in names)),
-        float(any(not holds(near, t) for t in names)),
+        float(any(not holds(near_record, t) for t in names)),
         max((weights[t] for t in missing), default=0.0) / top_idf,
         math.log(1 + len(answer_words)),
         float(_type_mismatch(evidence.question, evidence.answer)),
@@ -153,10 +164,26 @@ def _rival(evidence: Evidence, terms: list[str], identifiers: list[str]) -> bool
     label naming another thing, or another count of the thing the question counts."""
     start, end = evidence.answer_at, evidence.answer_at + len(evidence.answer)
     return (_rival_nearer(identifiers + [t for t in terms if t in _DAY_PART], evidence.line, start, end,
-                          evidence.heading_chain, _record_of(evidence.passage_text, evidence.line))
+                          evidence.heading_chain, evidence.record)
             or _rival_label(terms, evidence.line, start, evidence.passage_text, evidence.heading_chain,
                             negated=bool(_NEGATION.search(evidence.question)), section=evidence.section_text)
-            or _rival_quantity(evidence.question, evidence.line, start, end))
+            or _rival_quantity(evidence.question, evidence.line, start, end)
+            or _ends_a_period(evidence.question, evidence.line, start))
+
+
+# "When was firmware 2.9.4 released?" asks when something happened; "until December 31, 2025" is when
+# something stops, another event's date. Questions that ask about an end or a duration are not meant.
+_WHEN_IT_HAPPENED = re.compile(r"^\s*when (?:was|were|did)\b", re.I)
+_ASKS_AN_END = re.compile(r"\b(?:until|till|through|end(?:s|ed)?|expir\w*|last(?:s|ed)?|stop(?:s|ped)?|"
+                          r"long|support(?:s|ed)?|valid)\b", re.I)
+_UNTIL = re.compile(r"\b(?:until|till|through)\s*$", re.I)
+
+
+def _ends_a_period(question: str, line: str, start: int) -> bool:
+    """Whether the answer at `start` in `line` is the end of a period ("until December 31, 2025") where
+    the question asks when something happened."""
+    return bool(_WHEN_IT_HAPPENED.match(question) and not _ASKS_AN_END.search(question)
+                and _UNTIL.search(line, 0, start))
 
 
 @dataclass(frozen=True)
@@ -241,6 +268,8 @@ def _type_mismatch(question: str, answer: str) -> bool:
     if _NUMERIC_QUESTION.search(question) or _NUMBER_NOUN.search(question):
         if not _NUMBER.search(answer):
             return True
+        if _INCREMENT.search(answer) and not _ASKS_INCREMENT.search(question):
+            return True  # "2 more years" for "How long is the warranty?": what is added, not how long
         if asks_how_many(question):  # "how many days": the unit is the question's
             return False
         wanted = wanted_measures(question)
@@ -250,6 +279,12 @@ def _type_mismatch(question: str, answer: str) -> bool:
     return bool(_PERSON_QUESTION.search(question)) and any(char.isdigit() for char in answer)
 
 
+# A number of things added to others: "2 more years", "235 additional stations", "another 25"; not
+# "more than 20".
+_INCREMENT = re.compile(r"\b(?:\d[\d.,]*|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+"
+                        r"(?:more|additional|extra)\b(?!\s+than)|\b(?:another|an? (?:extra|additional))\s+\d", re.I)
+_ASKS_INCREMENT = re.compile(r"\b(?:more|extra|additional|another|further|longer|add(?:s|ed|ing)?|extend\w*|"
+                             r"increase\w*|difference)\b", re.I)
 _EMAIL_QUESTION = re.compile(r"\be-?mail address(es)?\b|\b(what|which)('s| is)? (the |an? )?e-?mail( (for|of|to)\b|\s*\?)",
                              re.I)
 _PHONE_QUESTION = re.compile(r"\b((tele)?phone|fax|mobile|cell) numbers?\b|\bnumber (do i|to|should i) (call|ring|dial)\b",

@@ -184,6 +184,12 @@ def test_a_number_question_answered_without_a_number_is_a_type_mismatch():
     # A clause's number is no answer to a question after things; a release's number may be.
     ("Which losses are not covered by the policy?", "3.1", 1.0),
     ("Which release fixed the crash?", "3.1", 0.0),
+    # What is added is no answer to how long or how many in all; it is to what is added.
+    ("How long is the warranty on the Nimbus T5?", "2 more years", 1.0),
+    ("How long is the warranty on the Nimbus T5?", "2 years", 0.0),
+    ("How much extra coverage does Nimbus Care add?", "2 more years", 0.0),
+    ("How many more years does Nimbus Care give?", "2 more years", 0.0),
+    ("How long would Tesla spend gambling?", "more than 48 hours", 0.0),  # a bound, not an increment
 ])
 def test_answers_of_the_wrong_kind_are_a_type_mismatch(question, answer, mismatch):
     assert feature("type_mismatch", question, answer=answer) == mismatch
@@ -385,3 +391,36 @@ def test_an_answer_naming_the_day_asked_about_has_no_rival_beside_it():
                    answer="Monday to Friday, 8 a.m. to 8 p.m.") == 0.0
     assert feature("rival_nearer", "What hours is phone support open on weekdays?", passage=line,
                    answer="9 a.m. to 5 p.m.") == 1.0
+
+
+ADVISORY_RECORD = ("Security Advisory NSA-2024-003\n\nAdvisory ID: NSA-2024-003\nCVE ID: CVE-2024-38112\n"
+                   "Severity: High\n\nSummary\n\nThe setup server did not check authentication.")
+
+
+@pytest.mark.parametrize("question, missing", [
+    ("What's the advisory number for the CVE-2024-38112 advisory?", 0.0),  # in another field of the record
+    ("What's the advisory number for the CVE-2024-38113 advisory?", 1.0),
+])
+def test_an_identifier_in_another_field_of_the_answers_record_is_near_it(question, missing):
+    line = "Advisory ID: NSA-2024-003"
+    found = Evidence(question=question, answer="NSA-2024-003", passage_text=ADVISORY_RECORD, sentence=line,
+                     near=line, line=line, answer_at=13, reader_margin=20.0, window_margin=20.0, evidence_share=0.9,
+                     retrieval_score=0.9, passage_rank=1)
+    features = feature_vector(found, TermStats.of([ADVISORY_RECORD, ADVISORY]))
+    assert features[FEATURES.index("identifier_missing_near")] == missing
+    assert features[FEATURES.index("name_missing_near")] == missing
+
+
+NOTE = ("The original Nimbus T1 stays on firmware 2.9.4 and continues to receive security fixes until "
+        "December 31, 2025.")
+
+
+@pytest.mark.parametrize("question, rival", [
+    ("When was firmware 2.9.4 released?", 1.0),  # the end of its fixes is another event
+    ("When did firmware 2.9.4 come out?", 1.0),
+    ("Until when does firmware 2.9.4 receive security fixes?", 0.0),
+    ("When do security fixes for firmware 2.9.4 end?", 0.0),
+    ("How long was firmware 2.9.4 supported?", 0.0),
+])
+def test_the_end_of_a_period_is_no_answer_to_when_something_happened(question, rival):
+    assert feature("rival_nearer", question, passage=NOTE, answer="December 31, 2025") == rival
