@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+from groundqa.index.sections import headings_above
 from groundqa.index.types import Chunk, Document
 
 # Offsets (start, end) of each word piece of a text, without special tokens.
@@ -58,6 +59,18 @@ class ChunkingConfig:
     overlap_tokens: int
 
 
+# What is embedded and searched for a chunk; 2: its title and headings, then its text. Indexes built
+# before keep their vectors (the same model's, so still comparable) until their documents change.
+SEARCHED_TEXT_VERSION = 2
+
+
+def heading_of(document: Document, start: int) -> str:
+    """The title and the headings of the sections holding a chunk that starts at `start`, but for
+    those the chunk itself begins with. File and SQuAD titles write spaces as underscores."""
+    chain = [document.title.replace("_", " "), *headings_above(document.meta, start)]
+    return " / ".join(dict.fromkeys(part for part in chain if part))
+
+
 def chunk_document(document: Document, token_offsets: TokenOffsets, config: ChunkingConfig) -> list[Chunk]:
     """Greedy packing of whole sentences up to max_tokens; each chunk repeats the previous one's
     last sentences (up to overlap_tokens). A sentence longer than max_tokens is cut at word pieces."""
@@ -72,7 +85,8 @@ def chunk_document(document: Document, token_offsets: TokenOffsets, config: Chun
             last += 1
             size += units[last][2]
         start, end = units[first][0], units[last][1]
-        chunks.append(Chunk(f"{document.doc_id}#{len(chunks)}", document.doc_id, start, end, text[start:end]))
+        chunks.append(Chunk(f"{document.doc_id}#{len(chunks)}", document.doc_id, start, end, text[start:end],
+                            heading_of(document, start)))
         if last + 1 >= len(units):
             break
         first = _overlap_start(units, first, last, config.overlap_tokens)

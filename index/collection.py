@@ -126,7 +126,7 @@ class Collection:
                 continue
             (prepared.report.updated if known is not None else prepared.report.added).append(document.doc_id)
             prepared.items.append((document, chunk_document(document, embedder.token_offsets, self.manifest.chunking)))
-        texts = [chunk.text for _, chunks in prepared.items for chunk in chunks]
+        texts = [chunk.searched_text for _, chunks in prepared.items for chunk in chunks]
         vectors = embedder.embed(texts, progress=progress) if texts else np.zeros((0, self.manifest.dimension), np.float32)
         if vectors.shape != (len(texts), self.manifest.dimension):
             raise ValueError(f"embedder returned shape {vectors.shape} for {len(texts)} texts")

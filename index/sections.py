@@ -58,13 +58,22 @@ def section_span(meta: Mapping[str, Any], offset: int, length: int) -> tuple[int
 
 def headings_at(meta: Mapping[str, Any], offset: int) -> list[str]:
     """The headings of every section holding `offset`, outermost first ("Release notes", "Firmware 3.0")."""
-    chain: list[tuple[int, str]] = []
+    return [heading for _, heading in _chain_at(meta, offset)]
+
+
+def headings_above(meta: Mapping[str, Any], offset: int) -> list[str]:
+    """headings_at, but for a heading that starts at `offset` (text from there begins with it)."""
+    return [heading for start, heading in _chain_at(meta, offset) if start < offset]
+
+
+def _chain_at(meta: Mapping[str, Any], offset: int) -> list[tuple[int, str]]:
+    chain: list[tuple[int, int, str]] = []
     for start, _, level, heading in _valid(meta):
         if start > offset:
             break
         level = level if type(level) is int else 6
-        chain = [(lvl, text) for lvl, text in chain if lvl < level] + [(level, heading)]
-    return [text for _, text in chain]
+        chain = [(lvl, at, text) for lvl, at, text in chain if lvl < level] + [(level, start, heading)]
+    return [(at, text) for _, at, text in chain]
 
 
 def after_headings(meta: Mapping[str, Any], text: str, start: int, end: int) -> int:

@@ -1,5 +1,6 @@
-"""BM25 over chunk texts (bm25s), derived from the collection's chunks and rebuilt lazily after a
-change, so it is always in step with adds, updates and deletes."""
+"""BM25 over chunk texts with their headings (`Chunk.searched_text`, bm25s), derived from the
+collection's chunks and rebuilt lazily after a change, so it is always in step with adds, updates and
+deletes."""
 
 from __future__ import annotations
 
@@ -66,6 +67,6 @@ class SparseIndex:
                 self._model = None
                 if len(self._rows):
                     self._model = bm25s.BM25()
-                    self._model.index(_tokens([chunks[int(r)].text for r in self._rows]), show_progress=False)
+                    self._model.index(_tokens([chunks[int(r)].searched_text for r in self._rows]), show_progress=False)
                 self._stale = False
             return self._model, self._rows

@@ -38,6 +38,13 @@ class Chunk:
     start: int
     end: int
     text: str
+    # The document's title and the headings above the chunk ("Release notes / Firmware 3.1"): what the
+    # chunk is about where its text does not say. Searched with the text, never shown or cited.
+    heading: str = ""
+
+    @property
+    def searched_text(self) -> str:
+        return f"{self.heading}\n{self.text}" if self.heading else self.text
 
 
 @dataclass(frozen=True)

@@ -149,3 +149,22 @@ def test_inconsistent_files_are_reported(tmp_path, fake_embedder):
     (version / "documents.jsonl").write_text(json.dumps(record) + "\n")
     with pytest.raises(IndexNotReady, match="inconsistent"):
         persistence.load(tmp_path)
+
+
+RELEASES = "Firmware 3.1\n\nIt needs app 5.4 or later. Rollout takes three weeks.\n\nFirmware 3.0\n\nIt needs app 5.0 or later. Rollout takes two weeks."
+
+
+def test_a_chunk_is_found_by_its_sections_heading_though_its_text_lacks_it(tmp_path, fake_embedder):
+    from groundqa.index.hybrid import RetrievalConfig
+
+    second = RELEASES.index("Firmware 3.0")
+    notes = doc("notes", RELEASES, sections=[[0, 12, 2, "Firmware 3.1"], [second, second + 12, 2, "Firmware 3.0"]])
+    collection = faiss_collection(manifest(fake_embedder, max_tokens=8))
+    collection.upsert([notes], fake_embedder)
+    persistence.save(collection, tmp_path)
+    for searched in (collection, persistence.load(tmp_path, manifest(fake_embedder, max_tokens=8))):
+        assert_consistent(searched)
+        hits = searched.search(fake_embedder.embed(["app for firmware 3.1"])[0], 1, RetrievalConfig("sparse"),
+                               query_text="Which app do I need for firmware 3.1?")
+        assert "5.4 or later" in hits[0].chunk.text and "3.1" not in hits[0].chunk.text  # found by its heading
+        assert hits[0].chunk.heading == "Notes / Firmware 3.1"

@@ -139,6 +139,11 @@ def docs(*pairs):
     return [Document(doc_id, doc_id, "test", text, {"n": i}) for i, (doc_id, text) in enumerate(pairs)]
 
 
+def as_embedded(title: str, text: str) -> str:
+    """What is embedded for a one-chunk document: its title, then its text."""
+    return f"{title}\n{text}"
+
+
 def assert_consistent(collection):
     """Invariant 3 from the reader's side: every hit is a live chunk, and chunk text is the document's."""
     query = HashEmbedder().embed(["anything"])[0]
@@ -161,7 +166,7 @@ def test_writes_keep_vectors_and_chunks_in_step_across_restarts(backend):
     assert set(reopened.documents) == {"a", "b"}
     assert reopened.documents["b"].meta == {"n": 0} and reopened.documents["b"].text.startswith("Beta text, rewritten")
     assert len(reopened.store) == reopened.chunk_count == collection.chunk_count
-    query = embedder.embed(["Beta text, rewritten, about blueberries."])[0]
+    query = embedder.embed([as_embedded("b", "Beta text, rewritten, about blueberries.")])[0]
     hits = reopened.search(query, 10, dense())
     assert hits[0].chunk.doc_id == "b" and "blueberries" in hits[0].chunk.text
     assert {p.chunk.doc_id for p in hits} <= {"a", "b"}
@@ -204,7 +209,7 @@ def test_a_crash_between_vector_write_and_save_leaves_the_saved_state(backend):
     collection.delete(["a"])  # also never saved
     reopened = backend.catalog().open(manifest())
     assert set(reopened.documents) == {"a", "b"}
-    assert reopened.search(embedder.embed(["Alpha text about apples."])[0], 1, dense())[0].chunk.doc_id == "a"
+    assert reopened.search(embedder.embed([as_embedded("a", "Alpha text about apples.")])[0], 1, dense())[0].chunk.doc_id == "a"
     assert [p.chunk.doc_id for p in reopened.search(embedder.embed(["Never saved: the process died before saving."])[0], 10, dense())] \
         and all(p.chunk.doc_id in {"a", "b"} for p in reopened.search(embedder.embed(["Never saved"])[0], 10, dense()))
     if backend.kind != "milvus-server":  # one writer: what the crash left is cleared on open
