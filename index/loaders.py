@@ -5,9 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
-import math
 import re
-from collections import Counter
 from pathlib import Path
 from typing import Callable, NamedTuple
 
@@ -358,34 +356,6 @@ def unwrap_lines(text: str) -> str:
     return "\n\n".join(paragraphs)
 
 
-# The numbers of a running line change from page to page ("Page 2 of 9").
-_PAGE_NUMBER = re.compile(r"\d+")
-
-
-def without_running_lines(pages: list[str]) -> list[str]:
-    """The pages without the lines a PDF repeats at their top or bottom (a running title, "Page 2 of
-    9"): page furniture, not content, and a break in the middle of a paragraph. A line is running
-    when it, its numbers aside, opens (or closes) every page of a short document, or all but a few of
-    a longer one's (a title page may have none): a heading that happens to open two of three pages
-    stays."""
-    if len(pages) < 2:
-        return pages
-    split = [page.strip("\n").split("\n") for page in pages]
-    least = len(pages) if len(pages) <= 3 else math.ceil(0.7 * len(pages))
-    for edge in (0, -1):
-        for _ in range(_RUNNING_DEPTH):
-            ends = [_PAGE_NUMBER.sub("#", lines[edge].strip()) if lines else "" for lines in split]
-            counts = Counter(end for end in ends if end)
-            if not any(n >= least for n in counts.values()):
-                break
-            split = [(lines[1:] if edge == 0 else lines[:-1]) if counts[end] >= least else lines
-                     for lines, end in zip(split, ends)]
-    return ["\n".join(lines) for lines in split]
-
-
-_RUNNING_DEPTH = 2  # lines looked at on each edge of a page: a title and a date, say
-
-
 def load_pdf(data: bytes) -> Extracted:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
@@ -402,7 +372,7 @@ def load_pdf(data: bytes) -> Extracted:
         raise InvalidDocument(f"corrupt or unreadable PDF ({exc.__class__.__name__}: {exc})") from None
     except Exception as exc:  # pypdf raises many internal types on damaged files
         raise InvalidDocument(f"corrupt or unreadable PDF ({exc.__class__.__name__})") from None
-    text = unwrap_lines(normalize_text("\n\n".join(without_running_lines(pages))))
+    text = unwrap_lines(normalize_text("\n\n".join(pages)))
     if not text:
         raise InvalidDocument("PDF has no extractable text (scanned images need OCR first)")
     return Extracted(text, str(meta_title).strip() or first_line(text), plain_text_headings(text), [])

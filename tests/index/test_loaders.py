@@ -82,47 +82,6 @@ def test_pdf_text_is_extracted(tmp_path):
     assert document.title == "Codes"
 
 
-def make_paged_pdf(path: Path, pages: list[list[str]], header: str, footer: str, title_page: bool = False) -> bytes:
-    """A PDF whose every page opens with `header` and closes with `footer` ({page} and {pages} filled in),
-    but for a `title_page` first, which has neither."""
-    pdf = FPDF()
-    pdf.set_font("helvetica", size=12)
-    for number, lines in enumerate(pages, 1):
-        pdf.add_page()
-        furniture = not (title_page and number == 1)
-        top, bottom = (header, footer) if furniture else ("", "")
-        for line in [top.format(page=number, pages=len(pages)), *lines, bottom.format(page=number, pages=len(pages))]:
-            pdf.cell(0, 10, line, new_x="LMARGIN", new_y="NEXT")
-    pdf.output(str(path))
-    return path.read_bytes()
-
-
-@pytest.mark.parametrize("pages, title_page", [
-    ([["Wiring", "Use 18 to 22 AWG thermostat wire."], ["Mounting", "Drill two 5 mm holes."],
-      ["Setup", "Open the app and scan the code."]], False),
-    ([["Nimbus Install Guide", "March 2024"], ["Wiring", "Use 18 to 22 AWG thermostat wire."],
-      ["Mounting", "Drill two 5 mm holes."], ["Setup", "Open the app and scan the code."], ["Help", "Call us."]], True),
-])
-def test_a_pdfs_running_header_and_page_numbers_are_left_out(tmp_path, pages, title_page):
-    data = make_paged_pdf(tmp_path / "guide.pdf", pages, "Nimbus Install Guide - Rev C", "Page {page} of {pages}",
-                          title_page)
-    document = load(data, ".pdf")
-    assert "Rev C" not in document.text and "Page" not in document.text
-    for lines in pages:
-        for line in lines:
-            assert line in document.text
-    start = document.text.index("18 to 22 AWG")
-    assert document.text[start:start + len("18 to 22 AWG")] == "18 to 22 AWG"
-
-
-def test_a_line_opening_one_page_only_is_content(tmp_path):
-    pages = [["Wiring", "Use 18 to 22 AWG wire."], ["Wiring", "Strip 6 mm of insulation."], ["Setup", "Scan the code."]]
-    data = make_paged_pdf(tmp_path / "guide.pdf", pages, "", "")
-    text = load(data, ".pdf").text
-    assert text.count("Wiring") == 2  # opens two of three pages: a heading, not furniture
-    assert "Setup" in text
-
-
 def test_encrypted_pdf_is_rejected(tmp_path):
     make_pdf(tmp_path / "a.pdf", ["secret"])
     writer = PdfWriter(clone_from=PdfReader(tmp_path / "a.pdf"))
