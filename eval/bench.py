@@ -97,7 +97,7 @@ def run_bench(args: argparse.Namespace, settings: Settings) -> int:
               "precision": resolve_precision(settings.precision),
               "answering": {name: r.summary() for name, r in results.items()}}
     if args.index_chunks:
-        texts = [chunk.text for chunk in list(shipped.collection.chunks.values())[: args.index_chunks]]
+        texts = [chunk.searched_text for chunk in list(shipped.collection.chunks.values())[: args.index_chunks]]
         report["indexing"] = bench_indexing(texts, shipped.embedder, reference_embedder)
     print(render(report))
     if args.json:

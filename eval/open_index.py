@@ -10,7 +10,6 @@ from pathlib import Path
 from groundqa.eval.gold import GoldQuestion
 from groundqa.settings import Settings
 from groundqa.index.catalog import DirectoryCatalog, update_stored
-from groundqa.index.chunking import SEARCHED_TEXT_VERSION
 from groundqa.index.types import Document
 from groundqa.service.pipeline import Pipeline
 from groundqa.wiring import expected_manifest, faiss_layout, make_embedder, make_reader, pipeline_config
@@ -42,7 +41,7 @@ def open_pipeline(settings: Settings, all_questions: list[GoldQuestion], gold_pa
     embedder.warm_up()
     manifest = expected_manifest(settings, embedder)
     identity = (f"{gold_path.resolve()}:{gold_path.stat().st_size}:{manifest}:{sorted(exclude_titles)}"
-                f":{embedder.precision}:{SEARCHED_TEXT_VERSION}")
+                f":{embedder.precision}")
     key = hashlib.sha256(identity.encode()).hexdigest()[:12]
     index_dir = cache_root / f"{gold_path.name.split('.')[0]}-{key}"
     catalog = DirectoryCatalog(index_dir, faiss_layout(settings))

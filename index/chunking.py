@@ -59,21 +59,32 @@ class ChunkingConfig:
     overlap_tokens: int
 
 
-# What is embedded and searched for a chunk; 2: its title and headings, then its text. Indexes built
-# before keep their vectors (the same model's, so still comparable) until their documents change.
+# What is embedded and searched for a chunk (Manifest.searched_text_version); 2: its heading path, then
+# its text. Indexes built before keep their vectors (the same model's, so still comparable).
 SEARCHED_TEXT_VERSION = 2
+# At most about 40 word pieces, as many as chunks overlap by default: the embedder reads 256 pieces,
+# so a full chunk's last few are left out of its vector and mostly lie in the next chunk's overlap.
+HEADING_PATH_MAX_CHARS = 150
 
 
-def heading_of(document: Document, start: int) -> str:
-    """The title and the headings of the sections holding a chunk that starts at `start`, but for
-    those the chunk itself begins with. File and SQuAD titles write spaces as underscores."""
-    chain = [document.title.replace("_", " "), *headings_above(document.meta, start)]
-    return " / ".join(dict.fromkeys(part for part in chain if part))
+def heading_path(document: Document, start: int) -> str:
+    """The title and the headings of the sections holding a chunk that starts at `start`, but for a
+    heading (or the title) the chunk itself begins with; at most HEADING_PATH_MAX_CHARS, the outermost
+    parts dropped first."""
+    parts = [document.plain_title.strip(), *(heading.strip() for heading in headings_above(document.meta, start))]
+    if document.text.startswith(parts[0], start):
+        parts = parts[1:]
+    parts = list(dict.fromkeys(part for part in parts if part))
+    while len(parts) > 1 and len(" / ".join(parts)) > HEADING_PATH_MAX_CHARS:
+        parts.pop(0)
+    path = " / ".join(parts)
+    return path if len(path) <= HEADING_PATH_MAX_CHARS else path[:HEADING_PATH_MAX_CHARS].rsplit(" ", 1)[0]
 
 
 def chunk_document(document: Document, token_offsets: TokenOffsets, config: ChunkingConfig) -> list[Chunk]:
-    """Greedy packing of whole sentences up to max_tokens; each chunk repeats the previous one's
-    last sentences (up to overlap_tokens). A sentence longer than max_tokens is cut at word pieces."""
+    """Greedy packing of whole sentences up to max_tokens (what the reader reads at once); each chunk
+    repeats the previous one's last sentences (up to overlap_tokens). A sentence longer than
+    max_tokens is cut at word pieces. Each chunk carries its heading path (Chunk.searched_text)."""
     text = document.text
     tokens = list(token_offsets(text))
     units = _units(split_sentences(text), tokens, config.max_tokens)
@@ -86,7 +97,7 @@ def chunk_document(document: Document, token_offsets: TokenOffsets, config: Chun
             size += units[last][2]
         start, end = units[first][0], units[last][1]
         chunks.append(Chunk(f"{document.doc_id}#{len(chunks)}", document.doc_id, start, end, text[start:end],
-                            heading_of(document, start)))
+                            heading_path(document, start)))
         if last + 1 >= len(units):
             break
         first = _overlap_start(units, first, last, config.overlap_tokens)

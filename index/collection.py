@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import asdict, dataclass, field
 from typing import Iterable, Sequence
 
 import numpy as np
 
 from groundqa.errors import DocumentNotFound, IndexMismatch
-from groundqa.index.chunking import ChunkingConfig, chunk_document
+from groundqa.index.chunking import SEARCHED_TEXT_VERSION, ChunkingConfig, chunk_document
 from groundqa.index.embedder import Embedder
 from groundqa.index.hybrid import RetrievalConfig, fuse
 from groundqa.index.sparse import SparseIndex
@@ -18,6 +19,7 @@ from groundqa.index.store import VectorStore
 from groundqa.index.types import Chunk, Document, Filters, Passage, matches
 
 FORMAT_VERSION = 1
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -28,22 +30,29 @@ class Manifest:
     normalized: bool = True
     metric: str = "inner_product"
     format_version: int = FORMAT_VERSION
+    searched_text_version: int = SEARCHED_TEXT_VERSION  # what its chunks were embedded as (index/chunking.py)
 
     def to_json(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_json(cls, data: dict) -> "Manifest":
-        return cls(**{**data, "chunking": ChunkingConfig(**data["chunking"])})
+        return cls(**{"searched_text_version": 1, **data, "chunking": ChunkingConfig(**data["chunking"])})
 
     def check_compatible(self, expected: "Manifest") -> None:
-        """Refuse an index built with another embedder or chunking: its vectors would not compare."""
+        """Refuse an index built with another embedder or chunking: its vectors would not compare. One
+        whose chunks were embedded the older way still compares (the same model) and is only worse at
+        finding sections by their headings: a warning says how to rebuild it."""
         for name in ("format_version", "embedding_model", "dimension", "normalized", "metric", "chunking"):
             found, wanted = getattr(self, name), getattr(expected, name)
             if found != wanted:
                 raise IndexMismatch(
                     f"index was built with {name}={found!r} but the settings ask for {wanted!r}; "
                     "re-index into a new --index-dir or change the settings back")
+        if self.searched_text_version < expected.searched_text_version:
+            log.warning("this index's chunks were embedded without their headings (searched text version %d, "
+                        "now %d); re-index into a new --index-dir to find sections by their headings",
+                        self.searched_text_version, expected.searched_text_version)
 
 
 @dataclass

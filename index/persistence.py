@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Iterator
 
 from groundqa.errors import IndexNotReady
-from groundqa.index.chunking import heading_of
+from groundqa.index.chunking import heading_path
 from groundqa.index.collection import Collection, Manifest
 from groundqa.index.store import EXACT, FaissLayout, FaissStore
 from groundqa.index.types import Chunk, Document
@@ -107,7 +107,7 @@ def restore_record(collection: Collection, line: str) -> Document:
     record = json.loads(line)
     document = Document(record["doc_id"], record["title"], record["source"], record["text"], record["meta"])
     rows = [row for row, _, _, _ in record["chunks"]]
-    chunks = [Chunk(chunk_id, document.doc_id, start, end, document.text[start:end], heading_of(document, start))
+    chunks = [Chunk(chunk_id, document.doc_id, start, end, document.text[start:end], heading_path(document, start))
               for _, chunk_id, start, end in record["chunks"]]
     collection.restore(document, rows, chunks)
     return document

@@ -62,7 +62,7 @@ def headings_at(meta: Mapping[str, Any], offset: int) -> list[str]:
 
 
 def headings_above(meta: Mapping[str, Any], offset: int) -> list[str]:
-    """headings_at, but for a heading that starts at `offset` (text from there begins with it)."""
+    """headings_at without a heading that starts at `offset` (text from there begins with it)."""
     return [heading for start, heading in _chain_at(meta, offset) if start < offset]
 
 

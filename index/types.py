@@ -23,6 +23,11 @@ class Document:
     text: str
     meta: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def plain_title(self) -> str:
+        """The title with underscores as spaces: file and SQuAD titles write spaces as underscores."""
+        return self.title.replace("_", " ")
+
     @cached_property
     def content_hash(self) -> str:
         """Changes whenever anything that is indexed or shown (source included) changes. Computed
@@ -38,13 +43,14 @@ class Chunk:
     start: int
     end: int
     text: str
-    # The document's title and the headings above the chunk ("Release notes / Firmware 3.1"): what the
-    # chunk is about where its text does not say. Searched with the text, never shown or cited.
-    heading: str = ""
+    # The document's title and the headings above the chunk ("Nimbus firmware / Release notes /
+    # Firmware 3.1", index/chunking.py heading_path): what the chunk is about where its text does not
+    # say. Embedded and searched with the text, never shown or cited.
+    heading_path: str = ""
 
     @property
     def searched_text(self) -> str:
-        return f"{self.heading}\n{self.text}" if self.heading else self.text
+        return f"{self.heading_path}\n{self.text}" if self.heading_path else self.text
 
 
 @dataclass(frozen=True)

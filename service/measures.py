@@ -41,3 +41,29 @@ def measure(answer: str) -> set[str]:
         return set()
     symbol, unit = quantity.group(1), (quantity.group(2) or "").lower().rstrip(".")
     return {kind for kind, pattern in _MEASURES if (symbol and pattern.match(symbol)) or (unit and pattern.fullmatch(unit))}
+
+
+def currency_mismatch(question: str, answer: str) -> bool:
+    """Whether the question asks for an amount in one currency ("in euros") and the answer is an
+    amount in others only ("$29"; "€20, about $22" is in euros too)."""
+    asked = _ASKED_CURRENCY.search(question)
+    if asked is None:
+        return False
+    given, wanted = _currencies(answer), _currencies(asked.group(1))
+    return bool(given) and bool(wanted) and not given & wanted
+
+
+def _currencies(text: str) -> set[str]:
+    return {name for name, pattern in _CURRENCIES if pattern.search(text)}
+
+
+# Coarse on purpose: any dollar is a dollar (US, Canadian, Australian), a yen sign a yen.
+_CURRENCIES = (
+    ("dollar", re.compile(r"\$|\b(usd|cad|aud|dollars?)\b", re.I)),
+    ("euro", re.compile(r"€|\b(eur|euros?)\b", re.I)),
+    ("pound sterling", re.compile(r"£|\b(gbp|sterling|british pounds?)\b", re.I)),
+    ("yen", re.compile(r"¥|\b(jpy|yen)\b", re.I)),
+)
+# "in euros", "in US dollars", "how many euros": the currency a question wants ("pounds" alone may weigh).
+_ASKED_CURRENCY = re.compile(r"\b(?:in|how many)\s+((?:us\s+|american\s+|canadian\s+|australian\s+)?dollars|"
+                             r"euros?|eur|usd|gbp|(?:pounds\s+)?sterling|british\s+pounds|yen|jpy)\b", re.I)

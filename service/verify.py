@@ -26,7 +26,7 @@ from groundqa.index.terms import STOP_WORDS, TermStats, holds, words, words_at
 from groundqa.index.types import Document
 from groundqa.service.answers import Candidate
 from groundqa.service.completion import asks_how_many
-from groundqa.service.measures import measure, wanted_measures
+from groundqa.service.measures import currency_mismatch, measure, wanted_measures
 from groundqa.service.reader import Reading
 from groundqa.service.tables import SEPARATOR, row_label
 from groundqa.service.types import Citation
@@ -110,6 +110,7 @@ class Evidence:
     passage_rank: int
     heading_chain: tuple[str, ...] = ()  # the title and the headings above the answer, outermost first
     section_text: str = ""  # the answer's section of the document (its sibling fields, past its chunk)
+    passage_at: int = -1  # where the answer starts in passage_text (-1: unknown)
 
     @property
     def headings(self) -> str:
@@ -117,7 +118,7 @@ class Evidence:
 
     @functools.cached_property
     def record(self) -> str:
-        return _record_of(self.passage_text, self.line)
+        return _record_of(self.passage_text, self.line, self.passage_at)
 
 
 def feature_vector(evidence: Evidence, stats: TermStats) -> np.ndarray:
@@ -175,7 +176,9 @@ def _rival(evidence: Evidence, terms: list[str], identifiers: list[str]) -> bool
 # something stops, another event's date. Questions that ask about an end or a duration are not meant.
 _WHEN_IT_HAPPENED = re.compile(r"^\s*when (?:was|were|did)\b", re.I)
 _ASKS_AN_END = re.compile(r"\b(?:until|till|through|end(?:s|ed)?|expir\w*|last(?:s|ed)?|stop(?:s|ped)?|"
-                          r"long|support(?:s|ed)?|valid)\b", re.I)
+                          r"long|support(?:s|ed)?|valid|leave|left|die|died|death|retire\w*|resign\w*|move\w*|"
+                          r"close\w*|dissolv\w*|abolish\w*|replace\w*|finish\w*|conclud\w*|ceas\w*|"
+                          r"step(?:s|ped)? down|quit|abandon\w*|collaps\w*|fall|fell)\b", re.I)
 _UNTIL = re.compile(r"\b(?:until|till|through)\s*$", re.I)
 
 
@@ -240,9 +243,10 @@ def _word_set(text: str) -> frozenset[str]:
 def cannot_answer(question: str, answer: str) -> bool:
     """Whether an answer cannot be what the question asks for, whatever the evidence: an e-mail
     address without "@", a phone or fax number not mostly digits (at least three) or with a date in it
-    ("1 March 2024", "220 Canal Road, Suite 4" for "What is the fax number?"). Such candidates are not
-    answers (service/pipeline.py)."""
-    return bool(_contact_mismatch(question, answer))
+    ("1 March 2024", "220 Canal Road, Suite 4" for "What is the fax number?"), an amount in another
+    currency than the one asked for ("$29" for a price in euros). Such candidates are not answers
+    (service/pipeline.py)."""
+    return bool(_contact_mismatch(question, answer)) or currency_mismatch(question, answer)
 
 
 def _contact_mismatch(question: str, answer: str) -> bool | None:
@@ -268,7 +272,7 @@ def _type_mismatch(question: str, answer: str) -> bool:
     if _NUMERIC_QUESTION.search(question) or _NUMBER_NOUN.search(question):
         if not _NUMBER.search(answer):
             return True
-        if _INCREMENT.search(answer) and not _ASKS_INCREMENT.search(question):
+        if _INCREMENT.match(answer) and _HOW_LONG.search(question) and not _ASKS_INCREMENT.search(question):
             return True  # "2 more years" for "How long is the warranty?": what is added, not how long
         if asks_how_many(question):  # "how many days": the unit is the question's
             return False
@@ -279,10 +283,11 @@ def _type_mismatch(question: str, answer: str) -> bool:
     return bool(_PERSON_QUESTION.search(question)) and any(char.isdigit() for char in answer)
 
 
-# A number of things added to others: "2 more years", "235 additional stations", "another 25"; not
-# "more than 20".
-_INCREMENT = re.compile(r"\b(?:\d[\d.,]*|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+"
+# An answer that is a number of things added to others: "2 more years", "another 25"; not "more than
+# 20". It answers "how long" or "how many in total" only where the question asks what is added.
+_INCREMENT = re.compile(r"\W*(?:\d[\d.,]*|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+"
                         r"(?:more|additional|extra)\b(?!\s+than)|\b(?:another|an? (?:extra|additional))\s+\d", re.I)
+_HOW_LONG = re.compile(r"\bhow long\b|\b(?:in )?total\b", re.I)
 _ASKS_INCREMENT = re.compile(r"\b(?:more|extra|additional|another|further|longer|add(?:s|ed|ing)?|extend\w*|"
                              r"increase\w*|difference)\b", re.I)
 _EMAIL_QUESTION = re.compile(r"\be-?mail address(es)?\b|\b(what|which)('s| is)? (the |an? )?e-?mail( (for|of|to)\b|\s*\?)",
@@ -358,18 +363,33 @@ def _rival_nearer(identifiers: list[str], line: str, start: int, end: int, headi
     return any(rival for _, _, rival in nearest.values())
 
 
-def _record_of(passage: str, line: str) -> str:
-    """The other fields of the record the answer's field belongs to: the field lines next to its line,
-    up to a blank line or a line that is no field ("Models: Nimbus T2, Nimbus T5" beside "Released:
-    July 9, 2024"); empty where the answer is in no field."""
+def _record_of(passage: str, line: str, offset: int = -1) -> str:
+    """The other fields of the record the answer's field belongs to: the field lines next to its line
+    (the one holding `offset` in `passage`, else the first holding `line`), up to a blank line, a line
+    that is no field or a label the record already has (the next record's "Advisory ID:"):
+    "Models: Nimbus T2, Nimbus T5" beside "Released: July 9, 2024"; empty where the answer is in no
+    field."""
     lines = passage.split("\n")
-    at = next((i for i, whole in enumerate(lines) if line and line in whole), None)
-    if at is None or not _FIELD_LABEL.match(lines[at]):
+    if 0 <= offset < len(passage):
+        at = passage.count("\n", 0, offset)
+    else:
+        at = next((i for i, whole in enumerate(lines) if line and line in whole), None)
+    field = _FIELD_LABEL.match(lines[at]) if at is not None else None
+    if field is None:
         return ""
+    labels = {field.group(1).strip().lower()}
+
+    def joins(i: int) -> bool:
+        other = _FIELD_LABEL.match(lines[i])
+        if other is None or other.group(1).strip().lower() in labels:
+            return False
+        labels.add(other.group(1).strip().lower())
+        return True
+
     first, last = at, at
-    while first > 0 and _FIELD_LABEL.match(lines[first - 1]):
+    while first > 0 and joins(first - 1):
         first -= 1
-    while last + 1 < len(lines) and _FIELD_LABEL.match(lines[last + 1]):
+    while last + 1 < len(lines) and joins(last + 1):
         last += 1
     return "\n".join(lines[first:at] + lines[at + 1:last + 1])
 
@@ -484,15 +504,15 @@ def _names(question: str) -> list[str]:
 
 def evidence_of(question: str, candidate: Candidate, reading: Reading, document: Document) -> Evidence:
     span, citation = candidate.span, candidate.answer.citation
-    # File and SQuAD titles write spaces as underscores ("Super_Bowl_50").
-    chain = (document.title.replace("_", " "), *headings_at(document.meta, span.start))
+    chain = (document.plain_title, *headings_at(document.meta, span.start))
     line, answer_at = answer_line(document.text, span.start, citation)
     section_start, section_end = section_span(document.meta, span.start, len(document.text))
     # A section without headings is the whole text: what is near enough to be a sibling field.
     section = document.text[max(section_start, span.start - _SECTION_REACH):min(section_end, span.end + _SECTION_REACH)]
     return Evidence(question=question, answer=candidate.answer.text, passage_text=span.passage.chunk.text,
                     sentence=citation.context, near=near_text(line, answer_at), line=line, answer_at=answer_at,
-                    heading_chain=chain, section_text=section, reader_margin=span.logit - reading.null_logit,
+                    heading_chain=chain, section_text=section, passage_at=span.start - span.passage.chunk.start,
+                    reader_margin=span.logit - reading.null_logit,
                     window_margin=span.logit - span.window_null, evidence_share=candidate.share,
                     retrieval_score=span.passage.score, passage_rank=span.passage.rank)
 

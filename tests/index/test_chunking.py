@@ -3,7 +3,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from groundqa.index.chunking import ChunkingConfig, chunk_document, split_sentences
+from groundqa.index.chunking import HEADING_PATH_MAX_CHARS, ChunkingConfig, chunk_document, heading_path, split_sentences
 from groundqa.index.types import Document
 
 
@@ -49,6 +49,34 @@ def test_chunks_follow_sentences_and_overlap():
         assert current.start < previous.end, "consecutive chunks share a sentence"
         assert current.start > previous.start
     assert [c.chunk_id for c in chunks] == [f"doc#{i}" for i in range(len(chunks))]
+
+
+def test_chunks_are_as_long_as_the_reader_reads_whatever_their_heading_path():
+    sections, text = [], ""
+    for n in range(6):
+        heading = f"Section {n} about the wiring of heat pumps and their reversing valves"
+        sections.append([len(text), len(text) + len(heading), 2, heading])
+        text += heading + "\n\n" + " ".join(f"Sentence {i} of section {n} has eight words." for i in range(12)) + "\n\n"
+    title = "A long guide title that names the product, its model and its revision " * 3
+    document = Document("doc", title.strip(), "s", text.strip(), {"sections": sections})
+    chunks = chunk_document(document, words, ChunkingConfig(max_tokens=60, overlap_tokens=10))
+    assert len(chunks) > 6
+    for chunk in chunks:
+        assert 50 < len(words(chunk.text)) <= 60 or chunk is chunks[-1]
+        assert chunk.text == document.text[chunk.start:chunk.end] and chunk.heading_path not in chunk.text
+        assert len(chunk.heading_path) <= HEADING_PATH_MAX_CHARS
+    inside = [chunk for chunk in chunks if not chunk.text.startswith("Section")]
+    assert inside and all(chunk.heading_path.startswith("Section") for chunk in inside)  # the title dropped first
+
+
+def test_a_heading_path_leaves_out_what_the_chunk_begins_with_and_keeps_the_innermost():
+    text = "Guide\n\nWiring\n\nUse 18 AWG wire."
+    document = Document("doc", "Guide", "s", text, {"sections": [[7, 13, 2, "Wiring"]]})
+    assert heading_path(document, 0) == ""  # the chunk begins with the title
+    assert heading_path(document, 7) == "Guide"  # ... with the heading
+    assert heading_path(document, 15) == "Guide / Wiring"
+    deep = Document("doc", "T" * 100, "s", "x" * 50 + " body", {"sections": [[0, 50, 2, "H" * 60]]})
+    assert heading_path(deep, 51) == "H" * 60  # too long with the title: the outermost part goes
 
 
 def test_overlong_sentence_is_cut_at_token_boundaries():

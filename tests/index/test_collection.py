@@ -110,6 +110,24 @@ def test_index_built_with_other_settings_refuses_to_load(tmp_path, fake_embedder
         persistence.load(tmp_path, other)
 
 
+def test_an_index_embedded_before_heading_paths_loads_with_a_warning_to_rebuild(tmp_path, fake_embedder, caplog):
+    collection = faiss_collection(manifest(fake_embedder))
+    collection.upsert([ANIMALS], fake_embedder)
+    persistence.save(collection, tmp_path)
+    written = next(tmp_path.glob("v*/manifest.json"))
+    old = json.loads(written.read_text())
+    assert old["searched_text_version"] == 2
+    del old["searched_text_version"]  # as indexes built before it was recorded
+    written.write_text(json.dumps(old))
+    loaded = persistence.load(tmp_path, manifest(fake_embedder))
+    assert loaded.manifest.searched_text_version == 1 and set(loaded.documents) == {"animals"}
+    assert "re-index into a new --index-dir" in caplog.text
+    caplog.clear()
+    persistence.save(faiss_collection(manifest(fake_embedder)), tmp_path / "new")
+    persistence.load(tmp_path / "new", manifest(fake_embedder))
+    assert "re-index" not in caplog.text
+
+
 def test_missing_index_is_not_ready(tmp_path):
     with pytest.raises(IndexNotReady, match="groundqa index"):
         persistence.load(tmp_path / "nowhere")
@@ -151,7 +169,8 @@ def test_inconsistent_files_are_reported(tmp_path, fake_embedder):
         persistence.load(tmp_path)
 
 
-RELEASES = "Firmware 3.1\n\nIt needs app 5.4 or later. Rollout takes three weeks.\n\nFirmware 3.0\n\nIt needs app 5.0 or later. Rollout takes two weeks."
+RELEASES = ("Firmware 3.1\n\nThis release adds Eco mode to every thermostat. It needs app 5.4 or later. Rollout takes "
+            "three weeks.\n\nFirmware 3.0\n\nThis release adds schedules to every thermostat. It needs app 5.0 or later.")
 
 
 def test_a_chunk_is_found_by_its_sections_heading_though_its_text_lacks_it(tmp_path, fake_embedder):
@@ -159,12 +178,12 @@ def test_a_chunk_is_found_by_its_sections_heading_though_its_text_lacks_it(tmp_p
 
     second = RELEASES.index("Firmware 3.0")
     notes = doc("notes", RELEASES, sections=[[0, 12, 2, "Firmware 3.1"], [second, second + 12, 2, "Firmware 3.0"]])
-    collection = faiss_collection(manifest(fake_embedder, max_tokens=8))
+    collection = faiss_collection(manifest(fake_embedder, max_tokens=12))
     collection.upsert([notes], fake_embedder)
     persistence.save(collection, tmp_path)
-    for searched in (collection, persistence.load(tmp_path, manifest(fake_embedder, max_tokens=8))):
+    for searched in (collection, persistence.load(tmp_path, manifest(fake_embedder, max_tokens=12))):
         assert_consistent(searched)
         hits = searched.search(fake_embedder.embed(["app for firmware 3.1"])[0], 1, RetrievalConfig("sparse"),
                                query_text="Which app do I need for firmware 3.1?")
         assert "5.4 or later" in hits[0].chunk.text and "3.1" not in hits[0].chunk.text  # found by its heading
-        assert hits[0].chunk.heading == "Notes / Firmware 3.1"
+        assert hits[0].chunk.heading_path == "Notes / Firmware 3.1"

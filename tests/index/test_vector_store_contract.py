@@ -19,7 +19,7 @@ from groundqa.index.catalog import DirectoryCatalog
 from groundqa.index.chunking import ChunkingConfig
 from groundqa.index.collection import Collection, Manifest
 from groundqa.index.store import EXACT, FaissLayout, FaissStore
-from groundqa.index.types import Document
+from groundqa.index.types import Chunk, Document
 
 DIM = 16
 # Milvus runs in `make test`; `make test-fast` keeps to FAISS (a Milvus server takes seconds to start).
@@ -140,8 +140,8 @@ def docs(*pairs):
 
 
 def as_embedded(title: str, text: str) -> str:
-    """What is embedded for a one-chunk document: its title, then its text."""
-    return f"{title}\n{text}"
+    """What is embedded for a one-chunk document."""
+    return Chunk(f"{title}#0", title, 0, len(text), text, title).searched_text
 
 
 def assert_consistent(collection):

@@ -2,6 +2,7 @@
 against other features, and the pipeline scores answers with it when it is on."""
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -124,6 +125,16 @@ def test_the_nearest_heading_names_the_thing_when_the_line_does_not(question, ch
     ("What is the phone number of the press team?", "OH 43219", True),  # a ZIP code
     ("What is the phone number of the press team?", "+44 20 7946 0321 ext. 12", False),
     ("When was it released?", "never", False),  # other questions: the verifier weighs the type
+    # An amount in another currency than the one asked for.
+    ("What is the price of the Nimbus T5 in euros?", "$29", True),
+    ("What is the price of the Nimbus T5 in euros?", "€229", False),
+    ("What is the price of the Nimbus T5 in euros?", "€20, about $22", False),
+    ("How much is the Nimbus T5 in US dollars?", "$249.00 USD", False),
+    ("How much is it in Canadian dollars?", "CAD 329", False),
+    ("How much does it cost in British pounds?", "199 EUR", True),
+    ("How much is it in yen?", "¥3,000", False),
+    ("How much is the Nimbus T5?", "€229", False),  # no currency asked
+    ("How many pounds does the Aerion A60 weigh?", "$29", False),  # pounds alone weigh: not a currency asked
 ])
 def test_an_answer_that_cannot_be_what_is_asked_is_no_candidate(question, answer, impossible):
     from groundqa.service.verify import cannot_answer
@@ -190,6 +201,8 @@ def test_a_number_question_answered_without_a_number_is_a_type_mismatch():
     ("How much extra coverage does Nimbus Care add?", "2 more years", 0.0),
     ("How many more years does Nimbus Care give?", "2 more years", 0.0),
     ("How long would Tesla spend gambling?", "more than 48 hours", 0.0),  # a bound, not an increment
+    ("How many troops were sent?", "20,000 more troops", 0.0),  # a count of what was sent
+    ("How long is the warranty?", "3 years, with 2 more years available", 0.0),  # leads with the length
 ])
 def test_answers_of_the_wrong_kind_are_a_type_mismatch(question, answer, mismatch):
     assert feature("type_mismatch", question, answer=answer) == mismatch
@@ -397,6 +410,23 @@ ADVISORY_RECORD = ("Security Advisory NSA-2024-003\n\nAdvisory ID: NSA-2024-003\
                    "Severity: High\n\nSummary\n\nThe setup server did not check authentication.")
 
 
+def test_a_record_ends_where_a_label_repeats_and_is_found_by_the_answers_place():
+    two = ("Advisory ID: NSA-2024-003\nCVE ID: CVE-2024-38112\nSeverity: High\n"
+           "Advisory ID: NSA-2024-004\nCVE ID: CVE-2024-38113\nSeverity: High")
+    line = "Severity: High"
+    second = two.rindex(line) + len("Severity: ")
+    found = Evidence(question="What's the severity of CVE-2024-38113?", answer="High", passage_text=two, sentence=line,
+                     near=line, line=line, answer_at=10, reader_margin=20.0, window_margin=20.0, evidence_share=0.9,
+                     retrieval_score=0.9, passage_rank=1, passage_at=second)
+    assert found.record == "Advisory ID: NSA-2024-004\nCVE ID: CVE-2024-38113"
+    first = replace(found, question="What's the severity of CVE-2024-38112?", passage_at=two.index(line) + 10)
+    assert first.record == "Advisory ID: NSA-2024-003\nCVE ID: CVE-2024-38112"
+    stats = TermStats.of([two, ADVISORY])
+    wrong = replace(found, question="What's the severity of CVE-2024-38112?")  # the other record's answer
+    assert feature_vector(wrong, stats)[FEATURES.index("identifier_missing_near")] == 1.0
+    assert feature_vector(found, stats)[FEATURES.index("identifier_missing_near")] == 0.0
+
+
 @pytest.mark.parametrize("question, missing", [
     ("What's the advisory number for the CVE-2024-38112 advisory?", 0.0),  # in another field of the record
     ("What's the advisory number for the CVE-2024-38113 advisory?", 1.0),
@@ -421,6 +451,19 @@ NOTE = ("The original Nimbus T1 stays on firmware 2.9.4 and continues to receive
     ("Until when does firmware 2.9.4 receive security fixes?", 0.0),
     ("When do security fixes for firmware 2.9.4 end?", 0.0),
     ("How long was firmware 2.9.4 supported?", 0.0),
+    ("When did security fixes for firmware 2.9.4 end?", 0.0),  # the question asks for the end
+    ("When did Nimbus stop fixing firmware 2.9.4?", 0.0),
 ])
 def test_the_end_of_a_period_is_no_answer_to_when_something_happened(question, rival):
     assert feature("rival_nearer", question, passage=NOTE, answer="December 31, 2025") == rival
+
+
+@pytest.mark.parametrize("question, passage", [
+    ("When did Chopin leave Paris?", "Chopin stayed in Paris until 1849."),
+    ("When did Kublai Khan die?", "Kublai Khan ruled until 1294."),
+    ("When did the company move to Seattle?", "The company was based in Albuquerque until 1979."),
+    ("When was the Holy Roman Empire dissolved?", "The Holy Roman Empire lasted until 1806."),
+])
+def test_the_end_of_a_period_answers_when_something_ended(question, passage):
+    answer = passage.rsplit(" ", 1)[1].rstrip(".")
+    assert feature("rival_nearer", question, passage=passage, answer=answer) == 0.0
