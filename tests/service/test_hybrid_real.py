@@ -25,7 +25,8 @@ def parts_collection(real_settings, real_embedder):
     cities = ["Leeds", "Porto", "Austin", "Turin", "Osaka", "Lagos", "Quito", "Perth", "Dubai", "Malmo"]
     documents = [Document(f"noise-{i}", f"Note {i}", "test", template.format(n=55100 + i, city=city))
                  for i, (template, city) in enumerate((t, c) for t in templates for c in cities)]
-    documents.append(Document("target", "Part 88417 record", "test",
+    # Titled like the noise: a title is embedded with its chunks, and one naming the part would be found.
+    documents.append(Document("target", f"Note {len(documents)}", "test",
                               "Log entry 7. ZQ-88417: kept at the Tromsø site since March."))
     collection = faiss_collection(expected_manifest(real_settings, real_embedder))
     collection.upsert(documents, real_embedder)
