@@ -87,11 +87,12 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="groundqa", formatter_class=formatter,
                                      description="Answer questions from your documents, with citations.")
     parser.add_argument("--version", action="version", version=f"groundqa {groundqa.__version__}")
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--index-dir", type=Path, help=f"index directory ({setting_default('index_dir')})")
-    common.add_argument("--embedding-model", help=f"sentence-transformers model path or id ({setting_default('embedding_model')})")
-    common.add_argument("--reader-model", help=f"extractive QA model folder or hub id ({setting_default('reader_model')})")
-    common.add_argument("--threads", type=int, help="CPU threads for inference (default: $GROUNDQA_THREADS, else all cores)")
+    models = argparse.ArgumentParser(add_help=False)
+    models.add_argument("--index-dir", type=Path, help=f"index directory ({setting_default('index_dir')})")
+    models.add_argument("--embedding-model", help=f"sentence-transformers model path or id ({setting_default('embedding_model')})")
+    models.add_argument("--reader-model", help=f"extractive QA model folder or hub id ({setting_default('reader_model')})")
+    models.add_argument("--threads", type=int, help="CPU threads for inference (default: $GROUNDQA_THREADS, else all cores)")
+    common = argparse.ArgumentParser(add_help=False, parents=[models])
     common.add_argument("--collection", help=f"work on this named collection ({setting_default('collection')})")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -130,7 +131,8 @@ def _parser() -> argparse.ArgumentParser:
                 add_load_parser, add_scale_parser):
         add(sub, common)
 
-    serve = sub.add_parser("serve", parents=[common], formatter_class=formatter, help="run the HTTP API")
+    serve = sub.add_parser("serve", parents=[models], formatter_class=formatter, help="run the HTTP API")
+    serve.add_argument("--collection", help=argparse.SUPPRESS)  # refused with its reason: serve serves them all
     serve.add_argument("--host", help=f"address to listen on ({setting_default('host')})")
     serve.add_argument("--port", type=int, help=f"port ({setting_default('port')})")
     serve.set_defaults(run=_run_serve)

@@ -99,3 +99,10 @@ def test_documents_and_status_without_models(small_index, tmp_path):
     removed = groundqa("documents", "rm", "notes/a", "--index-dir", small_index, cwd=tmp_path)
     assert removed.returncode == 0 and "removed 1 documents: notes/a" in removed.stdout
     assert sorted(persistence.load(small_index).documents) == ["notes/b"]
+
+
+def test_serve_help_offers_only_what_serve_accepts(tmp_path):
+    shown = groundqa("serve", "--help", cwd=tmp_path)
+    assert "--port" in shown.stdout and "--index-dir" in shown.stdout
+    assert "--collection" not in shown.stdout  # serve refuses it (above): every collection is served
+    assert "--collection" in groundqa("ask", "--help", cwd=tmp_path).stdout
