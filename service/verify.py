@@ -374,16 +374,16 @@ def _record_of(passage: str, line: str, offset: int = -1) -> str:
         at = passage.count("\n", 0, offset)
     else:
         at = next((i for i, whole in enumerate(lines) if line and line in whole), None)
-    field = _FIELD_LABEL.match(lines[at]) if at is not None else None
-    if field is None:
+    label = _field_label(lines[at]) if at is not None else None
+    if label is None:
         return ""
-    labels = {field.group(1).strip().lower()}
+    labels = {label}
 
     def joins(i: int) -> bool:
-        other = _FIELD_LABEL.match(lines[i])
-        if other is None or other.group(1).strip().lower() in labels:
+        other = _field_label(lines[i])
+        if other is None or other in labels:
             return False
-        labels.add(other.group(1).strip().lower())
+        labels.add(other)
         return True
 
     first, last = at, at
@@ -392,6 +392,11 @@ def _record_of(passage: str, line: str, offset: int = -1) -> str:
     while last + 1 < len(lines) and joins(last + 1):
         last += 1
     return "\n".join(lines[first:at] + lines[at + 1:last + 1])
+
+
+def _field_label(line: str) -> str | None:
+    field = _FIELD_LABEL.match(line)
+    return field.group(1).strip().lower() if field else None
 
 
 _CLAUSE_BREAK = re.compile(r"[,;] | and | \| ")
@@ -472,8 +477,8 @@ def _opposite_label(label: str, terms: list[str], labels: tuple[tuple[str, str, 
                for _, other, _ in labels if other != label)
 
 
-_NEGATION = re.compile(r"\b(?:not|no|non|never|without|excluded|except)\b|n't\b", re.I)
 _NEGATING = frozenset({"not", "no", "non", "never", "without", "excluded", "except"})
+_NEGATION = re.compile(rf"\b(?:{'|'.join(sorted(_NEGATING))})\b|n't\b", re.I)
 # A field's label at the start of a line: "Support phone: ...", "- Sales and order questions: ...".
 _FIELD_LABEL = re.compile(r"^[ \t]*(?:[-*\u2022][ \t]+|\d{1,2}[.)][ \t]+)?([^\n:|.?!]{1,60}?):[ \t].*", re.M)
 
