@@ -27,18 +27,18 @@ def near_misses(questions: list[GoldQuestion], count: int, seed: int) -> list[Go
         if q.context and q.context not in articles.get(q.title, ""):
             articles[q.title] = articles.get(q.title, "") + "\n" + q.context
     names = sorted({name for text in articles.values() for name in _NAME.findall(text)})
-    made: list[GoldQuestion] = []
+    made: dict[str, GoldQuestion] = {}
     pool = [q for q in questions if q.answers and q.context]
     # Numbers first: product questions turn on a number (version, model, id) most often, and few
     # SQuAD questions hold one.
     for kind in ("number", "name"):
         for q in rng.sample(pool, len(pool)):
             if len(made) == count:
-                return made
+                return list(made.values())
             swapped = _swap(q, kind, articles.get(q.title, q.context or ""), names, rng)
-            if swapped is not None and all(m.id != swapped.id for m in made):
-                made.append(swapped)
-    return made
+            if swapped is not None and swapped.id not in made:
+                made[swapped.id] = swapped
+    return list(made.values())
 
 
 def _swap(q: GoldQuestion, kind: str, article: str, names: list[str], rng: random.Random) -> GoldQuestion | None:
