@@ -8,7 +8,7 @@ from pathlib import Path
 
 from groundqa.eval.gold import load_gold, sample
 from groundqa.eval.report import write_reports
-from groundqa.eval.runner import NEVER_ABSTAIN, run_http, run_pipeline, run_reader_only
+from groundqa.eval.runner import NEVER_ABSTAIN, reading_on_as_served, run_http, run_pipeline, run_reader_only
 from groundqa.eval.summary import calibrate, summarize
 from groundqa.errors import GroundQAError
 from groundqa.settings import Settings, setting_default
@@ -59,9 +59,10 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     elif args.url:
         run = run_http(args.url, questions, recording.top_k, progress, settings.collection, args.api_key)
     elif args.open:
-        run = run_pipeline(open_pipeline(recording, everything, args.gold, args.cache_dir, progress, held), questions, progress)
+        pipeline = open_pipeline(recording, everything, args.gold, args.cache_dir, progress, held)
+        run = run_pipeline(reading_on_as_served(pipeline, threshold), questions, progress)
     else:
-        run = run_pipeline(build_pipeline(recording)[0], questions, progress)
+        run = run_pipeline(reading_on_as_served(build_pipeline(recording)[0], threshold), questions, progress)
     summary = summarize(run, threshold)
     if args.calibrate:
         margin, best_f1 = calibrate(run.rows)

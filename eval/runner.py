@@ -57,6 +57,14 @@ def gold_rank(gold: GoldQuestion, passages: Sequence[Passage]) -> int | None:
     return None
 
 
+def reading_on_as_served(pipeline: Pipeline, threshold: float) -> Pipeline:
+    """A pipeline recording every best answer (its verifier's threshold at 0) reads on after an early
+    exit where the served one would: below the real threshold."""
+    if pipeline.config.verifier is not None:
+        pipeline.config = replace(pipeline.config, read_on_below=threshold)
+    return pipeline
+
+
 def run_pipeline(pipeline: Pipeline, questions: Iterable[GoldQuestion], progress: bool = True) -> Run:
     """Ask through the same Pipeline.ask users hit. Build the pipeline with margin -inf so the best
     candidate is always recorded; the margin is applied when scoring."""

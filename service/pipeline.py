@@ -40,6 +40,14 @@ class PipelineConfig:
     # Scores each candidate answer with a calibrated probability and abstains below its threshold
     # (None: abstain by answers.no_answer_margin, scores are the reader's shares).
     verifier: Verifier | None
+    # After an early exit, read the passages it skipped when no candidate reaches this probability
+    # (None: the verifier's threshold; an eval that records every answer sets the real one here).
+    read_on_below: float | None = None
+
+    def read_on_threshold(self) -> float | None:
+        if self.verifier is None:
+            return None
+        return self.verifier.threshold if self.read_on_below is None else self.read_on_below
 
 
 @dataclass
@@ -65,9 +73,17 @@ class Pipeline:
         passages = self.search(vector, question, top_k, filters)
         clock.lap("search")
         yield tuple(passages)
-        reading = self._read(question, worth_reading(passages, self.config.read_score_gap))
+        reading, unread = self._read(question, worth_reading(passages, self.config.read_score_gap))
         clock.lap("read")
         answers, decision, judged = self._decide(question, reading)
+        floor = self.config.read_on_threshold()
+        if unread and floor is not None and (decision is None or decision < floor):
+            # The early exit is a shortcut to the answer the whole read would give; when no candidate
+            # of the first passage is verified, the answer may lie in the passages it skipped.
+            clock.lap("verify")
+            reading = reading.merged(self.reader.read(question, unread))
+            clock.lap("read")
+            answers, decision, judged = self._decide(question, reading)
         done = done_before(question)
         if done:
             answers = _without_repeats([next_step(answer, done, self.collection.document) for answer in answers])
@@ -104,17 +120,18 @@ class Pipeline:
         answers = answers[:shown]
         return answers, scored[0][0], judged
 
-    def _read(self, question: str, passages: list[Passage]) -> Reading:
+    def _read(self, question: str, passages: list[Passage]) -> tuple[Reading, list[Passage]]:
         """Read the passages the token budget affords; with early_exit_margin set, read the best one
-        first and stop there when the reader is that sure of a span in it (eval/BENCHMARKS.md, "Speed")."""
+        first and stop there when the reader is that sure of a span in it (eval/BENCHMARKS.md, "Speed").
+        Also the passages left unread."""
         passages = self._affordable(question, passages)
         threshold = self.config.early_exit_margin
         if threshold is None or len(passages) < 2:
-            return self.reader.read(question, passages)
+            return self.reader.read(question, passages), []
         first = self.reader.read(question, passages[:1])
         if first.best_window_margin() >= threshold:
-            return first
-        return first.merged(self.reader.read(question, passages[1:]))
+            return first, passages[1:]
+        return first.merged(self.reader.read(question, passages[1:])), []
 
     def _affordable(self, question: str, passages: list[Passage]) -> list[Passage]:
         """The best passages whose reading together stays within max_read_tokens (at least one)."""
@@ -194,7 +211,7 @@ class _Stopwatch:
 
     def lap(self, stage: str) -> None:
         now = time.perf_counter()
-        self._laps[stage] = (now - self._last) * 1000
+        self._laps[stage] = self._laps.get(stage, 0.0) + (now - self._last) * 1000  # a stage may come twice
         self._last = now
 
     def timings(self) -> dict[str, float]:

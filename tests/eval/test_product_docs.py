@@ -171,6 +171,14 @@ def test_answers_are_whole(product_pipeline, question, answers):
     assert_best_answer(product_pipeline, question, answers)
 
 
+def test_an_unverified_early_answer_sends_the_reader_on_to_the_passages_it_skipped(product_pipeline):
+    """The release notes' first chunk holds firmware 3.2.2's rollout, which the reader is sure of and
+    the verifier rejects (another version's field); the 3.2.1 section's rollout is in the next chunk,
+    which early exit left unread."""
+    assert_best_answer(product_pipeline, "How is firmware 3.2.1 being rolled out?",
+                       {"Staged rollout over two weeks", "Staged rollout over two weeks, starting May 7, 2024"})
+
+
 @pytest.mark.parametrize("question, step", [
     ("How do I factory reset a Nimbus T5?", "Choose Factory reset and tap Confirm"),
     ("What are the installation steps?", "6. Drill the two holes with the 5 mm bit"),

@@ -80,17 +80,40 @@ def test_a_sure_first_passage_is_read_alone_else_the_rest_follow(fake_embedder):
     pipeline = Pipeline(fake_embedder, faiss_collection(Manifest("fake", 64, ChunkingConfig(254, 40))),
                         MarginReader([25.0, 30.0, 5.0]), pipeline_config(settings))
     passages = _passages(0.9, 0.8, 0.7)
-    reading = pipeline._read("q", passages)
+    reading, unread = pipeline._read("q", passages)
     assert pipeline.reader.calls == [[1]] and [s.passage.rank for s in reading.spans] == [1]
+    assert [p.rank for p in unread] == [2, 3]  # read on when the verifier takes none of its answers
 
     pipeline.reader = MarginReader([12.0, 30.0, 5.0])
-    reading = pipeline._read("q", passages)
+    reading, unread = pipeline._read("q", passages)
     assert pipeline.reader.calls == [[1], [2, 3]] and [s.passage.rank for s in reading.spans] == [2, 1, 3]
+    assert unread == []
 
     pipeline.config = pipeline_config(settings.model_copy(update={"early_exit_margin": None}))
     pipeline.reader = MarginReader([25.0, 30.0, 5.0])
     pipeline._read("q", passages)
     assert pipeline.reader.calls == [[1, 2, 3]]
+
+
+def test_reading_goes_on_below_the_threshold_answers_are_given_at(fake_embedder):
+    """After an early exit the skipped passages are read when no candidate reaches the verifier's
+    threshold; an eval recording every answer (threshold 0) sets the real one to read on as served."""
+    from groundqa.eval.runner import reading_on_as_served
+    from groundqa.index.chunking import ChunkingConfig
+    from groundqa.index.collection import Manifest
+    from groundqa.service.pipeline import Pipeline
+    from groundqa.settings import Settings
+    from groundqa.wiring import pipeline_config
+    from tests.conftest import faiss_collection
+
+    served = pipeline_config(Settings())
+    assert served.read_on_threshold() == served.verifier.threshold > 0
+    recording = pipeline_config(Settings(answer_threshold=0.0))
+    assert recording.read_on_threshold() == 0.0
+    pipeline = Pipeline(fake_embedder, faiss_collection(Manifest("fake", 64, ChunkingConfig(254, 40))),
+                        MarginReader([25.0]), recording)
+    assert reading_on_as_served(pipeline, 0.15).config.read_on_threshold() == 0.15
+    assert pipeline_config(Settings(verifier="off")).read_on_threshold() is None
 
 
 def test_reading_stops_before_the_token_budget_is_spent_but_always_reads_the_best_passage(fake_embedder):
