@@ -31,7 +31,7 @@ from groundqa.service.reader import Reading
 from groundqa.service.tables import SEPARATOR, row_label
 from groundqa.service.types import Citation
 
-FEATURE_VERSION = 8
+FEATURE_VERSION = 9
 FEATURES = (
     "reader_margin",  # best span logit over the lowest no-answer logit, clipped
     "window_margin",  # span logit over its own window's no-answer logit, clipped
@@ -73,7 +73,8 @@ _NUMERIC_QUESTION = re.compile(r"^\s*(how (many|much|long|far|old|often|big|larg
                                r"deep|fast|hot|warm|cold|loud|thick)|when|"
                                r"(what|which) (year|date|time|hours|([\w-]+ ){0,2}versions?|percentage|firmware))\b", re.I)
 # Asking after a thing people write with digits: "the Data Protection Officer's phone number".
-_NUMBER_NOUN = re.compile(r"\b(number|price|cost|fee|percentage|score|version|port|(postal|street|mailing) address)\b",
+_NUMBER_NOUN = re.compile(r"\b(number|price|cost|fee|percentage|score|version|port|gauge|voltage|wattage|amperage|"
+                          r"(postal|street|mailing) address)\b",
                           re.I)
 # A number of its own, in digits or words: the digit in a model name ("Nimbus T2", "NT5-") is not one,
 # a version's is ("v3").
@@ -511,11 +512,12 @@ def evidence_of(question: str, candidate: Candidate, reading: Reading, document:
     span, citation = candidate.span, candidate.answer.citation
     chain = (document.plain_title, *headings_at(document.meta, span.start))
     line, answer_at = answer_line(document.text, span.start, citation)
+    item = _item_line(document.text, span.start)
     section_start, section_end = section_span(document.meta, span.start, len(document.text))
     # A section without headings is the whole text: what is near enough to be a sibling field.
     section = document.text[max(section_start, span.start - _SECTION_REACH):min(section_end, span.end + _SECTION_REACH)]
     return Evidence(question=question, answer=candidate.answer.text, passage_text=span.passage.chunk.text,
-                    sentence=citation.context, near=near_text(line, answer_at), line=line, answer_at=answer_at,
+                    sentence=citation.context, near=item or near_text(line, answer_at), line=line, answer_at=answer_at,
                     heading_chain=chain, section_text=section, passage_at=span.start - span.passage.chunk.start,
                     reader_margin=span.logit - reading.null_logit,
                     window_margin=span.logit - span.window_null, evidence_share=candidate.share,
@@ -535,6 +537,21 @@ def answer_line(text: str, start: int, citation: Citation) -> tuple[str, int]:
         line_start = max(line_start, citation.context_start)
         line_end = min(line_end, citation.context_start + len(citation.context))
     return text[line_start:line_end], start - line_start
+
+
+_ITEM_MAX_CHARS = 300
+
+
+def _item_line(text: str, start: int) -> str | None:
+    """The whole line of an answer in a field or a list item of a few sentences ("NIM-1187: Fixed an
+    authentication bypass (CVE-2024-38112). See security advisory NSA-2024-003 for details."): all of
+    it is said of one thing, so all of it is next to the answer. None for a table row or prose."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", start)
+    line = text[line_start:len(text) if line_end < 0 else line_end]
+    if len(line) > _ITEM_MAX_CHARS or " | " in line or not _FIELD_LABEL.match(line):
+        return None
+    return line
 
 
 def near_text(line: str, at: int) -> str:

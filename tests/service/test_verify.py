@@ -73,6 +73,34 @@ def test_near_text_is_the_cell_and_row_label_or_the_sentence_on_its_line(text, a
     assert near_text(*answer_line(text, start, whole)) == near
 
 
+@pytest.mark.parametrize("text, answer, near", [
+    # A field or list item of a few sentences is one thing's: all of it is next to the answer.
+    ("Fixed\nNIM-1187: Fixed a bypass (CVE-2024-38112). See security advisory NSA-2024-003 for details.\nNext",
+     "NSA-2024-003", "NIM-1187: Fixed a bypass (CVE-2024-38112). See security advisory NSA-2024-003 for details."),
+    # Prose is cut to the answer's sentence; a table row to its cell and label.
+    ("The bypass was fixed (CVE-2024-38112). See security advisory NSA-2024-003 for details.\n",
+     "NSA-2024-003", "See security advisory NSA-2024-003 for details."),
+    ("Fees\nOpened, complete | Nimbus T2: 10% | Nimbus T5: 15%\nNext", "15%", "Opened, complete Nimbus T5: 15%"),
+])
+def test_the_evidence_near_an_answer_in_a_field_is_its_whole_line(text, answer, near):
+    from groundqa.index.types import Chunk, Document, Passage
+    from groundqa.service.answers import Candidate
+    from groundqa.service.reader import Reading, Span
+    from groundqa.service.types import Answer
+    from groundqa.service.verify import evidence_of
+
+    start = text.index(answer)
+    sentence_start = max(text.rfind(". ", 0, start) + 2, text.rfind("\n", 0, start) + 1)
+    sentence_end = text.index("\n", start)
+    citation = Citation(doc_id="d", title="t", source="s", start=start, end=start + len(answer),
+                        context=text[sentence_start:sentence_end], context_start=sentence_start)
+    passage = Passage(Chunk("d", 0, 0, len(text), text), 0.9, 1)
+    span = Span(passage, start, start + len(answer), 10.0, 0.0)
+    candidate = Candidate(span, 0.9, Answer(text=answer, score=0.9, citation=citation))
+    document = Document(doc_id="d", title="t", source="s", text=text)
+    assert evidence_of("Which advisory?", candidate, Reading([span], 0.0), document).near == near
+
+
 @pytest.mark.parametrize("question, passage, answer, rival", [
     # The nearest model on the line is the one asked about, or another.
     ("With Nimbus Care, how long is a T5 covered?", "Total coverage is 3 years for the Nimbus T2 and 4 years for the "
@@ -203,6 +231,10 @@ def test_a_number_question_answered_without_a_number_is_a_type_mismatch():
     ("How long would Tesla spend gambling?", "more than 48 hours", 0.0),  # a bound, not an increment
     ("How many troops were sent?", "20,000 more troops", 0.0),  # a count of what was sent
     ("How long is the warranty?", "3 years, with 2 more years available", 0.0),  # leads with the length
+    # A wire's gauge or a supply's voltage is a number: a terminal's letter is none.
+    ("What gauge of thermostat wire can I use?", "C", 1.0),
+    ("What gauge of thermostat wire can I use?", "18 to 22 AWG", 0.0),
+    ("What voltage does the thermostat need?", "24 V AC", 0.0),
 ])
 def test_answers_of_the_wrong_kind_are_a_type_mismatch(question, answer, mismatch):
     assert feature("type_mismatch", question, answer=answer) == mismatch
