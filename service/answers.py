@@ -7,7 +7,7 @@ import functools
 import math
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from groundqa.index.chunking import split_sentences
 from groundqa.index.terms import words, words_at
@@ -45,8 +45,14 @@ def candidates(reading: Reading, lookup: Callable[[str], Document], config: Answ
     """The distinct candidate answers, best first by reader and retrieval evidence (as in
     select_answers), at most `limit` (else config.max_answers), none dropped for a low score. The
     question says whether an answer may be a list of several things or a whole instruction."""
+    return list(ranked_candidates(reading, lookup, config, question, limit))
+
+
+def ranked_candidates(reading: Reading, lookup: Callable[[str], Document], config: AnswerConfig,
+                      question: str = "", limit: int | None = None) -> Iterator[Candidate]:
+    """`candidates`, each completed only when the one before it has been taken."""
     if not reading.spans:
-        return []
+        return
     shape = {"several": asks_for_several(question),
              "instruction": asks_what_to_do(question), "statement": asks_yes_or_no(question),
              "asked": frozenset(words(question)), "counting": asks_how_many(question),
@@ -58,9 +64,9 @@ def candidates(reading: Reading, lookup: Callable[[str], Document], config: Answ
     probabilities = _softmax(evidence + [0.0])[:-1]
     best_first = sorted(range(len(spans)), key=evidence.__getitem__, reverse=True)
     # Completed lazily, best first: only the spans that reach the answers are worth the work.
-    return [Candidate(span, share, _answer(span, share, lookup(span.passage.chunk.doc_id)))
-            for span, share in _distinct(((spans[i], probabilities[i]) for i in best_first), lookup,
-                                         limit or config.max_answers, shape)]
+    for span, share in _distinct(((spans[i], probabilities[i]) for i in best_first), lookup,
+                                 limit or config.max_answers, shape):
+        yield Candidate(span, share, _answer(span, share, lookup(span.passage.chunk.doc_id)))
 
 
 def _has_word(text: str) -> bool:
@@ -102,7 +108,7 @@ def by_margin(found: list[Candidate], reading: Reading, config: AnswerConfig) ->
 
 
 def _distinct(best_first: Iterable[tuple[Span, float]], lookup: Callable[[str], Document],
-              limit: int, shape: dict) -> list[tuple[Span, float]]:
+              limit: int, shape: dict) -> Iterator[tuple[Span, float]]:
     """Up to `limit` completed answers, best first: (best span, its probability) per normalized
     answer text, dropping answers that overlap a better one in the same document ("Dana" inside
     "Dana Whitfield"), spans left without a word and the first words of a heading. Spans are
@@ -127,9 +133,9 @@ def _distinct(best_first: Iterable[tuple[Span, float]], lookup: Callable[[str], 
         seen.add(key)
         if not overlaps_taken(span):
             taken.append((span, probability))
+            yield span, probability
             if len(taken) == limit:
-                break
-    return taken
+                return
 
 
 def _softmax(logits: list[float]) -> list[float]:

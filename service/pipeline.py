@@ -12,12 +12,12 @@ from groundqa.index.collection import Collection
 from groundqa.index.embedder import Embedder
 from groundqa.index.hybrid import RetrievalConfig
 from groundqa.index.types import MAX_FILTERS, Filters, Passage
-from groundqa.service.answers import AnswerConfig, by_margin, candidates
+from groundqa.service.answers import AnswerConfig, Candidate, by_margin, ranked_candidates
 from groundqa.service.completion import asks_for_several
 from groundqa.service.procedure import done_before, is_procedure, next_step, with_its_list
 from groundqa.service.reader import Reader, Reading
 from groundqa.service.types import Answer, AskResult
-from groundqa.service.verify import Verifier, cannot_answer, evidence_of, feature_vector
+from groundqa.service.verify import Verifier, cannot_answer, evidence_of, feature_vector, type_mismatch
 from groundqa.settings import MAX_TOP_K
 
 
@@ -103,8 +103,7 @@ class Pipeline:
         # (and calibration records them all).
         shown = self.config.answers.max_answers
         lookup = self.collection.document
-        found = [c for c in candidates(reading, lookup, self.config.answers, question, max(VERIFIED_CANDIDATES, shown))
-                 if not cannot_answer(question, c.answer.text)]
+        found = self._to_verify(question, reading, max(VERIFIED_CANDIDATES, shown))
         features = [feature_vector(evidence_of(question, c, reading, lookup(c.span.passage.chunk.doc_id)),
                                    self.collection.terms) for c in found]
         if verifier is None:
@@ -119,6 +118,19 @@ class Pipeline:
         answers = [dataclasses.replace(c.answer, score=p) for rank, (p, c, _) in enumerate(scored) if rank == 0 or p >= floor]
         answers = answers[:shown]
         return answers, scored[0][0], judged
+
+    def _to_verify(self, question: str, reading: Reading, slots: int) -> list[Candidate]:
+        """The candidates the verifier judges, best first: the first `slots` of the kind the question
+        asks for, and those of another kind ranked among them, which take no slot ("Nimbus", "Nimbus
+        T1", ... pushed "firmware 3.2.2" past the first eight for "Which firmware fixes ...?")."""
+        chosen, of_the_kind = [], 0
+        for candidate in ranked_candidates(reading, self.collection.document, self.config.answers, question, 2 * slots):
+            if of_the_kind == slots:
+                break
+            if not cannot_answer(question, candidate.answer.text):
+                chosen.append(candidate)
+                of_the_kind += not type_mismatch(question, candidate.answer.text)
+        return chosen
 
     def _read(self, question: str, passages: list[Passage]) -> tuple[Reading, list[Passage]]:
         """Read the passages the token budget affords; with early_exit_margin set, read the best one

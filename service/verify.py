@@ -31,7 +31,7 @@ from groundqa.service.reader import Reading
 from groundqa.service.tables import SEPARATOR, row_label
 from groundqa.service.types import Citation
 
-FEATURE_VERSION = 9
+FEATURE_VERSION = 10
 FEATURES = (
     "reader_margin",  # best span logit over the lowest no-answer logit, clipped
     "window_margin",  # span logit over its own window's no-answer logit, clipped
@@ -155,7 +155,7 @@ def feature_vector(evidence: Evidence, stats: TermStats) -> np.ndarray:
         float(any(not holds(near_record, t) for t in names)),
         max((weights[t] for t in missing), default=0.0) / top_idf,
         math.log(1 + len(answer_words)),
-        float(_type_mismatch(evidence.question, evidence.answer)),
+        float(type_mismatch(evidence.question, evidence.answer)),
         sum(w in question_words for w in answer_words) / max(1, len(answer_words)),
         float(_rival(evidence, terms, identifiers)),
     ], dtype=np.float64)
@@ -170,7 +170,8 @@ def _rival(evidence: Evidence, terms: list[str], identifiers: list[str]) -> bool
             or _rival_label(terms, evidence.line, start, evidence.passage_text, evidence.heading_chain,
                             negated=bool(_NEGATION.search(evidence.question)), section=evidence.section_text)
             or _rival_quantity(evidence.question, evidence.line, start, end)
-            or _ends_a_period(evidence.question, evidence.line, start))
+            or _ends_a_period(evidence.question, evidence.line, start)
+            or _lasts_instead(evidence.question, evidence.line, start))
 
 
 # "When was firmware 2.9.4 released?" asks when something happened; "until December 31, 2025" is when
@@ -181,6 +182,18 @@ _ASKS_AN_END = re.compile(r"\b(?:until|till|through|end(?:s|ed)?|expir\w*|last(?
                           r"close\w*|dissolv\w*|abolish\w*|replace\w*|finish\w*|conclud\w*|ceas\w*|"
                           r"step(?:s|ped)? down|quit|abandon\w*|collaps\w*|fall|fell)\b", re.I)
 _UNTIL = re.compile(r"\b(?:until|till|through)\s*$", re.I)
+
+
+# "How quickly does support answer emails?" asks how long until something is done; "kept for 2 years"
+# says how long something lasts.
+_HOW_QUICKLY = re.compile(r"\bhow (?:quickly|soon|fast)\b", re.I)
+_FOR = re.compile(r"\bfor\s*$", re.I)
+
+
+def _lasts_instead(question: str, line: str, start: int) -> bool:
+    """Whether the answer at `start` in `line` is how long something lasts ("for 2 years") where the
+    question asks how soon something happens."""
+    return bool(_HOW_QUICKLY.search(question) and _FOR.search(line, 0, start))
 
 
 def _ends_a_period(question: str, line: str, start: int) -> bool:
@@ -264,7 +277,8 @@ def _contact_mismatch(question: str, answer: str) -> bool | None:
     return None
 
 
-def _type_mismatch(question: str, answer: str) -> bool:
+def type_mismatch(question: str, answer: str) -> bool:
+    """Whether the answer is not of the kind the question asks for (FEATURES: type_mismatch)."""
     contact = _contact_mismatch(question, answer)
     if contact is not None:
         return contact

@@ -179,6 +179,14 @@ def test_an_unverified_early_answer_sends_the_reader_on_to_the_passages_it_skipp
                        {"Staged rollout over two weeks", "Staged rollout over two weeks, starting May 7, 2024"})
 
 
+def test_candidates_of_another_kind_take_no_place_from_those_of_the_asked_kind(product_pipeline):
+    """Product names the reader liked ("Nimbus", "Nimbus T1", "thermostats", ...) filled the verifier's
+    eight places for a question after a firmware version; the fixed version ranked tenth."""
+    judged = [text for text, _ in product_pipeline.ask("Which firmware fixes the setup server vulnerability?").judged]
+    assert {"3.2.2", "firmware 3.2.2"} & set(judged), judged
+    assert "Nimbus" in judged  # the others are still judged, and rejected by their type
+
+
 @pytest.mark.parametrize("question, step", [
     ("How do I factory reset a Nimbus T5?", "Choose Factory reset and tap Confirm"),
     ("What are the installation steps?", "6. Drill the two holes with the 5 mm bit"),

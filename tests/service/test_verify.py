@@ -499,3 +499,22 @@ def test_the_end_of_a_period_is_no_answer_to_when_something_happened(question, r
 def test_the_end_of_a_period_answers_when_something_ended(question, passage):
     answer = passage.rsplit(" ", 1)[1].rstrip(".")
     assert feature("rival_nearer", question, passage=passage, answer=answer) == 0.0
+
+
+RETENTION = "Support emails and support call recordings are kept for 2 years."
+
+
+@pytest.mark.parametrize("question, rival", [
+    ("How quickly does support answer emails?", 1.0),  # how long they are kept is another matter
+    ("How soon do I get a reply to a support email?", 1.0),
+    ("How long are support emails kept?", 0.0),
+    ("For how long are support emails kept?", 0.0),
+])
+def test_how_long_something_lasts_is_no_answer_to_how_soon_it_happens(question, rival):
+    assert feature("rival_nearer", question, passage=RETENTION, answer="2 years") == rival
+
+
+def test_within_a_time_answers_how_soon():
+    passage = "Support email: support@nimbushome.example (we reply within 1 business day)"
+    assert feature("rival_nearer", "How quickly does support answer emails?", passage=passage,
+                   answer="within 1 business day") == 0.0
