@@ -31,7 +31,7 @@ from groundqa.service.reader import Reading
 from groundqa.service.tables import SEPARATOR, row_label
 from groundqa.service.types import Citation
 
-FEATURE_VERSION = 10
+FEATURE_VERSION = 11
 FEATURES = (
     "reader_margin",  # best span logit over the lowest no-answer logit, clipped
     "window_margin",  # span logit over its own window's no-answer logit, clipped
@@ -287,6 +287,8 @@ def type_mismatch(question: str, answer: str) -> bool:
     if _NUMERIC_QUESTION.search(question) or _NUMBER_NOUN.search(question):
         if not _NUMBER.search(answer):
             return True
+        if _WHEN.match(question) and _VERSION_ANSWER.fullmatch(answer.strip()):
+            return True  # "before 4.0" for "When was Ledgerly 5.3.0 released?": a version, not a time
         if _INCREMENT.match(answer) and _HOW_LONG.search(question) and not _ASKS_INCREMENT.search(question):
             return True  # "2 more years" for "How long is the warranty?": what is added, not how long
         if asks_how_many(question):  # "how many days": the unit is the question's
@@ -298,6 +300,9 @@ def type_mismatch(question: str, answer: str) -> bool:
     return bool(_PERSON_QUESTION.search(question)) and any(char.isdigit() for char in answer)
 
 
+_WHEN = re.compile(r"^\s*when\b", re.I)
+_VERSION_ANSWER = re.compile(r"(?:(?:before|after|since|from|in|with|until|up to|version|firmware|release|build)\s+)*"
+                             r"v?\d+(?:\.\d+)+(?:\.x)?", re.I)
 # An answer that is a number of things added to others: "2 more years", "another 25"; not "more than
 # 20". It answers "how long" or "how many in total" only where the question asks what is added.
 _INCREMENT = re.compile(r"\W*(?:\d[\d.,]*|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+"

@@ -231,6 +231,10 @@ def test_a_number_question_answered_without_a_number_is_a_type_mismatch():
     ("How long would Tesla spend gambling?", "more than 48 hours", 0.0),  # a bound, not an increment
     ("How many troops were sent?", "20,000 more troops", 0.0),  # a count of what was sent
     ("How long is the warranty?", "3 years, with 2 more years available", 0.0),  # leads with the length
+    # A version is no time: "When was 5.3.0 released?" is not answered by "before 4.0".
+    ("When was Ledgerly 5.3.0 released?", "before 4.0", 1.0),
+    ("When was firmware 3.2 released?", "April 16, 2024", 0.0),
+    ("When did the population reach 1.5 million?", "1.5 million years ago", 0.0),
     # A wire's gauge or a supply's voltage is a number: a terminal's letter is none.
     ("What gauge of thermostat wire can I use?", "C", 1.0),
     ("What gauge of thermostat wire can I use?", "18 to 22 AWG", 0.0),
