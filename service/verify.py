@@ -31,7 +31,7 @@ from groundqa.service.reader import Reading
 from groundqa.service.tables import SEPARATOR, row_label
 from groundqa.service.types import Citation
 
-FEATURE_VERSION = 11
+FEATURE_VERSION = 12
 FEATURES = (
     "reader_margin",  # best span logit over the lowest no-answer logit, clipped
     "window_margin",  # span logit over its own window's no-answer logit, clipped
@@ -171,7 +171,8 @@ def _rival(evidence: Evidence, terms: list[str], identifiers: list[str]) -> bool
                             negated=bool(_NEGATION.search(evidence.question)), section=evidence.section_text)
             or _rival_quantity(evidence.question, evidence.line, start, end)
             or _ends_a_period(evidence.question, evidence.line, start)
-            or _lasts_instead(evidence.question, evidence.line, start))
+            or _lasts_instead(evidence.question, evidence.line, start)
+            or _total_instead(evidence.question, evidence.line, start))
 
 
 # "When was firmware 2.9.4 released?" asks when something happened; "until December 31, 2025" is when
@@ -194,6 +195,18 @@ def _lasts_instead(question: str, line: str, start: int) -> bool:
     """Whether the answer at `start` in `line` is how long something lasts ("for 2 years") where the
     question asks how soon something happens."""
     return bool(_HOW_QUICKLY.search(question) and _FOR.search(line, 0, start))
+
+
+# "How much extra coverage does Nimbus Care add?" asks what is added; "total coverage is 3 years" is
+# the sum (the mirror of type_mismatch's "2 more years" for a question after the total).
+_TOTAL_BEFORE = re.compile(r"\b(?:total|in all|altogether|overall)\b[^.;:]{0,40}$", re.I)
+_ASKS_TOTAL = re.compile(r"\b(?:total|in all|altogether|overall)\b", re.I)
+
+
+def _total_instead(question: str, line: str, start: int) -> bool:
+    """Whether the answer at `start` in `line` is a total where the question asks what is added."""
+    return bool(_ASKS_INCREMENT.search(question) and not _ASKS_TOTAL.search(question)
+                and _TOTAL_BEFORE.search(line, 0, start))
 
 
 def _ends_a_period(question: str, line: str, start: int) -> bool:

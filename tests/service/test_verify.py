@@ -522,3 +522,16 @@ def test_within_a_time_answers_how_soon():
     passage = "Support email: support@nimbushome.example (we reply within 1 business day)"
     assert feature("rival_nearer", "How quickly does support answer emails?", passage=passage,
                    answer="within 1 business day") == 0.0
+
+
+COVERAGE = ("Nimbus Care extends the warranty by 2 more years for a one-time price of $29. With Nimbus Care, "
+            "total coverage is 3 years for the Nimbus T2 and 4 years for the Nimbus T5.")
+
+
+@pytest.mark.parametrize("question, answer, rival", [
+    ("How much extra coverage does Nimbus Care add?", "3 years", 1.0),  # the total, not what is added
+    ("How much extra coverage does Nimbus Care add?", "2 more years", 0.0),
+    ("With Nimbus Care, how long is a T2 covered in total?", "3 years", 0.0),
+])
+def test_a_total_is_no_answer_to_what_is_added(question, answer, rival):
+    assert feature("rival_nearer", question, passage=COVERAGE, answer=answer) == rival
