@@ -3,6 +3,7 @@ words when an answer is verified."""
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -19,6 +20,14 @@ _WORD = re.compile(r"\w[\w.\-/]*\w|\w", re.UNICODE)
 def words(text: str) -> list[str]:
     """Lower-cased words; identifiers keep their inner dots, dashes and slashes (3.2.1, CVE-2024-1)."""
     return [w.lower().rstrip(".") for w in _WORD.findall(text)]
+
+
+def has_word_besides(text: str, excluded: frozenset[str]) -> bool:
+    """Whether the text holds a word (as `words` gives it) not among `excluded`; stops at the first."""
+    for match in _WORD.finditer(text):
+        if match.group().lower().rstrip(".") not in excluded:
+            return True
+    return False
 
 
 def words_at(text: str) -> Iterator[tuple[str, int, int]]:
@@ -39,8 +48,15 @@ def holds(text_words: frozenset[str] | set[str], term: str) -> bool:
     if term.isdigit() and int(term) in _NUMBER_WORDS:
         return _NUMBER_WORDS[int(term)] in text_words
     if len(term) >= 5 and term.isalpha():
-        return any(word[:5] == term[:5] for word in text_words)
+        return term[:5] in (_prefixes(text_words) if isinstance(text_words, frozenset)
+                            else {word[:5] for word in text_words})
     return False
+
+
+@functools.lru_cache(maxsize=256)
+def _prefixes(text_words: frozenset[str]) -> frozenset[str]:
+    """The first five letters of each word (a passage's words are asked about by several terms)."""
+    return frozenset(word[:5] for word in text_words)
 
 
 @dataclass(frozen=True)

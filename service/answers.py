@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
 
 from groundqa.index.chunking import split_sentences
-from groundqa.index.terms import words, words_at
+from groundqa.index.terms import has_word_besides, words
 from groundqa.index.sections import after_headings, part_of_a_heading, section_at
 from groundqa.index.types import Document
 from groundqa.service.completion import asks_for_several, asks_how_many, asks_what_to_do, asks_yes_or_no, complete
@@ -58,7 +58,8 @@ def ranked_candidates(reading: Reading, lookup: Callable[[str], Document], confi
              "asked": frozenset(words(question)), "counting": asks_how_many(question),
              "wanted": frozenset(wanted_measures(question))}
     # A span of punctuation or stop words alone ("," between two names, "to") answers nothing.
-    spans = [span for span in reading.spans if _has_word(lookup(span.passage.chunk.doc_id).text[span.start:span.end])]
+    texts = {doc_id: lookup(doc_id).text for doc_id in {span.passage.chunk.doc_id for span in reading.spans}}
+    spans = [span for span in reading.spans if _has_word(texts[span.passage.chunk.doc_id][span.start:span.end])]
     evidence = [span.logit - span.window_null + config.retrieval_weight * span.passage.score
                 - config.length_penalty * span.tokens for span in spans]
     probabilities = _softmax(evidence + [0.0])[:-1]
@@ -71,8 +72,7 @@ def ranked_candidates(reading: Reading, lookup: Callable[[str], Document], confi
 
 def _has_word(text: str) -> bool:
     """Whether the text holds a word that is not a function word: "," or "to" alone answers nothing."""
-    # Word by word: most spans' first word is one already.
-    return any(word not in _FUNCTION_WORDS for word, _, _ in words_at(text))
+    return has_word_besides(text, _FUNCTION_WORDS)
 
 
 def _completed(span: Span, document: Document, shape: dict) -> Span:
