@@ -199,8 +199,8 @@ def _lasts_instead(question: str, line: str, start: int) -> bool:
 
 # "How much extra coverage does Nimbus Care add?" asks what is added; "total coverage is 3 years" is
 # the sum (the mirror of type_mismatch's "2 more years" for a question after the total).
-_TOTAL_BEFORE = re.compile(r"\b(?:total|in all|altogether|overall)\b[^.;:]{0,40}$", re.I)
 _ASKS_TOTAL = re.compile(r"\b(?:total|in all|altogether|overall)\b", re.I)
+_TOTAL_BEFORE = re.compile(_ASKS_TOTAL.pattern + r"[^.;:]{0,40}$", re.I)
 
 
 def _total_instead(question: str, line: str, start: int) -> bool:
@@ -562,13 +562,17 @@ _SECTION_REACH = 1500  # characters
 def answer_line(text: str, start: int, citation: Citation) -> tuple[str, int]:
     """The line of an answer at `start` (a table row "label | header: cell | ..." whole, else cut to the
     answer's sentence: a list item, a field) and where in it the answer starts."""
-    line_start = text.rfind("\n", 0, start) + 1
-    line_end = text.find("\n", start)
-    line_end = len(text) if line_end < 0 else line_end
+    line_start, line_end = _line_bounds(text, start)
     if " | " not in text[line_start:line_end]:
         line_start = max(line_start, citation.context_start)
         line_end = min(line_end, citation.context_start + len(citation.context))
     return text[line_start:line_end], start - line_start
+
+
+def _line_bounds(text: str, at: int) -> tuple[int, int]:
+    """Where the line holding offset `at` starts and ends (before its line break)."""
+    end = text.find("\n", at)
+    return text.rfind("\n", 0, at) + 1, len(text) if end < 0 else end
 
 
 _ITEM_MAX_CHARS = 300
@@ -578,9 +582,7 @@ def _item_line(text: str, start: int) -> str | None:
     """The whole line of an answer in a field or a list item of a few sentences ("NIM-1187: Fixed an
     authentication bypass (CVE-2024-38112). See security advisory NSA-2024-003 for details."): all of
     it is said of one thing, so all of it is next to the answer. None for a table row or prose."""
-    line_start = text.rfind("\n", 0, start) + 1
-    line_end = text.find("\n", start)
-    line = text[line_start:len(text) if line_end < 0 else line_end]
+    line = text[slice(*_line_bounds(text, start))]
     if len(line) > _ITEM_MAX_CHARS or " | " in line or not _FIELD_LABEL.match(line):
         return None
     return line
