@@ -68,7 +68,8 @@ def run_bench(args: argparse.Namespace, settings: Settings) -> int:
     # passages in one forward.
     reference_settings = fp32_settings.model_copy(update={
         "retrieval_mode": "dense", "answer_retrieval_weight": 0.0, "answer_length_penalty": 0.0,
-        "read_score_gap": None, "early_exit_margin": None, "max_read_tokens": None, "trace_models": False})
+        "read_score_gap": None, "early_exit_margin": None, "early_exit_probability": None,
+        "max_read_tokens": None, "trace_models": False})
     shipped = open_pipeline(shipped_settings, questions, args.gold, args.cache_dir, progress=True)
     reference_embedder, reference_reader = make_embedder(reference_settings), make_reader(reference_settings)
     fp32_embedder, fp32_reader = make_embedder(fp32_settings), make_reader(fp32_settings)

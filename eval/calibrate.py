@@ -1,11 +1,11 @@
 """`groundqa calibrate GOLD...`: fit the answer verifier on gold questions and write its file.
 
-Each gold question goes through the shipped pipeline (verification off, so every candidate is kept);
-each candidate answer becomes one example: its verifier features, labelled right when its F1 against
-the gold answers is at least 0.5 and its numbers are the gold's (metrics.right_f1; never, for a
-question the documents cannot answer). A logistic regression over the standardized features gives
-the probability; the threshold is the one that maximizes mean (official SQuAD) F1 over the questions
-when the most probable candidate is answered at or above it.
+Each gold question goes through the shipped pipeline (verification off, so every candidate is kept, and
+every passage the token budget affords is read); each candidate answer becomes one example: its verifier
+features, labelled right when its F1 against the gold answers is at least 0.5 and its numbers are the
+gold's (metrics.right_f1; never, for a question the documents cannot answer). A logistic regression
+over the standardized features gives the probability; the threshold is the one that maximizes mean
+(official SQuAD) F1 over the questions when the most probable candidate is answered at or above it.
 SQuAD files are asked in open mode (all their paragraphs indexed); JSONL gold files against the
 configured index.
 """
@@ -66,7 +66,10 @@ class Asked:
 
 
 def run_calibrate(args: argparse.Namespace, settings: Settings) -> int:
-    recording = settings.model_copy(update={"verifier": "off", **({"top_k": args.top_k} if args.top_k else {})})
+    # With the verifier off there is no verdict to stop reading at: every passage the budget affords is
+    # read, as the served pipeline does whenever the best passage's answer is not verified beyond doubt.
+    recording = settings.model_copy(update={"verifier": "off", "early_exit_margin": None,
+                                            **({"top_k": args.top_k} if args.top_k else {})})
     asked: list[Asked] = []
     fitted_on = []
     for path in args.gold:

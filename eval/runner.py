@@ -58,10 +58,10 @@ def gold_rank(gold: GoldQuestion, passages: Sequence[Passage]) -> int | None:
 
 
 def reading_on_as_served(pipeline: Pipeline, threshold: float) -> Pipeline:
-    """A pipeline recording every best answer (its verifier's threshold at 0) reads on after an early
-    exit where the served one would: below the real threshold."""
+    """A pipeline recording every best answer (its verifier's threshold at 0) reads on after the best
+    passage where the served one would, whose answers are given from the real threshold."""
     if pipeline.config.verifier is not None:
-        pipeline.config = replace(pipeline.config, read_on_below=threshold)
+        pipeline.config = replace(pipeline.config, answered_from=threshold)
     return pipeline
 
 

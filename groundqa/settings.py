@@ -96,12 +96,17 @@ class Settings(BaseSettings):
     # Read only passages whose retrieval score is within this of the best one (None: read all top_k).
     # The scale is the fused hybrid score (0..1); measured in eval/BENCHMARKS.md, "Speed".
     read_score_gap: float | None = Field(default=0.45, ge=0.0)
-    # Read the best passage first, and stop there when its best span beats its window's no-answer
-    # logit by this much (None: read all the passages above at once).
+    # Read the best passage first, and stop there when the verifier takes its best candidate at this
+    # probability or more (None: read all the passages above at once). Measured in eval/BENCHMARKS.md,
+    # "Reading on until verified".
+    early_exit_probability: float | None = Field(default=0.4, ge=0.0, le=1.0)
+    # The same with the verifier off: stop when the best span beats its window's no-answer logit by
+    # this much.
     early_exit_margin: float | None = 20.0
     # Read passages, best first, only while the word pieces read (question included) stay within this;
-    # the best passage is always read. None: no cap. Measured in eval/BENCHMARKS.md, "Token budget".
-    max_read_tokens: int | None = Field(default=800, ge=64)
+    # the best passage is always read. None: no cap. Measured in eval/BENCHMARKS.md, "Token budget":
+    # three passages of the largest chunks fit.
+    max_read_tokens: int | None = Field(default=850, ge=64)
     max_answers: int = Field(default=3, ge=1, le=20)
     # Alternatives to the best answer are listed only above this score (0..1); with the verifier, also
     # only at or above its threshold: never one that would not have been answered on its own.

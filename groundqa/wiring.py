@@ -49,7 +49,7 @@ def faiss_layout(settings: Settings) -> FaissLayout:
 def pipeline_config(settings: Settings) -> PipelineConfig:
     return PipelineConfig(settings.top_k, settings.max_question_chars, settings.read_score_gap,
                           settings.early_exit_margin, settings.max_read_tokens, retrieval(settings),
-                          answers(settings), verifier(settings))
+                          answers(settings), verifier(settings), settings.early_exit_probability)
 
 
 SHIPPED_VERIFIER = Path(groundqa.service.__file__).parent / "verifier.json"

@@ -30,8 +30,8 @@ class PipelineConfig:
     max_question_chars: int
     # Read only passages whose retrieval score is within this of the best (None: all top_k).
     read_score_gap: float | None
-    # Read the best passage first and stop there when its best span beats its window's no-answer
-    # logit by this much (None: read all at once).
+    # Without the verifier: read the best passage first and stop there when its best span beats its
+    # window's no-answer logit by this much (None: read all at once).
     early_exit_margin: float | None
     # Read passages, best first, while the word pieces read stay within this (None: no cap).
     max_read_tokens: int | None
@@ -40,14 +40,19 @@ class PipelineConfig:
     # Scores each candidate answer with a calibrated probability and abstains below its threshold
     # (None: abstain by answers.no_answer_margin, scores are the reader's shares).
     verifier: Verifier | None
-    # After an early exit, read the passages it skipped when no candidate reaches this probability
-    # (None: the verifier's threshold; an eval that records every answer sets the real one here).
-    read_on_below: float | None = None
+    # With the verifier: read the best passage first and stop there when its best candidate is verified
+    # at this probability or more, else read the others too (None: read all at once).
+    early_exit_probability: float | None = None
+    # The threshold answers are given at (None: the verifier's; an eval that records every answer sets
+    # the real one here): the early exit above never stops below it.
+    answered_from: float | None = None
 
-    def read_on_threshold(self) -> float | None:
-        if self.verifier is None:
+    def exit_probability(self) -> float | None:
+        """The verified probability that ends reading after the best passage (None: no such exit)."""
+        if self.verifier is None or self.early_exit_probability is None:
             return None
-        return self.verifier.threshold if self.read_on_below is None else self.read_on_below
+        answered_from = self.verifier.threshold if self.answered_from is None else self.answered_from
+        return max(self.early_exit_probability, answered_from)
 
 
 @dataclass
@@ -76,10 +81,9 @@ class Pipeline:
         reading, unread = self._read(question, worth_reading(passages, self.config.read_score_gap))
         clock.lap("read")
         answers, decision, judged = self._decide(question, reading)
-        floor = self.config.read_on_threshold()
-        if unread and floor is not None and (decision is None or decision < floor):
-            # The early exit is a shortcut to the answer the whole read would give; when no candidate
-            # of the first passage is verified, the answer may lie in the passages it skipped.
+        if unread and (decision is None or decision < self.config.exit_probability()):
+            # The early exit is a shortcut to the answer the whole read would give: taken only when the
+            # best passage's answer is verified beyond doubt, else the answer may lie in the others.
             clock.lap("verify")
             reading = reading.merged(self.reader.read(question, unread))
             clock.lap("read")
@@ -133,16 +137,21 @@ class Pipeline:
         return chosen
 
     def _read(self, question: str, passages: list[Passage]) -> tuple[Reading, list[Passage]]:
-        """Read the passages the token budget affords; with early_exit_margin set, read the best one
-        first and stop there when the reader is that sure of a span in it (eval/BENCHMARKS.md, "Speed").
-        Also the passages left unread."""
+        """Read the passages the token budget affords, or only the best one where an early exit may
+        stop there: the reading and the passages left unread. With the verifier, whether to read on is
+        decided by its verdict (`exit_probability`); without it, by the reader's margin
+        (eval/BENCHMARKS.md, "Speed" and "Reading on until verified")."""
         passages = self._affordable(question, passages)
-        threshold = self.config.early_exit_margin
-        if threshold is None or len(passages) < 2:
+        if len(passages) < 2:
+            return self.reader.read(question, passages), []
+        if self.config.exit_probability() is not None:
+            return self.reader.read(question, passages[:1]), passages[1:]
+        threshold = self.config.early_exit_margin if self.config.verifier is None else None
+        if threshold is None:
             return self.reader.read(question, passages), []
         first = self.reader.read(question, passages[:1])
         if first.best_window_margin() >= threshold:
-            return first, passages[1:]
+            return first, []
         return first.merged(self.reader.read(question, passages[1:])), []
 
     def _affordable(self, question: str, passages: list[Passage]) -> list[Passage]:

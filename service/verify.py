@@ -31,7 +31,7 @@ from groundqa.service.reader import Reading
 from groundqa.service.tables import SEPARATOR, row_label
 from groundqa.service.types import Citation
 
-FEATURE_VERSION = 12
+FEATURE_VERSION = 13
 FEATURES = (
     "reader_margin",  # best span logit over the lowest no-answer logit, clipped
     "window_margin",  # span logit over its own window's no-answer logit, clipped
@@ -314,8 +314,8 @@ def type_mismatch(question: str, answer: str) -> bool:
 
 
 _WHEN = re.compile(r"^\s*when\b", re.I)
-_VERSION_ANSWER = re.compile(r"(?:(?:before|after|since|from|in|with|until|up to|version|firmware|release|build)\s+)*"
-                             r"v?\d+(?:\.\d+)+(?:\.x)?", re.I)
+_VERSION_ANSWER = re.compile(r"(?:(?:before|after|since|from|in|with|until|up to|version|firmware|release|build"
+                             r"|revision|rev\.?)\s+)*v?\d+(?:\.\d+)+(?:\.x)?", re.I)
 # An answer that is a number of things added to others: "2 more years", "another 25"; not "more than
 # 20". It answers "how long" or "how many in total" only where the question asks what is added.
 _INCREMENT = re.compile(r"\W*(?:\d[\d.,]*|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+"

@@ -234,6 +234,7 @@ def test_a_number_question_answered_without_a_number_is_a_type_mismatch():
     # A version is no time: "When was 5.3.0 released?" is not answered by "before 4.0".
     ("When was Ledgerly 5.3.0 released?", "before 4.0", 1.0),
     ("When was firmware 3.2 released?", "April 16, 2024", 0.0),
+    ("When was security advisory NSA-2024-003 published?", "Revision 1.1", 1.0),  # a document's revision
     ("When did the population reach 1.5 million?", "1.5 million years ago", 0.0),
     # A wire's gauge or a supply's voltage is a number: a terminal's letter is none.
     ("What gauge of thermostat wire can I use?", "C", 1.0),

@@ -68,37 +68,7 @@ class MarginReader:
         return Reading(sorted(spans, key=lambda s: s.logit, reverse=True), 0.0)
 
 
-def test_a_sure_first_passage_is_read_alone_else_the_rest_follow(fake_embedder):
-    from groundqa.settings import Settings
-    from groundqa.index.collection import Collection, Manifest
-    from groundqa.index.chunking import ChunkingConfig
-    from groundqa.service.pipeline import Pipeline
-    from groundqa.wiring import pipeline_config
-    from tests.conftest import faiss_collection
-
-    settings = Settings(early_exit_margin=20.0)
-    pipeline = Pipeline(fake_embedder, faiss_collection(Manifest("fake", 64, ChunkingConfig(254, 40))),
-                        MarginReader([25.0, 30.0, 5.0]), pipeline_config(settings))
-    passages = _passages(0.9, 0.8, 0.7)
-    reading, unread = pipeline._read("q", passages)
-    assert pipeline.reader.calls == [[1]] and [s.passage.rank for s in reading.spans] == [1]
-    assert [p.rank for p in unread] == [2, 3]  # read on when the verifier takes none of its answers
-
-    pipeline.reader = MarginReader([12.0, 30.0, 5.0])
-    reading, unread = pipeline._read("q", passages)
-    assert pipeline.reader.calls == [[1], [2, 3]] and [s.passage.rank for s in reading.spans] == [2, 1, 3]
-    assert unread == []
-
-    pipeline.config = pipeline_config(settings.model_copy(update={"early_exit_margin": None}))
-    pipeline.reader = MarginReader([25.0, 30.0, 5.0])
-    pipeline._read("q", passages)
-    assert pipeline.reader.calls == [[1, 2, 3]]
-
-
-def test_reading_goes_on_below_the_threshold_answers_are_given_at(fake_embedder):
-    """After an early exit the skipped passages are read when no candidate reaches the verifier's
-    threshold; an eval recording every answer (threshold 0) sets the real one to read on as served."""
-    from groundqa.eval.runner import reading_on_as_served
+def _pipeline(fake_embedder, reader, **settings):
     from groundqa.index.chunking import ChunkingConfig
     from groundqa.index.collection import Manifest
     from groundqa.service.pipeline import Pipeline
@@ -106,14 +76,60 @@ def test_reading_goes_on_below_the_threshold_answers_are_given_at(fake_embedder)
     from groundqa.wiring import pipeline_config
     from tests.conftest import faiss_collection
 
-    served = pipeline_config(Settings())
-    assert served.read_on_threshold() == served.verifier.threshold > 0
-    recording = pipeline_config(Settings(answer_threshold=0.0))
-    assert recording.read_on_threshold() == 0.0
-    pipeline = Pipeline(fake_embedder, faiss_collection(Manifest("fake", 64, ChunkingConfig(254, 40))),
-                        MarginReader([25.0]), recording)
-    assert reading_on_as_served(pipeline, 0.15).config.read_on_threshold() == 0.15
-    assert pipeline_config(Settings(verifier="off")).read_on_threshold() is None
+    return Pipeline(fake_embedder, faiss_collection(Manifest("fake", 64, ChunkingConfig(254, 40))), reader,
+                    pipeline_config(Settings(**settings)))
+
+
+def test_without_the_verifier_a_sure_first_passage_is_read_alone_else_the_rest_follow(fake_embedder):
+    passages = _passages(0.9, 0.8, 0.7)
+    pipeline = _pipeline(fake_embedder, MarginReader([25.0, 30.0, 5.0]), verifier="off", early_exit_margin=20.0)
+    reading, unread = pipeline._read("q", passages)
+    assert pipeline.reader.calls == [[1]] and [s.passage.rank for s in reading.spans] == [1] and unread == []
+
+    pipeline.reader = MarginReader([12.0, 30.0, 5.0])
+    reading, unread = pipeline._read("q", passages)
+    assert pipeline.reader.calls == [[1], [2, 3]] and [s.passage.rank for s in reading.spans] == [2, 1, 3]
+
+    pipeline = _pipeline(fake_embedder, MarginReader([25.0, 30.0, 5.0]), verifier="off", early_exit_margin=None)
+    pipeline._read("q", passages)
+    assert pipeline.reader.calls == [[1, 2, 3]]
+
+
+@pytest.mark.parametrize("first_verdict, reads", [(0.55, [[1]]), (0.25, [[1], [2, 3]]), (None, [[1], [2, 3]])])
+def test_with_the_verifier_the_others_are_read_unless_the_best_passage_is_verified_beyond_doubt(
+        fake_embedder, first_verdict, reads):
+    """The best passage is read first; its answer is taken alone only at early_exit_probability (0.4)
+    or more: at 0.25 it would be answered (threshold about 0.14), yet a later passage may hold a better
+    one. The verdict after reading on is the answer's."""
+    pipeline = _pipeline(fake_embedder, MarginReader([25.0, 30.0, 5.0]))
+    pipeline.search = lambda *args: _passages(0.9, 0.8, 0.7)
+    verdicts = iter([first_verdict, 0.9])
+    pipeline._decide = lambda question, reading: ([], next(verdicts), ())
+    result = pipeline.ask("When was it published?")
+    assert pipeline.reader.calls == reads
+    assert result.best_margin == (first_verdict if reads == [[1]] else 0.9)
+
+    pipeline = _pipeline(fake_embedder, MarginReader([25.0, 30.0, 5.0]), early_exit_probability=None)
+    pipeline._read("q", _passages(0.9, 0.8, 0.7))
+    assert pipeline.reader.calls == [[1, 2, 3]]
+
+
+def test_the_early_exit_never_stops_below_the_threshold_answers_are_given_at():
+    """An eval that records every answer (threshold 0) exits where the served pipeline would."""
+    from groundqa.eval.runner import reading_on_as_served
+    from groundqa.settings import Settings
+    from groundqa.wiring import pipeline_config
+
+    assert pipeline_config(Settings()).exit_probability() == 0.4
+    assert pipeline_config(Settings(answer_threshold=0.0)).exit_probability() == 0.4
+    assert pipeline_config(Settings(answer_threshold=0.6)).exit_probability() == 0.6
+    assert pipeline_config(Settings(verifier="off")).exit_probability() is None
+    assert pipeline_config(Settings(early_exit_probability=None)).exit_probability() is None
+
+    class Recording:
+        config = pipeline_config(Settings(answer_threshold=0.0))
+
+    assert reading_on_as_served(Recording(), 0.7).config.exit_probability() == 0.7
 
 
 def test_reading_stops_before_the_token_budget_is_spent_but_always_reads_the_best_passage(fake_embedder):
@@ -125,7 +141,7 @@ def test_reading_stops_before_the_token_budget_is_spent_but_always_reads_the_bes
     from tests.conftest import faiss_collection
 
     def reads(budget, costs):
-        settings = Settings(early_exit_margin=None, max_read_tokens=budget)
+        settings = Settings(early_exit_probability=None, max_read_tokens=budget)
         pipeline = Pipeline(fake_embedder, faiss_collection(Manifest("fake", 64, ChunkingConfig(254, 40))),
                             MarginReader([5.0, 6.0, 7.0], costs), pipeline_config(settings))
         pipeline._read("q", _passages(0.9, 0.8, 0.7))
