@@ -104,9 +104,8 @@ class Settings(BaseSettings):
     # this much.
     early_exit_margin: float | None = 20.0
     # Read passages, best first, only while the word pieces read (question included) stay within this;
-    # the best passage is always read. None: no cap. Measured in eval/BENCHMARKS.md, "Token budget":
-    # three passages of the largest chunks fit.
-    max_read_tokens: int | None = Field(default=850, ge=64)
+    # the best passage is always read. None: no cap. Measured in eval/BENCHMARKS.md, "Token budget".
+    max_read_tokens: int | None = Field(default=800, ge=64)
     max_answers: int = Field(default=3, ge=1, le=20)
     # Alternatives to the best answer are listed only above this score (0..1); with the verifier, also
     # only at or above its threshold: never one that would not have been answered on its own.
