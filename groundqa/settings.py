@@ -101,7 +101,7 @@ class Settings(BaseSettings):
     # "Reading on until verified".
     early_exit_probability: float | None = Field(default=0.4, ge=0.0, le=1.0)
     # The same with the verifier off: stop when the best span beats its window's no-answer logit by
-    # this much.
+    # this much (None: read all at once).
     early_exit_margin: float | None = 20.0
     # Read passages, best first, only while the word pieces read (question included) stay within this;
     # the best passage is always read. None: no cap. Measured in eval/BENCHMARKS.md, "Token budget".

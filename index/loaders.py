@@ -17,7 +17,6 @@ from groundqa.errors import InvalidDocument, UnsupportedFormat
 # pypdf logs what it repairs ("EOF marker not found") on its own; a PDF it cannot read raises, and
 # that reaches the user with the file's name.
 logging.getLogger("pypdf").setLevel(logging.ERROR)
-from groundqa.index.page_furniture import without_furniture
 from groundqa.index.plain_headings import plain_text_headings
 from groundqa.index.sections import LISTS, SECTIONS, STEPS
 from groundqa.index.types import Document
@@ -373,8 +372,7 @@ def load_pdf(data: bytes) -> Extracted:
         raise InvalidDocument(f"corrupt or unreadable PDF ({exc.__class__.__name__}: {exc})") from None
     except Exception as exc:  # pypdf raises many internal types on damaged files
         raise InvalidDocument(f"corrupt or unreadable PDF ({exc.__class__.__name__})") from None
-    # A page break is a line break: a sentence may run on over it, which unwrap_lines then joins.
-    text = unwrap_lines(normalize_text("\n".join(without_furniture(pages))))
+    text = unwrap_lines(normalize_text("\n\n".join(pages)))
     if not text:
         raise InvalidDocument("PDF has no extractable text (scanned images need OCR first)")
     return Extracted(text, str(meta_title).strip() or first_line(text), plain_text_headings(text), [])

@@ -144,15 +144,13 @@ class Pipeline:
         decided by its verdict (`exit_probability`); without it, by the reader's margin
         (eval/BENCHMARKS.md, "Speed" and "Reading on until verified")."""
         passages = self._affordable(question, passages)
-        if len(passages) < 2:
-            return self.reader.read(question, passages), []
-        if self.config.exit_probability() is not None:
+        if len(passages) > 1 and self.config.exit_probability() is not None:
             return self.reader.read(question, passages[:1]), passages[1:]
-        threshold = self.config.early_exit_margin if self.config.verifier is None else None
-        if threshold is None:
+        margin = self.config.early_exit_margin
+        if len(passages) < 2 or self.config.verifier is not None or margin is None:
             return self.reader.read(question, passages), []
         first = self.reader.read(question, passages[:1])
-        if first.best_window_margin() >= threshold:
+        if first.best_window_margin() >= margin:
             return first, []
         return first.merged(self.reader.read(question, passages[1:])), []
 

@@ -99,7 +99,7 @@ def test_without_the_verifier_a_sure_first_passage_is_read_alone_else_the_rest_f
 def test_with_the_verifier_the_others_are_read_unless_the_best_passage_is_verified_beyond_doubt(
         fake_embedder, first_verdict, reads):
     """The best passage is read first; its answer is taken alone only at early_exit_probability (0.4)
-    or more: at 0.25 it would be answered (threshold about 0.14), yet a later passage may hold a better
+    or more: at 0.25 it would be answered (the threshold is about 0.15), yet a later passage may hold a better
     one. The verdict after reading on is the answer's."""
     pipeline = _pipeline(fake_embedder, MarginReader([25.0, 30.0, 5.0]))
     pipeline.search = lambda *args: _passages(0.9, 0.8, 0.7)
