@@ -64,10 +64,10 @@ def run_bench(args: argparse.Namespace, settings: Settings) -> int:
     asked = sample(questions, args.questions, args.seed)
     shipped_settings = settings.model_copy(update={"no_answer_margin": NEVER_ABSTAIN})
     fp32_settings = shipped_settings.model_copy(update={"precision": "fp32"})
-    # The naive path: eager models, dense retrieval, spans ranked by reader logit alone, all top-k
-    # passages in one forward.
+    # The naive path: eager models, dense retrieval, spans ranked by reader logit alone (no verifier),
+    # all top-k passages in one forward.
     reference_settings = fp32_settings.model_copy(update={
-        "retrieval_mode": "dense", "answer_retrieval_weight": 0.0, "answer_length_penalty": 0.0,
+        "verifier": "off", "retrieval_mode": "dense", "answer_retrieval_weight": 0.0, "answer_length_penalty": 0.0,
         "read_score_gap": None, "early_exit_margin": None, "early_exit_probability": None,
         "max_read_tokens": None, "trace_models": False})
     shipped = open_pipeline(shipped_settings, questions, args.gold, args.cache_dir, progress=True)
