@@ -67,7 +67,8 @@ class Asked:
 
 def run_calibrate(args: argparse.Namespace, settings: Settings) -> int:
     # With the verifier off there is no verdict to stop reading at: every passage the budget affords is
-    # read, as the served pipeline does whenever the best passage's answer is not verified beyond doubt.
+    # read, as the served pipeline does whenever the best passage's answer is not verified at
+    # early_exit_probability.
     recording = settings.model_copy(update={"verifier": "off", "early_exit_margin": None,
                                             **({"top_k": args.top_k} if args.top_k else {})})
     asked: list[Asked] = []

@@ -56,8 +56,9 @@ class FakeReader:
     It answers with a whole sentence: for each passage, the first sentence sharing the most question
     words (lower-cased, stop words ignored) becomes one span with logit 20 + that count over a
     no-answer logit of 0, so the reader-margin early exit and the abstention margin (defaults 20 and
-    10, with the verifier off) accept it. A passage sharing no question word still yields its first sentence, but with logit -5
-    under a no-answer logit of 5: when no passage shares a word, the pipeline abstains (no_answer).
+    10, with the verifier off) accept it. A passage sharing no question word still yields its first
+    sentence, but with logit -5 under a no-answer logit of 5: when no passage shares a word, the
+    pipeline abstains (no_answer).
     Span offsets are document offsets (the chunk's start plus the sentence's offset in the chunk),
     as ExtractiveReader gives them. `calls` counts read() calls (an answer from the cache makes none).
     """
