@@ -16,9 +16,10 @@ ADVISORY = "Advisory NSA-2024-003 covers CVE-2024-38112, with a CVSS score of 8.
 
 
 def evidence(question: str, passage: str = ADVISORY, answer: str = "8.1", near: str | None = None,
-             headings: str = "", chain: tuple[str, ...] = ()) -> Evidence:
+             headings: str = "", chain: tuple[str, ...] = (), line: str | None = None) -> Evidence:
+    line = passage if line is None else line
     return Evidence(question=question, answer=answer, passage_text=passage, sentence=passage,
-                    near=passage if near is None else near, line=passage, answer_at=max(0, passage.find(answer)),
+                    near=passage if near is None else near, line=line, answer_at=max(0, line.find(answer)),
                     reader_margin=20.0,
                     window_margin=20.0, evidence_share=0.9, retrieval_score=0.9, passage_rank=1,
                     heading_chain=chain or ((headings,) if headings else ()))
@@ -240,6 +241,11 @@ def test_a_number_question_answered_without_a_number_is_a_type_mismatch():
     ("What gauge of thermostat wire can I use?", "C", 1.0),
     ("What gauge of thermostat wire can I use?", "18 to 22 AWG", 0.0),
     ("What voltage does the thermostat need?", "24 V AC", 0.0),
+    # An amount of nothing answers what something costs, and nothing else.
+    ("Is there a restocking fee for an unopened Nimbus T2?", "No fee", 0.0),
+    ("How much does the app cost?", "free", 0.0),
+    ("What is the restocking fee?", "waived", 1.0),
+    ("How long is the warranty?", "free of charge", 1.0),
 ])
 def test_answers_of_the_wrong_kind_are_a_type_mismatch(question, answer, mismatch):
     assert feature("type_mismatch", question, answer=answer) == mismatch
@@ -283,6 +289,27 @@ def test_the_words_asked_about_beside_the_models_name_pick_the_row():
     assert feature("covered_near", question, passage=table, answer="65 W", near="Power consumption Aerion A60 Pro: 65 W") > 0.5
     # A question of names and identifiers alone leaves nothing to miss.
     assert feature("covered_near_words", "Who is Margaret Okafor?", near="Our officer is Priya Raman.") == 1.0
+
+
+@pytest.mark.parametrize("row, answer, asked", [
+    ("Opened, missing parts or packaging | Nimbus T2: 20% | Nimbus T5: 25%", "20%", 1.0),
+    ("Opened, missing parts or packaging | Nimbus T2: 20% | Nimbus T5: 25%", "25%", 0.0),  # "Nimbus" names no column
+    ("Unopened, in original packaging | Nimbus T2: No fee | Nimbus T5: No fee", "No fee", 0.0),  # nor the row
+])
+def test_a_cell_whose_row_and_column_the_question_names_is_the_asked_cell(row, answer, asked):
+    """The row label and the column header both hold a question word; the words every column header
+    has name no column."""
+    question = "If I return an opened Nimbus T2 with missing parts, what restocking fee do I pay?"
+    assert feature("asked_cell", question, passage=row, answer=answer, near=near_text(row, row.find(answer)),
+                   line=row) == asked
+
+
+def test_an_answer_outside_a_table_or_in_a_one_column_table_is_judged_by_its_row_and_header():
+    assert feature("asked_cell", "What is the CVSS score?", answer="8.1") == 0.0
+    table = "Weight | Aerion A60 Pro: 7.9 kg"
+    assert feature("asked_cell", "What is the weight of the Aerion A60 Pro?", passage=table, answer="7.9 kg",
+                   line=table) == 1.0
+    assert feature("asked_cell", "How heavy is the Aerion A60 Pro?", passage=table, answer="7.9 kg", line=table) == 0.0
 
 
 CONTACTS = ("Contact us\n- Support phone: 1-800-555-0142 (8 a.m. to 8 p.m.)\n- Support email: support@nimbus.example\n"
