@@ -22,7 +22,7 @@ import numpy as np
 
 from groundqa.eval.gold import load_gold, sample
 from groundqa.eval.metrics import exact_match, f1_score
-from groundqa.eval.runner import NEVER_ABSTAIN, gold_rank
+from groundqa.eval.runner import NEVER_ABSTAIN, gold_rank, reading_on_as_served
 from groundqa.eval.stats import percentiles
 from groundqa.hardware import resolve_precision
 from groundqa.settings import REPO_ROOT, Settings
@@ -48,21 +48,25 @@ class PathResult:
     em: list[float] = field(default_factory=list)
     f1: list[float] = field(default_factory=list)
     found: list[bool] = field(default_factory=list)
+    answered: list[bool] = field(default_factory=list)
 
     def summary(self) -> dict:
         return {**percentiles(self.totals_ms, (50, 95), suffix="_ms"),
                 "em": round(100 * statistics.fmean(self.em), 2), "f1": round(100 * statistics.fmean(self.f1), 2),
+                "answered": round(100 * statistics.fmean(self.answered), 1),
                 "recall_at_k": round(100 * statistics.fmean(self.found), 1)}
 
 
 def run_bench(args: argparse.Namespace, settings: Settings) -> int:
     from groundqa.eval.open_index import open_pipeline
     from groundqa.service.pipeline import Pipeline
-    from groundqa.wiring import make_embedder, make_reader, pipeline_config
+    from groundqa.wiring import decision_threshold, make_embedder, make_reader, pipeline_config
 
     questions = load_gold(args.gold)
     asked = sample(questions, args.questions, args.seed)
-    shipped_settings = settings.model_copy(update={"no_answer_margin": NEVER_ABSTAIN})
+    # Every path answers every question (the verifier's threshold at 0 too), reading on where the served
+    # pipeline would: EM and F1 compare the spans, not where each abstains.
+    shipped_settings = settings.model_copy(update={"no_answer_margin": NEVER_ABSTAIN, "answer_threshold": 0.0})
     fp32_settings = shipped_settings.model_copy(update={"precision": "fp32"})
     # The naive path: eager models, dense retrieval, spans ranked by reader logit alone (no verifier),
     # all top-k passages in one forward.
@@ -70,7 +74,9 @@ def run_bench(args: argparse.Namespace, settings: Settings) -> int:
         "verifier": "off", "retrieval_mode": "dense", "answer_retrieval_weight": 0.0, "answer_length_penalty": 0.0,
         "read_score_gap": None, "early_exit_margin": None, "early_exit_probability": None,
         "max_read_tokens": None, "trace_models": False})
-    shipped = open_pipeline(shipped_settings, questions, args.gold, args.cache_dir, progress=True)
+    threshold = decision_threshold(settings)
+    shipped = reading_on_as_served(open_pipeline(shipped_settings, questions, args.gold, args.cache_dir, progress=True),
+                                   threshold)
     reference_embedder, reference_reader = make_embedder(reference_settings), make_reader(reference_settings)
     fp32_embedder, fp32_reader = make_embedder(fp32_settings), make_reader(fp32_settings)
     for model in (reference_embedder, reference_reader, fp32_embedder, fp32_reader):
@@ -78,7 +84,8 @@ def run_bench(args: argparse.Namespace, settings: Settings) -> int:
     pipelines = {
         "reference": Pipeline(reference_embedder, shipped.collection, reference_reader,
                               pipeline_config(reference_settings)),
-        "fp32": Pipeline(fp32_embedder, shipped.collection, fp32_reader, pipeline_config(fp32_settings)),
+        "fp32": reading_on_as_served(Pipeline(fp32_embedder, shipped.collection, fp32_reader,
+                                              pipeline_config(fp32_settings)), threshold),
         "shipped": shipped,
     }
     results = {name: PathResult(name) for name in pipelines}
@@ -94,6 +101,7 @@ def run_bench(args: argparse.Namespace, settings: Settings) -> int:
             row.em.append(exact_match(best, gold.answers))
             row.f1.append(f1_score(best, gold.answers))
             row.found.append(gold_rank(gold, result.passages) is not None)
+            row.answered.append(best is not None)
     report = {"questions": len(asked), "seed": args.seed, "top_k": settings.top_k,
               "precision": resolve_precision(settings.precision),
               "answering": {name: r.summary() for name, r in results.items()}}

@@ -315,3 +315,15 @@ def test_a_question_after_when_something_opens_or_closes_gets_that_end(question,
     start = text.index(span)
     start, end = complete(text, start, start + len(span), asked=frozenset(words(question)))
     assert text[start:end] == whole
+
+
+@pytest.mark.parametrize("question, whole", [
+    ("What do Nimbus serial numbers start with?", "NT2- or NT5-"),  # what follows is not the start
+    ("What does a serial number look like?", "NT2- or NT5- followed by 10 letters and digits"),
+])
+def test_a_question_after_what_something_starts_with_gets_the_start_alone(question, whole):
+    text = "Serial numbers start with NT2- or NT5- followed by 10 letters and digits."
+    span = "NT2- or NT5- followed by 10 letters and digits"
+    start = text.index(span)
+    start, end = complete(text, start, start + len(span), asked=frozenset(words(question)))
+    assert text[start:end] == whole

@@ -64,3 +64,21 @@ def test_load_against_a_real_server_and_overload_answers_503_quickly(real_settin
     assert summary["statuses"].get("503", 0) > 0 and summary["statuses"].get("200", 0) > 0
     assert set(summary["statuses"]) <= {"200", "503"} and not summary["transport_errors"]
     assert summary["rejected_without_retry_after"] == 0
+
+
+def test_bench_answers_every_question_on_every_path(small_squad, tmp_path):
+    """EM and F1 compare the paths' spans: the verifier abstains on none, even where the documents hold
+    no answer (a question from another article)."""
+    data = json.loads(small_squad.read_text())
+    paragraph = data["data"][0]["paragraphs"][0]
+    data["data"][0]["paragraphs"] = [{"context": paragraph["context"], "qas": [
+        paragraph["qas"][0],
+        {"id": "elsewhere", "question": "Who won the 1998 FIFA World Cup final in Paris?",
+         "answers": [{"text": "France", "answer_start": 0}]}]}]
+    gold = tmp_path / "two.json"
+    gold.write_text(json.dumps(data))
+    out_json = tmp_path / "bench.json"
+    assert main(["bench", str(gold), "--questions", "2", "--index-chunks", "0", "--cache-dir", str(tmp_path / "cache"),
+                 "--json", str(out_json)]) == 0
+    for path in json.loads(out_json.read_text())["answering"].values():
+        assert path["answered"] == 100.0
