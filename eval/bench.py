@@ -138,11 +138,11 @@ def render(report: dict) -> str:
     base = answering["reference"]["p50_ms"]
     lines = [f"{report['questions']} open questions (seed {report['seed']}), top-{report['top_k']}, "
              f"shipped precision {report['precision']}",
-             "| path | p50 ms | p95 ms | p50 speedup vs reference | EM | F1 | recall@k |",
-             "|---|---|---|---|---|---|---|"]
+             "| path | p50 ms | p95 ms | p50 speedup vs reference | EM | F1 | answered % | recall@k |",
+             "|---|---|---|---|---|---|---|---|"]
     for name, s in answering.items():
         lines.append(f"| {name} | {s['p50_ms']} | {s['p95_ms']} | {base / s['p50_ms']:.2f}x | {s['em']} | {s['f1']} "
-                     f"| {s['recall_at_k']} |")
+                     f"| {s['answered']} | {s['recall_at_k']} |")
     if "indexing" in report:
         i = report["indexing"]
         lines += ["", f"indexing {i['chunks']} chunks: plain encode {i['plain_encode_chunks_per_s']} chunks/s, "

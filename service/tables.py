@@ -79,6 +79,11 @@ def _line_end(text: str, at: int) -> int:
     return len(text) if end < 0 else end
 
 
+def row_cells(line: str) -> list[Cell]:
+    """The "header: value" cells of a table row as the loaders write it, offsets in `line`."""
+    return _row_cells(line, 0, len(line)) if row_label(line) is not None else []
+
+
 def _row_cells(text: str, line_start: int, line_end: int) -> list[Cell]:
     """The "header: value" cells of a row line; none for a header row or a row of bare cells."""
     label_end = text.find(SEPARATOR, line_start, line_end)

@@ -28,7 +28,7 @@ from groundqa.service.answers import Candidate
 from groundqa.service.completion import asks_how_many
 from groundqa.service.measures import currency_mismatch, measure, wanted_measures
 from groundqa.service.reader import Reading
-from groundqa.service.tables import SEPARATOR, row_label
+from groundqa.service.tables import SEPARATOR, row_cells, row_label
 from groundqa.service.types import Citation
 
 FEATURE_VERSION = 14
@@ -160,7 +160,7 @@ def feature_vector(evidence: Evidence, stats: TermStats) -> np.ndarray:
         float(type_mismatch(evidence.question, evidence.answer)),
         sum(w in question_words for w in answer_words) / max(1, len(answer_words)),
         float(_rival(evidence, terms, identifiers)),
-        float(_asked_cell(evidence.line, evidence.answer_at, terms)),
+        float(_in_asked_cell(evidence.line, evidence.answer_at, evidence.answer_at + len(evidence.answer), terms)),
     ], dtype=np.float64)
 
 
@@ -178,18 +178,17 @@ def _rival(evidence: Evidence, terms: list[str], identifiers: list[str]) -> bool
             or _total_instead(evidence.question, evidence.line, start))
 
 
-def _asked_cell(line: str, at: int, terms: list[str]) -> bool:
-    """The asked_cell feature: the answer at `at` in the table row `line` is in a cell whose row label
-    and column header both hold a question term ("Opened, missing parts" and "Nimbus T2" for the fee on
-    an opened T2 with missing parts)."""
-    label = row_label(line)
-    if label is None or at < len(label):
+def _in_asked_cell(line: str, start: int, end: int, terms: list[str]) -> bool:
+    """The asked_cell feature: the answer from `start` to `end` in the table row `line` is a cell's value
+    whose row label and column header both hold a question term ("Opened, missing parts" and "Nimbus
+    T2" for the fee on an opened T2 with missing parts)."""
+    cells = row_cells(line)
+    own = next((cell for cell in cells if cell.start <= start and end <= cell.end), None)
+    if own is None:
         return False
-    headers = [cell.split(":", 1)[0] for cell in line.split(SEPARATOR)[1:]]
-    own = headers[line.count(SEPARATOR, 0, at) - 1]
-    shared = frozenset.intersection(*(_word_set(header) for header in headers)) if len(headers) > 1 else frozenset()
-    return (any(holds(_word_set(label), t) for t in terms)
-            and any(holds(_word_set(own) - shared, t) for t in terms))
+    shared = frozenset.intersection(*(_word_set(cell.header) for cell in cells)) if len(cells) > 1 else frozenset()
+    return (any(holds(_word_set(own.label), t) for t in terms)
+            and any(holds(_word_set(own.header) - shared, t) for t in terms))
 
 
 # "When was firmware 2.9.4 released?" asks when something happened; "until December 31, 2025" is when
@@ -316,7 +315,7 @@ def type_mismatch(question: str, answer: str) -> bool:
         return not any(char.isdigit() for char in answer)
     if _NUMERIC_QUESTION.search(question) or _NUMBER_NOUN.search(question):
         if not _NUMBER.search(answer):
-            return not (_MONEY_QUESTION.search(question) and _NO_CHARGE.search(answer))
+            return not (_MONEY_QUESTION.search(question) and _NO_CHARGE.fullmatch(answer.strip()))
         if _WHEN.match(question) and _VERSION_ANSWER.fullmatch(answer.strip()):
             return True  # "before 4.0" for "When was Ledgerly 5.3.0 released?": a version, not a time
         if _INCREMENT.match(answer) and _HOW_LONG.search(question) and not _ASKS_INCREMENT.search(question):
@@ -332,8 +331,8 @@ def type_mismatch(question: str, answer: str) -> bool:
 
 _WHEN = re.compile(r"^\s*when\b", re.I)
 # An amount of nothing answers what something costs: "No fee" for the restocking fee on an unopened T2.
-_MONEY_QUESTION = re.compile(r"\b(?:fees?|price|cost|costs|charged?|how much|pay)\b", re.I)
-_NO_CHARGE = re.compile(r"\b(?:no|zero)\s+(?:fees?|charge|cost)\b|\bfree(?:\s+of\s+charge)?\b|\bwithout\s+charge\b", re.I)
+_MONEY_QUESTION = re.compile(r"\b(?:fees?|prices?|costs?|charged?|pay)\b", re.I)
+_NO_CHARGE = re.compile(r"(?:no|zero)\s+(?:fees?|charge|cost)|free(?:\s+of\s+charge)?|without\s+charge", re.I)
 _VERSION_ANSWER = re.compile(r"(?:(?:before|after|since|from|in|with|until|up to|version|firmware|release|build"
                              r"|revision|rev\.?)\s+)*v?\d+(?:\.\d+)+(?:\.x)?", re.I)
 # An answer that is a number of things added to others: "2 more years", "another 25"; not "more than

@@ -327,3 +327,18 @@ def test_a_question_after_what_something_starts_with_gets_the_start_alone(questi
     start = text.index(span)
     start, end = complete(text, start, start + len(span), asked=frozenset(words(question)))
     assert text[start:end] == whole
+
+
+def test_an_instruction_or_a_statement_keeps_what_follows():
+    text = "To start the reset, hold Power for 5 seconds, followed by Volume Up."
+    start = text.index("hold Power")
+    asked = frozenset(words("How do I start with a reset?"))
+    start, end = complete(text, start, start + len("hold Power for 5 seconds"), asked=asked, instruction=True)
+    assert text[start:end] == "hold Power for 5 seconds, followed by Volume Up"
+
+
+def test_quotes_around_an_answer_are_left_out():
+    text = 'Serial numbers start with "NT2-" on the Nimbus T2.'
+    start = text.index('"NT2-"')
+    start, end = complete(text, start, start + len('"NT2-"'))
+    assert text[start:end] == "NT2-"

@@ -246,6 +246,8 @@ def test_a_number_question_answered_without_a_number_is_a_type_mismatch():
     ("How much does the app cost?", "free", 0.0),
     ("What is the restocking fee?", "waived", 1.0),
     ("How long is the warranty?", "free of charge", 1.0),
+    ("How much does the toll-free line cost?", "toll-free", 1.0),  # a word with "free" in it is no amount
+    ("How much storage does it have?", "free", 1.0),  # nor is "free" where no money is asked about
 ])
 def test_answers_of_the_wrong_kind_are_a_type_mismatch(question, answer, mismatch):
     assert feature("type_mismatch", question, answer=answer) == mismatch
@@ -295,6 +297,8 @@ def test_the_words_asked_about_beside_the_models_name_pick_the_row():
     ("Opened, missing parts or packaging | Nimbus T2: 20% | Nimbus T5: 25%", "20%", 1.0),
     ("Opened, missing parts or packaging | Nimbus T2: 20% | Nimbus T5: 25%", "25%", 0.0),  # "Nimbus" names no column
     ("Unopened, in original packaging | Nimbus T2: No fee | Nimbus T5: No fee", "No fee", 0.0),  # nor the row
+    ("Opened, missing parts or packaging | Nimbus T2: 20% | Nimbus T5: 25%", "Nimbus T2", 0.0),  # a header, no value
+    ("Opened, missing parts or packaging | Nimbus T2: 20% | Nimbus T5: 25%", "20% | Nimbus T5: 25%", 0.0),  # two cells
 ])
 def test_a_cell_whose_row_and_column_the_question_names_is_the_asked_cell(row, answer, asked):
     """The row label and the column header both hold a question word; the words every column header
