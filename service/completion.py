@@ -60,12 +60,12 @@ _COUNTED_FROM = re.compile(_GAP + r"of" + _GAP + r"(?:[\w-]+" + _GAP + r"){0,2}[
                            re.MULTILINE)
 # A minimum version or amount: "PostgreSQL 14 or later", "iOS 15 and up".
 _OR_LATER = re.compile(r"[ \t]+(?:or|and)[ \t]+(?:later|newer|higher|above|greater|up|more)\b|\+(?![\w+])", re.IGNORECASE)
-# A question after when something opens or closes asks for one end of its hours.
-_OPENING_WORDS = frozenset({"open", "opens", "start", "starts", "begin", "begins"})
-_CLOSING = frozenset({"close", "closes", "shut", "shuts", "end", "ends", "finish", "finishes"})
 # A question after what something starts with ("What do serial numbers start with?"), and what follows it.
 _STARTING = frozenset({"start", "starts", "begin", "begins"})
 _FOLLOWED_BY = re.compile(r",?[ \t]+(?:and[ \t]+)?followed[ \t]+by\b", re.IGNORECASE)
+# A question after when something opens or closes asks for one end of its hours.
+_OPENING_WORDS = frozenset({"open", "opens"}) | _STARTING
+_CLOSING = frozenset({"close", "closes", "shut", "shuts", "end", "ends", "finish", "finishes"})
 # A question after what is needed, whose answer is a minimum ("Which version does it need?"), not
 # after what added something ("Which version added Matter support?": "3.1").
 _REQUIRING = frozenset({"need", "needs", "needed", "require", "requires", "required", "minimum", "compatible",
@@ -195,7 +195,7 @@ comma; for a yes-or-no question (`statement`), to the whole sentence (or clause 
 def _only_the_start(text: str, start: int, end: int, asked: frozenset[str]) -> int:
     """Up to what follows, for a question after what something starts with: "NT2- or NT5-", not "NT2-
     or NT5- followed by 10 letters and digits", for what serial numbers start with."""
-    if not (asked & _STARTING and "with" in asked or "prefix" in asked):
+    if not ((asked & _STARTING and "with" in asked) or "prefix" in asked):
         return end
     rest = _FOLLOWED_BY.search(text, start, end)
     return rest.start() if rest and rest.start() > start else end
