@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import queue
 import threading
 import time
 from typing import Callable, Iterator
@@ -30,6 +31,7 @@ from groundqa.service.types import AskResult
 from groundqa.settings import Settings
 
 log = logging.getLogger("groundqa")
+_END_OF_STAGES = object()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,9 +99,26 @@ class ServedCollection:
         validate_top_k(top_k)
         validate_filters(filters)
 
+        def work(stages: queue.SimpleQueue) -> None:
+            try:
+                with self._inference_slot(), self._lock.reading():
+                    for stage in pipeline.stages(question, top_k, filters):
+                        stages.put(stage)
+            except BaseException as exc:  # handed to the reader of the stream, raised there
+                stages.put(exc)
+            finally:
+                stages.put(_END_OF_STAGES)
+
         def stream() -> Iterator[tuple[Passage, ...] | AskResult]:
-            with self._inference_slot(), self._lock.reading():
-                yield from pipeline.stages(question, top_k, filters)
+            # The stages run in a thread of their own, so the slot and the lock are released when the
+            # work ends, whether or not the client is still reading: a generator suspended inside them
+            # held both until garbage collection once its client had gone (issue 39).
+            stages: queue.SimpleQueue = queue.SimpleQueue()
+            threading.Thread(target=work, args=(stages,), name="ask-stream", daemon=True).start()
+            while (stage := stages.get()) is not _END_OF_STAGES:
+                if isinstance(stage, BaseException):
+                    raise stage
+                yield stage
 
         return stream()
 
