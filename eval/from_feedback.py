@@ -1,10 +1,16 @@
 """`groundqa feedback export`: users' verdicts become gold questions (`groundqa eval`, `groundqa
 calibrate` read them) and a list of what a person should look at.
 
-A question's confirmed answers ("correct" verdicts) make one gold question; a confirmed "not found"
-makes an unanswerable one. Wrong answers and missed ones go to the review file with the user's note:
-what the right answer is, only a person can say. A question whose verdicts disagree (an answer both
-confirmed and marked wrong, a "not found" both confirmed and disputed) goes to review, not to gold."""
+Only verdicts that count are used: a verdict counts when a key holder sent it, or when at least
+`min_clients` different senders gave it (the same verdict on the same answer). Questions and answers
+are compared normalized (NFKC, case folded, runs of whitespace as one space).
+
+A question's counted confirmed answers ("correct" verdicts) make one gold question; a counted
+confirmed "not found" with no counted answer makes an unanswerable one. Wrong answers and missed ones
+go to the review file with the user's note: what the right answer is, only a person can say; so do
+confirmations that do not count. A question whose counted verdicts disagree (an answer both confirmed
+and marked wrong, a "not found" confirmed beside a confirmed answer or a "not_found_but_should") goes
+to review, not to gold."""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ import argparse
 import hashlib
 import json
 import sys
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,47 +27,72 @@ from groundqa.service.feedback import Feedback, all_feedback
 from groundqa.settings import Settings
 
 
+MIN_CLIENTS = 3
+
+
 @dataclass
 class Export:
     gold: list[dict]
     review: list[dict]
 
 
-def question_key(question: str) -> str:
-    return " ".join(question.split()).casefold()
+def normalized(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold()).split())
 
 
-def to_gold(entries: list[Feedback]) -> Export:
+def opinion(entry: Feedback) -> tuple[str, str | None]:
+    """What a verdict says: its verdict on its answer (None: on a "not found")."""
+    return entry.verdict, None if entry.answer is None else normalized(entry.answer)
+
+
+def counted(group: list[Feedback], min_clients: int) -> set[tuple[str, str | None]]:
+    """The opinions a key holder gave, or min_clients different senders (unrecorded senders are one)."""
+    senders: dict[tuple[str, str | None], set[str | None]] = {}
+    for entry in group:
+        senders.setdefault(opinion(entry), set()).add(entry.sender)
+    return {said for said, who in senders.items()
+            if len(who) >= min_clients or any((s or "").startswith("key:") for s in who)}
+
+
+def to_gold(entries: list[Feedback], min_clients: int = MIN_CLIENTS) -> Export:
     groups: dict[str, list[Feedback]] = {}
     for entry in entries:
-        groups.setdefault(question_key(entry.question), []).append(entry)
+        groups.setdefault(normalized(entry.question), []).append(entry)
     export = Export([], [])
     for key, group in groups.items():
         gold_id = "fb-" + hashlib.sha256(key.encode()).hexdigest()[:12]
-        confirmed = list(dict.fromkeys(e.answer for e in group if e.verdict == "correct" and e.answer is not None))
-        wrong = {e.answer for e in group if e.verdict == "wrong"}
-        not_found_confirmed = any(e.verdict == "correct" and e.answer is None for e in group)
-        missed = any(e.verdict == "not_found_but_should" for e in group)
-        conflict = bool(set(confirmed) & wrong) or (not_found_confirmed and (bool(confirmed) or missed))
-        disputed = [e for e in group if e.verdict != "correct" or conflict]
-        for entry in disputed:
+        counts = counted(group, min_clients)
+        confirmed = {answer for verdict, answer in counts if verdict == "correct" and answer is not None}
+        wrong = {answer for verdict, answer in counts if verdict == "wrong"}
+        not_found_confirmed = ("correct", None) in counts
+        missed = ("not_found_but_should", None) in counts
+        conflict = bool(confirmed & wrong) or (not_found_confirmed and bool(confirmed or missed))
+        gold: list[Feedback] = []
+        for entry in group:
+            if not conflict and entry.verdict == "correct" and opinion(entry) in counts:
+                gold.append(entry)
+                continue
+            reason = "conflicting verdicts" if conflict else _reason(entry.verdict, min_clients)
             export.review.append({"id": gold_id, "question": entry.question, "verdict": entry.verdict,
                                   "answer": entry.answer, "doc_id": entry.doc_id, "start": entry.start,
-                                  "end": entry.end, "note": entry.note, "feedback_id": entry.id,
-                                  "reason": "conflicting verdicts" if conflict else _reason(entry.verdict)})
-        if conflict or not (confirmed or not_found_confirmed):
+                                  "end": entry.end, "note": entry.note, "feedback_id": entry.id, "reason": reason})
+        if not gold:
             continue
-        record = {"id": gold_id, "question": group[0].question, "answers": confirmed, "source": "feedback",
-                  "votes": sum(e.verdict == "correct" for e in group)}
-        first = next((e for e in group if e.verdict == "correct" and e.answer is not None), None)
-        if first is not None:
-            record["doc_id"] = first.doc_id
+        answers: dict[str, Feedback] = {}  # the first verdict on each answer, as the user saw it
+        for entry in gold:
+            if entry.answer is not None:
+                answers.setdefault(normalized(entry.answer), entry)
+        record = {"id": gold_id, "question": gold[0].question, "answers": [e.answer for e in answers.values()],
+                  "source": "feedback", "votes": len(gold)}
+        if answers:
+            record["doc_id"] = next(iter(answers.values())).doc_id
         export.gold.append(record)
     return export
 
 
-def _reason(verdict: str) -> str:
-    return {"wrong": "answer marked wrong: what is the right one?",
+def _reason(verdict: str, min_clients: int) -> str:
+    return {"correct": f"confirmed by fewer than {min_clients} clients and no key holder",
+            "wrong": "answer marked wrong: what is the right one?",
             "not_found_but_should": "marked as answerable: where is the answer?"}[verdict]
 
 
@@ -74,6 +106,9 @@ def add_feedback_parser(sub, common: argparse.ArgumentParser) -> None:
     export.add_argument("--review", type=Path, help="verdicts to review (default: GOLD with .review.jsonl)")
     export.add_argument("--url", help="read from a running server (needs --api-key) instead of the index directory")
     export.add_argument("--api-key", help="the server's API key, for --url")
+    export.add_argument("--min-clients", type=int, default=MIN_CLIENTS,
+                        help="a verdict not from a key holder counts once this many different clients gave it "
+                             f"(default: {MIN_CLIENTS})")
     export.set_defaults(run=_run_export)
 
 
@@ -82,7 +117,7 @@ def _run_export(args: argparse.Namespace, settings: Settings) -> int:
     if not args.gold.parent.is_dir():
         raise GroundQAError(f"no such folder: {args.gold.parent}")
     entries = _remote(args, settings.collection) if args.url else _local(settings)
-    export = to_gold(entries)
+    export = to_gold(entries, args.min_clients)
     _write_jsonl(args.gold, export.gold)
     _write_jsonl(review_path, export.review)
     unanswerable = sum(not record["answers"] for record in export.gold)
@@ -117,4 +152,5 @@ def _remote(args: argparse.Namespace, collection: str) -> list[Feedback]:
 
 
 def _write_jsonl(path: Path, records: list[dict]) -> None:
-    path.write_text("".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records), encoding="utf-8")
+    # ASCII JSON: no raw U+2028/U+2029, which readers splitting on every line break would cut at.
+    path.write_text("".join(json.dumps(record) + "\n" for record in records), encoding="utf-8")

@@ -20,9 +20,11 @@ class GoldQuestion:
 
 
 def load_gold(path: Path) -> list[GoldQuestion]:
+    """JSONL: one record a line, lines ending at a line feed only (str.splitlines would also cut at
+    U+2028 and the like, which a question may hold)."""
     if path.name.endswith((".jsonl", ".jsonl.gz")):
         return [_from_jsonl(json.loads(line), number)
-                for number, line in enumerate(_read(path).splitlines(), start=1) if line.strip()]
+                for number, line in enumerate(_read(path).split("\n"), start=1) if line.strip()]
     return load_squad(path)
 
 

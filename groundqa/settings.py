@@ -155,8 +155,12 @@ class Settings(BaseSettings):
     # reader's own); beyond either, the upload is refused with 422 and the server carries on.
     parse_timeout_s: float = Field(default=30.0, gt=0)
     parse_memory_mb: int = Field(default=1024, ge=64)
-    # Users' verdicts on answers (POST /v1/feedback) kept at most; beyond, new ones get 507.
+    # Users' verdicts on answers (POST /v1/feedback) kept at most; beyond, a new one replaces the oldest
+    # anonymous one (507 only when key holders sent them all).
     feedback_max_entries: int = Field(default=100_000, ge=0)
+    # Verdicts a client (a key holder's key, else the IP address) may send an hour, all at once or spread
+    # out; beyond, 429 with Retry-After. 0: no quota.
+    feedback_per_hour: int = Field(default=60, ge=0)
     # The chat widget's greeting and example questions (a page's data-greeting / data-suggestions win).
     widget_greeting: str = "Ask a question: every answer is copied from the documents, with its source."
     widget_suggestions: list[str] = []

@@ -1,5 +1,9 @@
 """Users' verdicts on answers, kept durably: SQLite in the index directory (FAISS), or a Milvus
-collection beside the index's when replicas share a Milvus server (each replica then reads all)."""
+collection beside the index's when replicas share a Milvus server (each replica then reads all).
+
+A store holds at most max_entries: beyond, a new verdict replaces the oldest anonymous ones (those not
+sent by a key holder); only when key holders sent them all is it refused (FeedbackFull). An entry is
+at most MAX_ENTRY_BYTES as stored (InvalidFeedback beyond)."""
 
 from __future__ import annotations
 
@@ -12,10 +16,11 @@ import uuid
 from pathlib import Path
 from typing import Callable, Literal, Protocol
 
-from groundqa.errors import FeedbackFull
+from groundqa.errors import FeedbackFull, InvalidFeedback
 
 Verdict = Literal["correct", "wrong", "not_found_but_should"]
 VERDICTS: tuple[str, ...] = ("correct", "wrong", "not_found_but_should")
+MAX_ENTRY_BYTES = 6 * 1024  # the longest plain-text verdict the API's fields allow is about 5.4 KB
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +36,13 @@ class Feedback:
     note: str = ""
     id: str = ""  # given by the store: sorts by the time it was received
     received: float = 0.0  # Unix time
+    # Given by the server, hashed: "key:..." a key holder (the admin key or the collection's write key),
+    # "ip:..." anyone else, by address. None: not recorded (verdicts stored before senders were).
+    sender: str | None = None
+
+    @property
+    def from_key_holder(self) -> bool:
+        return (self.sender or "").startswith("key:")
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)
@@ -60,6 +72,20 @@ def stamped(feedback: Feedback) -> Feedback:
     return dataclasses.replace(feedback, id=f"{now:019d}-{uuid.uuid4().hex[:8]}", received=now / 1e9)
 
 
+def encoded(feedback: Feedback) -> str:
+    """The entry as stored (JSON), or InvalidFeedback when it is longer than MAX_ENTRY_BYTES."""
+    body = json.dumps(feedback.to_json(), ensure_ascii=False)
+    size = len(body.encode())
+    if size > MAX_ENTRY_BYTES:
+        raise InvalidFeedback(f"this verdict takes {size} bytes; at most {MAX_ENTRY_BYTES}: "
+                              "shorten the question or the note")
+    return body
+
+
+def full(max_entries: int) -> FeedbackFull:
+    return FeedbackFull(f"the feedback store holds its maximum of {max_entries} entries, all from key holders")
+
+
 def all_feedback(read_page: Callable[[int, int], tuple[int, list[Feedback]]], size: int = 1000) -> list[Feedback]:
     """Every entry, a page at a time: from a store (store.page) or a server (Client.feedback)."""
     entries: list[Feedback] = []
@@ -68,6 +94,10 @@ def all_feedback(read_page: Callable[[int, int], tuple[int, list[Feedback]]], si
         entries.extend(page)
         if not page or len(entries) >= total:
             return entries
+
+
+# Entries not from a key holder, in SQL (the sender is in the JSON body).
+ANONYMOUS = "substr(coalesce(json_extract(body, '$.sender'), ''), 1, 4) != 'key:'"
 
 
 class SqliteFeedback:
@@ -83,12 +113,19 @@ class SqliteFeedback:
 
     def add(self, feedback: Feedback) -> Feedback:
         feedback = stamped(feedback)
-        with self._lock:
-            (count,) = self._db.execute("SELECT count(*) FROM feedback").fetchone()
-            if count >= self.max_entries:
-                raise FeedbackFull(f"the feedback store holds its maximum of {self.max_entries} entries")
-            body = json.dumps(feedback.to_json(), ensure_ascii=False)
-            self._db.execute("INSERT INTO feedback VALUES (?, ?)", (feedback.id, body))
+        body = encoded(feedback)
+        db = self._db
+        with self._lock, db:  # one transaction: the oldest make room only if the new one is stored
+            db.execute("BEGIN IMMEDIATE")
+            (count,) = db.execute("SELECT count(*) FROM feedback").fetchone()
+            excess = count + 1 - self.max_entries
+            if excess > 0:
+                oldest = db.execute(f"SELECT id FROM feedback WHERE {ANONYMOUS} ORDER BY id LIMIT ?",
+                                    (excess,)).fetchall()
+                if len(oldest) < excess:
+                    raise full(self.max_entries)
+                db.executemany("DELETE FROM feedback WHERE id = ?", oldest)
+            db.execute("INSERT INTO feedback VALUES (?, ?)", (feedback.id, body))
         return feedback
 
     def page(self, offset: int, limit: int) -> tuple[int, list[Feedback]]:
@@ -121,11 +158,27 @@ class MilvusFeedback:
 
     def add(self, feedback: Feedback) -> Feedback:
         feedback = stamped(feedback)
-        if len(self._ids()) >= self.max_entries:
-            raise FeedbackFull(f"the feedback store holds its maximum of {self.max_entries} entries")
-        self._client.insert(self._name, [{"id": feedback.id, "body": json.dumps(feedback.to_json(), ensure_ascii=False),
-                                          "unused": [0.0, 0.0]}])
+        body = encoded(feedback)
+        ids = self._ids()
+        excess = len(ids) + 1 - self.max_entries
+        if excess > 0:
+            oldest = self._oldest_anonymous(ids, excess)
+            if len(oldest) < excess:
+                raise full(self.max_entries)
+            self._client.delete(self._name, ids=oldest)
+        self._client.insert(self._name, [{"id": feedback.id, "body": body, "unused": [0.0, 0.0]}])
         return feedback
+
+    def _oldest_anonymous(self, ids: list[str], wanted: int, batch: int = 1000) -> list[str]:
+        found: list[str] = []
+        for start in range(0, len(ids), batch):
+            rows = self._client.get(self._name, ids=ids[start:start + batch], output_fields=["id", "body"])
+            bodies = {row["id"]: row["body"] for row in rows}
+            found += [i for i in ids[start:start + batch]
+                      if i in bodies and not Feedback(**json.loads(bodies[i])).from_key_holder]
+            if len(found) >= wanted:
+                break
+        return found[:wanted]
 
     def page(self, offset: int, limit: int) -> tuple[int, list[Feedback]]:
         ids = self._ids()

@@ -1,14 +1,24 @@
-"""POST /v1/feedback (anyone: users' thumbs from the widget) and GET /v1/feedback (the API key)."""
+"""POST /v1/feedback (anyone: users' thumbs from the widget) and GET /v1/feedback (the API key).
+
+Each verdict records its sender, hashed: a key holder (a key that may write the collection) by key,
+anyone else by IP address (an IPv6 one by its /64, which one machine commonly holds whole). A sender
+may send settings.feedback_per_hour verdicts an hour, then gets 429 with Retry-After."""
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
+import math
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.concurrency import run_in_threadpool
 
-from groundqa.service.api.deps import CollectionDep, require_read_key, require_write_key
+from groundqa.service.api.deps import (CollectionDep, EngineDep, KeyDep, check_access, collection_name,
+                                       require_read_key, require_write_key)
+from groundqa.service.api.errors import ApiError
+from groundqa.service.api.ratelimit import TokenBuckets
 from groundqa.service.api.schemas import error_responses
 from groundqa.service.feedback import Feedback
 
@@ -67,6 +77,8 @@ class FeedbackOut(BaseModel):
     end: int | None
     verdict: str
     note: str
+    sender: str | None = Field(description="who sent it, hashed: key:... a key holder, ip:... an address; "
+                                           "null for verdicts stored before senders were recorded")
 
 
 class FeedbackPage(BaseModel):
@@ -76,12 +88,51 @@ class FeedbackPage(BaseModel):
     feedback: list[FeedbackOut]
 
 
+def verdict_sender(request: Request, engine: EngineDep, key: KeyDep) -> str:
+    if key:
+        try:
+            check_access(engine, collection_name(request), key, write=True)
+            return "key:" + _digest(key)
+        except ApiError:
+            pass  # a read key, or a wrong one: counted by address
+    host = request.client.host if request.client else "unknown"
+    try:
+        address = ipaddress.ip_address(host)
+        if address.version == 6:
+            host = str(ipaddress.ip_network(f"{address}/64", strict=False))
+    except ValueError:
+        pass
+    return "ip:" + _digest(host)
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _take_quota(request: Request, sender: str) -> None:
+    """Called in the event loop, so the buckets are made once."""
+    state = request.app.state
+    per_hour = state.engine.settings.feedback_per_hour
+    if not per_hour:
+        return
+    if not hasattr(state, "feedback_quota"):
+        state.feedback_quota = TokenBuckets(per_hour)  # a bucket of per_hour verdicts per sender,
+        state.feedback_quota.rate = per_hour / 3600.0  # refilled over an hour, not a minute
+    wait = state.feedback_quota.take(sender)
+    if wait:
+        seconds = math.ceil(wait)
+        raise ApiError(429, "rate_limited", f"more than {per_hour} verdicts an hour from this client; "
+                                            f"retry in {seconds} s", {"Retry-After": str(seconds)})
+
+
 @router.post("", status_code=201, response_model=FeedbackOut, dependencies=[Depends(require_read_key)],
              responses=error_responses(400, 401, 403, 404, 413, 422, 429, 503, 507),
              summary="Mark an answer right or wrong (no key needed: the widget's thumbs; a private "
                      "collection's read key for its answers)")
-async def add_feedback(body: FeedbackIn, served: CollectionDep, request: Request) -> dict:
-    entry = Feedback(**body.model_dump())
+async def add_feedback(body: FeedbackIn, served: CollectionDep, request: Request,
+                       sender: Annotated[str, Depends(verdict_sender)]) -> dict:
+    _take_quota(request, sender)
+    entry = Feedback(**body.model_dump(), sender=sender)
     stored = await run_in_threadpool(served.add_feedback, entry)
     request.app.state.metrics.feedback.labels(stored.verdict, served.name).inc()
     return stored.to_json()

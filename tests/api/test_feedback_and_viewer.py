@@ -117,8 +117,8 @@ def test_export_turns_confirmed_answers_into_gold_and_flags_the_rest(server, htt
         {"question": "When is lunch?", "verdict": "not_found_but_should"},
         {"question": "When is lunch?", "verdict": "correct"},  # disagrees with the one above
     ]
-    for verdict in verdicts:
-        assert http.post("/v1/feedback", json=verdict).status_code == 201
+    for verdict in verdicts:  # from a key holder: each counts alone (tests/api/test_feedback_abuse.py for others)
+        assert http.post("/v1/feedback", json=verdict, headers=AUTH).status_code == 201
     gold, review = tmp_path / "fb.jsonl", tmp_path / "fb.review.jsonl"
     assert groundqa(["feedback", "export", "--gold", str(gold), "--url", server.url, "--api-key", API_KEY]) == 0
     assert "6 verdicts: wrote 2 gold questions" in capsys.readouterr().err
@@ -148,8 +148,8 @@ def test_export_without_feedback_or_key_says_why(tmp_path, capsys):
 
 def test_to_gold_keeps_a_wrong_answer_out_of_gold_even_beside_a_confirmed_one():
     question = "Who runs the warehouse?"
-    entries = [Feedback(question, "correct", "Priya Raman", "d", 0, 11),
-               Feedback(question, "wrong", "Priya Raman", "d", 0, 11)]
+    entries = [Feedback(question, "correct", "Priya Raman", "d", 0, 11, sender="key:a"),
+               Feedback(question, "wrong", "Priya Raman", "d", 0, 11, sender="key:b")]
     export = to_gold(entries)
     assert export.gold == [] and {r["reason"] for r in export.review} == {"conflicting verdicts"}
 
