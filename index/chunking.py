@@ -22,8 +22,10 @@ _ABBREVIATIONS = {
     # "8 a.m. to 8 p.m. Eastern Time": a time of day is followed by a capital more often than it ends a sentence.
     "a.m", "p.m",
 }
-# End punctuation, optional closing quotes/brackets, then whitespace before the next sentence.
-_SENTENCE_END = re.compile(r"[.!?\u2026]+[\"'\u201d\u2019)\]]*(?=\s+[\"'\u201c\u2018(\[]?[A-Z0-9])")
+# End punctuation, optional closing quotes/brackets, then whitespace before the next sentence. Tried
+# only where a run of end punctuation begins, and never given back (possessive): a 20 KB run of dots
+# once cost quadratic time, holding the GIL (issue 39).
+_SENTENCE_END = re.compile(r"(?<![.!?\u2026])[.!?\u2026]++[\"'\u201d\u2019)\]]*+(?=\s++[\"'\u201c\u2018(\[]?[A-Z0-9])")
 _LINE_BREAK = re.compile(r"\n+")
 
 
@@ -34,14 +36,25 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     for block_end in [m.start() for m in _LINE_BREAK.finditer(text)] + [len(text)]:
         start = block_start
         for match in _SENTENCE_END.finditer(text, block_start, block_end):
-            word = text[start:match.start()].rsplit(None, 1)[-1:] or [""]
-            if word[0].lower().rstrip(".") in _ABBREVIATIONS or re.fullmatch(r"[A-Z]", word[0]):
+            word = _word_before(text, start, match.start())
+            if word.lower().rstrip(".") in _ABBREVIATIONS or (len(word) == 1 and "A" <= word <= "Z"):
                 continue
             _append_trimmed(text, start, match.end(), spans)
             start = match.end()
         _append_trimmed(text, start, block_end, spans)
         block_start = block_end
     return spans
+
+
+def _word_before(text: str, start: int, end: int) -> str:
+    """The last whitespace-separated word of text[start:end], read back from `end` only: the words
+    before successive sentence ends are disjoint, so the whole scan stays linear."""
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    word_start = end
+    while word_start > start and not text[word_start - 1].isspace():
+        word_start -= 1
+    return text[word_start:end]
 
 
 def _append_trimmed(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:

@@ -18,7 +18,7 @@ from groundqa.errors import InvalidDocument, UnsupportedFormat
 # that reaches the user with the file's name.
 logging.getLogger("pypdf").setLevel(logging.ERROR)
 from groundqa.index.plain_headings import plain_text_headings
-from groundqa.index.sections import LISTS, SECTIONS, STEPS
+from groundqa.index.sections import LISTS, SECTIONS, STEPS, check_sent_structure
 from groundqa.index.types import Document
 
 TEXT_SUFFIXES = {".txt", ".text"}
@@ -429,6 +429,7 @@ def _jsonl_document(line: str, *, source: str, fallback_id: str) -> Document:
         raise InvalidDocument("missing or empty 'text'")
     if not isinstance(meta, dict):
         raise InvalidDocument("'meta' must be an object")
+    check_sent_structure(meta)
     doc_id = str(record.get("id") or fallback_id)
     text = normalize_text(text)
     return Document(doc_id=doc_id, title=str(title or first_line(text)), source=source, text=text, meta=meta)

@@ -11,13 +11,28 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
+from groundqa.errors import InvalidDocument
+
 SECTIONS = "sections"
 LISTS = "lists"  # [start, end] of each HTML/Markdown list, from its first item's line to its last's
 STEPS = "steps"  # [start, end] of each item of an HTML/Markdown ordered list
 STRUCTURE_KEYS = frozenset({SECTIONS, LISTS, STEPS})
+# Structure a client sends with a document (the loaders' own is never refused): every lookup walks it,
+# so its size is bounded like every other input (issue 39: 5,000 sections made one ask take 16 s).
+MAX_SENT_STRUCTURE = 2000
 _SENTENCE_BREAK = re.compile(r"[.!?]\s")
 _NUMBERED = re.compile(r"[ \t]*\d{1,3}[.)]\s+")  # a step's line: "1. ", "2) "
 LIST_LINE = re.compile(r"[ \t]*(?:\d{1,3}[.)]|[-*\u2022\u2013])\s")  # a list item's line: "1. ", "- "
+
+
+def check_sent_structure(meta: Mapping[str, Any]) -> None:
+    """Refuse structure keys a client sent that are no list, or longer than MAX_SENT_STRUCTURE."""
+    for key in sorted(STRUCTURE_KEYS & set(meta)):
+        value = meta[key]
+        if not isinstance(value, list):
+            raise InvalidDocument(f"meta.{key} must be a list")
+        if len(value) > MAX_SENT_STRUCTURE:
+            raise InvalidDocument(f"meta.{key} has {len(value)} entries; at most {MAX_SENT_STRUCTURE} are accepted")
 
 
 def _valid(meta: Mapping[str, Any]) -> list[list[Any]]:
@@ -71,7 +86,7 @@ def _chain_at(meta: Mapping[str, Any], offset: int) -> list[tuple[int, str]]:
     for start, _, level, heading in _valid(meta):
         if start > offset:
             break
-        level = level if type(level) is int else 6
+        level = min(max(level, 1), 6) if type(level) is int else 6  # HTML's six: the chain stays short
         chain = [(lvl, at, text) for lvl, at, text in chain if lvl < level] + [(level, start, heading)]
     return [(at, text) for _, at, text in chain]
 

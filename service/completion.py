@@ -24,7 +24,7 @@ _UNIT = re.compile(
     r"times|mm|cm|km|inch(?:es)?|ft|feet|lbs?|kg|mb|gb|tb|kb|ghz|mhz|watts?|volts?|°[fc]|degrees?)\b",
     re.IGNORECASE)
 _RANGE = re.compile(r"[ \t]*(?:through|to|thru|until|and|-|\u2013|\u2014)[ \t]*[\w$.][\w@.\-/:%$]*", re.IGNORECASE)
-_RANGE_BEFORE = re.compile(r"(?<![\w.:])([\w$][\w.\-/%$:]*)[ \t]*(?:through|to|thru|until|\u2013|\u2014)[ \t]*\Z",
+_RANGE_BEFORE = re.compile(r"(?=.{1,40}\Z)(?<![\w.:])([\w$][\w.\-/%$:]*)[ \t]*(?:through|to|thru|until|\u2013|\u2014)[ \t]*\Z",
                            re.IGNORECASE)
 _DAY = r"(?:mon|tues|wednes|thurs|fri|satur|sun)day"
 _CALENDAR = re.compile(_DAY + r"|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec", re.IGNORECASE)
@@ -43,9 +43,11 @@ _PERCENT_BASE = re.compile(r"[ \t]+of[ \t]+(?:[\w-]+[ \t]+){0,4}?[\w-]+(?=[ \t]*
                            r"applies|apply|must|may|can|if|when|unless|for)\b)", re.MULTILINE)
 _BETWEEN_BEFORE = re.compile(r"\bbetween[ \t]+\Z", re.IGNORECASE)
 _TIME_MARK = re.compile(r"\bfrom\b|\d[:.]\d\d|(?i:a\.m\.|p\.m\.|\bam\b|\bpm\b)")  # hours, not a count "2 to 3"
-_ABBREVIATION_CUT = re.compile(r"(?<!\w)(?:\w\.)+\w$")
+# Both abbreviation patterns start in the last 12 characters only (the lookahead): a grown answer can be
+# a 16 KB run of "a.a.a.", from every position of which they would otherwise scan to the end (issue 39).
+_ABBREVIATION_CUT = re.compile(r"(?=.{1,12}$)(?<!\w)(?:\w\.)+\w$")
 # "p.m.", "U.S.", "Inc.", not "3.x." ending a sentence
-_ABBREVIATION_END = re.compile(r"(?<!\w)(?:[^\W\d_]\.){2,}$|\b(?:Inc|Ltd|Corp|Co)\.$")
+_ABBREVIATION_END = re.compile(r"(?=.{1,12}$)(?:(?<!\w)(?:[^\W\d_]\.){2,}$|\b(?:Inc|Ltd|Corp|Co)\.$)")
 # A company's legal form, which alone names no one: "B.V." of "Nimbus Home Europe B.V.".
 _LEGAL_FORM = re.compile(r"(?:Co\.,? Ltd\.?|[BN]\.V\.|Inc\.?|Ltd\.?|LLC|L\.L\.C\.|GmbH|AG|S\.A\.|SAS|S\.p\.A\.|plc|PLC|Corp\.?|"
                          r"Co\.|Pty\.? Ltd\.?|Oy|AB|ApS|K\.K\.)\Z")
@@ -62,7 +64,9 @@ _COUNTED_FROM = re.compile(_GAP + r"of" + _GAP + r"(?:[\w-]+" + _GAP + r"){0,2}[
 _OR_LATER = re.compile(r"[ \t]+(?:or|and)[ \t]+(?:later|newer|higher|above|greater|up|more)\b|\+(?![\w+])", re.IGNORECASE)
 # A question after what something starts with ("What do serial numbers start with?"), and what follows it.
 _STARTING = frozenset({"start", "starts", "begin", "begins"})
-_FOLLOWED_BY = re.compile(r",?[ \t]+(?:and[ \t]+)?followed[ \t]+by\b", re.IGNORECASE)
+# Started only at a comma or at the first of a run of blanks, and never giving blanks back: linear.
+_FOLLOWED_BY = re.compile(r"(?:,|(?<![ \t,]))[ \t]++(?:and[ \t]++)?followed[ \t]++by\b", re.IGNORECASE)
+_AND = re.compile(r"\band\b")
 # A question after when something opens or closes asks for one end of its hours.
 _OPENING_WORDS = frozenset({"open", "opens"}) | _STARTING
 _CLOSING = frozenset({"close", "closes", "shut", "shuts", "end", "ends", "finish", "finishes"})
@@ -269,9 +273,19 @@ def _with_base(text: str, start: int, end: int, asked: frozenset[str]) -> int:
 def _between_start(text: str, start: int, end: int) -> int:
     """Back over "between" before a span of two numbers joined by "and" ("between 10 °C and 25 °C")."""
     before = _BETWEEN_BEFORE.search(text, max(0, start - 10), start)
-    if before and re.search(r"\d.*\band\b.*\d", text[start:end]):
+    if before and _numbers_joined_by_and(text[start:end]):
         return before.start()
     return start
+
+
+def _numbers_joined_by_and(span: str) -> bool:
+    """A digit, then the word "and", then a digit, on one line: in linear time, where the pattern
+    saying so (a digit, anything, "and", anything, a digit) backtracks over every digit it starts at."""
+    for line in span.split("\n"):
+        digits = [at for at, char in enumerate(line) if char.isdigit()]
+        if digits and any(digits[0] < m.start() and m.end() <= digits[-1] for m in _AND.finditer(line)):
+            return True
+    return False
 
 
 def _company_start(text: str, start: int, end: int) -> tuple[int, int]:
@@ -377,7 +391,7 @@ def _coordinated(text: str, start: int, end: int) -> tuple[int, int]:
 def _parallel_item_before(text: str, start: int, end: int) -> int:
     """Back over an item of the span's own shape joined before it: "iOS 15 or later, or Android 10 or
     later" (as many words, numbers where the span has them, the same last word), on the same line."""
-    joined = re.search(r",?[ \t]+(?:and|or)[ \t]+\Z", text[max(0, start - 8):start])
+    joined = re.search(r"(?:,|(?<![ \t,]))[ \t]++(?:and|or)[ \t]++\Z", text[max(0, start - 8):start])
     span_words = text[start:end].split()
     if not joined or len(span_words) < 2:
         return start
@@ -443,11 +457,13 @@ def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     """Without sentence punctuation at the end or an opening quote or bracket at the start."""
+    opened, closed = text.count("(", start, end), text.count(")", start, end)  # kept as `end` moves: linear
     while end > start + 1 and text[end - 1] in _EDGE_PUNCTUATION:
-        if text[end - 1] in ")]}" and text.count("(", start, end) > text.count(")", start, end) - 1:
+        if text[end - 1] in ")]}" and opened > closed - 1:
             break  # a closing bracket whose opening one is inside the answer stays
         if text[end - 1] == "." and _ABBREVIATION_END.search(text, start, end):
             break  # "2 p.m.", "U.S.": the full stop is the abbreviation's
+        closed -= text[end - 1] == ")"
         end -= 1
     while start < end - 1 and text[start] in _OPENING:
         start += 1

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from groundqa.errors import InvalidDocument
 from groundqa.index.loaders import normalize_text
-from groundqa.index.sections import STRUCTURE_KEYS
+from groundqa.index.sections import STRUCTURE_KEYS, check_sent_structure
 from groundqa.index.types import MAX_FILTERS, Document, Scalar
 from groundqa.settings import MAX_TOP_K
 
@@ -37,7 +37,7 @@ class CitationOut(BaseModel):
     context: str = Field(description="The sentence(s) around the answer.")
     context_start: int
     url: str | None = Field(None, description="The document's meta.url when it is an http(s) link; else see "
-                                              "GET /v1/documents/{doc_id}/view?start=&end= to check the citation.")
+                                              "GET /v1/view/{doc_id}?start=&end= to check the citation.")
     section: str | None = Field(None, description="The nearest heading before the answer (HTML and Markdown "
                                                   "documents), e.g. \"Refunds\"")
 
@@ -109,6 +109,7 @@ class DocumentPatch(BaseModel):
 
     def apply(self, current: Document) -> Document:
         """The document with these changes: text normalized as a new document's is."""
+        check_sent_structure({key: value for key, value in (self.meta or {}).items() if value is not None})
         meta = dict(current.meta)
         for key, value in (self.meta or {}).items():
             if value is None:

@@ -252,3 +252,26 @@ def test_careless_ids_and_fields_are_refused_or_normalized(server):
         assert http.get(f"/v1/documents/{decomposed}").json()["doc_id"] == composed
         for doc_id in ("memo", composed):
             assert http.delete(f"/v1/documents/{doc_id}").status_code == 204
+
+
+def test_a_stored_table_line_is_read_in_linear_time(server):
+    """Issue 39, finding 1: one table-like line whose cells hold several ": " made the verifier's row
+    pattern backtrack exponentially (156 s an ask, the GIL held, /healthz blocked). Asked about now,
+    it costs no more than a few ordinary asks (side by side, on the same server)."""
+    url, _, _ = server
+    line = "Widget prices" + " | price: 10: 20" * 24 + " | see note"
+    with httpx.Client(base_url=url, timeout=600, headers={"X-API-Key": KEY}) as http:
+        def ask(question: str) -> float:
+            started = time.perf_counter()
+            assert http.post("/v1/ask", json={"question": question}).status_code == 200
+            return time.perf_counter() - started
+
+        ordinary = min(ask(QUESTION) for _ in range(3))
+        written = http.post("/v1/documents", json={"doc_id": "widget-prices", "text": f"Widget price list.\n{line}\n"})
+        assert written.status_code in (200, 201), written.text
+        try:
+            hostile = ask("What are the widget prices?")
+            assert hostile < 10 * ordinary + 1, (ordinary, hostile)
+            assert http.get("/healthz").status_code == 200
+        finally:
+            http.delete("/v1/documents/widget-prices")
