@@ -9,6 +9,7 @@ from pathlib import Path
 from groundqa.eval.gold import load_gold, sample
 from groundqa.eval.report import write_reports
 from groundqa.eval.runner import NEVER_ABSTAIN, reading_on_as_served, run_http, run_pipeline, run_reader_only
+from groundqa.eval.suite import SPLITS, load_sets, run_suite, to_markdown, write_suite_report
 from groundqa.eval.summary import calibrate, summarize
 from groundqa.errors import GroundQAError
 from groundqa.settings import Settings, setting_default
@@ -16,14 +17,17 @@ from groundqa.settings import Settings, setting_default
 
 def add_eval_parser(sub, common: argparse.ArgumentParser) -> None:
     parser = sub.add_parser("eval", parents=[common], help="score gold questions (JSONL or SQuAD JSON)")
-    parser.add_argument("gold", type=Path, help="gold JSONL or SQuAD v1.1/v2.0 JSON(.gz)")
+    parser.add_argument("gold", type=Path, nargs="?", help="gold JSONL or SQuAD v1.1/v2.0 JSON(.gz)")
     mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--suite", type=Path, help="instead of GOLD: every set of --split in this folder's "
+                                                 "splits.toml (eval/gold), each against its own documents")
     mode.add_argument("--open", action="store_true", help="SQuAD: index every paragraph, ask against all of them")
     mode.add_argument("--reader-only", action="store_true", help="SQuAD: read only the gold paragraph")
     mode.add_argument("--url", help="ask a running server (e.g. http://127.0.0.1:8000) instead")
     parser.add_argument("--api-key", help="X-API-Key for --url, if the collection is private")
     parser.add_argument("--holdout-articles", type=int, default=0,
                         help="--open: leave this many articles out of the index; their questions become unanswerable")
+    parser.add_argument("--split", choices=SPLITS, default="dev", help="--suite: which sets (default: dev)")
     parser.add_argument("--limit", type=int, help="sample this many questions (default: all)")
     parser.add_argument("--seed", type=int, default=0, help="sampling seed")
     parser.add_argument("--top-k", type=int, help=f"passages per question ({setting_default('top_k')})")
@@ -39,6 +43,10 @@ def add_eval_parser(sub, common: argparse.ArgumentParser) -> None:
 
 
 def run_eval(args: argparse.Namespace, settings: Settings) -> int:
+    if args.suite:
+        return _run_suite(args, settings)
+    if args.gold is None:
+        raise GroundQAError("name a gold file, or --suite FOLDER --split train|dev|test")
     from groundqa.eval.open_index import hold_out, open_pipeline
     from groundqa.wiring import answers, build_pipeline, decision_threshold, make_reader
 
@@ -73,4 +81,15 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
         mode = "reader-only" if args.reader_only else "open" if args.open else "over HTTP" if args.url else "pipeline"
         for path in write_reports(run, summary, args.report, f"{args.gold.name} ({mode}, n={summary['n']})"):
             print(f"wrote {path}")
+    return 0
+
+
+def _run_suite(args: argparse.Namespace, settings: Settings) -> int:
+    if args.gold is not None or args.limit or args.top_k:
+        raise GroundQAError("--suite runs whole sets as served: no GOLD, --limit or --top-k with it")
+    result = run_suite(settings, load_sets(args.suite, args.split), args.cache_dir, not args.quiet)
+    print(to_markdown(result))
+    report = args.report or Path(f".groundqa/eval/suite-{args.split}.json")
+    for path in write_suite_report(result, report):
+        print(f"wrote {path}")
     return 0

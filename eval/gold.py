@@ -17,6 +17,7 @@ class GoldQuestion:
     doc_id: str | None = None
     context: str | None = None  # SQuAD: the gold paragraph
     title: str | None = None
+    kind: str | None = None  # a label of the set's own: "near_miss" and "out_of_scope" are reported apart
 
 
 def load_gold(path: Path) -> list[GoldQuestion]:
@@ -30,7 +31,8 @@ def load_gold(path: Path) -> list[GoldQuestion]:
 
 def _from_jsonl(record: dict, number: int) -> GoldQuestion:
     return GoldQuestion(id=str(record.get("id", number)), question=record["question"],
-                        answers=list(record.get("answers", [])), doc_id=record.get("doc_id"))
+                        answers=list(record.get("answers", [])), doc_id=record.get("doc_id"),
+                        kind=record.get("kind"))
 
 
 def load_squad(path: Path) -> list[GoldQuestion]:
