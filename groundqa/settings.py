@@ -158,6 +158,9 @@ class Settings(BaseSettings):
     # Users' verdicts on answers (POST /v1/feedback) kept at most; beyond, a new one replaces the oldest
     # anonymous one (507 only when key holders sent them all).
     feedback_max_entries: int = Field(default=100_000, ge=0)
+    # Named collections open at once (their index in memory, their feedback database open); beyond,
+    # the least recently used idle one is closed, and opened again on its next request.
+    max_open_collections: int = Field(default=64, ge=1)
     # Verdicts a client (a key holder's key, else the IP address) may send an hour, all at once or spread
     # out; beyond, 429 with Retry-After. 0: no quota.
     feedback_per_hour: int = Field(default=60, ge=0)

@@ -36,7 +36,7 @@ MIN_KEY_CHARS = 16
 def validate_name(name: str) -> str:
     if name == DEFAULT:
         return name
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):  # fullmatch: `$` alone lets "abc\n" through
         raise InvalidCollection("a collection name is 1 to 48 characters: lower-case letters, digits and '_', "
                                 "starting with a letter")
     return name
@@ -113,7 +113,8 @@ class DirectoryShelf:
     def names(self) -> list[str]:
         if not self.root.is_dir():
             return []
-        return sorted(path.parent.name for path in self.root.glob(f"*/{self.RECORD}") if _NAME.match(path.parent.name))
+        names = (path.parent.name for path in self.root.glob(f"*/{self.RECORD}"))
+        return sorted(name for name in names if _NAME.fullmatch(name))
 
     def record(self, name: str) -> Record | None:
         try:

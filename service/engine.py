@@ -2,14 +2,18 @@
 
 Each collection (service/served.py) has its own index, locks, answer cache and feedback; they all
 share one embedder and one reader. The default collection opens at start; named ones (service/
-collections.py) open on first use and close when deleted, here or by a replica sharing Milvus."""
+collections.py) open on first use and close when deleted, here or by a replica sharing Milvus, or when
+more than max_open_collections are open: then the least recently used ones no request is using."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import threading
 import time
+from collections import Counter
+from typing import Iterator
 
 from groundqa.errors import (CollectionExists, CollectionNotFound, GroundQAError, IndexNotReady, InvalidCollection,
                              Starting)
@@ -34,9 +38,11 @@ class Engine:
         self._not_ready_type: type[GroundQAError] = IndexNotReady
         self.loader = SandboxedLoader(ParseBudget(settings.parse_timeout_s, settings.parse_memory_mb))
         self.admission = Admission(settings.max_concurrent_asks, settings.max_queued_asks, settings.queue_wait_s)
-        self._served: dict[str, ServedCollection] = {}
+        self._served: dict[str, ServedCollection] = {}  # open collections, least recently used first
+        self._users: Counter[ServedCollection] = Counter()  # requests using each open collection now
         self._seen_at: dict[str, float] = {}  # named collection -> when its record was last seen in the shelf
-        self._opening = threading.Lock()
+        self._opening = threading.Lock()  # one collection opened or closed at a time
+        self._lru = threading.Lock()  # guards _served, _users and _seen_at (held briefly)
         self._shelf: Shelf | None = None
         self._key_owners: dict[str, str] = {}  # key hash -> the named collection it opens
         self._keys_fresh_until = 0.0
@@ -97,7 +103,9 @@ class Engine:
 
     def open_counts(self) -> dict[str, tuple[int, int]]:
         """Documents and chunks of each collection open in this process."""
-        return {name: served.counts() for name, served in list(self._served.items())}
+        with self._lru:
+            open_now = list(self._served.items())
+        return {name: served.counts() for name, served in open_now}
 
     @property
     def shelf(self) -> Shelf:
@@ -108,38 +116,113 @@ class Engine:
     # -- collections --------------------------------------------------------------------------
     def collection(self, name: str = DEFAULT) -> ServedCollection:
         """The collection, opened on first use (CollectionNotFound if there is none by that name,
-        here or, for Milvus, on the shared server)."""
+        here or, for Milvus, on the shared server). A request holds it with `using` instead, so that
+        it is not closed as idle meanwhile."""
+        with self.using(name) as served:
+            return served
+
+    @contextlib.contextmanager
+    def using(self, name: str = DEFAULT) -> Iterator[ServedCollection]:
+        """The collection, kept open until the block ends; then the least recently used idle ones
+        beyond max_open_collections are closed (each opens again on its next request)."""
+        served = self._take(name)
+        try:
+            yield served
+        finally:
+            self._release(served)
+            self._close_idle()
+
+    @contextlib.contextmanager
+    def peek(self, name: str) -> Iterator[ServedCollection]:
+        """The collection for a look at its size and models: the open one, else one opened for the
+        look alone and closed after it, so that listing every collection leaves none of them open."""
         if not self.ready:
             raise self.not_ready_error()
-        served = self._served.get(name)
-        if served is not None and (name == DEFAULT or self._still_there(name)):
-            return served
+        served = self._use(name)
+        opened = served is None
+        if opened:
+            served = self._open(self.record(name), search=False)
+        try:
+            yield served
+        finally:
+            if opened:
+                served.close()
+            else:
+                self._release(served)
+
+    def _take(self, name: str) -> ServedCollection:
+        if not self.ready:
+            raise self.not_ready_error()
+        served = self._use(name)
+        if served is not None:
+            if name == DEFAULT or self._still_there(served):
+                return served
+            self._release(served)
         validate_name(name)
         with self._opening:
-            served = self._served.get(name)
-            if served is not None:
-                return served
-            record = self.shelf.record(name)
-            if record is None:
-                raise CollectionNotFound(f"no collection {name!r}")
-            served = self._served[name] = self._open(record)
-            self._seen_at[name] = time.monotonic()
+            served = self._use(name)
+            if served is None:
+                record = self.shelf.record(name)
+                if record is None:
+                    raise CollectionNotFound(f"no collection {name!r}")
+                served = self._open(record)
+                self._add(served, users=1)
             return served
 
-    def _still_there(self, name: str) -> bool:
+    def _use(self, name: str) -> ServedCollection | None:
+        """The open collection, marked as used (now, by one more request), or None if it is not open."""
+        with self._lru:
+            served = self._served.pop(name, None)
+            if served is not None:
+                self._served[name] = served  # moved to the end: the most recently used
+                self._users[served] += 1
+            return served
+
+    def _release(self, served: ServedCollection) -> None:
+        with self._lru:
+            self._users[served] -= 1
+            if self._users[served] <= 0:
+                del self._users[served]
+
+    def _add(self, served: ServedCollection, users: int = 0) -> None:
+        with self._lru:
+            self._served[served.name] = served
+            self._seen_at[served.name] = time.monotonic()
+            if users:
+                self._users[served] += users
+
+    def _close_idle(self) -> None:
+        """Close the least recently used named collections that no request is using, down to
+        max_open_collections (more stay open only while requests use them)."""
+        with self._lru:
+            named = [name for name in self._served if name != DEFAULT]
+            idle = [name for name in named if not self._users[self._served[name]]]
+            doomed = idle[:max(0, len(named) - self.settings.max_open_collections)]
+            closing = [self._pop(name) for name in doomed]
+        for served in closing:
+            served.close()
+
+    def _pop(self, name: str) -> ServedCollection | None:
+        """Take it out of the open collections (call with _lru held)."""
+        self._seen_at.pop(name, None)
+        return self._served.pop(name, None)
+
+    def _still_there(self, served: ServedCollection) -> bool:
         """False once another process deleted it, or deleted it and made a new one of that name, with
         other keys and documents (looked up at most every sync_interval_s)."""
+        name = served.name
         if time.monotonic() - self._seen_at.get(name, 0.0) < self.settings.sync_interval_s:
             return True
-        if self.shelf.record(name) == self._served[name].record:
+        if self.shelf.record(name) == served.record:
             self._seen_at[name] = time.monotonic()
             return True
         with self._opening:
-            self._close(name)
+            self._close(name, served)
         return False
 
-    def _open(self, record: Record) -> ServedCollection:
-        """Its index (empty until the first write saves one), with the service's models."""
+    def _open(self, record: Record, search: bool = True) -> ServedCollection:
+        """Its index (empty until the first write saves one), with the service's models (and BM25
+        built, unless it is only opened to be described)."""
         from groundqa.service.verify import Verifier
         from groundqa.wiring import expected_manifest, make_catalog, make_feedback, pipeline_config
 
@@ -152,7 +235,8 @@ class Engine:
             config = dataclasses.replace(config, verifier=Verifier.from_json(record.verifier,
                                                                              f"collection {record.name!r}"))
         pipeline = Pipeline(default.embedder, collection, default.reader, config)
-        pipeline.prepare_search()
+        if search:
+            pipeline.prepare_search()
         return ServedCollection(record.name, settings, pipeline, catalog, make_feedback(settings, catalog),
                                 self.admission, record)
 
@@ -164,13 +248,15 @@ class Engine:
         with self._opening:
             self.shelf.add(record)
             try:
-                served = self._served[record.name] = self._open(record)
+                served = self._open(record)
             except BaseException:
                 self.shelf.remove(record.name)
                 raise
-            self._seen_at[record.name] = time.monotonic()
+            self._close(record.name)  # one of that name another process deleted, if this one had it open
+            self._add(served)
             self._keys_fresh_until = 0.0
-            return served
+        self._close_idle()
+        return served
 
     def delete_collection(self, name: str) -> None:
         """Its index, feedback and record removed; asks on it in flight finish first."""
@@ -182,11 +268,14 @@ class Engine:
             self.shelf.remove(name)
             self._keys_fresh_until = 0.0
 
-    def _close(self, name: str) -> None:
-        served = self._served.pop(name, None)
-        self._seen_at.pop(name, None)
-        if served is not None:
-            served.close()
+    def _close(self, name: str, only: ServedCollection | None = None) -> None:
+        """Close the open collection `name` (only if it is still `only`, when given)."""
+        with self._lru:
+            served = self._served.get(name)
+            if served is None or (only is not None and served is not only):
+                return
+            self._pop(name)
+        served.close()
 
     def collection_names(self) -> list[str]:
         if not self.ready:
@@ -200,8 +289,9 @@ class Engine:
             return None
         if not self.ready:
             raise self.not_ready_error()
-        served = self._served.get(name)
-        if served is not None and self._still_there(name):
+        with self._lru:
+            served = self._served.get(name)
+        if served is not None and self._still_there(served):
             return served.record
         record = self.shelf.record(validate_name(name))
         if record is None:

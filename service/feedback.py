@@ -101,41 +101,61 @@ ANONYMOUS = "substr(coalesce(json_extract(body, '$.sender'), ''), 1, 4) != 'key:
 
 
 class SqliteFeedback:
+    """The database is opened on first use (a collection that only answers holds no descriptor for
+    it) and closed with the collection."""
+
     def __init__(self, path: Path, max_entries: int) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
         self.location = str(path)
         self.max_entries = max_entries
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA busy_timeout=5000")  # several servers on one index directory take turns
-        self._db.execute("CREATE TABLE IF NOT EXISTS feedback (id TEXT PRIMARY KEY, body TEXT NOT NULL)")
+        self._db: sqlite3.Connection | None = None
+        self._closed = False
+
+    def _open(self) -> sqlite3.Connection:
+        """The connection (opened if need be); call with the lock held."""
+        if self._closed:  # never again: a deleted collection's folder must not come back
+            raise sqlite3.ProgrammingError(f"the feedback store {self.location} is closed")
+        if self._db is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA busy_timeout=5000")  # several servers on one index directory take turns
+            db.execute("CREATE TABLE IF NOT EXISTS feedback (id TEXT PRIMARY KEY, body TEXT NOT NULL)")
+            self._db = db
+        return self._db
 
     def add(self, feedback: Feedback) -> Feedback:
         feedback = stamped(feedback)
         body = encoded(feedback)
-        db = self._db
-        with self._lock, db:  # one transaction: the oldest make room only if the new one is stored
-            db.execute("BEGIN IMMEDIATE")
-            (count,) = db.execute("SELECT count(*) FROM feedback").fetchone()
-            excess = count + 1 - self.max_entries
-            if excess > 0:
-                oldest = db.execute(f"SELECT id FROM feedback WHERE {ANONYMOUS} ORDER BY id LIMIT ?",
-                                    (excess,)).fetchall()
-                if len(oldest) < excess:
-                    raise full(self.max_entries)
-                db.executemany("DELETE FROM feedback WHERE id = ?", oldest)
-            db.execute("INSERT INTO feedback VALUES (?, ?)", (feedback.id, body))
+        with self._lock:
+            db = self._open()
+            with db:  # one transaction: the oldest make room only if the new one is stored
+                db.execute("BEGIN IMMEDIATE")
+                (count,) = db.execute("SELECT count(*) FROM feedback").fetchone()
+                excess = count + 1 - self.max_entries
+                if excess > 0:
+                    oldest = db.execute(f"SELECT id FROM feedback WHERE {ANONYMOUS} ORDER BY id LIMIT ?",
+                                        (excess,)).fetchall()
+                    if len(oldest) < excess:
+                        raise full(self.max_entries)
+                    db.executemany("DELETE FROM feedback WHERE id = ?", oldest)
+                db.execute("INSERT INTO feedback VALUES (?, ?)", (feedback.id, body))
         return feedback
 
     def page(self, offset: int, limit: int) -> tuple[int, list[Feedback]]:
         with self._lock:
-            (total,) = self._db.execute("SELECT count(*) FROM feedback").fetchone()
-            rows = self._db.execute("SELECT body FROM feedback ORDER BY id LIMIT ? OFFSET ?", (limit, offset)).fetchall()
+            db = self._open()
+            (total,) = db.execute("SELECT count(*) FROM feedback").fetchone()
+            rows = db.execute("SELECT body FROM feedback ORDER BY id LIMIT ? OFFSET ?", (limit, offset)).fetchall()
         return total, [Feedback(**json.loads(body)) for (body,) in rows]
 
     def close(self) -> None:
-        self._db.close()
+        with self._lock:
+            self._closed = True
+            if self._db is not None:
+                self._db.close()
+                self._db = None
 
 
 class MilvusFeedback:

@@ -1,18 +1,20 @@
 """Typed dependencies: the engine, the collection a request is about, and who may read or write it.
 
 Keys: the admin key (GROUNDQA_API_KEY) may do everything. A named collection may have its own read
-key and write key (a write key also reads); they open that collection only: another collection's key
-gets 403. Without a key, a collection is readable unless it has a read key (or GROUNDQA_READ_REQUIRES_KEY
-is set); writes always need a key."""
+key and write key (a write key also reads); they open that collection only. Without a key, a collection
+is readable unless it has a read key (or GROUNDQA_READ_REQUIRES_KEY is set); writes always need a key.
+A named collection the key may not read answers as one that does not exist (404), so that a client
+cannot probe which names exist; one it may read refuses a write with 401 or 403."""
 
 from __future__ import annotations
 
 import hmac
-from typing import Annotated
+from typing import Annotated, Iterator
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader
 
+from groundqa.errors import CollectionNotFound
 from groundqa.service.api.errors import ApiError
 from groundqa.service.collections import DEFAULT
 from groundqa.service.engine import Engine
@@ -35,8 +37,10 @@ def collection_name(request: Request) -> str:
     return request.path_params.get("collection", DEFAULT)
 
 
-def get_collection(request: Request, engine: EngineDep) -> ServedCollection:
-    return engine.collection(collection_name(request))
+def get_collection(request: Request, engine: EngineDep) -> Iterator[ServedCollection]:
+    """The collection, kept open (not closed as idle) until the response is sent."""
+    with engine.using(collection_name(request)) as served:
+        yield served
 
 
 CollectionDep = Annotated[ServedCollection, Depends(get_collection)]
@@ -52,15 +56,27 @@ def _unauthorized() -> ApiError:
                     {"WWW-Authenticate": "X-API-Key"})
 
 
+def _hidden(name: str) -> CollectionNotFound:
+    """What a client gets for a collection that does not exist or that its key may not read: the same."""
+    return CollectionNotFound(f"no collection {name!r} that this request may read (a private collection "
+                              "needs its API key in X-API-Key)")
+
+
 def check_access(engine: Engine, name: str, key: str | None, write: bool) -> None:
     if is_admin(engine, key):
         return
-    record = engine.record(name)  # 404 for a collection that does not exist
+    try:
+        record = engine.record(name)
+    except CollectionNotFound:
+        raise _hidden(name) from None
+    public = not (record is not None and record.private) and not engine.settings.read_requires_key
+    if record is not None and not public and not (key and record.key_grants(key, write=False)):
+        raise _hidden(name)
     if write and engine.settings.api_key is None and (record is None or record.write_key_sha256 is None):
         raise ApiError(403, "writes_disabled", "writes are disabled: start the server with GROUNDQA_API_KEY set")
     if key and record is not None and record.key_grants(key, write):
         return
-    if not write and not (record is not None and record.private) and not engine.settings.read_requires_key:
+    if not write and public:
         return  # anyone may read it: a key adds nothing, and takes nothing away
     if key:
         owner = engine.key_collection(key)

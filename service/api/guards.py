@@ -7,6 +7,7 @@ import json
 import logging
 import re
 import time
+import unicodedata
 from urllib.parse import parse_qsl, urlencode
 
 from fastapi import HTTPException
@@ -19,7 +20,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from groundqa.service.api.errors import error_response
 
 access_log = logging.getLogger("groundqa.access")
-UPLOAD_PATHS = "/v1/documents"
+UPLOAD_PATHS = re.compile(r"/v1/(collections/[^/]+/)?documents(/|\Z)")  # the default collection's and named ones'
 MULTIPART_OVERHEAD = 64 * 1024  # field names, boundaries and small fields around an uploaded file
 _SECRET_NAME = re.compile(r"key|token|secret|passw|auth|sig", re.IGNORECASE)
 
@@ -34,7 +35,7 @@ class BodyLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        limit = self.upload_bytes if scope["path"].startswith(UPLOAD_PATHS) else self.default_bytes
+        limit = self.upload_bytes if UPLOAD_PATHS.match(scope["path"]) else self.default_bytes
         message = f"request body is larger than the {limit}-byte limit of {scope['path']}"
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
@@ -101,10 +102,21 @@ def http_protocol() -> type:
 def log_access(method: str, path: str, query: str, status: int, started: float, *, with_query: bool) -> None:
     """One line per request. The query string (search text, stray keys) is left out unless
     `with_query`, and even then every parameter named like a secret is redacted."""
-    shown = path
+    shown = printable(path)
     if query:
         shown += "?" + (redact_query(query) if with_query else "...")
-    access_log.info('%s %s %d %.1f ms', method, shown, status, (time.perf_counter() - started) * 1000)
+    access_log.info('%s %s %d %.1f ms', printable(method), shown, status, (time.perf_counter() - started) * 1000)
+
+
+def printable(text: str) -> str:
+    """Control and format characters, line separators and backslashes escaped as Python writes them
+    (\\x1b, \\u202e): a request path cannot colour the terminal, forge a log line or hide text."""
+    return "".join(ascii(char)[1:-1] if _escaped(char) else char for char in text)
+
+
+def _escaped(char: str) -> bool:
+    category = unicodedata.category(char)
+    return char == "\\" or category[0] == "C" or category in ("Zl", "Zp")
 
 
 def redact_query(query: str) -> str:

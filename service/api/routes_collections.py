@@ -98,9 +98,10 @@ def list_collections(engine: EngineDep, key: KeyDep) -> dict:
     for name in engine.collection_names():
         try:
             check_access(engine, name, key, write=False)
+            with engine.peek(name) as served:  # described without being kept open
+                readable.append(describe(engine, served))
         except (ApiError, CollectionNotFound):  # not this key's to see (or gone meanwhile)
             continue
-        readable.append(describe(engine, engine.collection(name)))
     if not readable and key and not is_admin(engine, key) and engine.key_collection(key) is None:
         check_access(engine, DEFAULT, key, write=False)  # a wrong key: say so rather than list nothing
     return {"collections": readable}

@@ -1,18 +1,22 @@
-"""Add, replace, delete, list and read documents. Writes need the API key."""
+"""Add, replace, delete, list and read documents, and the viewer. Writes need the API key.
+
+The viewer is at /view/{doc_id}, outside /documents/, so that no document id can shadow it (an id may
+end in "/view"); an old link /documents/{doc_id}/view is sent there when no document has that id."""
 
 from __future__ import annotations
 
 import dataclasses
 from pathlib import PurePath
+from urllib.parse import quote
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from groundqa.errors import InvalidDocument
+from groundqa.errors import DocumentNotFound, InvalidDocument
 from groundqa.index.loaders import check_format, first_line, normalize_text
 from groundqa.index.types import Document
 from groundqa.service import viewer
@@ -21,9 +25,9 @@ from groundqa.service.api.errors import ApiError
 from groundqa.service.api.schemas import (MAX_TITLE_CHARS, DocumentIn, DocumentOut, DocumentPage, DocumentPatch,
                                           DocumentWritten, error_responses)
 from groundqa.service.engine import Engine
-from groundqa.service.ids import content_doc_id, normalize_doc_id, validate_doc_id
+from groundqa.service.ids import content_doc_id, normalize_doc_id, validate_doc_id, validate_title
 
-router = APIRouter(prefix="/documents", tags=["documents"])
+router = APIRouter(tags=["documents"])
 WRITE_ERRORS = error_responses(400, 401, 403, 404, 409, 413, 415, 422, 429, 503)
 DELETE_ERRORS = error_responses(401, 403, 404, 429, 503)
 READ_ERRORS = error_responses(401, 403, 404, 422, 429, 503)
@@ -34,41 +38,43 @@ UPLOAD_BODY = {"requestBody": {"required": True, "content": {
         "doc_id": {"type": "string"}, "title": {"type": "string"}}}}}}}
 
 
-@router.post("", status_code=201, response_model=DocumentWritten, responses=WRITE_ERRORS, openapi_extra=UPLOAD_BODY,
-             dependencies=[Depends(require_write_key)], summary="Add a document (JSON or file upload)")
+@router.post("/documents", status_code=201, response_model=DocumentWritten, responses=WRITE_ERRORS,
+             openapi_extra=UPLOAD_BODY, dependencies=[Depends(require_write_key)],
+             summary="Add a document (JSON or file upload)")
 async def create_document(request: Request, engine: EngineDep, served: CollectionDep) -> dict:
     document = await _document_from_request(request, engine, doc_id=None)
     return dataclasses.asdict(await run_in_threadpool(served.put_document, document, replace=False))
 
 
-@router.put("/{doc_id:path}", response_model=DocumentWritten, responses=WRITE_ERRORS, openapi_extra=UPLOAD_BODY,
-            dependencies=[Depends(require_write_key)],
+@router.put("/documents/{doc_id:path}", response_model=DocumentWritten, responses=WRITE_ERRORS,
+            openapi_extra=UPLOAD_BODY, dependencies=[Depends(require_write_key)],
             summary="Replace a document whole (fields left out are not kept: `dropped` lists them; PATCH changes some)")
 async def replace_document(doc_id: str, request: Request, engine: EngineDep, served: CollectionDep) -> dict:
     document = await _document_from_request(request, engine, doc_id=doc_id)
     return dataclasses.asdict(await run_in_threadpool(served.put_document, document, replace=True))
 
 
-@router.patch("/{doc_id:path}", response_model=DocumentWritten, responses=WRITE_ERRORS,
+@router.patch("/documents/{doc_id:path}", response_model=DocumentWritten, responses=WRITE_ERRORS,
               dependencies=[Depends(require_write_key)],
               summary="Change some of a document: the fields given; meta keys merged, a null value removes one")
 async def patch_document(doc_id: str, request: Request, served: CollectionDep) -> dict:
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
         raise ApiError(415, "unsupported_media_type", "send application/json")
     changes = _parse(DocumentPatch, await request.body())
+    validate_title(changes.title or "")
     if not changes.model_fields_set:
         raise ApiError(422, "invalid_request", "give at least one of title, text, meta")
     return dataclasses.asdict(await run_in_threadpool(served.patch_document, doc_id, changes.apply))
 
 
-@router.delete("/{doc_id:path}", status_code=204, responses=DELETE_ERRORS,
+@router.delete("/documents/{doc_id:path}", status_code=204, responses=DELETE_ERRORS,
                dependencies=[Depends(require_write_key)], summary="Remove a document and its chunks")
 async def delete_document(doc_id: str, served: CollectionDep) -> Response:
     await run_in_threadpool(served.delete_document, doc_id)
     return Response(status_code=204)
 
 
-@router.get("", response_model=DocumentPage, responses=READ_ERRORS, dependencies=[Depends(require_read_key)],
+@router.get("/documents", response_model=DocumentPage, responses=READ_ERRORS, dependencies=[Depends(require_read_key)],
             summary="List documents, sorted by id")
 def list_documents(served: CollectionDep, offset: Annotated[int, Query(ge=0)] = 0,
                    limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict:
@@ -76,7 +82,7 @@ def list_documents(served: CollectionDep, offset: Annotated[int, Query(ge=0)] = 
     return {"total": total, "offset": offset, "limit": limit, "documents": [_summary(d, n) for d, n in page]}
 
 
-@router.get("/{doc_id:path}/view", response_class=HTMLResponse, dependencies=[Depends(require_read_key)],
+@router.get("/view/{doc_id:path}", response_class=HTMLResponse, dependencies=[Depends(require_read_key)],
             responses={200: {"content": {"text/html": {}}}, **READ_ERRORS},
             summary="The document as a page, the span start..end highlighted and scrolled into view")
 def view_document(doc_id: str, served: CollectionDep, start: Annotated[int | None, Query(ge=0)] = None,
@@ -91,11 +97,27 @@ def view_document(doc_id: str, served: CollectionDep, start: Annotated[int | Non
         "Cache-Control": "no-cache"})
 
 
-@router.get("/{doc_id:path}", response_model=DocumentOut, responses=READ_ERRORS,
-            dependencies=[Depends(require_read_key)], summary="A document's text and meta, to show a citation in context")
-def get_document(doc_id: str, served: CollectionDep) -> dict:
-    document, chunks = served.get_document(doc_id)
+@router.get("/documents/{doc_id:path}", response_model=DocumentOut, dependencies=[Depends(require_read_key)],
+            responses={307: {"description": "An old viewer link (…/documents/{doc_id}/view, where no document has "
+                                            "that id): sent to the viewer"}, **READ_ERRORS},
+            summary="A document's text and meta, to show a citation in context")
+def get_document(doc_id: str, served: CollectionDep, request: Request) -> dict | Response:
+    try:
+        document, chunks = served.get_document(doc_id)
+    except DocumentNotFound:
+        viewed = doc_id.removesuffix("/view")
+        if viewed == doc_id:
+            raise
+        served.get_document(viewed)  # 404 unless the old link names a document
+        return RedirectResponse(_viewer_url(request, doc_id, viewed), status_code=307)
     return {**_summary(document, chunks), "text": document.text}
+
+
+def _viewer_url(request: Request, doc_id: str, viewed: str) -> str:
+    """Where the old link …/documents/{viewed}/view (this request) now goes: …/view/{viewed}."""
+    prefix = request.url.path.removesuffix("/documents/" + doc_id)
+    query = f"?{request.url.query}" if request.url.query else ""
+    return f"{prefix}/view/{quote(viewed, safe='/')}{query}"
 
 
 def _summary(document: Document, chunks: int) -> dict:
@@ -119,6 +141,7 @@ def _from_json(body: bytes, url_id: str | None, limit: int) -> Document:
     if len(body) > limit:
         raise ApiError(413, "payload_too_large", f"request body is larger than the {limit}-byte limit")
     payload = _parse(DocumentIn, body)
+    validate_title(payload.title)
     _refuse_conflicting_ids(url_id, payload.doc_id)
     text = normalize_text(payload.text)
     if not text:
@@ -143,6 +166,7 @@ async def _from_upload(request: Request, engine: Engine, url_id: str | None) -> 
         raise ApiError(422, "invalid_request", "doc_id and title must be text fields, not files")
     if len(title) > MAX_TITLE_CHARS:
         raise ApiError(422, "invalid_request", f"title: at most {MAX_TITLE_CHARS} characters")
+    validate_title(title)
     _refuse_conflicting_ids(url_id, form_id)
     data = await upload.read(limit + 1)
     if len(data) > limit:

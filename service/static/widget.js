@@ -104,7 +104,7 @@
   /* The document's own link when it has one (http(s) only, checked by the server), else the
      server's viewer with the cited span highlighted. */
   function sourceLink(c) {
-    var href = c.url || api + "/documents/" + encodeURIComponent(c.doc_id) + "/view?start=" + c.start + "&end=" + c.end;
+    var href = c.url || api + "/view/" + encodeURIComponent(c.doc_id) + "?start=" + c.start + "&end=" + c.end;
     var link = el("a", "", (c.title || c.doc_id) + (c.section && c.section !== c.title ? " \u203a " + c.section : ""));
     link.href = href; link.target = "_blank"; link.rel = "noopener noreferrer";
     var line = el("div", "source", "Source: ");

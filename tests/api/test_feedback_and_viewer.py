@@ -167,7 +167,7 @@ def test_viewer_highlights_exactly_the_cited_span_and_renders_markup_as_text(htt
     text = SCRIPT_DOC["text"]
     start = text.index("The garage")
     end = start + len("The garage closes at midnight")
-    page = http.get("/v1/documents/notes/xss/view", params={"start": start, "end": end})
+    page = http.get("/v1/view/notes/xss", params={"start": start, "end": end})
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     csp = page.headers["content-security-policy"]
     assert "default-src 'none'" in csp and "'unsafe-inline'" not in csp
@@ -178,21 +178,21 @@ def test_viewer_highlights_exactly_the_cited_span_and_renders_markup_as_text(htt
     assert page.text.count("<script>") == 1, "only the viewer's own scroll script"
     assert 'href="https://intranet.example.org/memo"' in page.text
 
-    whole = http.get("/v1/documents/notes/xss/view")
+    whole = http.get("/v1/view/notes/xss")
     assert whole.status_code == 200 and "<mark" not in whole.text
 
 
 @pytest.mark.parametrize("params, status", [({"start": 5}, 422), ({"start": 5, "end": 5}, 422),
                                             ({"start": 0, "end": 10_000}, 422), ({"start": -1, "end": 3}, 422)])
 def test_viewer_refuses_spans_outside_the_document(http, params, status):
-    assert http.get("/v1/documents/guide/handbook/view", params=params).status_code == status
+    assert http.get("/v1/view/guide/handbook", params=params).status_code == status
 
 
 def test_viewer_of_a_missing_document_is_404_and_javascript_urls_are_not_links(http):
-    assert http.get("/v1/documents/no/such/view").status_code == 404
+    assert http.get("/v1/view/no/such").status_code == 404
     doc = {**SCRIPT_DOC, "doc_id": "notes/js", "meta": {"url": "javascript:alert(3)"}}
     assert http.post("/v1/documents", json=doc, headers=AUTH).status_code == 201
-    assert "javascript:" not in http.get("/v1/documents/notes/js/view").text
+    assert "javascript:" not in http.get("/v1/view/notes/js").text
     answer = http.post("/v1/ask", json={"question": "When does the garage close?"}).json()["answers"][0]
     assert answer["citation"]["url"] is None
     assert http.put("/v1/documents/notes/js", json=SCRIPT_DOC | {"doc_id": "notes/js"}, headers=AUTH).status_code == 200

@@ -257,7 +257,7 @@ def test_source_opens_the_viewer_with_the_cited_span_highlighted(browser, site):
         link.click()
     viewer = opened.value
     viewer.wait_for_load_state()
-    assert "/view?start=" in viewer.url
+    assert "/v1/view/" in viewer.url and "?start=" in viewer.url
     assert viewer.locator("mark#cited").inner_text() == "Arvind Krishna"
     assert viewer.evaluate("() => { const r = document.getElementById('cited').getBoundingClientRect(); "
                            "return r.top >= 0 && r.bottom <= innerHeight; }"), "the span is scrolled into view"
@@ -375,7 +375,7 @@ def test_data_collection_asks_and_rates_in_that_collection(page, site):
     page.goto(site["url"] + "/lighthouses")
     bubble = ask(page, "Who was the Skerryvore lighthouse keeper in 1902?")
     assert bubble.locator(".answer-text").first.inner_text() == "Angus Macleod"
-    assert "/v1/collections/lighthouses/documents/skerryvore/view?" in bubble.locator(".source a").first.get_attribute("href")
+    assert "/v1/collections/lighthouses/view/skerryvore?" in bubble.locator(".source a").first.get_attribute("href")
     bubble.get_by_label("Right answer").first.click()
     bubble.get_by_text("Thanks for your feedback.").wait_for()
     rated = httpx.get(site["url"] + "/v1/collections/lighthouses/feedback", headers=admin).json()["feedback"]
