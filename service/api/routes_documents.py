@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException
 
 from groundqa.errors import DocumentNotFound, InvalidDocument
 from groundqa.index.loaders import check_format, first_line, normalize_text
+from groundqa.index.sections import check_sent_structure
 from groundqa.index.types import Document
 from groundqa.service import viewer
 from groundqa.service.api.deps import CollectionDep, EngineDep, require_read_key, require_write_key
@@ -142,6 +143,7 @@ def _from_json(body: bytes, url_id: str | None, limit: int) -> Document:
         raise ApiError(413, "payload_too_large", f"request body is larger than the {limit}-byte limit")
     payload = _parse(DocumentIn, body)
     validate_title(payload.title)
+    check_sent_structure(payload.meta)
     _refuse_conflicting_ids(url_id, payload.doc_id)
     text = normalize_text(payload.text)
     if not text:
