@@ -247,7 +247,7 @@ class Client:
     def send_feedback(self, feedback: Feedback) -> Feedback:
         """Store a verdict (no key needed); returns it with the id and time the server gave it."""
         body = {name: value for name, value in feedback.to_json().items()
-                if name not in ("id", "received") and value is not None}
+                if name not in ("id", "received", "sender") and value is not None}  # what the server sets
         return _make(Feedback, self._send("POST", self._base + "/feedback", errors.InvalidFeedback, json=body).json())
 
     def feedback(self, offset: int = 0, limit: int = 100) -> tuple[int, list[Feedback]]:

@@ -104,6 +104,8 @@ def test_client_sends_and_reads_feedback(server, http):
         with pytest.raises(InvalidFeedback, match="is not the text of"):
             client.send_feedback(Feedback(**{**good, "answer": "Priya"}, verdict="correct"))
         assert all_feedback(client.feedback, size=1) == [stored]
+        again = client.send_feedback(stored)  # a verdict read back sends again: what the server sets is left out
+        assert again.id != stored.id and again.sender == stored.sender
 
 
 def test_export_turns_confirmed_answers_into_gold_and_flags_the_rest(server, http, tmp_path, capsys):
