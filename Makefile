@@ -26,4 +26,4 @@ test: install
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
 
 test-fast: install
-	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -m 'not slow'
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -m 'not slow' -n 2

@@ -6,6 +6,8 @@ import pytest
 
 from groundqa.cli import main
 
+pytestmark = pytest.mark.slow  # a Milvus server and indexes of thousands of vectors: about 20 s
+
 
 def test_scale_reports_latency_memory_and_recall_against_exact_search(tmp_path, capsys, milvus_uri, monkeypatch):
     monkeypatch.setenv("GROUNDQA_FAISS_IVF_FROM_CHUNKS", "2000")  # the project's store moves to IVF at 2,000
