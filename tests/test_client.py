@@ -221,14 +221,16 @@ def test_rate_limited_raises_client_error_with_retry_after(tmp_path):
     assert limited.value.retry_after and limited.value.retry_after > 0
 
 
-def test_a_server_that_is_not_running_raises_client_error_quickly():
+def test_a_server_that_is_not_running_raises_client_error_without_waiting_out_the_timeout():
+    """A refused connection is "unreachable" at once; a client that waited for its (generous) timeout
+    instead would raise "timeout"."""
     url = f"http://127.0.0.1:{free_port()}"
-    started = time.monotonic()
-    with Client(url, timeout=5) as client, pytest.raises(ClientError, match=f"cannot reach {url}: ") as caught:
+    with Client(url, timeout=60) as client, pytest.raises(ClientError, match=f"cannot reach {url}: ") as caught:
         client.health()
-    assert time.monotonic() - started < 2 and caught.value.code == "unreachable" and caught.value.status is None
-    with Client(url, timeout=5) as client, pytest.raises(ClientError, match="cannot reach"):
+    assert caught.value.code == "unreachable" and caught.value.status is None
+    with Client(url, timeout=60) as client, pytest.raises(ClientError, match="cannot reach") as caught:
         list(client.ask_stream("Who?"))
+    assert caught.value.code == "unreachable"
 
 
 def test_eval_over_http_uses_the_client(url):

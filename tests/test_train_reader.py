@@ -12,13 +12,14 @@ from groundqa.eval.train_reader import Example, _auc, training_examples, trainin
 from groundqa.settings import default_reader_model
 
 PARAGRAPHS = [
-    "Firmware 3.2 was released on March 4, 2024. It adds support for the Nimbus T5 thermostat.",
-    "The Nimbus T2 costs $129 and ships with two AA batteries that last about 14 months.",
+    "Firmware 6.2 came out on March 5, 2023. It lets the Corvane L8 lock pair with door sensors.",
+    "The Corvane L3 sells for $149 and ships with four AA batteries that run for about 10 months.",
 ]
 QUESTIONS = [
-    GoldQuestion("q1", "When was firmware 3.2 released?", ["March 4, 2024"], context=PARAGRAPHS[0], title="Notes"),
-    GoldQuestion("q2", "How much does the Nimbus T2 cost?", ["$129"], context=PARAGRAPHS[1], title="Notes"),
-    GoldQuestion("q3", "How long do the batteries last?", ["about 14 months"], context=PARAGRAPHS[1], title="Notes"),
+    GoldQuestion("q1", "When did firmware 6.2 come out?", ["March 5, 2023"], context=PARAGRAPHS[0], title="Notes"),
+    GoldQuestion("q2", "What does the Corvane L3 sell for?", ["$149"], context=PARAGRAPHS[1], title="Notes"),
+    GoldQuestion("q3", "How long do the lock's batteries run?", ["about 10 months"], context=PARAGRAPHS[1],
+                 title="Notes"),
 ]
 
 
@@ -32,8 +33,8 @@ def test_examples_hold_every_question_and_unanswerable_variants():
     answerable = [e for e in examples if e.answer_start is not None]
     assert sorted(e.context[e.answer_start:e.answer_end] for e in answerable) == sorted(q.answers[0] for q in QUESTIONS)
     unanswerable = [e for e in examples if e.answer_start is None]
-    # A swapped number ("firmware 3.2" -> another version) and the other paragraph for each question.
-    assert any(e.context == PARAGRAPHS[0] and "3.2" not in e.question and "firmware" in e.question
+    # A swapped number ("firmware 6.2" -> another version) and the other paragraph for each question.
+    assert any(e.context == PARAGRAPHS[0] and "6.2" not in e.question and "firmware" in e.question
                for e in unanswerable)
     answers = {q.question: q.answers[0] for q in QUESTIONS}
     for example in unanswerable:  # a question asked of another paragraph: that paragraph lacks its answer
@@ -41,11 +42,12 @@ def test_examples_hold_every_question_and_unanswerable_variants():
             assert answers[example.question] not in example.context
 
 def test_windows_label_the_answer_tokens_or_cls(tokenizer):
-    examples = [Example("How much does the Nimbus T2 cost?", PARAGRAPHS[1], 20, 24),
-                Example("How much does the Nimbus T7 cost?", PARAGRAPHS[1], None)]
+    price = PARAGRAPHS[1].index("$149")
+    examples = [Example("What does the Corvane L3 sell for?", PARAGRAPHS[1], price, price + len("$149")),
+                Example("What does the Corvane L7 sell for?", PARAGRAPHS[1], None)]
     windows = training_windows(tokenizer, examples)
     start, end = int(windows["start_positions"][0]), int(windows["end_positions"][0])
-    assert tokenizer.decode(windows["input_ids"][0][start:end + 1]) == "$ 129"
+    assert tokenizer.decode(windows["input_ids"][0][start:end + 1]) == "$ 149"
     assert int(windows["start_positions"][1]) == int(windows["end_positions"][1]) == 0
 
 

@@ -13,14 +13,13 @@ from groundqa.eval.calibrate import Asked, best_threshold, fit
 from groundqa.eval.gold import GoldQuestion
 from groundqa.eval.near_miss import near_misses
 from groundqa.service.verify import FEATURES, Verifier
-from tests.conftest import REPO
 
-PARAGRAPH = "Firmware 3.2 was released in 2019 by Halden. It fixed the Wi-Fi bug reported by Osei."
+PARAGRAPH = "Firmware 3.2 was released in 2019 by Vossberg. It fixed the Wi-Fi bug reported by Osei."
 
 
 def test_a_near_miss_swaps_one_number_or_name_for_one_its_article_lacks():
     questions = [GoldQuestion("q1", "When was firmware 3.2 released?", ["2019"], "a#0", PARAGRAPH, "a"),
-                 GoldQuestion("q2", "Who reported the bug that Halden fixed?", ["Osei"], "a#0", PARAGRAPH, "a"),
+                 GoldQuestion("q2", "Who reported the bug that Vossberg fixed?", ["Osei"], "a#0", PARAGRAPH, "a"),
                  GoldQuestion("q3", "Who wrote about Paris?", ["Ann"], "b#0", "Ann wrote about Paris and Rome.", "b"),
                  GoldQuestion("q4", "What is unanswerable?", [], "a#0", PARAGRAPH, "a")]
     made = near_misses(questions, 10, seed=0)
@@ -55,23 +54,111 @@ def test_the_threshold_keeps_the_answerable_loss_within_the_bound():
     assert verifier.probability(asked[0].candidates[0][0]) > verifier.probability(asked[-1].candidates[0][0])
 
 
+# Documents and gold questions written for this test (the benchmark sets in eval/gold stay out of tests).
+LOCK_DOCS = {
+    "release-notes.md": """# Corvane Lock Firmware: Change Log
+
+Updates install overnight between 1 a.m. and 3 a.m. while the lock is on Wi-Fi. The version is shown in the
+Corvane app under Locks > Settings > About.
+
+## Firmware 6.4
+
+Released: November 20, 2023
+Models: Corvane L3, Corvane L8
+
+- LCK-2301: The auto-lock delay can now be set anywhere from 10 to 300 seconds.
+- LCK-2315: Fixed the keypad backlight staying on after a code was entered.
+
+## Firmware 6.3.2
+
+Released: August 14, 2023
+Models: Corvane L3, Corvane L8
+
+- LCK-2210: Fixed the lock freezing when more than 40 codes were stored.
+
+Delivery: every lock within 36 hours.
+
+## Firmware 6.3
+
+Released: June 6, 2023
+Models: Corvane L8
+
+- New: guest codes can expire after a set number of days.
+""",
+    "faq.md": """# Corvane Smart Locks: Questions and Answers
+
+## Prices
+
+- Corvane L3: $149.00
+- Corvane L8: $219.00
+- Door Sensor 3-pack: $59.00
+
+## Batteries
+
+The Corvane L3 runs on four AA batteries, which last about 10 months. The Corvane L8 uses a rechargeable
+pack that lasts about 5 months between charges.
+
+## Guarantee
+
+Every lock comes with a 2-year guarantee. Corvane Plus lengthens it by 3 more years for a single payment of $39.
+
+## Contact
+
+- Helpdesk phone: 1-877-555-0163 (Monday to Friday, 7 a.m. to 7 p.m.)
+- Helpdesk email: help@corvane.example
+""",
+}
+LOCK_GOLD = [
+    ("When did firmware 6.3.2 come out?", ["August 14, 2023"]),
+    ("When was firmware 6.4 released?", ["November 20, 2023"]),
+    ("On what date was firmware 6.3 released?", ["June 6, 2023"]),
+    ("Which ticket fixed the lock freezing with many codes stored?", ["LCK-2210"]),
+    ("What range can the auto-lock delay be set to?", ["from 10 to 300 seconds", "10 to 300 seconds"]),
+    ("When do firmware updates install?", ["between 1 a.m. and 3 a.m.", "1 a.m. and 3 a.m."]),
+    ("How much does the Corvane L3 cost?", ["$149.00"]),
+    ("What is the price of the Corvane L8?", ["$219.00"]),
+    ("How much is a Door Sensor 3-pack?", ["$59.00"]),
+    ("How long do the batteries in a Corvane L3 last?", ["about 10 months", "10 months"]),
+    ("What batteries does the Corvane L3 run on?", ["four AA batteries", "AA batteries"]),
+    ("What does Corvane Plus cost?", ["$39"]),
+    ("What is the helpdesk phone number?", ["1-877-555-0163"]),
+    ("Which email address reaches the helpdesk?", ["help@corvane.example"]),
+    ("How quickly did firmware 6.3.2 reach every lock?", ["within 36 hours", "36 hours"]),
+    ("Which model gets firmware 6.3?", ["Corvane L8"]),
+    ("How long does the L8's battery pack last between charges?", ["about 5 months", "5 months"]),
+    ("When was firmware 6.5 released?", []),
+    ("How much does the Corvane L5 cost?", []),
+    ("What is the helpdesk fax number?", []),
+    ("When was firmware 6.2.1 released?", []),
+    ("Who founded Corvane?", []),
+    ("What does the Corvane Outdoor Camera cost?", []),
+    ("Which ticket fixed the Bluetooth pairing bug?", []),
+    ("What is the CVSS score of the keypad flaw?", []),
+]
+
+
 @pytest.mark.slow
 def test_calibrate_writes_a_verifier_the_service_loads(tmp_path):
-    """Fit on the router-docs training set against a real index, then answer with the file."""
+    """Fit on a gold set written for the test against a real index of its documents, then answer with the file."""
+    docs = tmp_path / "corvane"
+    docs.mkdir()
+    for name, text in LOCK_DOCS.items():
+        (docs / name).write_text(text)
+    gold = tmp_path / "corvane.jsonl"
+    gold.write_text("".join(json.dumps({"id": f"lock-{number}", "question": question, "answers": answers}) + "\n"
+                            for number, (question, answers) in enumerate(LOCK_GOLD, start=1)))
     env = {"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin", "GROUNDQA_INDEX_DIR": str(tmp_path / "index"),
            "GROUNDQA_MODEL_CACHE_DIR": str(tmp_path / "cache")}
     groundqa = [sys.executable, "-m", "groundqa.cli"]
-    subprocess.run([*groundqa, "index", str(REPO / "eval" / "gold" / "router-docs"), "--quiet"], env=env, check=True,
-                   cwd=tmp_path, capture_output=True)
+    subprocess.run([*groundqa, "index", str(docs), "--quiet"], env=env, check=True, cwd=tmp_path, capture_output=True)
     out = tmp_path / "verifier.json"
-    fitted = subprocess.run([*groundqa, "calibrate", str(REPO / "eval" / "gold" / "router-docs.jsonl"),
-                             "--max-answerable-loss", "5", "--out", str(out)], env=env, cwd=tmp_path,
-                            capture_output=True, text=True)
+    fitted = subprocess.run([*groundqa, "calibrate", str(gold), "--max-answerable-loss", "5", "--out", str(out)],
+                            env=env, cwd=tmp_path, capture_output=True, text=True)
     assert fitted.returncode == 0, fitted.stderr[-2000:]
     verifier = Verifier.load(out)
-    assert verifier.about["questions"] == 95 and verifier.about["answerable_f1_lost"] <= 5.0
-    asked = subprocess.run([*groundqa, "ask", "--json", "When was firmware 5.4.1 released?"],
+    assert verifier.about["questions"] == len(LOCK_GOLD) and verifier.about["answerable_f1_lost"] <= 5.0
+    asked = subprocess.run([*groundqa, "ask", "--json", "When did firmware 6.3.2 come out?"],
                            env={**env, "GROUNDQA_VERIFIER": str(out)}, cwd=tmp_path, capture_output=True, text=True)
     assert asked.returncode == 0, asked.stderr[-2000:]
     answer = json.loads(asked.stdout)["answers"][0]
-    assert answer["text"] == "January 28, 2025" and answer["score"] >= verifier.threshold
+    assert answer["text"] == "August 14, 2023" and answer["score"] >= verifier.threshold

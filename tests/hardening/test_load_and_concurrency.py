@@ -112,6 +112,7 @@ def test_load_without_errors_and_fast_503_beyond_capacity(index_copy):
     assert set(summary["statuses"]) == {"200", "503"} and not summary["transport_errors"], summary
     assert summary["rejected_without_retry_after"] == 0
     # Refused without queueing: far faster than an answer, and bounded even with both cores busy answering
-    # and this test's 32 clients retrying at once on the same machine.
-    assert summary["rejected_latency_ms"]["p50"] < summary["latency_ms"]["p50"] / 2
-    assert summary["rejected_latency_ms"]["max"] < 2000
+    # and this test's 32 clients retrying at once on the same machine: measured against the answers of the
+    # same run, not against a fixed number of milliseconds (a busy machine slows both alike).
+    assert summary["rejected_latency_ms"]["p50"] < summary["latency_ms"]["p50"] / 2, summary
+    assert summary["rejected_latency_ms"]["max"] < 2 * summary["latency_ms"]["max"], summary

@@ -12,13 +12,13 @@ from groundqa.service.completion import asks_for_several, asks_how_many, asks_wh
 
 
 @pytest.mark.parametrize("text, span, whole", [
-    ("Email support@nimbushome.example for help.", "@nimbushome", "support@nimbushome.example"),
+    ("Email help@corvane.example for help.", "@corvane", "help@corvane.example"),
     ("You have 45 days to return it.", "45", "45 days"),
-    ("Refunds take 5 to 7 business days.", "5", "5 to 7 business days"),
-    ("Affects firmware 3.0 through 3.2.1 only.", "3.0", "3.0 through 3.2.1"),
+    ("Refunds take 3 to 5 working days.", "3", "3 to 5 working days"),
+    ("Affects firmware 6.0 through 6.3.1 only.", "6.0", "6.0 through 6.3.1"),
     ("Open from 9\nto 5 on weekdays.", "9", "9"),  # a range or unit never reaches over a line break
     ("Cost: 20\n- 30 days later", "20", "20"),
-    ("Call 1-800-555-0142 today.", "800-555", "1-800-555-0142"),
+    ("Call 1-877-555-0163 today.", "877-555", "1-877-555-0163"),
     ("Call +44 20 7946 0321 today.", "44 20 7946 0321", "+44 20 7946 0321"),  # an international number's +
     ("The score is (8.1).", "8.1", "8.1"),
     ("In 1990 in London, the war ended.", "1990", "1990"),  # "in" is not a unit
@@ -29,18 +29,18 @@ from groundqa.service.completion import asks_for_several, asks_how_many, asks_wh
     ("His name was Martin Sekulić.:32 He", "Martin Sekulić", "Martin Sekulić"),
     ("Returns take 45 days.", "45 days.", "45 days"),  # sentence punctuation trimmed
     ("Returns within 45 days.", "45 days.", "within 45 days"),  # a deadline
-    ("Pushed to all devices within 48 hours.", "48", "within 48 hours"),
+    ("Sent to every lock within 36 hours.", "36", "within 36 hours"),
     ("Pick a number within 10 of the target.", "10", "10"),  # no quantity with a unit
-    ("Updates install between 2 a.m. and 4 a.m. local time.", "between 2 a.m.", "between 2 a.m. and 4 a.m."),
+    ("Backups run between 1 a.m. and 3 a.m. each night.", "between 1 a.m.", "between 1 a.m. and 3 a.m."),
     ("Open 9 am to 5 pm daily.", "9 am", "9 am to 5 pm"),
     ("Doors open at 6 p.m. and 200 seats are available.", "6 p.m.", "6 p.m."),  # a time's range ends in a time
     ("The store closes at 9 p.m. and 10 minutes later the alarm arms.", "9 p.m.", "9 p.m."),
     ("Open Monday to Friday, 8 a.m.", "Friday", "Monday to Friday"),  # a range's start
-    ("firmware 3.0 through 3.2.1 only", "3.2.1", "3.0 through 3.2.1"),
+    ("firmware 6.0 through 6.3.1 only", "6.3.1", "6.0 through 6.3.1"),
     ("Open Monday to Saturday, 8:00 to 18:00 CET.", "18:00", "8:00 to 18:00"),  # a time's start is whole
     # Days take the hours that follow them.
-    ("Call Monday to Friday, 8 a.m. to 8 p.m. Eastern Time.", "Monday to Friday",
-     "Monday to Friday, 8 a.m. to 8 p.m. Eastern Time"),
+    ("Call Monday to Friday, 7 a.m. to 9 p.m. Central Time.", "Monday to Friday",
+     "Monday to Friday, 7 a.m. to 9 p.m. Central Time"),
     ("Open Monday to Saturday, 8:00 to 18:00 CET. Call us.", "Saturday", "Monday to Saturday, 8:00 to 18:00 CET"),
     ("We are open on Saturdays from 9 to 5.", "Saturdays", "Saturdays from 9 to 5"),
     ("Closed on Sundays, 2 of 3 weeks.", "Sundays", "Sundays"),  # no hours after it
@@ -56,11 +56,11 @@ from groundqa.service.completion import asks_for_several, asks_how_many, asks_wh
     ("He flew from Paris to London.", "London", "London"),  # places are not a range
     ("The webinar is June 24 at 2 p.m. ET.", "June 24 at 2 p.m.", "June 24 at 2 p.m."),  # an abbreviation's full stop
     ("The webinar is June 24 at 2 p.m. ET.", "June 24 at 2 p.m", "June 24 at 2 p.m."),
-    ("It is not supported by firmware 3.x. It stays on 2.9.4.", "3.x.", "3.x"),  # a version, no abbreviation
-    ("Our representative is Nimbus Home Europe B.V., Lindenlaan 14.", "B.V.", "Nimbus Home Europe B.V."),
+    ("The L1 is left out of firmware 6.x. It keeps 5.8.7.", "6.x.", "6.x"),  # a version, no abbreviation
+    ("Our agent is Corvane Locks Benelux B.V., Havenstraat 9.", "B.V.", "Corvane Locks Benelux B.V."),
     # A span that starts with the legal form and runs on into the address.
-    ("Our representative is Nimbus Home Europe B.V., Lindenlaan 14.", "B.V., Lindenlaan", "Nimbus Home Europe B.V."),
-    ("Made by Shenzhen Nimbus Co., Ltd., Shenzhen.", "Co., Ltd., Shenzhen", "Shenzhen Nimbus Co., Ltd."),
+    ("Our agent is Corvane Locks Benelux B.V., Havenstraat 9.", "B.V., Havenstraat", "Corvane Locks Benelux B.V."),
+    ("Made by Ningbo Corvane Co., Ltd., Ningbo.", "Co., Ltd., Ningbo", "Ningbo Corvane Co., Ltd."),
     ("It uses a PLC, SCADA and an HMI.", "PLC, SCADA and an HMI", "PLC, SCADA and an HMI"),  # an acronym, no name
     ("The lab licenses SAS, which it renews.", "SAS, which", "SAS, which"),
     ("It was sold to Acme Widgets Inc. in 2020.", "Inc.", "Acme Widgets Inc."),  # a legal form alone names no one
@@ -75,9 +75,9 @@ def test_completion_rules(text, span, whole):
 
 
 @pytest.mark.parametrize("text, span, whole", [
-    ("Opened, complete with all parts | Nimbus T2: 10% | Nimbus T5: 15%", "Nimbus T2: 10%", "10%"),
-    ("Released: May 7, 2024\nModels: T2", "Released: May 7, 2024", "May 7, 2024"),
-    ("- Phone: 1-800-555-0142", "Phone: 1-800-555-0142", "1-800-555-0142"),
+    ("Fitted, every accessory included | Corvane L3: 12% | Corvane L8: 18%", "Corvane L3: 12%", "12%"),
+    ("Released: October 3, 2023\nModels: L3", "Released: October 3, 2023", "October 3, 2023"),
+    ("- Phone: 1-877-555-0163", "Phone: 1-877-555-0163", "1-877-555-0163"),
     ("The ratio was 3: 1 in favour.", "3: 1", "3: 1"),  # not at the start of a field
     ("Vector CVSS:3.1/AV:A", "CVSS:3.1/AV:A", "CVSS:3.1/AV:A"),  # no space after the colon: not a label
 ])
@@ -89,22 +89,22 @@ def test_a_field_label_is_left_out(text, span, whole):
 
 @pytest.mark.parametrize("text, span, question, whole", [
     ("## 2.3.1 \u2014 2024-01-09\n", "2.3.1 \u2014 2024-01-09", "When was Tidewater 2.3.1 released?", "2024-01-09"),
-    ("Firmware 3.2: May 7, 2024", "Firmware 3.2: May 7, 2024", "When did firmware 3.2 come out?", "May 7, 2024"),
+    ("Firmware 6.2: March 5, 2023", "Firmware 6.2: March 5, 2023", "When did firmware 6.2 come out?", "March 5, 2023"),
     # Words the question does not say are the answer, or part of it.
     ("## 2.3.1 \u2014 2024-01-09\n", "2.3.1 \u2014 2024-01-09", "Which version came out in January?",
      "2.3.1 \u2014 2024-01-09"),
     ("Open Monday - Friday", "Monday - Friday", "Is it open on Monday?", "Monday - Friday"),  # a hyphen is no label's
     ("Open Monday \u2013 Friday", "Monday \u2013 Friday", "Is it open on Monday?", "Monday \u2013 Friday"),  # an en dash
-    ("firmware 3.0 \u2013 3.2.1", "3.0 \u2013 3.2.1", "Is firmware 3.0 affected?", "3.0 \u2013 3.2.1"),  # joins a range
+    ("firmware 6.0 \u2013 6.3.1", "6.0 \u2013 6.3.1", "Is firmware 6.0 affected?", "6.0 \u2013 6.3.1"),  # joins a range
     # The value of a field the question names, cut mid-clause, is whole to its sentence's end.
-    ("- NIM-1042: Thermostat could reboot when a schedule had 13 periods. Fixed.", "Thermostat could reboot",
-     "What was fixed in NIM-1042?", "Thermostat could reboot when a schedule had 13 periods"),
-    ("- NIM-1042: Thermostat could reboot when a schedule had 13 periods.", "Thermostat could reboot",
-     "What was fixed in NIM-1043?", "Thermostat could reboot"),  # another field
-    ("- Support phone: 1-800-555-0142 (Monday to Friday)", "1-800-555-0142", "What is the support phone number?",
-     "1-800-555-0142"),  # not cut mid-clause
-    ("- Battery: 2 AA batteries last about 8 months in normal use.", "2 AA batteries", "What battery does it take?",
-     "2 AA batteries"),  # no clause: a quantity
+    ("- LCK-2210: Lock could freeze when more than 40 codes were stored. Fixed.", "Lock could freeze",
+     "Which bug did LCK-2210 fix?", "Lock could freeze when more than 40 codes were stored"),
+    ("- LCK-2210: Lock could freeze when more than 40 codes were stored.", "Lock could freeze",
+     "Which bug did LCK-2211 fix?", "Lock could freeze"),  # another field
+    ("- Helpdesk phone: 1-877-555-0163 (Monday to Friday)", "1-877-555-0163", "Which number is the helpdesk phone?",
+     "1-877-555-0163"),  # not cut mid-clause
+    ("- Battery: 3 AAA batteries run for about 6 months of daily use.", "3 AAA batteries", "What battery does it take?",
+     "3 AAA batteries"),  # no clause: a quantity
 ])
 def test_a_label_of_the_question_own_words_is_left_out(text, span, question, whole):
     from groundqa.index.terms import words
@@ -116,7 +116,7 @@ def test_a_label_of_the_question_own_words_is_left_out(text, span, question, who
 
 @pytest.mark.parametrize("text, span, question, whole", [
     # A count is a number, also when the question names what is counted (SQuAD's answers say "22", not "22 airports").
-    ("One account manages up to 20 thermostats across 5 homes.", "up to 20", "How many thermostats can I manage?",
+    ("One account manages up to 20 locks across 5 homes.", "up to 20", "How many locks can I manage?",
      "up to 20"),
     ("Return it within 45 days.", "45 days", "How many days do I have to return it?", "45 days"),  # a count
     ("Return it within 45 days.", "45 days", "How long do I have to return it?", "within 45 days"),  # a deadline
@@ -125,15 +125,15 @@ def test_a_label_of_the_question_own_words_is_left_out(text, span, question, who
      "50% of the remaining monthly fees"),
     ("Restocking: 15% of the price.", "15%", "What is the restocking fee?", "15% of the price"),
     ("A fee of 50% of the remaining monthly fees is charged.", "50%", "What percentage of the fees is charged?", "50%"),
-    ("About 10% of devices receive it first.", "10%", "How many devices receive it first?", "10%"),
+    ("About 5% of locks get it first.", "5%", "How many locks get it first?", "5%"),
     # A question that names days gets those days' hours only.
-    ("Phone: Monday to Friday, 8 a.m. to 8 p.m.; Saturday 9 a.m. to 5 p.m.", "Monday to Friday",
-     "What hours is phone support open on weekdays?", "Monday to Friday, 8 a.m. to 8 p.m."),
-    ("Buy it within 60 days of purchase, in the app.", "60 days", "When must I buy it?", "within 60 days of purchase"),
-    ("Drop it off within 10 days of\n  receiving the label.", "10 days", "When must I drop it off?",
-     "within 10 days of\n  receiving the label"),  # a wrapped line
+    ("Front desk: Monday to Friday, 7 a.m. to 9 p.m.; Sunday 10 a.m. to 2 p.m.", "Monday to Friday",
+     "When is the front desk staffed on weekdays?", "Monday to Friday, 7 a.m. to 9 p.m."),
+    ("Add it within 90 days of fitting, in the app.", "90 days", "When must I add it?", "within 90 days of fitting"),
+    ("Hand it in within 14 days of\n  getting the label.", "14 days", "When must I hand it in?",
+     "within 14 days of\n  getting the label"),  # a wrapped line
     ("Return it within 30 days of\n\nTerms\n\nMore.", "30 days", "When?", "within 30 days"),  # not over a blank line
-    ("Return it within 45 days of delivery for a full refund of the price.", "45 days", "When?", "within 45 days"),
+    ("Send it back within 21 days of arrival for a refund in full.", "21 days", "When?", "within 21 days"),
 ])
 def test_a_deadline_takes_its_within_unless_the_question_counts(text, span, question, whole):
     from groundqa.index.terms import words
@@ -145,16 +145,16 @@ def test_a_deadline_takes_its_within_unless_the_question_counts(text, span, ques
 
 
 @pytest.mark.parametrize("text, span, whole", [
-    ("You need a Phillips screwdriver and a drill with a 5 mm bit.\nNext", "a Phillips screwdriver",
-     "a Phillips screwdriver and a drill with a 5 mm bit"),
-    ("requests to the /api/v1/wifi and /api/v1/setpoint endpoints", "api/v1/setpoint", "/api/v1/wifi and /api/v1/setpoint"),
-    ("Not affected: the Nimbus T1 (firmware 2.9.x), Nimbus Remote Sensors, and the Nimbus Home app.", "the Nimbus T1",
-     "the Nimbus T1 (firmware 2.9.x), Nimbus Remote Sensors, and the Nimbus Home app"),
+    ("You need a hex key and a drill with a 6 mm bit.\nNext", "a hex key", "a hex key and a drill with a 6 mm bit"),
+    ("calls to the /admin/users and /admin/keys pages", "admin/keys", "/admin/users and /admin/keys"),
+    ("Not affected: the Corvane L1 (firmware 5.8.x), Corvane Door Sensors, and the Corvane app.", "the Corvane L1",
+     "the Corvane L1 (firmware 5.8.x), Corvane Door Sensors, and the Corvane app"),
     # An item of the span's shape before it: as many words, numbers in the same places, the same last word.
-    ("It needs iOS 15 or later, or Android 10 or later.", "Android 10 or later", "iOS 15 or later, or Android 10 or later"),
+    ("It needs macOS 13 or later, or Windows 10 or later.", "Windows 10 or later",
+     "macOS 13 or later, or Windows 10 or later"),
     ("It runs on Windows 11, or macOS 14 or later.", "macOS 14 or later", "macOS 14 or later"),
     ("Kits: 2 small boxes\n or 3 small boxes", "3 small boxes", "3 small boxes"),  # not from the line before
-    ("It takes four AA batteries, which last 8 months.", "four AA batteries", "four AA batteries"),
+    ("It takes three AAA batteries, which last 6 months.", "three AAA batteries", "three AAA batteries"),
     ("Delta, JetBlue and United Airlines, have already partnered.", "Delta", "Delta, JetBlue and United Airlines"),
     ("Delta, JetBlue and United Airlines, have already partnered with U.S. Customs.",
      "Delta, JetBlue and United Airlines, have already partnered with U.S", "Delta, JetBlue and United Airlines"),
@@ -166,10 +166,10 @@ def test_a_question_after_several_things_gets_the_whole_list(text, span, whole):
 
 
 @pytest.mark.parametrize("text, span, whole", [
-    ("Steps\n1. Turn off power to your system at the breaker.\n2. Remove the cover.", "Turn off power",
-     "Turn off power to your system at the breaker"),
+    ("Steps\n1. Switch off the mains supply at the fuse box.\n2. Remove the cover.", "Switch off",
+     "Switch off the mains supply at the fuse box"),
     ("Remove the cover. Then press it once.\n", "press it", "Then press it once"),
-    ("WARNING: Turn off power at the breaker.", "Turn off power", "Turn off power at the breaker"),
+    ("WARNING: Switch off the mains at the fuse box.", "Switch off", "Switch off the mains at the fuse box"),
     ("If there is a jumper wire, do not reconnect it.", "do not reconnect", "do not reconnect it"),
 ])
 def test_a_question_after_what_to_do_gets_the_whole_instruction(text, span, whole):
@@ -178,8 +178,8 @@ def test_a_question_after_what_to_do_gets_the_whole_instruction(text, span, whol
 
 
 @pytest.mark.parametrize("question, instruction", [
-    ("What do I have to do before I take my old thermostat off the wall?", True),
-    ("What's the first step to factory reset a Nimbus T5?", True),
+    ("What do I have to do before I unscrew the old lock from the door?", True),
+    ("What's the first step to wipe a Corvane L8 back to factory settings?", True),
     ("What does the G terminal do?", False),
 ])
 def test_questions_after_what_to_do(question, instruction):
@@ -187,11 +187,11 @@ def test_questions_after_what_to_do(question, instruction):
 
 
 @pytest.mark.parametrize("question, several", [
-    ("What tools do I need to install the thermostat?", True),
-    ("Which API endpoints could be reached without a session token?", True),
-    ("Which phone operating systems does the Nimbus Home app need?", True),
+    ("What tools do I need to fit the keypad?", True),
+    ("Which admin pages could be opened without a password?", True),
+    ("Which laptop operating systems does the Corvane desktop app support?", True),
     ("What is the address?", False),
-    ("What does a Remote Sensor 2-pack cost?", False),
+    ("What does a Door Sensor 3-pack cost?", False),
     ("Which class was the most popular?", False),
 ])
 def test_questions_after_several_things(question, several):
@@ -212,16 +212,16 @@ def test_a_completed_span_is_document_text_and_keeps_the_words_it_had(text, data
 
 @pytest.mark.parametrize("text, span, whole", [
     # A street address takes its suite or unit; the next line (the city) stays out.
-    ("Attn: Data Protection Officer\n   2200 Alder Street, Suite 410\n   Portland, OR 97205", "2200 Alder Street",
-     "2200 Alder Street, Suite 410"),
+    ("Attn: Privacy Team\n   48 Quarry Road, Suite 12\n   Leeds LS1 4AB", "48 Quarry Road",
+     "48 Quarry Road, Suite 12"),
     ("Send it to 12 Main St., Unit 4B, Springfield.", "12 Main St.", "12 Main St., Unit 4B"),
     ("He worked on Wall Street, United States.", "Wall Street", "Wall Street"),  # no suite, unit or floor
     ("Ocean Drive, Florida", "Ocean Drive", "Ocean Drive"),
     ("The Supreme Court, Building a case, ruled.", "Supreme Court", "Supreme Court"),
     ("1 Main Street, Building C, Springfield", "1 Main Street", "1 Main Street, Building C"),
     # A value that is one of two alternatives takes the other and the "whichever" choosing between them.
-    ("A replacement is covered for the rest of the original warranty or 90 days, whichever is longer.", "90 days",
-     "the rest of the original warranty or 90 days, whichever is longer"),
+    ("A repaired lock is guaranteed for the rest of the original guarantee or 6 months, whichever is longer.",
+     "6 months", "the rest of the original guarantee or 6 months, whichever is longer"),
     ("You can return it to any store within 30 days or 60 days, whichever is longer.", "60 days",
      "30 days or 60 days, whichever is longer"),  # from the preposition nearest the alternative
     ("The warranty lasts 2 years, whichever model you buy.", "2 years", "2 years"),
@@ -233,31 +233,31 @@ def test_an_address_takes_its_suite_and_an_alternative_its_other_half(text, span
 
 
 @pytest.mark.parametrize("question, yes_or_no", [
-    ("Can I get my money back for professional installation?", True),
+    ("Can I get a refund for the fitting service?", True),
     ("I got mine through my utility's program. Is there a restocking fee?", True),  # the last sentence asks
-    ("Does the T5 support Eco+?", True),
+    ("Does the L8 support Auto-Lock?", True),
     ("Is the thermostat made in Ohio or in Texas?", False),  # a choice: the answer is one of them
-    ("Does firmware 3.2.1 support Eco+?", True),  # a dot inside a word ends no sentence
-    ("Is the $119.00 installation fee refundable?", True),
+    ("Does firmware 6.3.1 support Auto-Lock?", True),  # a dot inside a word ends no sentence
+    ("Is the $89.00 fitting fee refundable?", True),
     ("Can you tell me what the restocking fee is?", False),  # a question inside a question
     ("What is the restocking fee?", False),
-    ("How is firmware 3.2.1 rolled out?", False),
+    ("How is firmware 6.3.1 rolled out?", False),
 ])
 def test_yes_or_no_questions(question, yes_or_no):
     assert asks_yes_or_no(question) == yes_or_no
 
 
 def test_a_yes_or_no_question_gets_the_whole_statement_but_a_table_cell_stays_a_cell():
-    text = ("Professional installation ($119.00) is non-refundable once the installation visit has been completed.\n"
-            "Unopened | Nimbus T2: No fee | Nimbus T5: No fee\n"
-            "For opened units, a restocking fee of 15% applies to all returns.\n")
+    text = ("The fitting service ($89.00) is non-refundable once the fitter has been to your home.\n"
+            "Sealed | Corvane L3: No charge | Corvane L8: No charge\n"
+            "For fitted locks, a return charge of 18% applies to all returns.\n")
     start = text.index("non-refundable")
     start, end = complete(text, start, start + len("non-refundable"), statement=True)
     assert text[start:end] == text.splitlines()[0].rstrip(".")
-    start = text.index("No fee")
-    assert complete(text, start, start + 6, statement=True) == (start, start + 6)
-    # After a clause, no half a statement ("15% applies to all returns"): the span as it is.
-    start = text.index("15%")
+    start = text.index("No charge")
+    assert complete(text, start, start + 9, statement=True) == (start, start + 9)
+    # After a clause, no half a statement ("18% applies to all returns"): the span as it is.
+    start = text.index("18%")
     assert complete(text, start, start + 3, statement=True) == (start, start + 3)
 
 
@@ -268,7 +268,7 @@ def test_a_yes_or_no_question_gets_the_whole_statement_but_a_table_cell_stays_a_
     ("Which Python does it need?", "Requires Python 3.10+ to run.", "Python 3.10", "Python 3.10+"),
     ("How many slots do I need?", "Choose 14 or 15 slots.", "14", "14"),  # an alternative, not a minimum
     # What added something is a version, not a minimum.
-    ("Which firmware version added Matter support?", "Matter support (firmware 3.1 or later)", "3.1", "3.1"),
+    ("Which firmware version brought Thread support?", "Thread support (firmware 6.1 or later)", "6.1", "6.1"),
 ])
 def test_a_minimum_takes_its_or_later(question, text, span, whole):
     start = text.index(span)
@@ -318,12 +318,12 @@ def test_a_question_after_when_something_opens_or_closes_gets_that_end(question,
 
 
 @pytest.mark.parametrize("question, whole", [
-    ("What do Nimbus serial numbers start with?", "NT2- or NT5-"),  # what follows is not the start
-    ("What does a serial number look like?", "NT2- or NT5- followed by 10 letters and digits"),
+    ("Which letters do Corvane order codes start with?", "CL3- or CL8-"),  # what follows is not the start
+    ("What does an order code look like?", "CL3- or CL8- followed by 9 letters and digits"),
 ])
 def test_a_question_after_what_something_starts_with_gets_the_start_alone(question, whole):
-    text = "Serial numbers start with NT2- or NT5- followed by 10 letters and digits."
-    span = "NT2- or NT5- followed by 10 letters and digits"
+    text = "Order codes begin with CL3- or CL8- followed by 9 letters and digits."
+    span = "CL3- or CL8- followed by 9 letters and digits"
     start = text.index(span)
     start, end = complete(text, start, start + len(span), asked=frozenset(words(question)))
     assert text[start:end] == whole
@@ -338,7 +338,7 @@ def test_an_instruction_or_a_statement_keeps_what_follows():
 
 
 def test_quotes_around_an_answer_are_left_out():
-    text = 'Serial numbers start with "NT2-" on the Nimbus T2.'
-    start = text.index('"NT2-"')
-    start, end = complete(text, start, start + len('"NT2-"'))
-    assert text[start:end] == "NT2-"
+    text = 'Order codes begin with "CL3-" on the Corvane L3.'
+    start = text.index('"CL3-"')
+    start, end = complete(text, start, start + len('"CL3-"'))
+    assert text[start:end] == "CL3-"

@@ -8,11 +8,11 @@ from groundqa.service.types import Answer, Citation
 
 
 @pytest.mark.parametrize("question, procedure", [
-    ("How do I factory reset my thermostat?", True), ("how can I pair a sensor", True),
+    ("How do I factory reset my keypad?", True), ("how can I pair a sensor", True),
     ("How to replace the batteries?", True), ("What are the steps to return an item?", True),
     ("What do I need to do before I take it off the wall?", True),
     ("What are the installation steps?", True), ("What are the factory reset steps?", True),
-    ("How long do the batteries last?", False), ("How much is the T5?", False), ("Who wrote it?", False),
+    ("How long does the battery last?", False), ("How much is the T5?", False), ("Who wrote it?", False),
 ])
 def test_procedure_questions_are_recognized(question, procedure):
     assert is_procedure(question) is procedure
@@ -77,21 +77,24 @@ def test_a_sentence_that_is_no_lead_in_does_not_take_the_list_after_it(data):
     assert with_its_list(answer_at(document, "your manager"), lambda _: document).kind == "span"
 
 
-STEPS_MD = (b"# Install\n\n1. Turn off power at the breaker.\n2. Hold the wall plate level and mark the two screw holes.\n"
-         b"3. Drill the two holes with the 5 mm bit. Tap in the anchors.\n4. Screw the wall plate to the wall.\n")
+STEPS_MD = (b"# Fit the keypad\n\n1. Switch off the mains supply at the fuse box.\n"
+            b"2. Hold the mounting frame upright and mark the three fixing points.\n"
+            b"3. Drill the three points with the 6 mm bit. Push in the plugs.\n4. Bolt the mounting frame to the door.\n")
 
 
 @pytest.mark.parametrize("suffix", [".md", ".txt"])  # markers taken away by the loader, or kept in the text
 @pytest.mark.parametrize("question, reader_chose, step", [
-    ("What do I do after marking the two screw holes?", "mark the two screw holes",
-     "Drill the two holes with the 5 mm bit. Tap in the anchors"),  # the whole step
-    ("What's the next step after I drilled the holes?", "Turn off power at the breaker", "Screw the wall plate to the wall"),
-    ("I've turned the power off at the breaker. What do I do next?", "Drill the two holes", "Hold the wall plate level and mark the two screw holes"),
+    ("What do I do after marking the three fixing points?", "mark the three fixing points",
+     "Drill the three points with the 6 mm bit. Push in the plugs"),  # the whole step
+    ("What's the next step after I drilled the points?", "Switch off the mains supply at the fuse box",
+     "Bolt the mounting frame to the door"),
+    ("I've switched the mains supply off at the fuse box. What do I do next?", "Drill the three points",
+     "Hold the mounting frame upright and mark the three fixing points"),
 ])
 def test_the_step_after_the_one_done_is_the_answer(question, reader_chose, step, suffix):
     from groundqa.service.procedure import done_before, next_step
 
-    document = document_from_bytes(STEPS_MD, doc_id="install", source="install" + suffix, suffix=suffix)
+    document = document_from_bytes(STEPS_MD, doc_id="keypad", source="keypad" + suffix, suffix=suffix)
     answer = next_step(answer_at(document, reader_chose), done_before(question), lambda _: document)
     c = answer.citation
     assert answer.text == step == document.text[c.start:c.end]
@@ -137,15 +140,15 @@ def test_no_next_step_where_the_list_is_no_series_of_steps(data, suffix, chosen,
 
 
 @pytest.mark.parametrize("question", [
-    "How do I mark the screw holes?",  # no step done
-    "What do I do after painting the wall?",  # a step the list does not have
-    "What do I do after I screw the wall plate to the wall?",  # the last step: nothing after it
+    "How do I mark the fixing points?",  # no step done
+    "What do I do after painting the door?",  # a step the list does not have
+    "What do I do after I bolt the mounting frame to the door?",  # the last step: nothing after it
 ])
 def test_the_answer_stays_when_no_step_follows_the_one_done(question):
     from groundqa.service.procedure import done_before, next_step
 
-    document = document_from_bytes(STEPS_MD, doc_id="install", source="install.md", suffix=".md")
-    chosen = answer_at(document, "mark the two screw holes")
+    document = document_from_bytes(STEPS_MD, doc_id="keypad", source="keypad.md", suffix=".md")
+    chosen = answer_at(document, "mark the three fixing points")
     assert next_step(chosen, done_before(question), lambda _: document) == chosen
 
 
@@ -155,9 +158,10 @@ def test_a_document_indexed_before_steps_were_recorded_takes_each_line_of_its_li
     from groundqa.index.sections import STEPS
     from groundqa.service.procedure import done_before, next_step
 
-    new = document_from_bytes(STEPS_MD, doc_id="install", source="install.md", suffix=".md")
+    new = document_from_bytes(STEPS_MD, doc_id="keypad", source="keypad.md", suffix=".md")
     old = dataclasses.replace(new, meta={key: value for key, value in new.meta.items() if key != STEPS})
     for document in (new, old):
-        answer = next_step(answer_at(document, "Turn off power at the breaker"),
-                           done_before("What do I do after I turn off power at the breaker?"), lambda _: document)
-        assert answer.text == "Hold the wall plate level and mark the two screw holes"
+        answer = next_step(answer_at(document, "Switch off the mains supply at the fuse box"),
+                           done_before("What do I do after I switch off the mains supply at the fuse box?"),
+                           lambda _: document)
+        assert answer.text == "Hold the mounting frame upright and mark the three fixing points"

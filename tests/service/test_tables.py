@@ -6,12 +6,12 @@ from groundqa.service.tables import asked_cell
 from groundqa.index.terms import words
 from groundqa.service.measures import wanted_measures
 
-FEES = ("Restocking fees\nCondition | Nimbus T2 | Nimbus T5\n"
-        "Unopened, in original packaging | Nimbus T2: No fee | Nimbus T5: No fee\n"
-        "Opened, complete with all parts | Nimbus T2: 10% | Nimbus T5: 15%\n"
-        "Opened, missing parts or packaging | Nimbus T2: 20% | Nimbus T5: 25%\n"
-        "Damaged by the customer | Nimbus T2: Not accepted | Nimbus T5: Not accepted\n"
-        "Refunds take 5 to 7 business days.")
+FEES = ("Return charges\nState | Corvane L3 | Corvane L8\n"
+        "Sealed, never fitted | Corvane L3: No charge | Corvane L8: No charge\n"
+        "Fitted, every accessory included | Corvane L3: 12% | Corvane L8: 18%\n"
+        "Fitted, accessories or box missing | Corvane L3: 22% | Corvane L8: 30%\n"
+        "Broken by the owner | Corvane L3: Refused | Corvane L8: Refused\n"
+        "Money is paid back within 10 working days.")
 
 
 def cell_for(question: str, answer: str) -> str:
@@ -21,23 +21,24 @@ def cell_for(question: str, answer: str) -> str:
 
 
 @pytest.mark.parametrize("question, read, answer", [
-    ("If I return an opened T2 with missing parts, what restocking fee do I pay?", "10%", "20%"),  # another row
-    ("What's the restocking fee on an opened Nimbus T5 that still has all its parts?", "10%", "15%"),  # column
-    ("What's the restocking fee on an opened Nimbus T5 that still has all its parts?", "15%", "15%"),  # as read
-    ("What is the fee for a T2 damaged by the customer?", "No fee", "Not accepted"),
-    ("What restocking fee applies?", "15%", "15%"),  # no row or column named: as read
-    ("My thermostat is missing parts, what's the restocking fee?", "15%", "25%"),  # its row, the column read
-    ("What does a T2 cost to return?", "25%", "20%"),  # its column, the row read
+    ("I'm sending back a fitted L3 whose accessories are missing: what do I get charged?", "12%", "22%"),  # another row
+    ("How much is charged for a fitted Corvane L8 with every accessory included?", "12%", "18%"),  # column
+    ("How much is charged for a fitted Corvane L8 with every accessory included?", "18%", "18%"),  # as read
+    ("What is the charge for an L3 broken by the owner?", "No charge", "Refused"),
+    ("Which return charge applies?", "18%", "18%"),  # no row or column named: as read
+    ("The box of my lock is missing, what's the charge?", "18%", "30%"),  # its row, the column read
+    ("What does an L3 cost to send back?", "30%", "22%"),  # its column, the row read
 ])
 def test_a_cell_read_in_another_row_or_column_moves_to_the_one_asked_about(question, read, answer):
     assert cell_for(question, read) == answer
 
 
 def test_a_span_outside_a_table_is_left_alone():
-    start = FEES.index("5 to 7 business days")
-    assert asked_cell(FEES, start, start + 20, frozenset(words("How long do refunds take for a T5?"))) == (start, start + 20)
-    start = FEES.index("Restocking")
-    assert asked_cell(FEES, start, start + 10, frozenset(words("missing parts T5"))) == (start, start + 10)
+    start = FEES.index("10 working days")
+    assert asked_cell(FEES, start, start + 15, frozenset(words("How soon is the money paid back for an L8?"))) == \
+        (start, start + 15)
+    start = FEES.index("Return")
+    assert asked_cell(FEES, start, start + 6, frozenset(words("missing accessories L8"))) == (start, start + 6)
 
 
 SHIPPING = ("Service | Delivery time: 3 to 5 business days | Price: $4.50\n"

@@ -12,10 +12,10 @@ from groundqa.service.verify import (FEATURES, Evidence, Verifier, VerifierMisma
                                     near_text)
 from groundqa.wiring import SHIPPED_VERIFIER
 
-ADVISORY = "Advisory NSA-2024-003 covers CVE-2024-38112, with a CVSS score of 8.1, in firmware 3.0 through 3.2.1."
+ADVISORY = "Bulletin CSA-2023-014 covers CVE-2023-47201, with a CVSS score of 7.4, in firmware 6.0 through 6.3.1."
 
 
-def evidence(question: str, passage: str = ADVISORY, answer: str = "8.1", near: str | None = None,
+def evidence(question: str, passage: str = ADVISORY, answer: str = "7.4", near: str | None = None,
              headings: str = "", chain: tuple[str, ...] = (), line: str | None = None) -> Evidence:
     line = passage if line is None else line
     return Evidence(question=question, answer=answer, passage_text=passage, sentence=passage,
@@ -26,25 +26,25 @@ def evidence(question: str, passage: str = ADVISORY, answer: str = "8.1", near: 
 
 
 def feature(name: str, question: str, **kwargs) -> float:
-    stats = TermStats.of([ADVISORY, "Warranty terms for the Nimbus T2.", "Returns within 45 days."])
+    stats = TermStats.of([ADVISORY, "Warranty terms for the Corvane L3.", "Returns within 45 days."])
     return float(feature_vector(evidence(question, **kwargs), stats)[FEATURES.index(name)])
 
 
 def test_an_identifier_the_passage_lacks_is_seen():
-    assert feature("identifier_missing", "What is the CVSS score of CVE-2024-38113?") == 1.0
-    assert feature("identifier_missing", "What is the CVSS score of CVE-2024-38112?") == 0.0
-    assert feature("identifier_missing", "When was firmware 3.3 released?") == 1.0
-    assert feature("covered_passage", "What is the CVSS score of CVE-2024-38112?") == pytest.approx(1.0)
-    assert feature("covered_passage", "What is the warranty of the Nimbus T9?") < 0.5
+    assert feature("identifier_missing", "Which CVSS score does CVE-2023-47202 have?") == 1.0
+    assert feature("identifier_missing", "Which CVSS score does CVE-2023-47201 have?") == 0.0
+    assert feature("identifier_missing", "When did firmware 6.4 ship?") == 1.0
+    assert feature("covered_passage", "Which CVSS score does CVE-2023-47201 have?") == pytest.approx(1.0)
+    assert feature("covered_passage", "What is the warranty of the Corvane L9?") < 0.5
 
 
 def test_an_identifier_in_a_heading_or_title_counts_as_there():
-    passage = "Released: September 12, 2023"
-    assert feature("identifier_missing", "When was firmware 3.0 released?", passage=passage) == 1.0
-    assert feature("identifier_missing", "When was firmware 3.0 released?", passage=passage,
-                   headings="Release Notes Firmware 3.0") == 0.0
-    assert feature("identifier_missing_near", "When was firmware 3.0 released?", passage=passage + " Firmware 3.2",
-                   near=passage, headings="Firmware 3.2") == 1.0
+    passage = "Released: February 2, 2023"
+    assert feature("identifier_missing", "When did firmware 6.0 ship?", passage=passage) == 1.0
+    assert feature("identifier_missing", "When did firmware 6.0 ship?", passage=passage,
+                   headings="Changelog Firmware 6.0") == 0.0
+    assert feature("identifier_missing_near", "When did firmware 6.0 ship?", passage=passage + " Firmware 6.2",
+                   near=passage, headings="Firmware 6.2") == 1.0
 
 
 def test_a_name_or_number_written_another_way_is_not_missing():
@@ -56,17 +56,18 @@ def test_a_name_or_number_written_another_way_is_not_missing():
 
 
 def test_the_terms_next_to_the_answer_are_counted_apart_from_the_passage():
-    question = "What is the restocking fee on an opened Nimbus T5?"
-    row = "Opened, complete | Nimbus T2: 10% | Nimbus T5: 15%"
-    t5 = feature("covered_near", question, passage=row, answer="15%", near="Opened, complete Nimbus T5: 15%")
-    t2 = feature("covered_near", question, passage=row, answer="10%", near="Opened, complete Nimbus T2: 10%")
-    assert t5 > t2
+    question = "What is the return charge on a fitted Corvane L8?"
+    row = "Fitted, complete | Corvane L3: 12% | Corvane L8: 18%"
+    l8 = feature("covered_near", question, passage=row, answer="18%", near="Fitted, complete Corvane L8: 18%")
+    l3 = feature("covered_near", question, passage=row, answer="12%", near="Fitted, complete Corvane L3: 12%")
+    assert l8 > l3
 
 
 @pytest.mark.parametrize("text, answer, near", [
-    ("Fees\nOpened, complete | Nimbus T2: 10% | Nimbus T5: 15%\nNext", "15%", "Opened, complete Nimbus T5: 15%"),
-    ("Fees\nOpened, complete | Nimbus T2: 10% | Nimbus T5: 15%\nNext", "10%", "Opened, complete Nimbus T2: 10%"),
-    ("Wires:\n- G for the fan\n- O/B for the heat pump reversing valve\n", "O/B", "- O/B for the heat pump reversing valve"),
+    ("Charges\nFitted, complete | Corvane L3: 12% | Corvane L8: 18%\nNext", "18%", "Fitted, complete Corvane L8: 18%"),
+    ("Charges\nFitted, complete | Corvane L3: 12% | Corvane L8: 18%\nNext", "12%", "Fitted, complete Corvane L3: 12%"),
+    ("Inputs:\n- D for the door contact\n- EXT/R for the external relay output\n", "EXT/R",
+     "- EXT/R for the external relay output"),
 ])
 def test_near_text_is_the_cell_and_row_label_or_the_sentence_on_its_line(text, answer, near):
     start = text.index(answer)
@@ -76,12 +77,12 @@ def test_near_text_is_the_cell_and_row_label_or_the_sentence_on_its_line(text, a
 
 @pytest.mark.parametrize("text, answer, near", [
     # A field or list item of a few sentences is one thing's: all of it is next to the answer.
-    ("Fixed\nNIM-1187: Fixed a bypass (CVE-2024-38112). See security advisory NSA-2024-003 for details.\nNext",
-     "NSA-2024-003", "NIM-1187: Fixed a bypass (CVE-2024-38112). See security advisory NSA-2024-003 for details."),
+    ("Fixed\nLCK-2288: Closed a pairing hole (CVE-2023-47201). Bulletin CSA-2023-014 has the details.\nNext",
+     "CSA-2023-014", "LCK-2288: Closed a pairing hole (CVE-2023-47201). Bulletin CSA-2023-014 has the details."),
     # Prose is cut to the answer's sentence; a table row to its cell and label.
-    ("The bypass was fixed (CVE-2024-38112). See security advisory NSA-2024-003 for details.\n",
-     "NSA-2024-003", "See security advisory NSA-2024-003 for details."),
-    ("Fees\nOpened, complete | Nimbus T2: 10% | Nimbus T5: 15%\nNext", "15%", "Opened, complete Nimbus T5: 15%"),
+    ("The pairing hole was closed (CVE-2023-47201). Bulletin CSA-2023-014 has the details.\n",
+     "CSA-2023-014", "Bulletin CSA-2023-014 has the details."),
+    ("Charges\nFitted, complete | Corvane L3: 12% | Corvane L8: 18%\nNext", "18%", "Fitted, complete Corvane L8: 18%"),
 ])
 def test_the_evidence_near_an_answer_in_a_field_is_its_whole_line(text, answer, near):
     from groundqa.index.types import Chunk, Document, Passage
@@ -99,46 +100,46 @@ def test_the_evidence_near_an_answer_in_a_field_is_its_whole_line(text, answer, 
     span = Span(passage, start, start + len(answer), 10.0, 0.0)
     candidate = Candidate(span, 0.9, Answer(text=answer, score=0.9, citation=citation))
     document = Document(doc_id="d", title="t", source="s", text=text)
-    assert evidence_of("Which advisory?", candidate, Reading([span], 0.0), document).near == near
+    assert evidence_of("Which bulletin?", candidate, Reading([span], 0.0), document).near == near
 
 
 @pytest.mark.parametrize("question, passage, answer, rival", [
     # The nearest model on the line is the one asked about, or another.
-    ("With Nimbus Care, how long is a T5 covered?", "Total coverage is 3 years for the Nimbus T2 and 4 years for the "
-     "Nimbus T5.", "4 years", 0.0),
-    ("With Nimbus Care, how long is a T5 covered?", "Total coverage is 3 years for the Nimbus T2 and 4 years for the "
-     "Nimbus T5.", "3 years", 1.0),
-    ("What is the restocking fee on an opened T5?", "Opened, complete | Nimbus T2: 10% | Nimbus T5: 15%", "15%", 0.0),
-    ("What is the restocking fee on an opened T5?", "Opened, complete | Nimbus T2: 10% | Nimbus T5: 15%", "10%", 1.0),
-    ("How big is the T5 wall plate?", "Nimbus T2 wall plate: 70 x 70 x 11 mm", "70 x 70 x 11 mm", 1.0),
-    ("When was firmware 3.2.1 released?", "Firmware 3.2 came out on April 2, 2024 and 3.2.1 on May 7, 2024.",
-     "May 7, 2024", 0.0),
-    ("When was firmware 3.2.1 released?", "Firmware 3.2 came out on April 2, 2024 and 3.2.1 on May 7, 2024.",
-     "April 2, 2024", 1.0),
+    ("With Corvane Plus, how long is an L8 covered?", "Total cover is 5 years for the Corvane L3 and 6 years for the "
+     "Corvane L8.", "6 years", 0.0),
+    ("With Corvane Plus, how long is an L8 covered?", "Total cover is 5 years for the Corvane L3 and 6 years for the "
+     "Corvane L8.", "5 years", 1.0),
+    ("What is the return charge on a fitted L8?", "Fitted, complete | Corvane L3: 12% | Corvane L8: 18%", "18%", 0.0),
+    ("What is the return charge on a fitted L8?", "Fitted, complete | Corvane L3: 12% | Corvane L8: 18%", "12%", 1.0),
+    ("How big is the L8 keypad?", "Corvane L3 keypad: 62 x 140 x 24 mm", "62 x 140 x 24 mm", 1.0),
+    ("When did firmware 6.3.1 ship?", "Firmware 6.3 came out on June 6, 2023 and 6.3.1 on July 18, 2023.",
+     "July 18, 2023", 0.0),
+    ("When did firmware 6.3.1 ship?", "Firmware 6.3 came out on June 6, 2023 and 6.3.1 on July 18, 2023.",
+     "June 6, 2023", 1.0),
     # No identifier of the question's kind beside the answer, or a question naming none: nothing to weigh.
-    ("How big is the T5 wall plate?", "The wall plate is 86 x 86 x 12 mm.", "86 x 86 x 12 mm", 0.0),
-    ("How big is the wall plate?", "Nimbus T2 wall plate: 70 x 70 x 11 mm", "70 x 70 x 11 mm", 0.0),
-    ("How long is the T5 covered?", "Nimbus T5: 4 years (T2: 3 years)", "4 years", 0.0),  # a tie: the one asked about
+    ("How big is the L8 keypad?", "The keypad is 70 x 150 x 26 mm.", "70 x 150 x 26 mm", 0.0),
+    ("How big is the keypad?", "Corvane L3 keypad: 62 x 140 x 24 mm", "62 x 140 x 24 mm", 0.0),
+    ("How long is the L8 covered?", "Corvane L8: 6 years (L3: 5 years)", "6 years", 0.0),  # a tie: the one asked about
     # An identifier inside the answer is the answer, not its neighbour.
-    ("Which model replaced the T2?", "The T2 was replaced by the Nimbus T5 in 2024.", "Nimbus T5", 0.0),
+    ("Which model replaced the L3?", "The L3 was replaced by the Corvane L8 in 2023.", "Corvane L8", 0.0),
 ])
 def test_a_rival_identifier_nearer_the_answer_than_the_one_asked_about_is_seen(question, passage, answer, rival):
     assert feature("rival_nearer", question, passage=passage, answer=answer) == rival
 
 
 @pytest.mark.parametrize("question, chain, rival", [
-    ("When was firmware 3.1.1 released?", ("Release notes", "Firmware 3.2.1", "Fixed"), 1.0),  # another's section
-    ("When was firmware 3.2.1 released?", ("Release notes", "Firmware 3.2.1", "Fixed"), 0.0),
-    ("When was firmware 3.2.1 released?", ("Release notes 3.2.1", "Firmware 3.2.2"), 1.0),  # the nearest heading decides
-    ("When was firmware 3.2.1 released?", ("Release notes", "Fixed"), 0.0),  # no heading names a version
-    ("When was the T5 released?", ("Release notes", "Firmware 3.2.2"), 0.0),  # another kind of identifier
-    # Another series of codes: an advisory's number is no rival of the CVE asked about.
-    ("What is the CVSS score of CVE-2024-38112?", ("Security advisory NSA-2024-003", "Severity"), 0.0),
-    ("What is the CVSS score of CVE-2024-38112?", ("CVE-2024-38113", "Severity"), 1.0),
+    ("When did firmware 6.1.1 ship?", ("Changelog", "Firmware 6.3.1", "Fixed"), 1.0),  # another's section
+    ("When did firmware 6.3.1 ship?", ("Changelog", "Firmware 6.3.1", "Fixed"), 0.0),
+    ("When did firmware 6.3.1 ship?", ("Changelog 6.3.1", "Firmware 6.3.2"), 1.0),  # the nearest heading decides
+    ("When did firmware 6.3.1 ship?", ("Changelog", "Fixed"), 0.0),  # no heading names a version
+    ("When did the L8 ship?", ("Changelog", "Firmware 6.3.2"), 0.0),  # another kind of identifier
+    # Another series of codes: a bulletin's number is no rival of the CVE asked about.
+    ("Which CVSS score does CVE-2023-47201 have?", ("Security bulletin CSA-2023-014", "Severity"), 0.0),
+    ("Which CVSS score does CVE-2023-47201 have?", ("CVE-2023-47202", "Severity"), 1.0),
 ])
 def test_the_nearest_heading_names_the_thing_when_the_line_does_not(question, chain, rival):
-    passage = "Released: May 7, 2024"
-    assert feature("rival_nearer", question, passage=passage, answer="May 7, 2024", chain=chain) == rival
+    passage = "Released: October 3, 2023"
+    assert feature("rival_nearer", question, passage=passage, answer="October 3, 2023", chain=chain) == rival
 
 
 @pytest.mark.parametrize("question, answer, impossible", [
@@ -146,23 +147,23 @@ def test_the_nearest_heading_names_the_thing_when_the_line_does_not(question, ch
     ("What is the fax number of Brightwater Fitness?", "0113 496 0726", False),
     ("What is the fax number of Brightwater Fitness?", "220 Canal Road, Suite 4", True),  # an address
     ("What is the emergency phone number?", "911", False),
-    ("What is the support phone number?", "+44 20 7946 0321", False),
+    ("What is the helpdesk phone number?", "+44 20 7946 0321", False),
     ("What phone number do I call?", "Member Services", True),
-    ("What's the e-mail address for sales?", "the chat on our Shop page", True),
+    ("What's the e-mail address for sales?", "the form on our Store page", True),
     ("What's the e-mail address for sales?", "sales@example.com", False),
     ("How many phone numbers are there?", "two", False),  # a count
     ("What is the phone number of the press team?", "OH 43219", True),  # a ZIP code
     ("What is the phone number of the press team?", "+44 20 7946 0321 ext. 12", False),
     ("When was it released?", "never", False),  # other questions: the verifier weighs the type
     # An amount in another currency than the one asked for.
-    ("What is the price of the Nimbus T5 in euros?", "$29", True),
-    ("What is the price of the Nimbus T5 in euros?", "€229", False),
-    ("What is the price of the Nimbus T5 in euros?", "€20, about $22", False),
-    ("How much is the Nimbus T5 in US dollars?", "$249.00 USD", False),
+    ("What does a Corvane L8 cost in euros?", "$39", True),
+    ("What does a Corvane L8 cost in euros?", "€189", False),
+    ("What does a Corvane L8 cost in euros?", "€20, about $22", False),
+    ("How much is the Corvane L8 in US dollars?", "$219.00 USD", False),
     ("How much is it in Canadian dollars?", "CAD 329", False),
     ("How much does it cost in British pounds?", "199 EUR", True),
     ("How much is it in yen?", "¥3,000", False),
-    ("How much is the Nimbus T5?", "€229", False),  # no currency asked
+    ("How much is the Corvane L8?", "€189", False),  # no currency asked
     ("How many pounds does the Aerion A60 weigh?", "$29", False),  # pounds alone weigh: not a currency asked
 ])
 def test_an_answer_that_cannot_be_what_is_asked_is_no_candidate(question, answer, impossible):
@@ -177,24 +178,24 @@ def test_a_number_question_answered_without_a_number_is_a_type_mismatch():
 
 
 @pytest.mark.parametrize("question, answer, mismatch", [
-    ("Which firmware versions are affected?", "Nimbus T2 thermostats", 1.0),  # a model name is no version
-    ("Which firmware versions are affected?", "firmware 3.0 through 3.2.1", 0.0),
-    ("Which firmware fixes the vulnerability?", "Nimbus", 1.0),
-    ("What's the advisory number for the CVE-2024-38112 advisory?", "Nimbus T5", 1.0),
-    ("What's the advisory number for the CVE-2024-38112 advisory?", "NSA-2024-003", 0.0),
-    ("What's the postal address of the Data Protection Officer?", "Margaret Okafor", 1.0),
-    ("What's the postal address of the Data Protection Officer?", "2200 Alder Street, Suite 410", 0.0),
-    ("How many batteries does it take?", "four AA lithium batteries", 0.0),  # a number in words
+    ("Which firmware versions are affected?", "Corvane L3 locks", 1.0),  # a model name is no version
+    ("Which firmware versions are affected?", "firmware 6.0 through 6.3.1", 0.0),
+    ("Which firmware fixes the vulnerability?", "Corvane", 1.0),
+    ("Which bulletin number belongs to CVE-2023-47201?", "Corvane L8", 1.0),
+    ("Which bulletin number belongs to CVE-2023-47201?", "CSA-2023-014", 0.0),
+    ("What's the postal address of the Privacy Team?", "Ines Calloway", 1.0),
+    ("What's the postal address of the Privacy Team?", "48 Quarry Road, Suite 12", 0.0),
+    ("How many batteries does it take?", "three AAA batteries", 0.0),  # a number in words
     ("How many days do I have?", "fifteen days", 0.0),
     ("Which version added Matter support?", "v3", 0.0),
     ("What is the model number of the thermostat?", "T5", 0.0),  # a code: letters and digits together
     ("What is the model number of the thermostat?", "the white one", 1.0),
     ("Which release channel gets updates first?", "the beta channel", 0.0),
-    ("Who discovered the flaw?", "Priya Raman", 0.0),
-    ("Who discovered the flaw?", "NSA-2024-003", 1.0),
+    ("Who discovered the flaw?", "Tomas Reyl", 0.0),
+    ("Who discovered the flaw?", "CSA-2023-014", 1.0),
     # An e-mail or phone question wants an address or a number of a phone's length.
     ("What is the e-mail address of the maintainer?", "Ilse Marchetti", 1.0),
-    ("Which email address do I write to?", "support@nimbushome.example", 0.0),
+    ("Which email address do I write to?", "help@corvane.example", 0.0),
     ("What is the fax number of the library?", "1 September 2024", 1.0),
     ("What phone number do I call for sales?", "+31 20 555 0187", 0.0),
     # A measure of the kind asked for: time or length for "how long", money for a price, mass for a weight.
@@ -203,11 +204,11 @@ def test_a_number_question_answered_without_a_number_is_a_type_mismatch():
     ("How long is the cable?", "2 m", 0.0),
     ("How much does the Aerion A60 Pro weigh?", "65 W", 1.0),
     ("What is the weight of the Aerion A60 Pro?", "7.9 kg", 0.0),
-    ("How much does the Nimbus T2 cost?", "$129.00", 0.0),
+    ("What does the Corvane L3 cost?", "$149.00", 0.0),
     ("What is the restocking fee?", "15%", 0.0),  # a share, not a measure: no judgement
     ("How long does a refund take?", "5 to 7 business days", 0.0),
-    ("What time do updates install?", "between 2 a.m. and 4 a.m.", 0.0),
-    ("What time do updates install?", "$6.95", 1.0),
+    ("What time do backups run?", "between 1 a.m. and 3 a.m.", 0.0),
+    ("What time do backups run?", "$6.95", 1.0),
     # Found by a review: a pound weighs too; a count names its own unit; a word about money is no price.
     ("How much does the Aerion A60 Pro weigh?", "12 pounds", 0.0),
     ("How far in advance must I book a room?", "14 days", 0.0),
@@ -225,24 +226,24 @@ def test_a_number_question_answered_without_a_number_is_a_type_mismatch():
     ("Which losses are not covered by the policy?", "3.1", 1.0),
     ("Which release fixed the crash?", "3.1", 0.0),
     # What is added is no answer to how long or how many in all; it is to what is added.
-    ("How long is the warranty on the Nimbus T5?", "2 more years", 1.0),
-    ("How long is the warranty on the Nimbus T5?", "2 years", 0.0),
-    ("How much extra coverage does Nimbus Care add?", "2 more years", 0.0),
-    ("How many more years does Nimbus Care give?", "2 more years", 0.0),
+    ("How long is the guarantee on the Corvane L8?", "3 more years", 1.0),
+    ("How long is the guarantee on the Corvane L8?", "3 years", 0.0),
+    ("How much extra cover does Corvane Plus give?", "3 more years", 0.0),
+    ("How many more years does Corvane Plus add?", "3 more years", 0.0),
     ("How long would Tesla spend gambling?", "more than 48 hours", 0.0),  # a bound, not an increment
     ("How many troops were sent?", "20,000 more troops", 0.0),  # a count of what was sent
     ("How long is the warranty?", "3 years, with 2 more years available", 0.0),  # leads with the length
     # A version is no time: "When was 5.3.0 released?" is not answered by "before 4.0".
     ("When was Ledgerly 5.3.0 released?", "before 4.0", 1.0),
-    ("When was firmware 3.2 released?", "April 16, 2024", 0.0),
-    ("When was security advisory NSA-2024-003 published?", "Revision 1.1", 1.0),  # a document's revision
+    ("When did firmware 6.2 ship?", "March 5, 2023", 0.0),
+    ("When did security bulletin CSA-2023-014 come out?", "Revision 2.1", 1.0),  # a document's revision
     ("When did the population reach 1.5 million?", "1.5 million years ago", 0.0),
     # A wire's gauge or a supply's voltage is a number: a terminal's letter is none.
-    ("What gauge of thermostat wire can I use?", "C", 1.0),
-    ("What gauge of thermostat wire can I use?", "18 to 22 AWG", 0.0),
+    ("What gauge of sensor cable should I buy?", "R", 1.0),
+    ("What gauge of sensor cable should I buy?", "16 to 20 AWG", 0.0),
     ("What voltage does the thermostat need?", "24 V AC", 0.0),
     # An amount of nothing answers what something costs, and nothing else.
-    ("Is there a restocking fee for an unopened Nimbus T2?", "No fee", 0.0),
+    ("Is a return fee charged on a sealed Corvane L3?", "No fee", 0.0),
     ("How much does the app cost?", "free", 0.0),
     ("What is the restocking fee?", "waived", 1.0),
     ("How long is the warranty?", "free of charge", 1.0),
@@ -256,8 +257,8 @@ def test_answers_of_the_wrong_kind_are_a_type_mismatch(question, answer, mismatc
 def test_the_shipped_file_loads_and_gives_probabilities():
     verifier = Verifier.load(SHIPPED_VERIFIER)
     stats = TermStats.of([ADVISORY])
-    right = verifier.probability(feature_vector(evidence("What is the CVSS score of CVE-2024-38112?"), stats))
-    near_miss = verifier.probability(feature_vector(evidence("What is the CVSS score of CVE-2024-38113?"), stats))
+    right = verifier.probability(feature_vector(evidence("Which CVSS score does CVE-2023-47201 have?"), stats))
+    near_miss = verifier.probability(feature_vector(evidence("Which CVSS score does CVE-2023-47202 have?"), stats))
     assert 0.0 < near_miss < right < 1.0
     assert 0.0 < verifier.threshold < 1.0 and verifier.about["questions"] > 0
 
@@ -290,62 +291,62 @@ def test_the_words_asked_about_beside_the_models_name_pick_the_row():
     assert weight == pytest.approx(1.0) and power == 0.0
     assert feature("covered_near", question, passage=table, answer="65 W", near="Power consumption Aerion A60 Pro: 65 W") > 0.5
     # A question of names and identifiers alone leaves nothing to miss.
-    assert feature("covered_near_words", "Who is Margaret Okafor?", near="Our officer is Priya Raman.") == 1.0
+    assert feature("covered_near_words", "Who is Ines Calloway?", near="Our officer is Tomas Reyl.") == 1.0
 
 
 @pytest.mark.parametrize("row, answer, asked", [
-    ("Opened, missing parts or packaging | Nimbus T2: 20% | Nimbus T5: 25%", "20%", 1.0),
-    ("Opened, missing parts or packaging | Nimbus T2: 20% | Nimbus T5: 25%", "25%", 0.0),  # "Nimbus" names no column
-    ("Unopened, in original packaging | Nimbus T2: No fee | Nimbus T5: No fee", "No fee", 0.0),  # nor the row
-    ("Opened, missing parts or packaging | Nimbus T2: 20% | Nimbus T5: 25%", "Nimbus T2", 0.0),  # a header, no value
-    ("Opened, missing parts or packaging | Nimbus T2: 20% | Nimbus T5: 25%", "20% | Nimbus T5: 25%", 0.0),  # two cells
+    ("Fitted, accessories missing | Corvane L3: 22% | Corvane L8: 30%", "22%", 1.0),
+    ("Fitted, accessories missing | Corvane L3: 22% | Corvane L8: 30%", "30%", 0.0),  # "Corvane" names no column
+    ("Still sealed | Corvane L3: No charge | Corvane L8: No charge", "No charge", 0.0),  # nor the row
+    ("Fitted, accessories missing | Corvane L3: 22% | Corvane L8: 30%", "Corvane L3", 0.0),  # a header, no value
+    ("Fitted, accessories missing | Corvane L3: 22% | Corvane L8: 30%", "22% | Corvane L8: 30%", 0.0),  # two cells
 ])
 def test_a_cell_whose_row_and_column_the_question_names_is_the_asked_cell(row, answer, asked):
     """The row label and the column header both hold a question word; the words every column header
     has name no column."""
-    question = "If I return an opened Nimbus T2 with missing parts, what restocking fee do I pay?"
+    question = "If I send back a fitted Corvane L3 with accessories missing, what return charge applies?"
     assert feature("asked_cell", question, passage=row, answer=answer, near=near_text(row, row.find(answer)),
                    line=row) == asked
 
 
 def test_an_answer_outside_a_table_or_in_a_one_column_table_is_judged_by_its_row_and_header():
-    assert feature("asked_cell", "What is the CVSS score?", answer="8.1") == 0.0
+    assert feature("asked_cell", "What is the CVSS score?", answer="7.4") == 0.0
     table = "Weight | Aerion A60 Pro: 7.9 kg"
     assert feature("asked_cell", "What is the weight of the Aerion A60 Pro?", passage=table, answer="7.9 kg",
                    line=table) == 1.0
     assert feature("asked_cell", "How heavy is the Aerion A60 Pro?", passage=table, answer="7.9 kg", line=table) == 0.0
 
 
-CONTACTS = ("Contact us\n- Support phone: 1-800-555-0142 (8 a.m. to 8 p.m.)\n- Support email: support@nimbus.example\n"
-            "- Sales and order questions: please use the chat on our Shop page.")
-FEES = ("Condition | Nimbus T2 | Nimbus T5\nOpened, complete with all parts | Nimbus T2: 10% | Nimbus T5: 15%\n"
-        "Opened, missing parts or packaging | Nimbus T2: 20% | Nimbus T5: 25%")
+CONTACTS = ("Get in touch\n- Helpdesk phone: 1-877-555-0163 (9 a.m. to 6 p.m.)\n- Helpdesk email: help@corvane.example\n"
+            "- Purchases and billing questions: please message us from the Store page.")
+FEES = ("State | Corvane L3 | Corvane L8\nUsed, with every accessory | Corvane L3: 12% | Corvane L8: 18%\n"
+        "Used, accessories missing | Corvane L3: 22% | Corvane L8: 30%")
 
 
 @pytest.mark.parametrize("question, passage, line, answer, rival", [
     # The answer's label names another thing than the one a sibling label shares with the question.
-    ("What phone number do I call for Nimbus sales?", CONTACTS, "- Support phone: 1-800-555-0142 (8 a.m. to 8 p.m.)",
-     "1-800-555-0142", 1.0),
-    ("What is the support phone number?", CONTACTS, "- Support phone: 1-800-555-0142 (8 a.m. to 8 p.m.)",
-     "1-800-555-0142", 0.0),
-    ("What's the email address for the sales team?", CONTACTS, "- Support email: support@nimbus.example",
-     "support@nimbus.example", 1.0),
-    ("What's the phone number?", CONTACTS, "- Support phone: 1-800-555-0142 (8 a.m. to 8 p.m.)", "1-800-555-0142", 0.0),
+    ("Which phone number should I ring about Corvane purchases?", CONTACTS,
+     "- Helpdesk phone: 1-877-555-0163 (9 a.m. to 6 p.m.)", "1-877-555-0163", 1.0),
+    ("Which number is the helpdesk phone line?", CONTACTS, "- Helpdesk phone: 1-877-555-0163 (9 a.m. to 6 p.m.)",
+     "1-877-555-0163", 0.0),
+    ("What's the email address for the billing team?", CONTACTS, "- Helpdesk email: help@corvane.example",
+     "help@corvane.example", 1.0),
+    ("What's the phone number?", CONTACTS, "- Helpdesk phone: 1-877-555-0163 (9 a.m. to 6 p.m.)", "1-877-555-0163", 0.0),
     # A table row's label: the row with more of the question's words is another row.
-    ("What fee do I pay on an opened T2 with missing parts?", FEES, FEES.splitlines()[1], "10%", 1.0),
-    ("What fee do I pay on an opened T2 with missing parts?", FEES, FEES.splitlines()[2], "20%", 0.0),
-    ("What fee do I pay on an opened T2 with all its parts?", FEES, FEES.splitlines()[1], "10%", 0.0),
+    ("What fee do I pay on a used L3 with accessories missing?", FEES, FEES.splitlines()[1], "12%", 1.0),
+    ("What fee do I pay on a used L3 with accessories missing?", FEES, FEES.splitlines()[2], "22%", 0.0),
+    ("What fee do I pay on a used L3 with every accessory?", FEES, FEES.splitlines()[1], "12%", 0.0),
 ])
 def test_a_label_naming_another_thing_than_the_one_asked_about_is_a_rival(question, passage, line, answer, rival):
     assert label_rival(question, passage, line, answer) == rival
 
 
 def test_a_heading_with_a_colon_is_no_label():
-    notes = "Firmware notes: Releases\nFirmware 3.2.2\nRollout: Pushed to all devices within 48 hours."
-    line = "Rollout: Pushed to all devices within 48 hours."
-    assert label_rival("How quickly was firmware 3.2.2 pushed out?", notes, line, "within 48 hours",
-                       chain=("Firmware notes: Releases", "Firmware 3.2.2")) == 0.0
-    assert label_rival("How quickly was firmware 3.2.2 pushed out?", notes, line, "within 48 hours") == 1.0
+    notes = "Firmware log: Versions\nFirmware 6.3.2\nDelivery: Sent to every lock within 36 hours."
+    line = "Delivery: Sent to every lock within 36 hours."
+    assert label_rival("How fast did firmware 6.3.2 reach the locks?", notes, line, "within 36 hours",
+                       chain=("Firmware log: Versions", "Firmware 6.3.2")) == 0.0
+    assert label_rival("How fast did firmware 6.3.2 reach the locks?", notes, line, "within 36 hours") == 1.0
 
 
 def label_rival(question: str, passage: str, line: str, answer: str, chain: tuple[str, ...] = ()) -> float:
@@ -357,27 +358,27 @@ def label_rival(question: str, passage: str, line: str, answer: str, chain: tupl
     return float(feature_vector(found, stats)[FEATURES.index("rival_nearer")])
 
 
-CARE = "Nimbus Care extends the warranty by 2 more years for a one-time price of $29 per thermostat."
+PLUS = "Corvane Plus lengthens the guarantee by 3 more years for a single payment of $39 per lock."
 
 
 @pytest.mark.parametrize("question, answer, rival", [
-    ("How much does Nimbus Care cost for 5 more years of coverage?", "$29", 1.0),  # it counts 2 more years
-    ("How much does Nimbus Care cost for 2 more years of coverage?", "$29", 0.0),
-    ("How much does Nimbus Care cost?", "$29", 0.0),
-    ("How much does Nimbus Care cost for 5 thermostats?", "$29", 0.0),  # the line counts no thermostats
-    ("How many more years does Nimbus Care add?", "2 more years", 0.0),  # the answer's own number
+    ("What is the price of Corvane Plus if I want 4 more years of cover?", "$39", 1.0),  # it counts 3 more years
+    ("What is the price of Corvane Plus if I want 3 more years of cover?", "$39", 0.0),
+    ("What is the price of Corvane Plus?", "$39", 0.0),
+    ("What is the price of Corvane Plus for 4 locks?", "$39", 0.0),  # the line counts no locks
+    ("How many more years does Corvane Plus add?", "3 more years", 0.0),  # the answer's own number
 ])
 def test_a_number_counting_what_the_question_counts_with_another_number_is_a_rival(question, answer, rival):
-    assert feature("rival_nearer", question, passage=CARE, answer=answer) == rival
+    assert feature("rival_nearer", question, passage=PLUS, answer=answer) == rival
 
 
 @pytest.mark.parametrize("question, line, answer, rival", [
     # The label's first word is the question's: a qualifier elsewhere ("Weekend hours") is no rival.
-    ("What number do I call for support on weekends?", "- Support phone: 1-800-555-0142", "1-800-555-0142", 0.0),
-    ("What number do I call for sales?", "- Support phone: 1-800-555-0142", "1-800-555-0142", 1.0),
+    ("What number do I call for the helpdesk on weekends?", "- Helpdesk phone: 1-877-555-0163", "1-877-555-0163", 0.0),
+    ("What number do I call for billing?", "- Helpdesk phone: 1-877-555-0163", "1-877-555-0163", 1.0),
 ])
 def test_a_field_is_the_rival_of_another_only_by_the_thing_it_names_first(question, line, answer, rival):
-    passage = f"{line}\n- Weekend hours: 9 a.m. to 5 p.m.\n- Sales questions: use the chat."
+    passage = f"{line}\n- Weekend hours: 10 a.m. to 4 p.m.\n- Billing questions: use the chat."
     assert label_rival(question, passage, line, answer) == rival
 
 
@@ -387,69 +388,70 @@ def test_a_line_with_a_pipe_in_prose_is_no_table_row():
 
 
 @pytest.mark.parametrize("question, passage, answer, rival", [
-    ("Can I call support at 7 p.m.?", "Support: 1-800-555-0142 (8 a.m. to 8 p.m.)", "1-800-555-0142", 0.0),
+    ("Can I call the helpdesk at 5 p.m.?", "Helpdesk: 1-877-555-0163 (9 a.m. to 6 p.m.)", "1-877-555-0163", 0.0),
     ("What did the 3 of them found?", "The 2 of them founded Acme.", "Acme", 0.0),  # "of" counts nothing
     ("Who won the 2004-2005 season?", "In the 2004–05 season Porto won.", "Porto", 0.0),
     ("How long was the 61 yard field goal?", "He kicked a 61-yard field goal and a 45 yard punt.", "61-yard", 0.0),
-    ("What does Nimbus Care cost for 5 more year?", CARE, "$29", 1.0),  # one year or several alike
+    ("What does Corvane Plus cost for 4 more year?", PLUS, "$39", 1.0),  # one year or several alike
 ])
 def test_a_quantity_is_a_rival_only_where_it_counts_the_same_thing(question, passage, answer, rival):
     assert feature("rival_nearer", question, passage=passage, answer=answer) == rival
 
 
 def test_a_field_naming_another_model_is_a_rival_whatever_its_first_word():
-    passage = "- Nimbus T5: $249.00 USD\n- Nimbus Remote Sensor 2-pack: $69.00 USD\n- Nimbus T2: about 14 months"
-    line = "- Nimbus Remote Sensor 2-pack: $69.00 USD"
-    assert label_rival("How much does the Nimbus T2 cost?", passage, line, "$69.00 USD") == 1.0
-    assert label_rival("How much does the Nimbus Remote Sensor 2-pack cost?", passage, line, "$69.00 USD") == 0.0
+    passage = "- Corvane L8: $219.00 USD\n- Corvane Door Sensor 3-pack: $59.00 USD\n- Corvane L3: about 10 months"
+    line = "- Corvane Door Sensor 3-pack: $59.00 USD"
+    assert label_rival("What is the price of a Corvane L3?", passage, line, "$59.00 USD") == 1.0
+    assert label_rival("What is the price of a Corvane Door Sensor 3-pack?", passage, line, "$59.00 USD") == 0.0
 
 
 @pytest.mark.parametrize("question, rival", [
-    ("When was firmware 3.2.2 released for the Nimbus T1?", 1.0),  # the record names other models
-    ("When was firmware 3.2.2 released for the Nimbus T5?", 0.0),
+    ("When did firmware 6.3.2 come out for the Corvane L1?", 1.0),  # the record names other models
+    ("When did firmware 6.3.2 come out for the Corvane L8?", 0.0),
 ])
 def test_the_other_fields_of_the_answers_record_name_the_thing(question, rival):
-    passage = "Firmware 3.2.2\n\nReleased: July 9, 2024\nModels: Nimbus T2, Nimbus T5\n\nFixed\n\nNimbus T1 stays on 2.9.4."
-    found = Evidence(question=question, answer="July 9, 2024", passage_text=passage, sentence="Released: July 9, 2024",
-                     near="Released: July 9, 2024", line="Released: July 9, 2024", answer_at=10, reader_margin=20.0,
+    passage = "Firmware 6.3.2\n\nReleased: August 14, 2023\nModels: Corvane L3, Corvane L8\n\nFixed\n\nCorvane L1 stays on 5.8.7."
+    found = Evidence(question=question, answer="August 14, 2023", passage_text=passage,
+                     sentence="Released: August 14, 2023", near="Released: August 14, 2023",
+                     line="Released: August 14, 2023", answer_at=10, reader_margin=20.0,
                      window_margin=20.0, evidence_share=0.9, retrieval_score=0.9, passage_rank=1,
-                     heading_chain=("Release notes", "Firmware 3.2.2"))
+                     heading_chain=("Changelog", "Firmware 6.3.2"))
     stats = TermStats.of([passage, ADVISORY])
     assert feature_vector(found, stats)[FEATURES.index("rival_nearer")] == rival
 
 
 def test_a_sentence_after_the_answer_in_its_paragraph_is_no_field_of_its_record():
-    passage = "Known issues\n\nNIM-1042: May reboot. Workaround: use 12 periods or fewer. (Fixed in 3.2.1.)"
-    found = Evidence(question="What was the workaround for the reboot bug in firmware 3.2?",
-                     answer="use 12 periods or fewer", passage_text=passage, sentence="Workaround: use 12 periods or fewer.",
-                     near="", line="Workaround: use 12 periods or fewer.", answer_at=12, reader_margin=20.0,
+    passage = "Known issues\n\nLCK-2210: May freeze. Workaround: store 40 codes or fewer. (Fixed in 6.3.2.)"
+    found = Evidence(question="What was the workaround for the freezing bug in firmware 6.3?",
+                     answer="store 40 codes or fewer", passage_text=passage, sentence="Workaround: store 40 codes or fewer.",
+                     near="", line="Workaround: store 40 codes or fewer.", answer_at=12, reader_margin=20.0,
                      window_margin=20.0, evidence_share=0.9, retrieval_score=0.9, passage_rank=1,
-                     heading_chain=("Release notes", "Firmware 3.2"))
+                     heading_chain=("Changelog", "Firmware 6.3"))
     assert feature_vector(found, TermStats.of([passage, ADVISORY]))[FEATURES.index("rival_nearer")] == 0.0
 
 
-ADVISORY_FIELDS = ("Affected: Nimbus T2 and Nimbus T5 thermostats running firmware 3.0 through 3.2.1\n"
-                   "Not affected: the Nimbus T1, Nimbus Remote Sensors, and the Nimbus Home app")
+BULLETIN_FIELDS = ("Affected: Corvane L3 and Corvane L8 locks on firmware 6.0 through 6.3.1\n"
+                   "Not affected: the Corvane L1, Corvane Door Sensors, and the Corvane app")
 
 
 @pytest.mark.parametrize("question, line, answer, rival", [
-    ("Which Nimbus products are not affected by the issue?", ADVISORY_FIELDS.splitlines()[0], "Nimbus T2", 1.0),
-    ("Which Nimbus products are not affected by the issue?", ADVISORY_FIELDS.splitlines()[1], "the Nimbus T1", 0.0),
-    ("Which Nimbus products are affected by the issue?", ADVISORY_FIELDS.splitlines()[1], "the Nimbus T1", 1.0),
-    ("Which Nimbus products are affected by the issue?", ADVISORY_FIELDS.splitlines()[0], "Nimbus T2", 0.0),
-    ("Which products aren't affected?", ADVISORY_FIELDS.splitlines()[0], "Nimbus T2", 1.0),
+    ("Which Corvane devices are not affected by the flaw?", BULLETIN_FIELDS.splitlines()[0], "Corvane L3", 1.0),
+    ("Which Corvane devices are not affected by the flaw?", BULLETIN_FIELDS.splitlines()[1], "the Corvane L1", 0.0),
+    ("Which Corvane devices are affected by the flaw?", BULLETIN_FIELDS.splitlines()[1], "the Corvane L1", 1.0),
+    ("Which Corvane devices are affected by the flaw?", BULLETIN_FIELDS.splitlines()[0], "Corvane L3", 0.0),
+    ("Which devices aren't affected?", BULLETIN_FIELDS.splitlines()[0], "Corvane L3", 1.0),
 ])
 def test_a_label_saying_the_opposite_of_the_question_beside_one_saying_the_same_is_a_rival(question, line, answer, rival):
-    assert label_rival(question, ADVISORY_FIELDS, line, answer) == rival
+    assert label_rival(question, BULLETIN_FIELDS, line, answer) == rival
 
 
 def test_an_answer_in_a_section_saying_the_opposite_of_the_question_is_a_rival():
-    passage = ("Affected products\nNimbus T2 thermostats running firmware 3.0 through 3.2.1\n"
-               "Not affected: the Nimbus T1 (firmware 2.9.x), Nimbus Remote Sensors")
-    line = "Nimbus T2 thermostats running firmware 3.0 through 3.2.1"
-    chain = ("Advisory", "Affected products")
-    assert label_rival("Which products are not affected?", passage, line, "Nimbus T2", chain=chain) == 1.0
-    assert label_rival("Which products are affected?", passage, line, "Nimbus T2", chain=chain) == 0.0
+    passage = ("Affected devices\nCorvane L3 locks on firmware 6.0 through 6.3.1\n"
+               "Not affected: the Corvane L1 (firmware 5.8.x), Corvane Door Sensors")
+    line = "Corvane L3 locks on firmware 6.0 through 6.3.1"
+    chain = ("Bulletin", "Affected devices")
+    assert label_rival("Which devices are not affected?", passage, line, "Corvane L3", chain=chain) == 1.0
+    assert label_rival("Which devices are affected?", passage, line, "Corvane L3", chain=chain) == 0.0
 
 
 HOURS = "The Centre is open from 6 a.m. to 10 p.m. on weekdays and from 8 a.m. to 8 p.m. on weekends."
@@ -467,63 +469,63 @@ def test_hours_for_another_part_of_the_week_are_a_rival(question, answer, rival)
 
 
 def test_an_answer_naming_the_day_asked_about_has_no_rival_beside_it():
-    line = "Support phone: 1-800-555-0142 (Monday to Friday, 8 a.m. to 8 p.m.; Saturday, 9 a.m. to 5 p.m.)"
-    assert feature("rival_nearer", "What hours is phone support open on weekdays?", passage=line,
-                   answer="Monday to Friday, 8 a.m. to 8 p.m.") == 0.0
-    assert feature("rival_nearer", "What hours is phone support open on weekdays?", passage=line,
-                   answer="9 a.m. to 5 p.m.") == 1.0
+    line = "Helpdesk line: 1-877-555-0163 (Monday to Friday, 7 a.m. to 7 p.m.; Sunday, 10 a.m. to 4 p.m.)"
+    assert feature("rival_nearer", "When can I reach the helpdesk line on weekdays?", passage=line,
+                   answer="Monday to Friday, 7 a.m. to 7 p.m.") == 0.0
+    assert feature("rival_nearer", "When can I reach the helpdesk line on weekdays?", passage=line,
+                   answer="10 a.m. to 4 p.m.") == 1.0
 
 
-ADVISORY_RECORD = ("Security Advisory NSA-2024-003\n\nAdvisory ID: NSA-2024-003\nCVE ID: CVE-2024-38112\n"
-                   "Severity: High\n\nSummary\n\nThe setup server did not check authentication.")
+BULLETIN_RECORD = ("Security Bulletin CSA-2023-014\n\nBulletin ID: CSA-2023-014\nCVE ID: CVE-2023-47201\n"
+                   "Severity: Medium\n\nSummary\n\nThe pairing service accepted unsigned requests.")
 
 
 def test_a_record_ends_where_a_label_repeats_and_is_found_by_the_answers_place():
-    two = ("Advisory ID: NSA-2024-003\nCVE ID: CVE-2024-38112\nSeverity: High\n"
-           "Advisory ID: NSA-2024-004\nCVE ID: CVE-2024-38113\nSeverity: High")
-    line = "Severity: High"
+    two = ("Bulletin ID: CSA-2023-014\nCVE ID: CVE-2023-47201\nSeverity: Medium\n"
+           "Bulletin ID: CSA-2023-015\nCVE ID: CVE-2023-47202\nSeverity: Medium")
+    line = "Severity: Medium"
     second = two.rindex(line) + len("Severity: ")
-    found = Evidence(question="What's the severity of CVE-2024-38113?", answer="High", passage_text=two, sentence=line,
+    found = Evidence(question="How severe is CVE-2023-47202?", answer="Medium", passage_text=two, sentence=line,
                      near=line, line=line, answer_at=10, reader_margin=20.0, window_margin=20.0, evidence_share=0.9,
                      retrieval_score=0.9, passage_rank=1, passage_at=second)
-    assert found.record == "Advisory ID: NSA-2024-004\nCVE ID: CVE-2024-38113"
-    first = replace(found, question="What's the severity of CVE-2024-38112?", passage_at=two.index(line) + 10)
-    assert first.record == "Advisory ID: NSA-2024-003\nCVE ID: CVE-2024-38112"
+    assert found.record == "Bulletin ID: CSA-2023-015\nCVE ID: CVE-2023-47202"
+    first = replace(found, question="How severe is CVE-2023-47201?", passage_at=two.index(line) + 10)
+    assert first.record == "Bulletin ID: CSA-2023-014\nCVE ID: CVE-2023-47201"
     stats = TermStats.of([two, ADVISORY])
-    wrong = replace(found, question="What's the severity of CVE-2024-38112?")  # the other record's answer
+    wrong = replace(found, question="How severe is CVE-2023-47201?")  # the other record's answer
     assert feature_vector(wrong, stats)[FEATURES.index("identifier_missing_near")] == 1.0
     assert feature_vector(found, stats)[FEATURES.index("identifier_missing_near")] == 0.0
 
 
 @pytest.mark.parametrize("question, missing", [
-    ("What's the advisory number for the CVE-2024-38112 advisory?", 0.0),  # in another field of the record
-    ("What's the advisory number for the CVE-2024-38113 advisory?", 1.0),
+    ("Which bulletin covers CVE-2023-47201?", 0.0),  # in another field of the record
+    ("Which bulletin covers CVE-2023-47202?", 1.0),
 ])
 def test_an_identifier_in_another_field_of_the_answers_record_is_near_it(question, missing):
-    line = "Advisory ID: NSA-2024-003"
-    found = Evidence(question=question, answer="NSA-2024-003", passage_text=ADVISORY_RECORD, sentence=line,
+    line = "Bulletin ID: CSA-2023-014"
+    found = Evidence(question=question, answer="CSA-2023-014", passage_text=BULLETIN_RECORD, sentence=line,
                      near=line, line=line, answer_at=13, reader_margin=20.0, window_margin=20.0, evidence_share=0.9,
                      retrieval_score=0.9, passage_rank=1)
-    features = feature_vector(found, TermStats.of([ADVISORY_RECORD, ADVISORY]))
+    features = feature_vector(found, TermStats.of([BULLETIN_RECORD, ADVISORY]))
     assert features[FEATURES.index("identifier_missing_near")] == missing
     assert features[FEATURES.index("name_missing_near")] == missing
 
 
-NOTE = ("The original Nimbus T1 stays on firmware 2.9.4 and continues to receive security fixes until "
-        "December 31, 2025.")
+NOTE = ("The first Corvane L1 remains on firmware 5.8.7 and keeps getting security patches until "
+        "June 30, 2026.")
 
 
 @pytest.mark.parametrize("question, rival", [
-    ("When was firmware 2.9.4 released?", 1.0),  # the end of its fixes is another event
-    ("When did firmware 2.9.4 come out?", 1.0),
-    ("Until when does firmware 2.9.4 receive security fixes?", 0.0),
-    ("When do security fixes for firmware 2.9.4 end?", 0.0),
-    ("How long was firmware 2.9.4 supported?", 0.0),
-    ("When did security fixes for firmware 2.9.4 end?", 0.0),  # the question asks for the end
-    ("When did Nimbus stop fixing firmware 2.9.4?", 0.0),
+    ("When was firmware 5.8.7 published?", 1.0),  # the end of its patches is another event
+    ("When did firmware 5.8.7 come out?", 1.0),
+    ("Until when does firmware 5.8.7 get security patches?", 0.0),
+    ("When do security patches for firmware 5.8.7 end?", 0.0),
+    ("How long was firmware 5.8.7 supported?", 0.0),
+    ("When did security patches for firmware 5.8.7 end?", 0.0),  # the question asks for the end
+    ("When did Corvane stop patching firmware 5.8.7?", 0.0),
 ])
 def test_the_end_of_a_period_is_no_answer_to_when_something_happened(question, rival):
-    assert feature("rival_nearer", question, passage=NOTE, answer="December 31, 2025") == rival
+    assert feature("rival_nearer", question, passage=NOTE, answer="June 30, 2026") == rival
 
 
 @pytest.mark.parametrize("question, passage", [
@@ -537,33 +539,33 @@ def test_the_end_of_a_period_answers_when_something_ended(question, passage):
     assert feature("rival_nearer", question, passage=passage, answer=answer) == 0.0
 
 
-RETENTION = "Support emails and support call recordings are kept for 2 years."
+RETENTION = "Helpdesk chats and helpdesk call logs are stored for 3 years."
 
 
 @pytest.mark.parametrize("question, rival", [
-    ("How quickly does support answer emails?", 1.0),  # how long they are kept is another matter
-    ("How soon do I get a reply to a support email?", 1.0),
-    ("How long are support emails kept?", 0.0),
-    ("For how long are support emails kept?", 0.0),
+    ("How quickly does the helpdesk reply to chats?", 1.0),  # how long they are stored is another matter
+    ("How soon do I get an answer to a helpdesk chat?", 1.0),
+    ("How long are helpdesk chats stored?", 0.0),
+    ("For how long are helpdesk chats stored?", 0.0),
 ])
 def test_how_long_something_lasts_is_no_answer_to_how_soon_it_happens(question, rival):
-    assert feature("rival_nearer", question, passage=RETENTION, answer="2 years") == rival
+    assert feature("rival_nearer", question, passage=RETENTION, answer="3 years") == rival
 
 
 def test_within_a_time_answers_how_soon():
-    passage = "Support email: support@nimbushome.example (we reply within 1 business day)"
-    assert feature("rival_nearer", "How quickly does support answer emails?", passage=passage,
-                   answer="within 1 business day") == 0.0
+    passage = "Helpdesk chat: corvane.example/chat (an agent replies within 2 working hours)"
+    assert feature("rival_nearer", "How quickly does the helpdesk reply to chats?", passage=passage,
+                   answer="within 2 working hours") == 0.0
 
 
-COVERAGE = ("Nimbus Care extends the warranty by 2 more years for a one-time price of $29. With Nimbus Care, "
-            "total coverage is 3 years for the Nimbus T2 and 4 years for the Nimbus T5.")
+COVERAGE = ("Corvane Plus lengthens the guarantee by 3 more years for a single payment of $39. With Corvane Plus, "
+            "total cover is 5 years for the Corvane L3 and 6 years for the Corvane L8.")
 
 
 @pytest.mark.parametrize("question, answer, rival", [
-    ("How much extra coverage does Nimbus Care add?", "3 years", 1.0),  # the total, not what is added
-    ("How much extra coverage does Nimbus Care add?", "2 more years", 0.0),
-    ("With Nimbus Care, how long is a T2 covered in total?", "3 years", 0.0),
+    ("How many extra years of cover does Corvane Plus give?", "5 years", 1.0),  # the total, not what is added
+    ("How many extra years of cover does Corvane Plus give?", "3 more years", 0.0),
+    ("With Corvane Plus, how long is an L3 covered in total?", "5 years", 0.0),
 ])
 def test_a_total_is_no_answer_to_what_is_added(question, answer, rival):
     assert feature("rival_nearer", question, passage=COVERAGE, answer=answer) == rival

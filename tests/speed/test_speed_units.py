@@ -154,33 +154,36 @@ def test_reading_stops_before_the_token_budget_is_spent_but_always_reads_the_bes
 
 
 def test_admission_refuses_at_once_when_the_queue_is_full():
-    admission = Admission(concurrent=1, queued=1, wait_s=5)
+    """The refusal says the queue is full: an ask that queued instead would wait for a slot until its
+    (long) wait limit and then be refused for that, with another message."""
+    admission = Admission(concurrent=1, queued=1, wait_s=60)
     started, release = threading.Event(), threading.Event()
 
     def hold():
         with admission.admit():
             started.set()
-            release.wait(5)
+            release.wait(120)  # the slot stays taken until the test is done
 
     def wait_in_queue():
         with admission.admit():
             pass
 
-    holder = threading.Thread(target=hold)
+    holder = threading.Thread(target=hold, daemon=True)
     holder.start()
-    started.wait(5)
-    queued = threading.Thread(target=wait_in_queue)
+    assert started.wait(60)
+    queued = threading.Thread(target=wait_in_queue, daemon=True)
     queued.start()
-    while admission.waiting < 1:
+    deadline = time.monotonic() + 60
+    while admission.waiting < 1 and time.monotonic() < deadline:
         time.sleep(0.01)
-    begun = time.monotonic()
-    with pytest.raises(Overloaded, match="busy"):
+    assert admission.waiting == 1
+    with pytest.raises(Overloaded, match="busy: 1 questions running and 1 waiting"):
         with admission.admit():
             pass
-    assert time.monotonic() - begun < 0.5
+    assert admission.waiting == 1, "the refused ask never joined the queue"
     release.set()
-    holder.join(5)
-    queued.join(5)
+    holder.join(60)
+    queued.join(60)
     with admission.admit() as running:  # slots come back after use
         assert running == 1
 
