@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 
 import httpx
 import pytest
@@ -54,9 +53,9 @@ def best(http, collection, question, key):
 
 def test_each_collection_answers_only_from_its_own_documents(http):
     make_two(http)
-    assert best(http, "acme", "How long do refunds take?", ACME_READ) == ("Refunds take ten days", "manual")
-    assert best(http, "globex", "How long do refunds take?", GLOBEX_READ) == ("Refunds take three weeks", "manual")
-    assert best(http, None, "How long do refunds take?", None) is None, "the default collection holds neither"
+    assert best(http, "acme", "How long until refunds arrive?", ACME_READ) == ("Refunds take ten days", "manual")
+    assert best(http, "globex", "How long until refunds arrive?", GLOBEX_READ) == ("Refunds take three weeks", "manual")
+    assert best(http, None, "How long until refunds arrive?", None) is None, "the default collection holds neither"
     assert best(http, "acme", "How much does the hammock hold?", ACME_READ) is None
     found = http.get("/v1/collections/globex/search", params={"q": "rocket skates"},
                      headers={"X-API-Key": GLOBEX_READ}).json()["passages"]
@@ -67,7 +66,7 @@ def test_each_collection_answers_only_from_its_own_documents(http):
 
 def test_keys_open_their_own_collection_only(http):
     make_two(http)
-    ask = {"question": "How long do refunds take?"}
+    ask = {"question": "How long until refunds arrive?"}
     # a private collection the key may not read answers as an unknown one would (tests/api/test_hostile_collections.py)
     assert http.post("/v1/collections/globex/ask", json=ask, headers={"X-API-Key": ACME_READ}).status_code == 404
     assert http.post("/v1/collections/acme/ask", json=ask, headers={"X-API-Key": GLOBEX_READ}).status_code == 404
@@ -83,7 +82,7 @@ def test_keys_open_their_own_collection_only(http):
     assert http.post("/v1/collections", json={"name": "mine"}, headers={"X-API-Key": ACME_WRITE}).status_code == 401
     assert http.delete("/v1/collections/acme", headers={"X-API-Key": ACME_WRITE}).status_code == 401
     # Feedback to a private collection needs its key; reading it, its write key.
-    verdict = {"question": "How long do refunds take?", "verdict": "correct"}
+    verdict = {"question": "How long until refunds arrive?", "verdict": "correct"}
     assert http.post("/v1/collections/acme/feedback", json=verdict).status_code == 404
     assert http.post("/v1/collections/acme/feedback", json=verdict, headers={"X-API-Key": ACME_READ}).status_code == 201
     assert http.get("/v1/collections/acme/feedback", headers={"X-API-Key": ACME_READ}).status_code == 403
@@ -120,7 +119,7 @@ def test_deleting_a_collection_removes_its_index_and_nothing_else(server, http):
         assert http.get(path, headers=ADMIN).status_code == 404
     assert http.post("/v1/collections/acme/ask", json={"question": "Refunds?"}).json()["error"]["code"] == \
         "collection_not_found"
-    assert best(http, "globex", "How long do refunds take?", GLOBEX_READ) == ("Refunds take three weeks", "manual")
+    assert best(http, "globex", "How long until refunds arrive?", GLOBEX_READ) == ("Refunds take three weeks", "manual")
     assert http.get("/v1/documents").json()["total"] == default_before
     assert http.post("/v1/collections", headers=ADMIN, json={"name": "acme"}).status_code == 201
     assert http.get("/v1/collections/acme/documents").json()["total"] == 0, "a new collection of that name is empty"
@@ -134,7 +133,7 @@ def test_a_restart_keeps_every_collection(tmp_path):
     with fast_server(index_dir) as server, httpx.Client(base_url=server.url, timeout=30) as http:
         assert [c["name"] for c in http.get("/v1/collections", headers=ADMIN).json()["collections"]] == [
             "acme", "default", "empty_one", "globex"]
-        assert best(http, "acme", "How long do refunds take?", ACME_READ) == ("Refunds take ten days", "manual")
+        assert best(http, "acme", "How long until refunds arrive?", ACME_READ) == ("Refunds take ten days", "manual")
         assert http.post("/v1/collections/globex/ask", json={"question": "x?"},
                          headers={"X-API-Key": ACME_READ}).status_code == 404, "keys survive too"
 
@@ -185,9 +184,9 @@ def test_a_write_to_one_collection_does_not_hold_up_asks_on_another(server, http
     writer.start()
     held.wait(5)
     try:
-        started = time.monotonic()
-        assert best(http, "globex", "How long do refunds take?", GLOBEX_READ) == ("Refunds take three weeks", "manual")
-        assert time.monotonic() - started < 2.0
+        answer = best(http, "globex", "How long until refunds arrive?", GLOBEX_READ)
+        assert answer == ("Refunds take three weeks", "manual")
+        assert writer.is_alive(), "answered while acme's write still held its lock"
         with pytest.raises(httpx.ReadTimeout):  # while acme itself waits for its write
             http.post("/v1/collections/acme/ask", json={"question": "How fast are the skates?"},
                       headers={"X-API-Key": ACME_READ}, timeout=1.0)
@@ -199,7 +198,7 @@ def test_a_write_to_one_collection_does_not_hold_up_asks_on_another(server, http
 def test_client_and_metrics_work_per_collection(server, http):
     make_two(http)
     with Client(server.url, api_key=ACME_READ, collection="acme") as acme:
-        assert acme.ask("How long do refunds take?").answers[0].text == "Refunds take ten days"
+        assert acme.ask("How long until refunds arrive?").answers[0].text == "Refunds take ten days"
         assert [d.doc_id for d in acme.list_documents().documents] == ["manual"]
     with Client(server.url, api_key=API_KEY) as admin:
         assert [c.name for c in admin.list_collections()] == ["acme", "default", "globex"]
@@ -233,7 +232,7 @@ def test_cli_manages_collections_without_a_model(server, http, capsys):
 def test_eval_runs_on_a_named_collection_over_http(server, http, tmp_path, capsys):
     make_two(http)
     gold = tmp_path / "acme-gold.jsonl"
-    gold.write_text(json.dumps({"id": "a1", "question": "How long do refunds take?",
+    gold.write_text(json.dumps({"id": "a1", "question": "How long until refunds arrive?",
                                 "answers": ["Refunds take ten days"]}) + "\n")
     report = tmp_path / "report.json"
     assert groundqa(["eval", str(gold), "--url", server.url, "--collection", "acme", "--api-key", ACME_READ,
@@ -264,11 +263,11 @@ def test_a_collection_deleted_and_made_again_elsewhere_is_not_served_from_memory
     from groundqa.service.collections import DirectoryShelf, Record
 
     make_two(http)
-    assert best(http, "acme", "How long do refunds take?", ACME_READ) is not None
+    assert best(http, "acme", "How long until refunds arrive?", ACME_READ) is not None
     shelf = DirectoryShelf(server.settings)
     shelf.remove("acme")
     shelf.add(Record.new("acme", read_key="acme-new-read-key-0123"))
-    ask = {"question": "How long do refunds take?"}
+    ask = {"question": "How long until refunds arrive?"}
     assert http.post("/v1/collections/acme/ask", json=ask, headers={"X-API-Key": ACME_READ}).status_code == 404
     fresh = http.post("/v1/collections/acme/ask", json=ask, headers={"X-API-Key": "acme-new-read-key-0123"})
     assert fresh.status_code == 200 and fresh.json()["no_answer"] is True, "the old documents are gone"
