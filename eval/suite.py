@@ -20,7 +20,7 @@ from groundqa.errors import GroundQAError
 from groundqa.eval.gold import GoldQuestion, load_gold
 from groundqa.eval.runner import Run, reading_on_as_served, run_pipeline
 from groundqa.eval.stats import percentile
-from groundqa.eval.summary import reliability, summarize
+from groundqa.eval.summary import summarize
 from groundqa.index.catalog import DirectoryCatalog, update_stored
 from groundqa.index.ingest import scan
 from groundqa.service.pipeline import Pipeline
@@ -74,7 +74,7 @@ def set_row(run: Run, questions: list[GoldQuestion], threshold: float) -> dict:
         "unanswerable_abstained": share_abstained(unanswerable),
         "near_miss_abstained": share_abstained([q for q in unanswerable if q.kind == "near_miss"]),
         "out_of_scope_abstained": share_abstained([q for q in unanswerable if q.kind != "near_miss"]),
-        "ece": reliability(run.rows)["ece"] if summary.get("reliability") else None,
+        "ece": summary["reliability"]["ece"] if "reliability" in summary else None,
         "latency_p50_ms": round(percentile(totals, 50), 1) if totals else None,
         "latency_p95_ms": round(percentile(totals, 95), 1) if totals else None,
     }
