@@ -98,7 +98,8 @@ def _parser() -> argparse.ArgumentParser:
 
     index = sub.add_parser("index", parents=[common], formatter_class=formatter,
                            help="add, update and remove documents incrementally")
-    index.add_argument("paths", nargs="*", type=Path, help="files or folders (default: the shipped corpus/)")
+    index.add_argument("paths", nargs="*", metavar="PATH|URL",
+                       help="files, folders or web sites (http(s) URLs) (default: the shipped corpus/)")
     index.add_argument("--as", dest="name", metavar="NAME",
                        help="name the folder's documents NAME/... instead of by the folder's own name (one path)")
     index.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -107,6 +108,8 @@ def _parser() -> argparse.ArgumentParser:
     index.add_argument("--shard", metavar="I/N", type=_shard,
                        help="index only shard I of N (by document id): N processes, on as many machines, "
                             "into one Milvus server index what one run would")
+    from groundqa.cli_index import add_site_options
+    add_site_options(index)
     index.set_defaults(run=_run_index)
 
     ask = sub.add_parser("ask", parents=[common], formatter_class=formatter, help="answer a question with cited spans")
@@ -150,44 +153,9 @@ def _shard(value: str):
 
 
 def _run_index(args: argparse.Namespace, settings: Settings) -> int:
-    from groundqa.index.catalog import update_stored
-    from groundqa.index.ingest import Shard, scan, sync
-    from groundqa.wiring import expected_manifest, make_catalog, make_embedder
+    from groundqa.cli_index import run_index
 
-    paths = args.paths or [settings.corpus_dir]
-    missing = [str(path) for path in paths if not path.exists()]
-    if missing:
-        raise GroundQAError(f"no such file or folder: {', '.join(missing)}")
-    scanned = scan(paths, args.name)  # reads the files, no models yet: their problems are known at once
-    for note in scanned.skipped:
-        print(f"skipped {note}", file=sys.stderr)
-    if not scanned.documents and not scanned.problems:
-        raise GroundQAError(f"no documents to index in {', '.join(map(str, paths))} (groundqa reads "
-                            ".txt, .md, .html, .pdf and .jsonl)")
-    if args.workers < 1:
-        raise GroundQAError(f"--workers must be at least 1, got {args.workers}")
-    loading_models("the embedding model")
-    embedder = make_embedder(settings)
-    if args.workers > 1:
-        from groundqa.index.worker_pool import WorkerPoolEmbedder
-
-        embedder = WorkerPoolEmbedder(embedder, args.workers)
-    catalog = make_catalog(settings, embedder.dimension)
-    try:
-        collection, report = update_stored(catalog, expected_manifest(settings, embedder),
-                                           lambda stored: sync(stored, scanned, embedder, progress=not args.quiet,
-                                                               shard=args.shard or Shard()))
-    finally:
-        catalog.close()
-        if args.workers > 1:
-            embedder.close()
-    for problem in report.problems:
-        print(f"could not read {problem}", file=sys.stderr)
-    up = report.upsert
-    print(f"added {len(up.added)}, updated {len(up.updated)}, unchanged {len(up.unchanged)}, "
-          f"removed {len(report.removed)} documents; embedded {up.chunks_embedded} chunks. "
-          f"Index {catalog.location}: {len(collection)} documents, {collection.chunk_count} chunks.")
-    return 1 if report.problems else 0
+    return run_index(args, settings)
 
 
 def _run_ask(args: argparse.Namespace, settings: Settings) -> int:

@@ -11,7 +11,9 @@ from typing import Sequence
 from groundqa.errors import DocumentConflict, GroundQAError, InvalidDocument
 from groundqa.index.collection import Collection, UpsertReport
 from groundqa.index.embedder import Embedder
-from groundqa.index.loaders import JSONL_SUFFIXES, SUPPORTED_SUFFIXES, document_from_bytes, documents_from_jsonl, is_supported
+from groundqa.index.loaders import (JSONL_SUFFIXES, SANDBOXED_SUFFIXES, SUPPORTED_SUFFIXES, UNREAD_PAGES,
+                                    document_from_bytes, documents_from_jsonl, is_supported)
+from groundqa.index.sandbox import ParseBudget, SandboxedLoader
 from groundqa.index.types import Document
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -32,7 +34,8 @@ class ScanResult:
     documents: list[Document] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)  # files that could not be read
     skipped: list[Problem] = field(default_factory=list)  # files of a type no loader reads
-    roots: dict[str, Path] = field(default_factory=dict)  # name -> folder (or file) it stands for
+    warnings: list[Problem] = field(default_factory=list)  # files read in part (a scanned page left unread)
+    roots: dict[str, Path | str] = field(default_factory=dict)  # name -> folder (or file, or site) it stands for
 
 
 @dataclass
@@ -42,13 +45,16 @@ class SyncReport:
     problems: list[Problem]
 
 
-def scan(paths: Sequence[Path], name: str | None = None) -> ScanResult:
+def scan(paths: Sequence[Path], name: str | None = None, budget: ParseBudget | None = None) -> ScanResult:
     """Load every supported file under `paths`. Files that fail become Problems, never exceptions.
     A file's id and source are its path under the folder named, prefixed with that folder's name
-    (or `name`, given one path): the server's own paths never reach a citation."""
+    (or `name`, given one path): the server's own paths never reach a citation. PDF and Office files
+    are read in a child process under `budget` (index/sandbox.py), as uploads are: a file that takes
+    too long or too much memory is a Problem, and the rest are still read."""
     if name is not None and len(paths) != 1:
         raise GroundQAError("a name for the folder (--as) goes with exactly one path")
     result = ScanResult()
+    sandbox = SandboxedLoader(budget or ParseBudget())
     for path in paths:
         root = path.resolve()
         if not root.exists():
@@ -60,33 +66,44 @@ def scan(paths: Sequence[Path], name: str | None = None) -> ScanResult:
                                    "index one of them separately with --as OTHER_NAME")
         result.roots[prefix] = root
         if root.is_file():
-            _load_into(result, root, label=prefix)
+            _load_into(result, root, label=prefix, sandbox=sandbox)
             continue
         for file in sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")):
             label = f"{prefix}/{file.relative_to(root).as_posix()}"
             if is_supported(file):
-                _load_into(result, file, label=label)
+                _load_into(result, file, label=label, sandbox=sandbox)
             else:
                 result.skipped.append(Problem(label, f"not a type groundqa reads ({SUPPORTED_TYPES})"))
     return result
 
 
-def _load_into(result: ScanResult, file: Path, label: str) -> None:
+def _load_into(result: ScanResult, file: Path, label: str, sandbox: SandboxedLoader) -> None:
     """`label` is both the document's id and its source."""
     try:
         if file.stat().st_size > MAX_FILE_BYTES:
             raise InvalidDocument(f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
         data = file.read_bytes()
-        if file.suffix.lower() in JSONL_SUFFIXES:
+        suffix = file.suffix.lower()
+        if suffix in JSONL_SUFFIXES:
             documents, problems = documents_from_jsonl(data, source=label, id_prefix=label)
             result.documents.extend(documents)
             result.problems.extend(Problem(label, reason) for reason in problems)
-        else:
-            result.documents.append(document_from_bytes(data, doc_id=label, source=label, suffix=file.suffix))
+            return
+        load = sandbox.load if suffix in SANDBOXED_SUFFIXES else document_from_bytes
+        document = load(data, doc_id=label, source=label, suffix=file.suffix)
+        result.documents.append(document)
+        if document.meta.get(UNREAD_PAGES):
+            result.warnings.append(Problem(label, unread_pages_note(document.meta[UNREAD_PAGES])))
     except InvalidDocument as exc:
         result.problems.append(Problem(label, str(exc)))
     except OSError as exc:
         result.problems.append(Problem(label, f"cannot read ({exc.strerror or exc})"))
+
+
+def unread_pages_note(pages: list[int]) -> str:
+    named = f"page {pages[0]}" if len(pages) == 1 else f"pages {', '.join(map(str, pages))}"
+    return (f"{named} {'has' if len(pages) == 1 else 'have'} no text layer (scanned) and {'was' if len(pages) == 1 else 'were'} "
+            "not read: reading scans needs Tesseract (README, Scanned PDFs); the rest of the file is indexed")
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import io
 import json
 import logging
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Callable, NamedTuple
 
 from lxml import etree
@@ -26,7 +26,15 @@ MARKDOWN_SUFFIXES = {".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
 PDF_SUFFIXES = {".pdf"}
 JSONL_SUFFIXES = {".jsonl"}
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | JSONL_SUFFIXES
+WORD_SUFFIXES = {".docx"}
+EXCEL_SUFFIXES = {".xlsx"}
+CSV_SUFFIXES = {".csv", ".tsv"}
+POWERPOINT_SUFFIXES = {".pptx"}
+SUPPORTED_SUFFIXES = (TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | JSONL_SUFFIXES | WORD_SUFFIXES
+                      | EXCEL_SUFFIXES | CSV_SUFFIXES | POWERPOINT_SUFFIXES)
+# Read by large parsers of binary formats: `groundqa index` reads them in a child process under the
+# parse budget (index/sandbox.py), as the server reads every upload.
+SANDBOXED_SUFFIXES = PDF_SUFFIXES | WORD_SUFFIXES | EXCEL_SUFFIXES | POWERPOINT_SUFFIXES
 
 _BLOCK_TAGS = {
     "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
@@ -80,6 +88,7 @@ class Extracted(NamedTuple):
     sections: list  # [start, end, level, heading] of each heading line (index/sections.py)
     lists: list  # [start, end] of each list (index/sections.py)
     steps: list = []  # [start, end] of each item of an ordered list (index/sections.py)
+    meta: dict = {}  # more of what the loader knows: footnotes, OCR'd pages (merged into Document.meta)
 
 
 # Headings and lists are marked in the extracted text with private-use characters, which survive
@@ -226,7 +235,11 @@ def _is_bold_label(element, tag: str | None) -> bool:
     parent = element.getparent()
     if parent is not None and parent.tag not in _SECTION_TAGS:  # a bold line in a list item or a cell is its content
         return False
-    label = _inline_text(child)
+    return looks_like_label(_inline_text(child))
+
+
+def looks_like_label(label: str) -> bool:
+    """A short phrase that names what follows, not a clause, a field, a number or a price."""
     return 0 < len(label) <= _MAX_LABEL and not _ENDS_CLAUSE.search(label) and ": " not in label \
         and not label[0].isdigit() and label[0] not in "$\u20ac\u00a3"
 
@@ -372,10 +385,55 @@ def load_pdf(data: bytes) -> Extracted:
         raise InvalidDocument(f"corrupt or unreadable PDF ({exc.__class__.__name__}: {exc})") from None
     except Exception as exc:  # pypdf raises many internal types on damaged files
         raise InvalidDocument(f"corrupt or unreadable PDF ({exc.__class__.__name__})") from None
+    pages, meta = _read_scanned_pages(data, pages)
     text = unwrap_lines(normalize_text("\n\n".join(pages)))
+    if not text and meta.get(UNREAD_PAGES):
+        raise InvalidDocument("PDF has no text layer (a scan) and Tesseract, which reads scanned pages, is not "
+                              "installed (see README: Scanned PDFs)")
     if not text:
-        raise InvalidDocument("PDF has no extractable text (scanned images need OCR first)")
-    return Extracted(text, str(meta_title).strip() or first_line(text), plain_text_headings(text), [])
+        raise InvalidDocument("PDF has no extractable text, not even by OCR")
+    return Extracted(text, str(meta_title).strip() or first_line(text), plain_text_headings(text), [], [], meta)
+
+
+OCR_PAGES = "ocr"  # meta: the pages (1-based) read by OCR
+UNREAD_PAGES = "unread_pages"  # meta: pages without a text layer left unread (no Tesseract)
+
+
+def _read_scanned_pages(data: bytes, pages: list[str]) -> tuple[list[str], dict]:
+    """Pages without a text layer read by OCR (index/ocr.py), and what meta says of them."""
+    blank = [number for number, page in enumerate(pages, start=1) if not page.strip()]
+    if not blank:
+        return pages, {}
+    from groundqa.index.ocr import read_pages
+
+    found, unread = read_pages(data, blank)
+    pages = [found.get(number, page) for number, page in enumerate(pages, start=1)]
+    read = sorted(number for number, page in found.items() if page.strip())
+    return pages, {**({OCR_PAGES: read} if read else {}), **({UNREAD_PAGES: unread} if unread else {})}
+
+
+def load_docx(data: bytes) -> Extracted:
+    from groundqa.index.word import load_docx as read
+
+    return read(data)
+
+
+def load_xlsx(data: bytes) -> Extracted:
+    from groundqa.index.sheets import load_xlsx as read
+
+    return read(data)
+
+
+def load_csv(data: bytes) -> Extracted:
+    from groundqa.index.sheets import load_csv as read
+
+    return read(data)
+
+
+def load_pptx(data: bytes) -> Extracted:
+    from groundqa.index.slides import load_pptx as read
+
+    return read(data)
 
 
 _LOADERS: dict[str, Callable[[bytes], Extracted]] = {
@@ -383,6 +441,10 @@ _LOADERS: dict[str, Callable[[bytes], Extracted]] = {
     **{s: load_markdown for s in MARKDOWN_SUFFIXES},
     **{s: load_html for s in HTML_SUFFIXES},
     **{s: load_pdf for s in PDF_SUFFIXES},
+    **{s: load_docx for s in WORD_SUFFIXES},
+    **{s: load_xlsx for s in EXCEL_SUFFIXES},
+    **{s: load_csv for s in CSV_SUFFIXES},
+    **{s: load_pptx for s in POWERPOINT_SUFFIXES},
 }
 
 
@@ -396,12 +458,22 @@ def check_format(suffix: str) -> str:
 
 def document_from_bytes(data: bytes, *, doc_id: str, source: str, suffix: str, meta: dict | None = None) -> Document:
     """One file's bytes to one Document; raises InvalidDocument."""
-    text, title, sections, lists, steps = _LOADERS[check_format(suffix).lower()](data)
+    extracted = _LOADERS[check_format(suffix).lower()](data)
+    return document_from_extracted(extracted, doc_id=doc_id, source=source, format=suffix.lower().lstrip("."),
+                                   meta=meta)
+
+
+def document_from_extracted(extracted: Extracted, *, doc_id: str, source: str, format: str,
+                            meta: dict | None = None) -> Document:
+    """A loader's output as a Document; one with no title of its own (a CSV file) is titled by its
+    file's name."""
+    text, title, sections, lists, steps, more = extracted
     # Steps go with lists: a document with lists and no "steps" key was indexed before steps were
     # recorded (index/sections.py, steps_in).
     structure = {**({SECTIONS: sections} if sections else {}), **({LISTS: lists, STEPS: steps} if lists else {})}
+    title = title or PurePosixPath(source.removeprefix("upload:")).stem or first_line(text)
     return Document(doc_id=doc_id, title=title, source=source, text=text,
-                    meta={"format": suffix.lower().lstrip("."), **structure, **(meta or {})})
+                    meta={"format": format, **structure, **more, **(meta or {})})
 
 
 def documents_from_jsonl(data: bytes, *, source: str, id_prefix: str) -> tuple[list[Document], list[str]]:

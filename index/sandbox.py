@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import resource
+import signal
 import subprocess
 import sys
 import threading
@@ -56,12 +57,13 @@ class SandboxedLoader:
         return Document(doc_id, outcome["title"], source, outcome["text"], outcome["meta"])
 
     def _run_child(self, stdin: bytes) -> dict[str, Any]:
+        # A session of its own, so that what it starts (Tesseract, reading a scanned page) ends with it.
         child = subprocess.Popen([sys.executable, "-I", "-m", __name__], stdin=subprocess.PIPE,
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
         try:
             stdout, stderr = child.communicate(stdin, timeout=self.budget.timeout_s)
         except subprocess.TimeoutExpired:
-            child.kill()
+            _kill_group(child)
             child.communicate()
             raise InvalidDocument(f"reading this file took longer than {self.budget.timeout_s:g} s, the limit for "
                                   "one document (GROUNDQA_PARSE_TIMEOUT_S); nothing was added") from None
@@ -71,6 +73,13 @@ class SandboxedLoader:
                     stderr.decode("utf-8", "replace")[-2000:])
         raise InvalidDocument(f"reading this file failed: it needed more than {self.budget.memory_mb} MiB of "
                               "memory (GROUNDQA_PARSE_MEMORY_MB) or crashed the reader; nothing was added")
+
+
+def _kill_group(child: subprocess.Popen) -> None:
+    try:
+        os.killpg(child.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        child.kill()
 
 
 def _child_main() -> int:

@@ -113,8 +113,8 @@ def test_binary_and_bad_utf8_are_rejected():
 def test_empty_and_unsupported_are_rejected():
     with pytest.raises(InvalidDocument, match="no extractable text"):
         load(b"  \n\n ", ".txt")
-    with pytest.raises(InvalidDocument, match="unsupported file type '.docx'"):
-        load(b"PK..", ".docx")
+    with pytest.raises(InvalidDocument, match="unsupported file type '.odt'"):
+        load(b"PK..", ".odt")
 
 
 def test_jsonl_reports_bad_lines_and_keeps_good_ones():
