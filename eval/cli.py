@@ -24,10 +24,14 @@ def add_eval_parser(sub, common: argparse.ArgumentParser) -> None:
     mode.add_argument("--open", action="store_true", help="SQuAD: index every paragraph, ask against all of them")
     mode.add_argument("--reader-only", action="store_true", help="SQuAD: read only the gold paragraph")
     mode.add_argument("--url", help="ask a running server (e.g. http://127.0.0.1:8000) instead")
+    mode.add_argument("--conversations", type=Path, metavar="FILE",
+                      help="instead of GOLD: conversations (JSONL) over the sets of --split in the splits.toml "
+                           "beside FILE; follow-ups reported apart, and against the same turns standalone")
     parser.add_argument("--api-key", help="X-API-Key for --url, if the collection is private")
     parser.add_argument("--holdout-articles", type=int, default=0,
                         help="--open: leave this many articles out of the index; their questions become unanswerable")
-    parser.add_argument("--split", choices=SPLITS, default="dev", help="--suite: which sets (default: dev)")
+    parser.add_argument("--split", choices=SPLITS, default="dev",
+                        help="--suite, --conversations: which sets (default: dev)")
     parser.add_argument("--limit", type=int, help="sample this many questions (default: all)")
     parser.add_argument("--seed", type=int, default=0, help="sampling seed")
     parser.add_argument("--top-k", type=int, help=f"passages per question ({setting_default('top_k')})")
@@ -45,6 +49,10 @@ def add_eval_parser(sub, common: argparse.ArgumentParser) -> None:
 def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     if args.suite:
         return _run_suite(args, settings)
+    if args.conversations:
+        from groundqa.eval.conversation_cli import run_conversation_eval
+
+        return run_conversation_eval(args, settings)
     if args.gold is None:
         raise GroundQAError("name a gold file, or --suite FOLDER --split train|dev|test")
     from groundqa.eval.open_index import hold_out, open_pipeline

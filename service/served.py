@@ -14,7 +14,7 @@ import logging
 import queue
 import threading
 import time
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 from groundqa.errors import CollectionNotFound, DocumentConflict, DocumentNotFound, GroundQAError, InvalidFeedback
 from groundqa.hardware import share_cores
@@ -24,6 +24,7 @@ from groundqa.service.admission import Admission
 from groundqa.service.answer_cache import AnswerCache, cache_key
 from groundqa.service.collections import Record
 from groundqa.service.feedback import Feedback, FeedbackStore
+from groundqa.service.followup import Turn, check_history, embedder_similarity, resolve
 from groundqa.service.ids import normalize_doc_id, validate_doc_id
 from groundqa.service.pipeline import Pipeline, validate_filters, validate_question, validate_top_k
 from groundqa.service.rwlock import ReadWriteLock
@@ -78,8 +79,12 @@ class ServedCollection:
             self._writes.release()
 
     # -- reads ------------------------------------------------------------------------------
-    def ask(self, question: str, top_k: int | None, filters: Filters | None) -> AskResult:
+    def ask(self, question: str, top_k: int | None, filters: Filters | None,
+            history: Sequence[Turn] = ()) -> AskResult:
+        """The answer; with `history` (the conversation so far, oldest first) to a follow-up resolved
+        into a standalone question first, which the result's `question` is (and the cache's key)."""
         pipeline = self._synced_pipeline()
+        question = self._standalone(pipeline, question, history)
         key = cache_key(question, top_k, filters)
         started = time.perf_counter()
         cached = self.answers.get(key)
@@ -91,13 +96,14 @@ class ServedCollection:
         self.answers.put(key, result, generation)
         return result
 
-    def ask_stream(self, question: str, top_k: int | None, filters: Filters | None) -> Iterator[tuple[Passage, ...] | AskResult]:
+    def ask_stream(self, question: str, top_k: int | None, filters: Filters | None,
+                   history: Sequence[Turn] = ()) -> Iterator[tuple[Passage, ...] | AskResult]:
         """Pipeline.stages, holding the read lock from retrieval to the last citation. Bad input
-        raises here, before anything streams."""
+        raises here, before anything streams; a follow-up is resolved as `ask` resolves it."""
         pipeline = self._synced_pipeline()
-        validate_question(question, self.settings.max_question_chars)
         validate_top_k(top_k)
         validate_filters(filters)
+        question = self._standalone(pipeline, question, history)
 
         def work(stages: queue.SimpleQueue) -> None:
             try:
@@ -121,6 +127,23 @@ class ServedCollection:
                 yield stage
 
         return stream()
+
+    def _standalone(self, pipeline: Pipeline, question: str, history: Sequence[Turn]) -> str:
+        """The question checked, and resolved against `history` when there is one (the embedder, when
+        the rules need it, runs in an inference slot like any model run)."""
+        limit = self.settings.max_question_chars
+        question = validate_question(question, limit)
+        if not history:
+            return question
+        check_history(history, limit)
+        similar = embedder_similarity(pipeline.embedder)
+
+        def similarity(text: str, others: Sequence[str]) -> Sequence[float]:
+            with self._inference_slot():
+                return similar(text, others)
+
+        resolved = resolve(question, history, similarity)
+        return resolved if len(resolved) <= limit else question
 
     def search(self, query: str, k: int, filters: Filters | None) -> tuple[list[Passage], dict[str, Document]]:
         pipeline = self._synced_pipeline()

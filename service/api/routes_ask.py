@@ -27,24 +27,24 @@ MAX_FILTERS_CHARS = 4096
 @router.post("/ask", response_model=AskResponse, responses=ERRORS,
              summary="Answer a question with spans copied from the documents, each with its citation")
 def ask(body: AskRequest, served: CollectionDep, request: Request) -> dict:
-    result = served.ask(body.question, body.top_k, body.filters)
+    result = served.ask(body.question, body.top_k, body.filters, body.turns())
     metrics = request.app.state.metrics
     metrics.observe_ask(result.no_answer, served.name)
     if result.cached:
         metrics.cached_answers.inc()
     else:
         metrics.observe_stages(result.timings_ms)
-    return result.to_json()
+    return _answered(body, result)
 
 
 @router.post("/ask/stream", response_class=StreamingResponse, responses={
     **ERRORS, 200: {"content": {"text/event-stream": {"example": (
         'event: passages\ndata: {"passages": [{"rank": 1, "score": 0.93, "doc_id": "...", "chunk_id": "...", '
         '"start": 0, "end": 640}]}\n\nevent: answers\ndata: {"question": "...", "answers": [...], '
-        '"no_answer": false, "timings_ms": {...}}\n\nevent: done\ndata: {}\n\n')}}}},
+        '"resolved_question": "...", "no_answer": false, "timings_ms": {...}}\n\nevent: done\ndata: {}\n\n')}}}},
     summary="Answer as server-sent events: the retrieved passages, then the answers, then done")
 def ask_stream(body: AskRequest, served: CollectionDep, request: Request) -> StreamingResponse:
-    stages = served.ask_stream(body.question, body.top_k, body.filters)
+    stages = served.ask_stream(body.question, body.top_k, body.filters, body.turns())
     metrics = request.app.state.metrics
 
     def events():
@@ -53,7 +53,7 @@ def ask_stream(body: AskRequest, served: CollectionDep, request: Request) -> Str
                 if isinstance(stage, AskResult):
                     metrics.observe_ask(stage.no_answer, served.name)
                     metrics.observe_stages(stage.timings_ms)
-                    yield _event("answers", stage.to_json())
+                    yield _event("answers", _answered(body, stage))
                 else:
                     yield _event("passages", {"passages": [_passage_json(p) for p in stage]})
         except GroundQAError as exc:
@@ -62,6 +62,11 @@ def ask_stream(body: AskRequest, served: CollectionDep, request: Request) -> Str
 
     return StreamingResponse(events(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+def _answered(body: AskRequest, result: AskResult) -> dict:
+    """The answer as JSON, with the question as asked and the standalone question answered."""
+    return {**result.to_json(), "question": body.question.strip(), "resolved_question": result.question}
 
 
 def _event(name: str, data: dict) -> str:

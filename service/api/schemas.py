@@ -11,21 +11,42 @@ from groundqa.errors import InvalidDocument
 from groundqa.index.loaders import normalize_text
 from groundqa.index.sections import STRUCTURE_KEYS, check_sent_structure
 from groundqa.index.types import MAX_FILTERS, Document, Scalar
+from groundqa.service.followup import MAX_ANSWER_CHARS, MAX_TURNS, Turn
 from groundqa.settings import MAX_TOP_K
 
 MAX_TITLE_CHARS = 1000
+
+
+class HistoryTurn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    # Its length limit is max_question_chars, as the question's, checked by the engine.
+    question: str = Field(description="A question asked earlier in the conversation.")
+    answer: str = Field(default="", max_length=MAX_ANSWER_CHARS,
+                        description="The answer shown to it (empty when none was found).")
+
+    def to_turn(self) -> Turn:
+        return Turn(self.question, self.answer)
 
 
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"question": "Who is the president of Microsoft?", "top_k": 5},
         {"question": "Who is the new CEO of IBM?", "filters": {"format": "txt"}},
+        {"question": "and of IBM?", "history": [{"question": "Who is the president of Microsoft?",
+                                                 "answer": "Brad Smith"}]},
     ]})
     # Its length limit is a setting (max_question_chars), checked by the engine and shown in the schema.
     question: str = Field(description="A question in plain language.")
     top_k: int | None = Field(default=None, ge=1, le=MAX_TOP_K, description="Passages to read (default from settings).")
     filters: dict[str, Scalar] | None = Field(default=None, max_length=MAX_FILTERS,
                                               description="Equality on doc_id, source, title or meta keys.")
+    history: list[HistoryTurn] = Field(default_factory=list, max_length=MAX_TURNS, description=(
+        "The conversation so far, oldest first (at most the last few turns): a follow-up question "
+        "(\"and on weekends?\", \"who signs it?\") is resolved against it into a standalone question, "
+        "which the answer gives as resolved_question."))
+
+    def turns(self) -> list[Turn]:
+        return [turn.to_turn() for turn in self.history]
 
 
 class CitationOut(BaseModel):
@@ -57,6 +78,7 @@ class AnswerOut(BaseModel):
 class AskResponse(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "question": "Who is the president of Microsoft?",
+        "resolved_question": "Who is the president of Microsoft?",
         "answers": [{"text": "Brad Smith", "score": 0.95, "citation": {
             "doc_id": "corpus/microsoft-joins-facial-recognition-ban.txt",
             "title": "Microsoft Joins Ban on Sale of Facial Recognition Tech to Police",
@@ -66,6 +88,8 @@ class AskResponse(BaseModel):
         "no_answer": False,
         "timings_ms": {"embed": 8.1, "search": 0.2, "read": 95.0, "verify": 0.8, "total": 104.2}}]})
     question: str
+    resolved_question: str = Field(description="The question answered: the question itself, or a follow-up "
+                                               "resolved against the history into a standalone question")
     answers: list[AnswerOut]
     no_answer: bool
     timings_ms: dict[str, float]

@@ -1,0 +1,296 @@
+"""Follow-up questions: a question asked after others ("How much is the Starter plan?", then "and
+Growth?") is rewritten into one that stands alone ("How much is the Growth plan?") before retrieval
+and reading. A question that already stands alone is returned as it is.
+
+Two kinds of follow-up are resolved, by rules over the parts of the questions (followup_text):
+- a fragment ("and Growth?", "what about weekends?", "And at Westmere?", "for students?"): it takes
+  the place of the previous question's phrase of the same kind (the same preposition, shared words, a
+  name for a name, a number for a number, a time for a time; the embedder's similarity breaks ties),
+  or is added to the previous question when nothing there is of its kind;
+- a pronoun with nothing it could stand for in its own question ("who signs it?", "what is her
+  phone number?", "how much is parking there?"): it is replaced by what it stands for in the previous
+  question (its subject with the phrases that qualify it; the person a "who" question was answered
+  with; a place for "there", a time for "then").
+Earlier turns are resolved in order first, so a third turn builds on the second's standalone form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+from groundqa.errors import InvalidQuestion
+from groundqa.service.followup_lead import fragment_start, is_dummy_it, preposition_length, pronoun_indexes
+from groundqa.service.followup_text import (DETERMINERS, ORDINALS, PLACE_ADVERBS, Parsed, Phrase, Token, name_at,
+                                            number_at, parse, runs, stems, time_at)
+from groundqa.service.followup_subject import antecedent
+
+# Scores texts against one text (higher: nearer in meaning), for choosing among same-kind phrases.
+Similarity = Callable[[str, Sequence[str]], Sequence[float]]
+MAX_TURNS = 6  # history turns accepted
+MAX_ANSWER_CHARS = 2000  # of each turn's answer
+
+
+@dataclass(frozen=True)
+class Turn:
+    question: str
+    answer: str = ""  # the answer the user was shown ("" when none was found)
+
+
+def check_history(history: Sequence[Turn], max_question_chars: int) -> None:
+    """InvalidQuestion unless `history` is at most MAX_TURNS turns, each with a question as long as a
+    question may be and an answer of at most MAX_ANSWER_CHARS."""
+    if len(history) > MAX_TURNS:
+        raise InvalidQuestion(f"history has {len(history)} turns; the limit is {MAX_TURNS}")
+    for number, turn in enumerate(history):
+        if not isinstance(turn.question, str) or not turn.question.strip():
+            raise InvalidQuestion(f"history[{number}].question is empty")
+        if len(turn.question.strip()) > max_question_chars:
+            raise InvalidQuestion(f"history[{number}].question is {len(turn.question.strip())} characters long; "
+                                  f"the limit is {max_question_chars}")
+        if not isinstance(turn.answer, str) or len(turn.answer) > MAX_ANSWER_CHARS:
+            raise InvalidQuestion(f"history[{number}].answer must be text of at most {MAX_ANSWER_CHARS} characters")
+
+
+def embedder_similarity(embedder) -> Similarity:
+    """Cosine similarity of the embedder's vectors (any Embedder: embed(texts) -> array)."""
+    def similarity(text: str, others: Sequence[str]) -> list[float]:
+        vectors = np.asarray(embedder.embed([text, *others]), dtype=np.float32)
+        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+        return (vectors[1:] @ vectors[0]).tolist()
+    return similarity
+
+
+def resolve(question: str, history: Sequence[Turn], similarity: Similarity | None = None) -> str:
+    """The question as it stands alone: unchanged unless it is a follow-up of `history` (oldest first)."""
+    question = question.strip()
+    earlier: list[Turn] = []
+    for turn in history[-MAX_TURNS:]:
+        earlier.append(Turn(_resolve(turn.question.strip(), earlier, similarity), turn.answer.strip()))
+    return _resolve(question, earlier, similarity)
+
+
+def _resolve(question: str, earlier: list[Turn], similarity: Similarity | None) -> str:
+    if not earlier or not question:
+        return question
+    parsed = parse(question)
+    start = fragment_start(parsed.tokens)
+    if start is not None:
+        return _fill_fragment(parsed, start, parse(earlier[-1].question), similarity) or question
+    return _replace_pronouns(parsed, earlier)
+
+
+# -- fragments ------------------------------------------------------------------------------
+def _fill_fragment(parsed: Parsed, start: int, before: Parsed, similarity: Similarity | None) -> str | None:
+    tokens, end = parsed.tokens, len(parsed.tokens)
+    while end > start and not tokens[end - 1].is_word:
+        end -= 1
+    if end <= start or not before.tokens:
+        return None
+    fragment = parsed.phrase(start, end)
+    opening = tokens[start].low
+    if preposition_length(tokens, start):
+        return _replace_prepositional(fragment, parsed, before, similarity)
+    if opening in ("when", "if", "while", "whether"):
+        at = next((t.start for t in before.tokens[1:] if t.low == opening), None)
+        return _close(before.text[:at] + " " + fragment.text) if at else _append(before.text, fragment.text)
+    if opening in PLACE_ADVERBS:
+        places = [_with_place_adverb(before, whole) for whole, obj in before.prepositional_phrases()
+                  if _is_place(before, obj)]
+        return _replace(before.text, fragment.text, [(p, 1.0) for p in places[-1:]], None) or _append(
+            before.text, fragment.text)
+    return _replace_noun_phrase(fragment, parsed, before, similarity)
+
+
+def _replace_prepositional(fragment: Phrase, parsed: Parsed, before: Parsed, similarity: Similarity | None) -> str:
+    """"And at Westmere?": in place of the previous question's phrase with the same preposition (or
+    sharing words); "for a high one" keeps the noun it leaves out."""
+    length = preposition_length(parsed.tokens, fragment.first)
+    preposition = " ".join(t.low for t in parsed.tokens[fragment.first:fragment.first + length])
+    words = stems(fragment.text)
+    choices = [(whole, 3.0 * (" ".join(t.low for t in before.tokens[whole.first:obj.first]) == preposition)
+                + 2.0 * len(words & stems(obj.text))) for whole, obj in before.prepositional_phrases()]
+    text = fragment.text
+    modifiers = _elided(parsed.tokens[fragment.first + length:fragment.last])
+    objects = {whole.start: obj for whole, obj in before.prepositional_phrases()}
+    if modifiers:  # "for a high one" is nearest to "for a critical vulnerability" by "high" ~ "critical"
+        shown = " ".join(t.text for t in modifiers)
+        chosen = _choose(shown, choices, similarity, lambda whole: _modifier_text(before, objects[whole.start]))
+    else:
+        chosen = _choose(text, choices, similarity)
+    if chosen is None:
+        return _append(before.text, text)
+    if modifiers:  # "for a high one" in place of "for a critical vulnerability": "for a high vulnerability"
+        obj = objects[chosen.start]
+        text = text[:modifiers[0].start - fragment.start] + _with_new_modifiers(before, obj, modifiers, parsed.text)
+        if not any(t.low in DETERMINERS for t in parsed.tokens[fragment.first:fragment.last]):
+            text = text.replace(" ", " " + _determiner(before, obj), 1) if _determiner(before, obj) else text
+    return _close(before.text[:chosen.start] + text + before.text[chosen.end:])
+
+
+def _replace_noun_phrase(fragment: Phrase, parsed: Parsed, before: Parsed, similarity: Similarity | None) -> str | None:
+    tokens = parsed.tokens
+    first = fragment.first + (tokens[fragment.first].low in DETERMINERS)
+    core = [t for t in tokens[first:fragment.last] if t.low not in ("one", "ones")]
+    if not core:
+        return None
+    modifiers = _elided(tokens[first:fragment.last])
+    if modifiers:  # "the 5GB one", "an urgent one": only the previous phrase's modifier changes
+        heads = {p.last - 1 for p in before.noun_phrases()}
+        choices = [(s, _span_score(core, s, before)) for s in _spans(before) if s.last - 1 not in heads or s.last - s.first > 1]
+        chosen = _choose(" ".join(t.text for t in core), choices, similarity)
+        text = parsed.text[core[0].start:core[-1].end]
+        return None if chosen is None else _close(before.text[:chosen.start] + text + before.text[chosen.end:])
+    choices = [(s, _span_score(core, s, before)) for s in _spans(before)]
+    if max((score for _, score in choices), default=0.0) < 1.0 and similarity is None:
+        choices = []  # nothing of its kind and no way to tell which word it stands for
+    chosen = _choose(fragment.text, choices, similarity)
+    if chosen is None:
+        return _append(before.text, _time_phrase(fragment.text, core)) if any(t.is_time for t in core) else None
+    whole = len(core) > 1 or first > fragment.first  # a phrase of its own: it replaces a whole one
+    span, text = (_enclosing(before, chosen, "of" in [t.low for t in core]) if whole else chosen), fragment.text
+    if span.text.split()[0].lower() in DETERMINERS and first == fragment.first and core[0].is_name:
+        text = span.text.split()[0] + " " + text  # "the Starter plan" -> "the Growth plan"
+    return _close(before.text[:span.start] + text + before.text[span.end:])
+
+
+def _elided(tokens: Sequence[Token]) -> list[Token]:
+    """The modifiers of a phrase that leaves its noun out ("a high one", "the 5GB one", "a third")."""
+    words = [t for t in tokens if t.is_word and t.low not in DETERMINERS]
+    if words and words[-1].low in ("one", "ones"):
+        return words[:-1]
+    return words if len(words) == 1 and words[0].low in ORDINALS else []
+
+
+def _with_new_modifiers(before: Parsed, obj: Phrase, modifiers: list[Token], source: str) -> str:
+    """The object with its first modifiers replaced: "a second bus conduct report" -> "a third bus ..."."""
+    words = [i for i in range(obj.first, obj.last) if before.tokens[i].low not in DETERMINERS]
+    new = source[modifiers[0].start:modifiers[-1].end]
+    return new if len(words) <= len(modifiers) else new + " " + before.phrase(words[len(modifiers)], obj.last).text
+
+
+def _modifier_text(before: Parsed, obj: Phrase) -> str:
+    """An object's words before its noun ("critical" of "a critical vulnerability")."""
+    words = [t.text for t in before.tokens[obj.first:obj.last] if t.low not in DETERMINERS]
+    return " ".join(words[:-1]) or " ".join(words)
+
+
+def _determiner(before: Parsed, obj: Phrase) -> str:
+    word = before.tokens[obj.first]
+    return word.text if word.low in DETERMINERS else ""
+
+
+def _spans(before: Parsed) -> list[Phrase]:
+    """What a fragment may replace: runs of names, numbers and times, and single content words."""
+    tokens = before.tokens
+    spans = runs(before, name_at) + runs(before, number_at) + runs(before, time_at)
+    spans += [before.phrase(i, i + 1) for i, t in enumerate(tokens)
+              if before.in_phrase(i) and t.is_content and not t.is_name and not t.has_digit and not t.is_time]
+    asked = before.aux()
+    unique = {(s.start, s.end): s for s in spans if asked is None or s.first > asked or tokens[0].low not in ("what", "which", "how")}
+    return list(unique.values())
+
+
+def _kind(tokens: Sequence[Token]) -> set[str]:
+    return {"number" if t.has_digit else "time" if t.is_time else "name" if t.is_name else "word" for t in tokens}
+
+
+def _span_score(core: list[Token], span: Phrase, before: Parsed) -> float:
+    """Shared words count most, then the same kind of phrase (a name for a name ...), then a phrase
+    all of the fragment's kind."""
+    words = before.tokens[span.first:span.last]
+    shared = len(stems(" ".join(t.text for t in core)) & stems(span.text))
+    kinds = _kind(core) & _kind(words)
+    pure = _kind(words) <= _kind(core)
+    return 2.0 * shared + (1.5 if kinds - {"word"} else 0.5 if kinds else 0.0) + 0.5 * pure
+
+
+def _choose(text: str, choices: list[tuple[Phrase, float]], similarity: Similarity | None,
+            shown: Callable[[Phrase], str] | None = None) -> Phrase | None:
+    """The best-scoring phrase; ties go to the one nearest in meaning to `text` (comparing `shown` of
+    each phrase, by default its text), else the latest."""
+    if not choices:
+        return None
+    best = max(score for _, score in choices)
+    tied = [span for span, score in choices if score == best]
+    if len(tied) > 1 and similarity is not None:
+        scores = list(similarity(text, [(shown or (lambda span: span.text))(span) for span in tied]))
+        return tied[max(range(len(tied)), key=lambda i: (scores[i], tied[i].start))]
+    return max(tied, key=lambda span: (span.start, span.end - span.start))
+
+
+def _enclosing(before: Parsed, span: Phrase, with_of: bool) -> Phrase:
+    """The noun phrase around a span ("Starter" -> "the Starter plan"), with its "of" phrase when the
+    fragment has one ("a household of 4")."""
+    for noun in before.noun_phrases():
+        if noun.start <= span.start and span.end <= noun.end:
+            last = noun.last
+            if with_of:
+                following = {w.first: w for w, _ in before.prepositional_phrases()}
+                if last in following and before.tokens[last].low == "of":
+                    last = following[last].last
+            return before.phrase(noun.first, last)
+    return span
+
+
+def _replace(previous: str, text: str, choices: list[tuple[Phrase, float]], similarity: Similarity | None) -> str | None:
+    chosen = _choose(text, choices, similarity)
+    return None if chosen is None else _close(previous[:chosen.start] + text + previous[chosen.end:])
+
+
+def _append(previous: str, text: str) -> str:
+    return _close(previous.rstrip().rstrip("?.!").rstrip() + " " + text)
+
+
+def _time_phrase(text: str, core: list[Token]) -> str:
+    """A time added to a question without one: "weekends" -> "at weekends", "Sunday" -> "on Sunday"."""
+    word = core[0].low
+    if word in ("morning", "afternoon", "evening", "summer", "winter", "spring", "autumn") or word[:3] in (
+            "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "oct", "nov", "dec"):
+        return "in " + text
+    return ("at " if word in ("night", "weekends", "weekend") else "on ") + text
+
+
+def _close(text: str) -> str:
+    text = " ".join(text.split())
+    return text if text.endswith(("?", ".", "!")) else text + "?"
+
+
+def _is_place(parsed: Parsed, obj: Phrase) -> bool:
+    return any(t.is_name or t.low in PLACE_ADVERBS for t in parsed.tokens[obj.first:obj.last])
+
+
+def _with_place_adverb(parsed: Parsed, whole: Phrase) -> Phrase:
+    """"elsewhere in the UK": a place adverb before a place's phrase goes with it."""
+    if whole.first > 0 and parsed.tokens[whole.first - 1].low in PLACE_ADVERBS:
+        return parsed.phrase(whole.first - 1, whole.last)
+    return whole
+
+
+# -- pronouns -------------------------------------------------------------------------------
+def _replace_pronouns(parsed: Parsed, earlier: list[Turn]) -> str:
+    question, tokens = parsed.text, parsed.tokens
+    pieces, at = [], 0
+    for index in pronoun_indexes(tokens):
+        token = tokens[index]
+        if token.low == "it" and is_dummy_it(tokens, index):
+            continue
+        stands_for = antecedent(token.low, earlier)
+        if stands_for is None:
+            continue
+        following = tokens[index + 1] if index + 1 < len(tokens) else None
+        end = token.end
+        if token.low in ("its", "their") and following is not None and following.is_content:
+            last = index + 1
+            while last < len(tokens) and tokens[last].is_content:
+                last += 1
+            owned = question[following.start:tokens[last - 1].end]  # "its minimum term" -> "the minimum term of X"
+            stands_for, end = f"the {owned} of {stands_for}", tokens[last - 1].end
+        elif token.low == "his" or (token.low == "her" and following is not None and following.is_content):
+            stands_for += "'s"
+        if token.first:
+            stands_for = stands_for[:1].upper() + stands_for[1:]
+        pieces.append(question[at:token.start] + stands_for)
+        at = end
+    return question if not pieces else _close("".join(pieces) + question[at:])

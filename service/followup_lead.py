@@ -1,0 +1,115 @@
+"""Whether a question is a follow-up (service/followup.py): a fragment after "and", "what about" or
+"how about" (or a fragment that could be nothing else: "On Sundays?", "Growth?"), or a question with
+a pronoun whose antecedent is not in the question itself."""
+
+from __future__ import annotations
+
+from groundqa.service.followup_text import (BE, DETERMINERS, DO, PERSON_PRONOUNS, PREPOSITIONS, THING_PRONOUNS,
+                                            VERBS, WH, Token)
+
+_MARKERS = frozenset("and also or so but ok okay".split())
+_CLAUSE = frozenset("when if while whether".split())
+_INSIDE = frozenset(", if because while once unless although".split())
+
+
+_COMPOUND_PREPOSITIONS = (("out", "of"), ("up", "to"), ("instead", "of"), ("outside", "of"), ("because", "of"))
+
+
+def preposition_length(tokens: list[Token], index: int) -> int:
+    """How many words make the preposition at `index` ("out of": 2), 0 if there is none."""
+    pair = tuple(t.low for t in tokens[index:index + 2])
+    if pair in _COMPOUND_PREPOSITIONS:
+        return 2
+    return 1 if index < len(tokens) and tokens[index].low in PREPOSITIONS else 0
+
+
+def fragment_start(tokens: list[Token]) -> int | None:
+    """Where the fragment of a fragment follow-up begins ("and [at Westmere]?", "what about
+    [weekends]?"), None when the question is not one."""
+    words = [t.low for t in tokens]
+    at = 0
+    while at < len(words) and (words[at] in _MARKERS or words[at] == ","):
+        at += 1
+    marked = at > 0
+    if words[at:at + 2] in (["what", "about"], ["how", "about"]):
+        at, marked = at + 2, True
+    elif at < len(words) and words[at] == "same":
+        at += 2 if words[at + 1:at + 3] in (["question", "for"], ["question", "about"]) else 1
+        marked = True
+    while at < len(words) and words[at] == ",":
+        at += 1
+    rest = [t for t in tokens[at:] if t.is_word]
+    if not rest:
+        return None
+    if rest[0].low in _CLAUSE:
+        return at if marked and (len(rest) < 2 or rest[1].low not in BE | DO) else None
+    if rest[0].low in WH or any(t.low in BE | DO for t in rest):
+        return None  # a whole question ("And how much does it cost?")
+    if marked:
+        return at
+    if preposition_length(rest, 0) and len(rest) <= 6:
+        return at  # "For students?"
+    if len(rest) <= 3 and all(t.is_name or t.has_digit or t.is_time for t in rest):
+        return at  # "Growth?", "Weekends?"
+    return None
+
+
+def pronoun_indexes(tokens: list[Token]) -> list[int]:
+    """The pronouns that stand for something outside the question."""
+    found = []
+    for index, token in enumerate(tokens):
+        word = token.low
+        if word in THING_PRONOUNS | PERSON_PRONOUNS:
+            if not _antecedent_inside(tokens, index):
+                found.append(index)
+        elif word == "there" and not _existential(tokens, index):
+            found.append(index)
+        elif word == "then" and _last_word(tokens, index):
+            found.append(index)
+        elif word in ("that", "this") and _standing_alone(tokens, index) and not _antecedent_inside(tokens, index):
+            found.append(index)
+        elif word == "one" and index > 0 and tokens[index - 1].low in VERBS | PREPOSITIONS and _last_word(tokens, index):
+            found.append(index)
+    return found
+
+
+def is_dummy_it(tokens: list[Token], index: int) -> bool:
+    """"it" that stands for what follows: "How long does it take to ...", "Is it possible to ..."."""
+    for ahead in range(index + 2, min(index + 5, len(tokens))):
+        word = tokens[ahead].low
+        if word in ("if", "whether") or (word == "to" and ahead + 1 < len(tokens)
+                                          and tokens[ahead + 1].low not in DETERMINERS
+                                          and not tokens[ahead + 1].has_digit and not tokens[ahead + 1].is_name):
+            return True
+        if not tokens[ahead].is_word:
+            return False
+    return False
+
+
+def _antecedent_inside(tokens: list[Token], index: int) -> bool:
+    """A clause before the pronoun with a noun phrase of its own ("If my flight is cancelled, can I get
+    a refund for it?")."""
+    boundary = next((i for i in range(index) if tokens[i].low in _INSIDE and i > 0), None)
+    if boundary is None:
+        return False
+    return any(t.is_content and t.low not in VERBS for t in tokens[:boundary + 1] + tokens[boundary:index])
+
+
+def _existential(tokens: list[Token], index: int) -> bool:
+    before = tokens[index - 1].low if index > 0 else ""
+    after = tokens[index + 1].low if index + 1 < len(tokens) else ""
+    return before in BE | {"be"} or after in BE | {"be", "will", "would", "should", "must", "may", "might"}
+
+
+def _last_word(tokens: list[Token], index: int) -> bool:
+    return all(not t.is_word for t in tokens[index + 1:])
+
+
+def _standing_alone(tokens: list[Token], index: int) -> bool:
+    """"that" or "this" as a pronoun ("How long does that take?"), not before its noun ("that plan")."""
+    after = tokens[index + 1] if index + 1 < len(tokens) else None
+    if after is None or not after.is_word:
+        return True
+    if index > 0 and tokens[index - 1].is_content and tokens[index - 1].low not in VERBS:
+        return False  # "the form that ...": a relative pronoun
+    return after.low in BE | DO | VERBS or (index == 1 and tokens[0].low in BE | DO)

@@ -1,0 +1,90 @@
+"""What a pronoun of a follow-up stands for in the questions before it (service/followup.py)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Sequence
+
+from groundqa.service.followup_text import BE, DETERMINERS, PERSON_PRONOUNS, PERSONAL, Parsed, name_at, parse, runs
+
+if TYPE_CHECKING:
+    from groundqa.service.followup import Turn
+
+_PREDICATES = frozenset("available open closed due valid free eligible required needed allowed possible "
+                        "refundable payable accepted included covered late".split())
+
+
+def antecedent(pronoun: str, earlier: Sequence["Turn"]) -> str | None:
+    """What the pronoun stands for, from the latest turn that has something of its kind."""
+    for turn in reversed(earlier):
+        parsed = parse(turn.question)
+        found = _antecedent_in(pronoun, turn.answer, parsed) if parsed.tokens else None
+        if found:
+            return found
+    return None
+
+
+def _antecedent_in(pronoun: str, answer: str, parsed: Parsed) -> str | None:
+    tokens, asked = parsed.tokens, parsed.tokens[0].low
+    short_answer = bool(answer) and len(answer.split()) <= 6
+    if pronoun in PERSON_PRONOUNS or (pronoun in ("they", "them", "their") and asked in ("who", "whom")):
+        if asked in ("who", "whom") and short_answer:
+            return answer  # "Who is the Claims Team Manager?" "Priya Ashdown": "her" is Priya Ashdown
+        names = [p for p in runs(parsed, name_at) if p.last - p.first >= 2]
+        return names[-1].text if names else None
+    pps = parsed.prepositional_phrases()
+    if pronoun == "there":
+        places = [whole.text for whole, obj in pps if tokens[whole.first].low in ("at", "in", "on")
+                  and any(t.is_name for t in tokens[obj.first:obj.last])]
+        return places[-1] if places else None
+    if pronoun == "then":
+        times = [whole.text for whole, obj in pps if any(t.is_time for t in tokens[obj.first:obj.last])]
+        return times[-1] if times else None
+    if pronoun in ("one", "ones"):  # "Who can hold one?" after "... of the travel card?": "a travel card"
+        phrases = [p for p in parsed.noun_phrases() if p.first > 0]
+        if not phrases:
+            return None
+        words = phrases[-1].text.split()
+        words = words[words[0].lower() in DETERMINERS:]
+        return ("an " if words[0][:1].lower() in "aeiou" else "a ") + " ".join(words)
+    if asked == "which" and short_answer and parsed.aux() is None and len(tokens) > 1 and tokens[1].is_content:
+        noun = tokens[1].text  # "Which plan includes roaming?" "Growth": "it" is the Growth plan
+        return answer if noun.lower() in answer.lower() else f"the {answer} {noun}"
+    return subject(parsed)
+
+
+def subject(parsed: Parsed) -> str | None:
+    """The question's subject with the phrases that qualify it ("the maximum carry-over of leave at
+    the Bristol office"; never a time nor "per month"); after "do I", the object of the verb."""
+    tokens = parsed.tokens
+    aux = parsed.aux()
+    phrases = parsed.noun_phrases()
+    if aux is None:  # "Who handles repairs?": the first noun phrase after the verb
+        after = [p for p in phrases if p.first > 1]
+        return after[0].text if after else None
+    first = aux + 1
+    if first < len(tokens) and tokens[first].low in PERSONAL:  # "What number do I call for ...?"
+        after = [p for p in phrases if p.first > first]
+        if not after:
+            return None
+        start = after[0]
+        last = _with_qualifiers(parsed, start.last, True)
+        return parsed.phrase(start.first, last).text
+    noun = next((p for p in phrases if p.first == first), None)
+    if noun is None:
+        return None
+    last = _with_qualifiers(parsed, noun.last, tokens[aux].low in BE)
+    if tokens[aux].low in BE and last - noun.first > 1 and tokens[last - 1].low in _PREDICATES:
+        last -= 1  # "When is Tomasz Lewicki available?"
+    return parsed.phrase(noun.first, last).text
+
+
+def _with_qualifiers(parsed: Parsed, last: int, any_preposition: bool) -> int:
+    """The end of a noun phrase with the prepositional phrases after it ("of leave at the Bristol
+    office"); after a do-verb's subject only "of" and "for"; never a time or "per month"."""
+    tokens = parsed.tokens
+    pps = {whole.first: whole for whole, obj in parsed.prepositional_phrases()
+           if not any(t.is_time for t in tokens[obj.first:obj.last])}
+    while last in pps and tokens[last].low != "per" and (any_preposition or tokens[last].low in ("of", "for")):
+        last = pps[last].last
+    return last
+

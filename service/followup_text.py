@@ -1,0 +1,283 @@
+"""The parts of a question that follow-up resolution works with (service/followup.py): its words,
+each with a class taken from closed English word lists (question words, auxiliaries, determiners,
+prepositions, pronouns), and the phrases they bound: noun phrases, prepositional phrases, runs of
+capitalized names, numbers and times. Nothing here knows a document or a gold question; the lists
+are the language's function words and a few hundred common verbs."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# A word: letters, digits and the currency, per cent and joining characters inside it ("$1,150",
+# "3.2.x", "x86_64", "Asia-Pacific", "09:30"), never ending in punctuation; else one character.
+_TOKEN = re.compile(r"[\w£$€%](?:[\w£$€%.,:/+&'’-]*[\w%])?|\S")
+
+WH = frozenset("what which who whom whose when where why how".split())
+BE = frozenset("is are was were be been am 's 're".split())
+DO = frozenset("do does did can could will would should shall may might must has have had".split())
+DETERMINERS = frozenset("the a an my our your this that these those any each every some no another".split())
+PREPOSITIONS = frozenset((
+    "for on in at during of to from with without by under over after before about between within per via "
+    "into onto outside inside through throughout across near around until till since against among than "
+    "beyond except including excluding upon").split())
+PERSONAL = frozenset("i me my we us our you your".split())
+PERSON_PRONOUNS = frozenset("he him his she her hers".split())
+THING_PRONOUNS = frozenset("it its they them their theirs".split())
+CONJUNCTIONS = frozenset("and or but if when while because so whether".split())
+# Words that are neither names nor the heads of noun phrases.
+OTHER = frozenset((
+    "not also still only just ever usually really much many long often soon far big old late early else more "
+    "most less least very too all both there then here than up out off away back else please yet now ago "
+    "same one ones own such kind sort").split())
+TIME_WORDS = frozenset((
+    "monday tuesday wednesday thursday friday saturday sunday mondays tuesdays wednesdays thursdays fridays "
+    "saturdays sundays weekday weekdays weekend weekends holiday holidays morning mornings afternoon afternoons "
+    "evening evenings night nights overnight daytime today tonight tomorrow peak off-peak summer winter spring "
+    "autumn january february march april june july august september october november december christmas "
+    "easter bank-holiday").split())
+PLACE_ADVERBS = frozenset("abroad overseas elsewhere online nearby locally outdoors indoors".split())
+ORDINALS = frozenset("first second third fourth fifth sixth seventh eighth ninth tenth last next previous".split())
+# Common verbs of questions to a service, in their base form; inflections are made by rule.
+_VERBS = (
+    "accept add allow apply arrive ask attend become begin book bring buy call cancel carry change charge check "
+    "choose claim close collect come contact cost count cover deliver depend do drop earn end expire extend file "
+    "find finish get give go happen have hold include issue join keep last leave let live look lose make mean "
+    "miss move need offer open order own park pay pick play post provide publish put reach receive refund "
+    "register release renew rent replace report request require reset return run see sell send serve set show "
+    "sign start stay stop submit support switch take tell travel treat turn use visit wait want work write")
+_IRREGULAR = "began begun bought came chose done did gave gone went got had held kept left let lost made meant paid put ran saw sold sent set shown took told written wrote"
+
+
+def _inflections(verb: str) -> set[str]:
+    stem = verb[:-1] if verb.endswith("e") else verb
+    plural = verb + ("es" if verb.endswith(("s", "sh", "ch", "x", "o")) else "s")
+    if verb.endswith("y") and verb[-2] not in "aeiou":
+        plural, stem = verb[:-1] + "ies", verb[:-1] + "i"
+    return {verb, plural, stem + "ed", (verb[:-1] if verb.endswith("e") else verb) + "ing"}
+
+
+VERBS = frozenset(form for verb in _VERBS.split() for form in _inflections(verb)) | frozenset(_IRREGULAR.split())
+FUNCTION_WORDS = (WH | BE | DO | DETERMINERS | PREPOSITIONS | PERSONAL | PERSON_PRONOUNS | THING_PRONOUNS
+                  | CONJUNCTIONS | OTHER)
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+    start: int
+    end: int
+    first: bool  # the first word of the question
+
+    @property
+    def low(self) -> str:
+        return self.text.lower()
+
+    @property
+    def is_word(self) -> bool:
+        return self.text[0].isalnum() or self.text[0] in "£$€"
+
+    @property
+    def has_digit(self) -> bool:
+        return any(char.isdigit() for char in self.text)
+
+    @property
+    def is_name(self) -> bool:
+        """Capitalized, and not only because it starts the question."""
+        if not self.is_word or self.has_digit or not self.text[0].isupper() or self.low in FUNCTION_WORDS:
+            return False
+        return not self.first or self.text[1:2].isupper() or self.low not in VERBS
+
+    @property
+    def is_content(self) -> bool:
+        """Part of a noun phrase: a name, a number, or any word outside the function-word lists."""
+        return self.is_word and (self.low not in FUNCTION_WORDS or self.has_digit)
+
+    @property
+    def is_time(self) -> bool:
+        return self.low in TIME_WORDS or (len(self.text) == 4 and self.text.isdigit() and self.text[:2] in ("19", "20"))
+
+
+def tokenize(text: str) -> list[Token]:
+    tokens = []
+    for match in _TOKEN.finditer(text):
+        word, start = match.group(), match.start()
+        for suffix in ("'s", "’s"):  # a possessive is its own token: "Millbrook's" -> "Millbrook", "'s"
+            if word.endswith(suffix) and len(word) > 2:
+                tokens.append(Token(word[:-2], start, start + len(word) - 2, not tokens))
+                word, start = word[-2:], start + len(word) - 2
+                break
+        tokens.append(Token(word, start, start + len(word), not tokens))
+    return tokens
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """Tokens [first, last) of a question, and the text they span in it."""
+    first: int
+    last: int
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A question's tokens and which of them are its verbs (they end noun phrases)."""
+    text: str
+    tokens: list[Token]
+    verbs: frozenset[int]
+
+    def phrase(self, first: int, last: int) -> Phrase:
+        tokens = self.tokens
+        return Phrase(first, last, self.text[tokens[first].start:tokens[last - 1].end], tokens[first].start,
+                      tokens[last - 1].end)
+
+    def aux(self) -> int | None:
+        """The auxiliary after the question word ("What [is] ...", "How much [does] ...")."""
+        tokens = self.tokens
+        if tokens and tokens[0].low in BE | DO:
+            return 0
+        asked = next((i for i, t in enumerate(tokens[:2]) if t.low in WH), None)  # "Until when does ..."
+        if asked is None:
+            return None
+        return next((i for i, t in enumerate(tokens) if i > asked and t.low in BE | DO), None)
+
+    def in_phrase(self, index: int) -> bool:
+        """Whether token `index` continues a noun phrase (content, a possessive, a joined range or name)."""
+        tokens, token = self.tokens, self.tokens[index]
+        if index in self.verbs:
+            return False
+        return (token.is_content or token.low in ("'s", "’s") or _joins_numbers(tokens, index)
+                or _joins_names(tokens, index) or _elided_head(tokens, index))
+
+    def noun_phrases(self) -> list[Phrase]:
+        """Maximal runs of content words, with the determiner before them."""
+        found, index, tokens = [], 0, self.tokens
+        while index < len(tokens):
+            begin = index
+            if tokens[index].low in DETERMINERS:
+                index += 1
+            run = index
+            while index < len(tokens) and self.in_phrase(index):
+                index += 1
+            if index > run:
+                found.append(self.phrase(begin, index))
+            else:
+                index = begin + 1
+        return found
+
+    def prepositional_phrases(self) -> list[tuple[Phrase, Phrase]]:
+        """(the whole phrase, its object) for each preposition followed by a noun phrase; a range's
+        "to" continues its object ("with 2 years to under 5 years")."""
+        found, tokens = [], self.tokens
+        for index, token in enumerate(tokens):
+            if token.low not in PREPOSITIONS or _joins_numbers(tokens, index):
+                continue
+            last = self._object_end(index + 1)
+            while (last + 1 < len(tokens) and tokens[last].low in ("to", "until") and last > index + 1
+                   and any(t.has_digit for t in tokens[index + 1:last])):
+                last = self._object_end(last + 1 + (tokens[last + 1].low in ("under", "over", "up")))
+            if any(self.in_phrase(i) for i in range(index + 1, last)):
+                found.append((self.phrase(index, last), self.phrase(index + 1, last)))
+        return found
+
+    def _object_end(self, index: int) -> int:
+        index += index < len(self.tokens) and self.tokens[index].low in DETERMINERS
+        while index < len(self.tokens) and self.in_phrase(index):
+            index += 1
+        return index
+
+
+def _joins_numbers(tokens: list[Token], index: int) -> bool:
+    """"to", "-" or "or" between two numbers belongs to the range ("2 to 4 hours", "6 - 8")."""
+    return (0 < index < len(tokens) - 1 and tokens[index].low in ("to", "-", "–", "or", "and")
+            and tokens[index - 1].has_digit and tokens[index + 1].has_digit)
+
+
+def _joins_names(tokens: list[Token], index: int) -> bool:
+    """"and" or "&" between two names belongs to the name ("England and Wales")."""
+    return (0 < index < len(tokens) - 1 and tokens[index].low in ("and", "&")
+            and tokens[index - 1].is_name and tokens[index + 1].is_name)
+
+
+def _elided_head(tokens: list[Token], index: int) -> bool:
+    """"one" standing for a noun after its modifiers ("the 5GB one", "an urgent one"), not after a verb."""
+    if tokens[index].low not in ("one", "ones") or index == 0:
+        return False
+    before = tokens[index - 1]
+    return before.low in DETERMINERS or (before.is_content and before.low not in VERBS)
+
+
+def parse(text: str) -> Parsed:
+    tokens = tokenize(text)
+    return Parsed(text, tokens, frozenset(_verbs(tokens)))
+
+
+def _verbs(tokens: list[Token]) -> list[int]:
+    """The main verb after a do-auxiliary ("does the 2.x series [get] ..."), the verb of a question
+    whose question word is its subject ("What [happens] ..."), and a participle ending a be-question
+    ("is the deposit [returned]")."""
+    if not tokens:
+        return []
+    aux = Parsed("", tokens, frozenset()).aux()
+    if aux is None:
+        return [i for i in range(1, min(len(tokens), 4)) if tokens[i].low in VERBS and tokens[0].low in WH][:1]
+    if tokens[aux].low in DO:
+        index = aux + 1
+        if index < len(tokens) and tokens[index].low in PERSONAL:
+            index += 1
+            return [index] if index < len(tokens) and tokens[index].is_content else []
+        if index < len(tokens) and tokens[index].low in VERBS and tokens[0].low in ("who", "what", "which"):
+            return [index]  # "Who can [hold] one?"
+        index += index < len(tokens) and tokens[index].low in DETERMINERS
+        begin = index
+        while index < len(tokens) and (tokens[index].is_content or _joins_numbers(tokens, index)):
+            if index > begin and tokens[index].low in VERBS:
+                return [index]
+            index += 1
+        return [index - 1] if index - begin > 1 else []
+    last = max((i for i, t in enumerate(tokens) if t.is_word), default=0)
+    participle = tokens[last].low.endswith(("ed", "ised", "ized")) and last > aux + 2
+    return [last] if participle and tokens[last - 1].is_content and tokens[last - 1].low not in DETERMINERS else []
+
+
+def runs(parsed: Parsed, test) -> list[Phrase]:
+    """Maximal runs of tokens passing `test` (names, numbers, times)."""
+    found, index, tokens = [], 0, parsed.tokens
+    while index < len(tokens):
+        if test(tokens, index):
+            begin = index
+            while index < len(tokens) and test(tokens, index):
+                index += 1
+            found.append(parsed.phrase(begin, index))
+        else:
+            index += 1
+    return found
+
+
+def name_at(tokens: list[Token], index: int) -> bool:
+    return tokens[index].is_name or _joins_names(tokens, index)
+
+
+def number_at(tokens: list[Token], index: int) -> bool:
+    return tokens[index].has_digit or _joins_numbers(tokens, index)
+
+
+def time_at(tokens: list[Token], index: int) -> bool:
+    return tokens[index].is_time
+
+
+def stems(text: str) -> set[str]:
+    """Content words, lower-cased, without a plural s: for matching a follow-up's words to a question's."""
+    found = set()
+    for token in tokenize(text):
+        word = token.low
+        if not token.is_content or word in ("'s", "’s"):
+            continue
+        if word.endswith("ies") and len(word) > 4:
+            word = word[:-3] + "y"
+        elif word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+            word = word[:-1]
+        found.add(word)
+    return found
