@@ -98,7 +98,7 @@ def crawl(url: str, previous: Mapping[str, Document], limits: CrawlLimits, sandb
             if listed is None:
                 result.problems.append(Problem(start, "no sitemap there (not found, or not a sitemap's XML)"))
                 return result
-            crawler.run([u for u in map(normalized, listed) if site.holds(u)], entry=None)
+            crawler.run([u for u in map(normalized, listed) if site.holds(u)], entry=None, follow=False)
         else:
             crawler.run([start, *crawler.sitemap_pages()], entry=start)
         if not crawler.entry_failed:
@@ -124,7 +124,7 @@ class _Crawler:
                 listed.extend(sitemap_urls(self.client, sitemap, self.robots) or [])
         return [u for u in map(normalized, listed) if self.site.holds(u)]
 
-    def run(self, seeds: list[str], entry: str | None) -> None:
+    def run(self, seeds: list[str], entry: str | None, follow: bool = True) -> None:
         queue: deque[str] = deque()
         for url in seeds:
             if url not in self.seen:
@@ -135,7 +135,7 @@ class _Crawler:
             url = queue.popleft()
             visited += 1
             links = self._visit(url, entry=url == entry)
-            for link in links:
+            for link in links if follow else ():
                 if link not in self.seen and self.site.holds(link) and _followable(link):
                     self.seen.add(link)
                     queue.append(link)
@@ -157,8 +157,8 @@ class _Crawler:
             if not (300 <= fetched.status < 400 and fetched.status != 304 and location):
                 break
             target = normalized(urljoin(url, location))
-            if entry and Site.of(target).origin == self.site.origin and not self.site.holds(target):
-                self.site = Site.of(target)  # "/docs" redirected to "/docs/": the site is what it names
+            if entry and target == url + "/":
+                self.site = Site.of(target)  # "/docs" redirected to "/docs/": the site is that folder
             if not self.site.holds(target) or (target in self.seen and target != url):
                 return []
             self.seen.add(target)
