@@ -4,7 +4,9 @@
 #   docker run -p 8000:8000 -e GROUNDQA_API_KEY=change-me groundqa
 FROM python:3.11-slim
 
-RUN apt-get update && apt-get install -y --no-install-recommends make && rm -rf /var/lib/apt/lists/*
+# make for the install; Tesseract reads scanned PDF pages (README, Scanned PDFs).
+RUN apt-get update && apt-get install -y --no-install-recommends make tesseract-ocr tesseract-ocr-eng \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 # The same install as the README (`make install`): torch pinned first, then the project.
 COPY Makefile pyproject.toml README.md ./
