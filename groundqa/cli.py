@@ -4,7 +4,6 @@ command checks its arguments, files and index before it loads a model."""
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import sys
@@ -120,8 +119,12 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--no-answer-margin", type=float, help=f"abstention margin ({setting_default('no_answer_margin')})")
     ask.add_argument("--url", help="ask a running server (e.g. http://127.0.0.1:8000) instead of loading the models")
     ask.add_argument("--api-key", help="X-API-Key for --url, if the server wants one for reads")
+    ask.add_argument("--history", "--follow-up", dest="history", type=Path, metavar="FILE",
+                     help="a conversation kept in FILE (JSON, made if missing): the question may follow up on "
+                          "its turns, and is added to it (groundqa chat asks turn after turn)")
     ask.set_defaults(run=_run_ask)
 
+    from groundqa.cli_chat import add_chat_parser
     from groundqa.cli_collections import add_collections_parser
     from groundqa.cli_documents import add_document_parsers
     from groundqa.eval.bench import add_bench_parser
@@ -130,7 +133,7 @@ def _parser() -> argparse.ArgumentParser:
     from groundqa.eval.from_feedback import add_feedback_parser
     from groundqa.eval.load import add_load_parser
     from groundqa.eval.scale import add_scale_parser
-    for add in (add_document_parsers, add_collections_parser, add_eval_parser, add_calibrate_parser, add_feedback_parser, add_bench_parser,
+    for add in (add_chat_parser, add_document_parsers, add_collections_parser, add_eval_parser, add_calibrate_parser, add_feedback_parser, add_bench_parser,
                 add_load_parser, add_scale_parser):
         add(sub, common)
 
@@ -161,23 +164,30 @@ def _run_index(args: argparse.Namespace, settings: Settings) -> int:
 def _run_ask(args: argparse.Namespace, settings: Settings) -> int:
     from groundqa.service.pipeline import validate_question, validate_top_k
 
+    from groundqa.cli_chat import asker, read_history, turn_of, write_history
+
     if (args.question is None) == (args.file is None):
         raise GroundQAError("give either a question or --file")
+    if args.history is not None and args.file is not None:
+        raise GroundQAError("--history goes with one question, not --file")
     questions = [args.question] if args.file is None else _questions_in(args.file)
     validate_top_k(args.top_k)
     if args.question is not None:
         validate_question(args.question, settings.max_question_chars)
-    ask = _remote_asker(args) if args.url else _local_asker(settings)
+    history = read_history(args.history) if args.history is not None else []
+    ask = asker(args, settings)
     failures = 0
     for question in questions:
         try:
-            result = ask(question, args.top_k)
+            result = ask(question, args.top_k, history)
         except GroundQAError as exc:
             if args.file is None:
                 raise
             failures += 1
             result = {"question": question, "error": {"code": exc.code, "message": str(exc)}}
-        print(_render(result, args.json, one_line=args.file is not None), flush=True)
+        print(render_answer(result, args.json, one_line=args.file is not None), flush=True)
+    if args.history is not None:
+        write_history(args.history, history + [turn_of(result)])
     if args.file is None:
         return 1 if result.get("no_answer") else 0  # as grep: 1 when nothing was found, 2 on a mistake
     return 1 if failures else 0
@@ -193,29 +203,15 @@ def _questions_in(path: Path) -> list[str]:
     return [line.strip() for line in lines if line.strip()]
 
 
-def _local_asker(settings: Settings):
-    from groundqa.wiring import build_pipeline, make_catalog
-
-    if settings.vector_store == "faiss" and not make_catalog(settings, None).exists():
-        raise GroundQAError(f"no index at {settings.index_dir}; build one with `groundqa index`")
-    loading_models()
-    pipeline, _ = build_pipeline(settings)
-    return lambda question, top_k: pipeline.ask(question, top_k).to_json()
-
-
-def _remote_asker(args: argparse.Namespace):
-    from groundqa.client import Client
-
-    client = Client(args.url, api_key=args.api_key, collection=args.collection)
-    return lambda question, top_k: dataclasses.asdict(client.ask(question, top_k=top_k))
-
-
-def _render(result: dict, as_json: bool, one_line: bool) -> str:
+def render_answer(result: dict, as_json: bool, one_line: bool) -> str:
     if as_json:
         return json.dumps(result, ensure_ascii=False, indent=None if one_line else 2)
     if "error" in result:
         return f"Q: {result['question']}\n   error: {result['error']['message']}"
     text = _human(result)
+    resolved = result.get("resolved_question")
+    if resolved and resolved != result["question"]:
+        text = f"(understood as: {resolved})\n{text}"
     return f"Q: {result['question']}\n{text}\n" if one_line else text
 
 

@@ -78,6 +78,7 @@ class AskResponse:
     no_answer: bool
     timings_ms: dict[str, float]
     cached: bool
+    resolved_question: str | None = None  # the question answered: a follow-up made standalone (None: an older server)
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,7 @@ class DoneEvent:
 
 
 StreamEvent = PassagesEvent | AnswersEvent | DoneEvent
+History = Iterable[tuple[str, str] | dict[str, str] | AskResponse]
 Upload = str | os.PathLike | tuple[str, bytes]  # a file path, or (file name, content)
 
 
@@ -185,17 +187,21 @@ class Client:
         self._http.close()
 
     # -- answers ------------------------------------------------------------------------------
-    def ask(self, question: str, top_k: int | None = None, filters: dict[str, Any] | None = None) -> AskResponse:
+    def ask(self, question: str, top_k: int | None = None, filters: dict[str, Any] | None = None,
+            history: History | None = None) -> AskResponse:
+        """`history`: the conversation so far, oldest first, as (question, answer) pairs, dicts with
+        those keys or AskResponse objects; a follow-up ("and on Sundays?") is answered as the
+        standalone question the server resolves it into (`resolved_question`)."""
         return _ask_response(self._send("POST", self._base + "/ask", errors.InvalidQuestion,
-                                        json=_ask_body(question, top_k, filters)).json())
+                                        json=_ask_body(question, top_k, filters, history)).json())
 
-    def ask_stream(self, question: str, top_k: int | None = None,
-                   filters: dict[str, Any] | None = None) -> Iterator[StreamEvent]:
+    def ask_stream(self, question: str, top_k: int | None = None, filters: dict[str, Any] | None = None,
+                   history: History | None = None) -> Iterator[StreamEvent]:
         """PassagesEvent, then AnswersEvent, then DoneEvent. The request goes out on the first next()
         and its connection is held until the stream is exhausted or closed. An error, before the
         stream or as its `error` event, is raised as ask() would raise it."""
         try:
-            body = _ask_body(question, top_k, filters)
+            body = _ask_body(question, top_k, filters, history)
             with self._http.stream("POST", self._base + "/ask/stream", json=body) as response:
                 if response.is_error:
                     response.read()
@@ -304,9 +310,22 @@ def _doc_path(doc_id: str) -> str:
     return "/documents/" + (quoted.replace(".", "%2E") if quoted in (".", "..") else quoted)
 
 
-def _ask_body(question: str, top_k: int | None, filters: dict[str, Any] | None) -> dict[str, Any]:
+def _ask_body(question: str, top_k: int | None, filters: dict[str, Any] | None,
+              history: History | None = None) -> dict[str, Any]:
     return {"question": question, **({"top_k": top_k} if top_k is not None else {}),
-            **({"filters": filters} if filters is not None else {})}
+            **({"filters": filters} if filters is not None else {}),
+            **({"history": [_turn(turn) for turn in history]} if history else {})}
+
+
+def _turn(turn: tuple[str, str] | dict[str, str] | AskResponse) -> dict[str, str]:
+    """One turn of a history as the API takes it: {"question", "answer"} (the answer shown, or "")."""
+    if isinstance(turn, AskResponse):
+        best = turn.answers[0].text if turn.answers and not turn.no_answer else ""
+        return {"question": turn.resolved_question or turn.question, "answer": best}
+    if isinstance(turn, dict):
+        return {"question": turn["question"], "answer": turn.get("answer") or ""}
+    question, answer = turn
+    return {"question": question, "answer": answer or ""}
 
 
 def _document_body(text: str | None, doc_id: str | None, title: str | None, meta: dict[str, Any] | None,
@@ -355,7 +374,8 @@ def _make(cls: type[T], data: dict[str, Any]) -> T:
 def _ask_response(body: dict[str, Any]) -> AskResponse:
     answers = tuple(Answer(a["text"], a["score"], _make(Citation, a["citation"]), a.get("kind", "span"))
                     for a in body["answers"])
-    return AskResponse(body["question"], answers, body["no_answer"], body["timings_ms"], body.get("cached", False))
+    return AskResponse(body["question"], answers, body["no_answer"], body["timings_ms"], body.get("cached", False),
+                       body.get("resolved_question"))
 
 
 def _error(response: httpx.Response, invalid: type[GroundQAError] | None) -> GroundQAError:

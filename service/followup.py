@@ -30,6 +30,8 @@ from groundqa.service.followup_subject import antecedent
 Similarity = Callable[[str, Sequence[str]], Sequence[float]]
 MAX_TURNS = 6  # history turns accepted
 MAX_ANSWER_CHARS = 2000  # of each turn's answer
+MAX_ADDED_CHARS = 300  # a resolution adds at most this much to a question (else it is left as it is)
+MAX_PRONOUNS = 3  # resolved in one question
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,13 @@ def check_history(history: Sequence[Turn], max_question_chars: int) -> None:
                                   f"the limit is {max_question_chars}")
         if not isinstance(turn.answer, str) or len(turn.answer) > MAX_ANSWER_CHARS:
             raise InvalidQuestion(f"history[{number}].answer must be text of at most {MAX_ANSWER_CHARS} characters")
+
+
+def standalone(question: str, history: Sequence[Turn], similarity: Similarity | None, max_question_chars: int) -> str:
+    """`resolve` after `check_history`; a resolution longer than a question may be is not used."""
+    check_history(history, max_question_chars)
+    resolved = resolve(question, history, similarity)
+    return resolved if len(resolved) <= max_question_chars else question.strip()
 
 
 def embedder_similarity(embedder) -> Similarity:
@@ -77,12 +86,15 @@ def _resolve(question: str, earlier: list[Turn], similarity: Similarity | None) 
     parsed = parse(question)
     start = fragment_start(parsed.tokens)
     if start is not None:
-        return _fill_fragment(parsed, start, parse(earlier[-1].question), similarity) or question
-    return _replace_pronouns(parsed, earlier)
+        resolved = _fill_fragment(parsed, start, parse(earlier[-1].question), similarity) or question
+    else:
+        resolved = _replace_pronouns(parsed, earlier)
+    return resolved if len(resolved) <= len(question) + MAX_ADDED_CHARS else question
 
 
 # -- fragments ------------------------------------------------------------------------------
 def _fill_fragment(parsed: Parsed, start: int, before: Parsed, similarity: Similarity | None) -> str | None:
+    """The previous question with the fragment in place of its phrase of the fragment's kind."""
     tokens, end = parsed.tokens, len(parsed.tokens)
     while end > start and not tokens[end - 1].is_word:
         end -= 1
@@ -121,6 +133,11 @@ def _replace_prepositional(fragment: Phrase, parsed: Parsed, before: Parsed, sim
         chosen = _choose(text, choices, similarity)
     if chosen is None:
         return _append(before.text, text)
+    nested = sum(1 for whole, _ in parsed.prepositional_phrases() if fragment.first < whole.first < fragment.last)
+    following = {whole.first: whole for whole, _ in before.prepositional_phrases()}
+    for _ in range(nested):  # "for the ferry to Mull" in place of "for the ferry to Skye", not of "for the ferry"
+        if chosen.last in following:
+            chosen = before.phrase(chosen.first, following[chosen.last].last)
     if modifiers:  # "for a high one" in place of "for a critical vulnerability": "for a high vulnerability"
         obj = objects[chosen.start]
         text = text[:modifiers[0].start - fragment.start] + _with_new_modifiers(before, obj, modifiers, parsed.text)
@@ -271,12 +288,14 @@ def _with_place_adverb(parsed: Parsed, whole: Phrase) -> Phrase:
 # -- pronouns -------------------------------------------------------------------------------
 def _replace_pronouns(parsed: Parsed, earlier: list[Turn]) -> str:
     question, tokens = parsed.text, parsed.tokens
-    pieces, at = [], 0
-    for index in pronoun_indexes(tokens):
+    pieces, at, found = [], 0, {}
+    for index in pronoun_indexes(tokens)[:MAX_PRONOUNS]:
         token = tokens[index]
         if token.low == "it" and is_dummy_it(tokens, index):
             continue
-        stands_for = antecedent(token.low, earlier)
+        if token.low not in found:
+            found[token.low] = antecedent(token.low, earlier)
+        stands_for = found[token.low]
         if stands_for is None:
             continue
         following = tokens[index + 1] if index + 1 < len(tokens) else None

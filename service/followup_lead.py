@@ -33,8 +33,9 @@ def fragment_start(tokens: list[Token]) -> int | None:
     marked = at > 0
     if words[at:at + 2] in (["what", "about"], ["how", "about"]):
         at, marked = at + 2, True
-    elif at < len(words) and words[at] == "same":
-        at += 2 if words[at + 1:at + 3] in (["question", "for"], ["question", "about"]) else 1
+    elif at < len(words) and words[at] == "same":  # "same for X", "same question for X"
+        at += 1 + (words[at + 1:at + 2] == ["question"])
+        at += at < len(words) and words[at] in ("for", "with", "about")
         marked = True
     while at < len(words) and words[at] == ",":
         at += 1

@@ -232,11 +232,15 @@ def _verbs(tokens: list[Token]) -> list[int]:
             return [index]  # "Who can [hold] one?"
         index += index < len(tokens) and tokens[index].low in DETERMINERS
         begin = index
-        while index < len(tokens) and (tokens[index].is_content or _joins_numbers(tokens, index)):
-            if index > begin and tokens[index].low in VERBS:
-                return [index]
+        while index < len(tokens) and (tokens[index].is_content or tokens[index].low in DETERMINERS | PREPOSITIONS
+                                       or _joins_numbers(tokens, index)):
+            if index > begin and tokens[index].low in VERBS and tokens[index - 1].low not in DETERMINERS:
+                return [index]  # "does the tour of the North lighthouse [cost]"
             index += 1
-        return [index - 1] if index - begin > 1 else []
+        run = begin
+        while run < len(tokens) and tokens[run].is_content:
+            run += 1
+        return [run - 1] if run - begin > 1 else []
     last = max((i for i, t in enumerate(tokens) if t.is_word), default=0)
     participle = tokens[last].low.endswith(("ed", "ised", "ized")) and last > aux + 2
     return [last] if participle and tokens[last - 1].is_content and tokens[last - 1].low not in DETERMINERS else []

@@ -24,7 +24,7 @@ from groundqa.service.admission import Admission
 from groundqa.service.answer_cache import AnswerCache, cache_key
 from groundqa.service.collections import Record
 from groundqa.service.feedback import Feedback, FeedbackStore
-from groundqa.service.followup import Turn, check_history, embedder_similarity, resolve
+from groundqa.service.followup import Turn, embedder_similarity, standalone
 from groundqa.service.ids import normalize_doc_id, validate_doc_id
 from groundqa.service.pipeline import Pipeline, validate_filters, validate_question, validate_top_k
 from groundqa.service.rwlock import ReadWriteLock
@@ -131,19 +131,16 @@ class ServedCollection:
     def _standalone(self, pipeline: Pipeline, question: str, history: Sequence[Turn]) -> str:
         """The question checked, and resolved against `history` when there is one (the embedder, when
         the rules need it, runs in an inference slot like any model run)."""
-        limit = self.settings.max_question_chars
-        question = validate_question(question, limit)
+        question = validate_question(question, self.settings.max_question_chars)
         if not history:
             return question
-        check_history(history, limit)
         similar = embedder_similarity(pipeline.embedder)
 
         def similarity(text: str, others: Sequence[str]) -> Sequence[float]:
             with self._inference_slot():
                 return similar(text, others)
 
-        resolved = resolve(question, history, similarity)
-        return resolved if len(resolved) <= limit else question
+        return standalone(question, history, similarity, self.settings.max_question_chars)
 
     def search(self, query: str, k: int, filters: Filters | None) -> tuple[list[Passage], dict[str, Document]]:
         pipeline = self._synced_pipeline()

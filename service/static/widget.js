@@ -12,7 +12,7 @@
   var script = document.currentScript, data = (script && script.dataset) || {};
   var endpoint = (data.endpoint || (script && new URL(script.src).origin) || "").replace(/\/+$/, "");
   var title = data.title || "Ask the documents";
-  var TIMEOUT_MS = 30000, KEPT = 40, LONG_ANSWER = 80;
+  var TIMEOUT_MS = 30000, KEPT = 40, LONG_ANSWER = 80, HISTORY = 3;
   var api = endpoint + (data.collection ? "/v1/collections/" + encodeURIComponent(data.collection) : "/v1");
   var STORE_KEY = "groundqa:" + api;
 
@@ -34,6 +34,8 @@
     "header{display:flex;align-items:center;justify-content:space-between;padding:10px 14px;background:var(--gqa-accent,#0b57d0);color:var(--gqa-accent-fg,#fff)}",
     "header h2{all:unset;font-weight:600;font-size:16px}",
     ".close{all:unset;cursor:pointer;font-size:22px;line-height:1;padding:2px 6px;border-radius:6px}",
+    ".new{all:unset;cursor:pointer;font-size:13px;font-weight:600;padding:3px 8px;margin-left:auto;margin-right:6px;border:1px solid currentColor;border-radius:6px}",
+    ".resolved{font-size:12.5px;color:var(--gqa-muted,#59636e);margin-top:6px;font-style:italic}",
     ".log{position:relative;flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:10px;background:var(--gqa-log-bg,#f6f8fa)}",
     ".msg{max-width:92%;padding:8px 11px;border-radius:12px;white-space:pre-wrap;word-wrap:break-word}",
     ".user{align-self:flex-end;background:var(--gqa-accent,#0b57d0);color:var(--gqa-accent-fg,#fff)}",
@@ -170,7 +172,8 @@
       var header = el("header");
       header.appendChild(el("h2", "", title));
       var close = button("close", "\u00d7", "Close");
-      header.appendChild(close);
+      var fresh = button("new", "New conversation", "Start a new conversation");
+      header.appendChild(fresh); header.appendChild(close);
       this.log = el("div", "log");
       this.log.setAttribute("role", "log");
       this.log.setAttribute("aria-live", "polite");
@@ -191,6 +194,7 @@
       var self = this;
       this.launcher.addEventListener("click", function () { self.toggle(self.panel.hidden); });
       close.addEventListener("click", function () { self.toggle(false); });
+      fresh.addEventListener("click", function () { if (!self.busy) self.restart(); });
       this.panel.addEventListener("keydown", function (e) { if (e.key === "Escape") { e.stopPropagation(); self.toggle(false); } });
       this.form.addEventListener("submit", function (e) {
         e.preventDefault();
@@ -208,6 +212,23 @@
     save() {
       this.state.turns = this.state.turns.slice(-KEPT);
       try { sessionStorage.setItem(STORE_KEY, JSON.stringify(this.state)); } catch (e) { /* storage full or blocked */ }
+    }
+
+    /* A new conversation: earlier turns are no longer sent as history, nor shown. */
+    restart() {
+      this.state.turns = []; this.save();
+      Array.prototype.slice.call(this.log.children).forEach(function (node) {
+        if (!node.classList.contains("greeting")) node.remove();
+      });
+      this.input.focus();
+    }
+
+    /* The last turns, for the server to resolve a follow-up ("and on Sundays?") against. */
+    history() {
+      return this.state.turns.slice(-HISTORY).map(function (turn) {
+        var best = !turn.result.no_answer && turn.result.answers[0];
+        return { question: turn.resolved || turn.question, answer: best ? best.text.slice(0, 1000) : "" };
+      });
     }
 
     toggle(open, quietly) {
@@ -260,7 +281,7 @@
       try {
         var response = await fetch(api + "/ask/stream", {
           method: "POST", headers: { "Content-Type": "application/json" },
-          body: JSON.stringify({ question: question }), signal: controller.signal
+          body: JSON.stringify({ question: question, history: this.history() }), signal: controller.signal
         });
         if (!response.ok) {
           var body = await response.json().catch(function () { return {}; });
@@ -271,13 +292,13 @@
             var docs = new Set(event.passages.map(function (p) { return p.doc_id; })).size;
             status.textContent = "Reading " + event.passages.length + " passages from " + docs + (docs === 1 ? " document\u2026" : " documents\u2026");
           } else if (name === "answers") {
-            result = { no_answer: event.no_answer, answers: event.answers };
+            result = { no_answer: event.no_answer, answers: event.answers, resolved: event.resolved_question };
           } else if (name === "error") {
             throw new Error(event.error.message);
           }
         });
         if (!result) throw new Error("The answer stream ended early.");
-        var turn = { question: question, result: result, rated: {} };
+        var turn = { question: question, resolved: result.resolved || question, result: result, rated: {} };
         this.state.turns.push(turn); this.save();
         this.renderAnswer(bubble, turn);
       } catch (err) {
@@ -298,15 +319,20 @@
       if (result.no_answer || !result.answers.length) {
         bubble.classList.add("notfound");
         bubble.appendChild(el("div", "", "Not found in the documents."));
-        bubble.appendChild(this.rating(turn, "none", null));
-        return;
+      } else {
+        this.renderOne(bubble, turn, 0);
+        var others = result.answers.slice(1);
+        if (others.length) {
+          var details = bubble.appendChild(el("details"));
+          details.appendChild(el("summary", "", "Other answers (" + others.length + ")"));
+          for (var i = 1; i < result.answers.length; i++) this.renderOne(details.appendChild(el("div", "other")), turn, i);
+        }
       }
-      this.renderOne(bubble, turn, 0);
-      var others = result.answers.slice(1);
-      if (!others.length) return;
-      var details = bubble.appendChild(el("details"));
-      details.appendChild(el("summary", "", "Other answers (" + others.length + ")"));
-      for (var i = 1; i < result.answers.length; i++) this.renderOne(details.appendChild(el("div", "other")), turn, i);
+      /* A follow-up is answered as the standalone question the server made of it: say which. */
+      if (turn.resolved && turn.resolved.trim() !== turn.question.trim()) {
+        bubble.appendChild(el("div", "resolved", "Understood as: " + turn.resolved));
+      }
+      if (result.no_answer || !result.answers.length) bubble.appendChild(this.rating(turn, "none", null));
     }
 
     renderOne(box, turn, index) {
@@ -344,7 +370,7 @@
     }
 
     async sendFeedback(row, turn, slot, answer, verdict, note) {
-      var body = { question: turn.question, verdict: verdict };
+      var body = { question: turn.resolved || turn.question, verdict: verdict };
       if (answer) {
         body.answer = answer.text; body.doc_id = answer.citation.doc_id;
         body.start = answer.citation.start; body.end = answer.citation.end;

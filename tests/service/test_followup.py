@@ -1,0 +1,118 @@
+"""Follow-up resolution (service/followup.py) on questions written for these tests: a follow-up is
+rewritten into the standalone question it stands for, anything else is left as it is."""
+
+import pytest
+
+from groundqa.errors import InvalidQuestion
+from groundqa.service.followup import MAX_TURNS, Turn, check_history, embedder_similarity, resolve, standalone
+
+
+def ask_after(*turns: str, answers: dict | None = None, similarity=None) -> str:
+    """The last question resolved after the others (each answered as `answers` says, else with "")."""
+    answers = answers or {}
+    history = [Turn(question, answers.get(question, "")) for question in turns[:-1]]
+    return resolve(turns[-1], history, similarity)
+
+
+@pytest.mark.parametrize("earlier, follow_up, resolved", [
+    # a fragment takes the place of the previous question's phrase of its kind
+    ("How much is the Starter plan?", "and Growth?", "How much is the Growth plan?"),
+    ("How much is the Starter plan?", "And the Growth plan?", "How much is the Growth plan?"),
+    ("What are the opening hours on weekdays?", "what about weekends?", "What are the opening hours on weekends?"),
+    ("What is the late fee for DVDs at the Oakwood library?", "And for books?",
+     "What is the late fee for books at the Oakwood library?"),
+    ("When does the ferry to Skye leave on Monday?", "How about Friday?", "When does the ferry to Skye leave on Friday?"),
+    ("What did the museum charge for entry in 2022?", "And in 2023?", "What did the museum charge for entry in 2023?"),
+    ("How much is the 10GB bundle?", "And the 20GB one?", "How much is the 20GB bundle?"),
+    ("What is the fine after a first missed return?", "and after a second?",
+     "What is the fine after a second missed return?"),
+    ("How long is the warranty on the blue kettle?", "What about the red kettle?",
+     "How long is the warranty on the red kettle?"),
+    ("What does a season ticket cost at the Elm Street garage?", "same for the Park Road garage",
+     "What does a season ticket cost at the Park Road garage?"),
+    # a pronoun is replaced by what it stands for
+    ("When is the lease renewal form due?", "who signs it?", "who signs the lease renewal form?"),
+    ("How much is the Garden Room?", "What is its capacity?", "What is the capacity of the Garden Room?"),
+    ("How much does the night bus cost on Saturdays?", "How often does it run then?",
+     "How often does the night bus run on Saturdays?"),
+    ("What does the deposit for a bike locker cost?", "How do I rent one?", "How do I rent a bike locker?"),
+    ("How much is a coffee at the Riverside kiosk?", "Is there seating there?",
+     "Is there seating at the Riverside kiosk?"),
+])
+def test_a_follow_up_becomes_the_question_it_stands_for(earlier, follow_up, resolved):
+    assert ask_after(earlier, follow_up) == resolved
+
+
+def test_a_person_asked_about_by_who_is_the_answer():
+    asked = "Who runs the Oakwood branch?"
+    assert ask_after(asked, "What is her email address?", answers={asked: "Maya Lind"}) == \
+        "What is Maya Lind's email address?"
+    assert ask_after(asked, "How do I reach him?", answers={asked: "Tom Berg"}) == "How do I reach Tom Berg?"
+
+
+def test_turns_build_on_each_other():
+    assert ask_after("How much is the Starter plan?", "and Growth?", "what about Scale?") == \
+        "How much is the Scale plan?"
+    assert ask_after("When does the pool open on weekdays?", "and at weekends?", "When does it close then?") == \
+        "When does the pool close at weekends?"
+    # "there" is looked for further back when the last turn names no place
+    asked = "Who is the caretaker at Maple Court?"
+    assert ask_after(asked, "When is he in?", "Is bike storage free there?", answers={asked: "Ivo Sandu"}) == \
+        "Is bike storage free at Maple Court?"
+
+
+@pytest.mark.parametrize("question", [
+    "Who is the CEO of Contoso?",
+    "How long does it take to renew a library card?",  # "it" standing for what follows
+    "Is there a fee for late returns?",  # "there" that names no place
+    "If my parcel is lost, can I get a refund for it?",  # the pronoun's antecedent is in the question
+    "Opening hours of the pool",
+    "And how do I book a court?",
+])
+def test_a_question_that_stands_alone_is_left_as_it_is(question):
+    history = [Turn("How much is the Starter plan?", "$10 a month"), Turn("and Growth?", "$25 a month")]
+    assert resolve(question, history) == question
+
+
+def test_without_history_nothing_changes():
+    assert resolve("  and Growth?  ", []) == "and Growth?"
+    assert resolve("What is its capacity?", []) == "What is its capacity?"
+
+
+def test_the_embedder_chooses_among_phrases_of_one_kind(fake_embedder):
+    """Two phrases the rules cannot tell apart: the one nearest in meaning is replaced."""
+    similarity = embedder_similarity(fake_embedder)
+    earlier = "How much is a daily ticket for the ferry to Skye at the harbour kiosk?"
+    assert ask_after(earlier, "and for the ferry to Mull?", similarity=similarity) == \
+        "How much is a daily ticket for the ferry to Mull at the harbour kiosk?"
+    assert ask_after(earlier, "and at the station kiosk?", similarity=similarity) == \
+        "How much is a daily ticket for the ferry to Skye at the station kiosk?"
+
+
+def test_history_is_bounded_and_checked():
+    check_history([Turn("How much is the Starter plan?", "$10")] * MAX_TURNS, 1000)
+    with pytest.raises(InvalidQuestion, match="turns"):
+        check_history([Turn("How much is the Starter plan?", "$10")] * (MAX_TURNS + 1), 1000)
+    with pytest.raises(InvalidQuestion, match=r"history\[1\].question is empty"):
+        check_history([Turn("How much?", ""), Turn("  ", "")], 1000)
+    with pytest.raises(InvalidQuestion, match=r"history\[0\].question is 31 characters long; the limit is 30"):
+        check_history([Turn("x" * 31, "")], 30)
+    with pytest.raises(InvalidQuestion, match=r"history\[0\].answer"):
+        check_history([Turn("How much?", "y" * 5000)], 1000)
+
+
+def test_a_resolution_longer_than_a_question_may_be_is_not_used():
+    history, question = [Turn("How much is Basic?", "")], "and the Premium Gold edition?"
+    resolved = standalone(question, history, None, 1000)
+    assert resolved == "How much is the Premium Gold edition?"
+    assert standalone(question, history, None, len(resolved) - 1) == question
+
+
+def test_hostile_text_is_resolved_in_time():
+    """Resolution reads short texts, but never in more than linear time whatever they hold."""
+    import time
+
+    begun = time.perf_counter()
+    for text in ("a" * 990 + "?", "and " + "the " * 240, "it " * 330, "$1,1" * 240, "And" + " -" * 490):
+        resolve(text, [Turn(text, text[:1000])] * MAX_TURNS)
+    assert time.perf_counter() - begun < 5
