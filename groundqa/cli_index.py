@@ -21,7 +21,7 @@ def add_site_options(index: argparse.ArgumentParser) -> None:
 def run_index(args: argparse.Namespace, settings: Settings) -> int:
     from groundqa.cli import loading_models
     from groundqa.index.catalog import update_stored
-    from groundqa.index.crawl import is_url
+    from groundqa.index.web import is_url
     from groundqa.index.ingest import SUPPORTED_TYPES, ScanResult, Shard, scan, sync
     from groundqa.index.sandbox import ParseBudget
     from groundqa.wiring import expected_manifest, make_catalog, make_embedder

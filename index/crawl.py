@@ -17,10 +17,9 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from email.message import Message
 from pathlib import PurePosixPath
 from typing import Mapping
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
@@ -30,7 +29,8 @@ from groundqa.index.loaders import SUPPORTED_SUFFIXES, JSONL_SUFFIXES, document_
 from groundqa.index.sandbox import SandboxedLoader
 from groundqa.index.types import Document
 from groundqa.index.web import (AGENT, MAX_REDIRECTS, CrawlLimits, FetchError, Fetched, PoliteClient,
-                                SiteUnreachable, read_robots, sitemap_urls)
+                                SiteUnreachable, content_type, decoded_text, normalized, page_links,
+                                read_robots, robots_directives, sitemap_urls)
 
 ETAG, LAST_MODIFIED, LINKS, URL = "etag", "last_modified", "links", "url"
 MAX_LINKS = 1000  # kept with a page (meta.links) to follow when it is unchanged next time
@@ -41,10 +41,6 @@ _FILE_TYPES = {"application/pdf": ".pdf", "text/plain": ".txt", "text/markdown":
                "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
                "application/vnd.openxmlformats-officedocument.presentationml.presentation": ".pptx"}
-
-
-def is_url(text: str) -> bool:
-    return text.lower().startswith(("http://", "https://"))
 
 
 @dataclass(frozen=True)
@@ -68,13 +64,6 @@ class Site:
     def holds(self, url: str) -> bool:
         parts = urlsplit(url)
         return f"{parts.scheme}://{parts.netloc}".lower() == self.origin and (parts.path or "/").startswith(self.prefix)
-
-
-def normalized(url: str) -> str:
-    """Without its fragment; an empty path is "/"."""
-    url = urldefrag(url.strip())[0]
-    parts = urlsplit(url)
-    return url if parts.path else parts._replace(path="/").geturl()
 
 
 def crawl(url: str, previous: Mapping[str, Document], limits: CrawlLimits, sandbox: SandboxedLoader,
@@ -180,14 +169,14 @@ class _Crawler:
         return []
 
     def _keep(self, url: str, fetched: Fetched) -> list[str]:
-        content_type = _content_type(fetched)
+        kind = content_type(fetched)
         validators = {key: value for key, value in ((ETAG, fetched.headers.get("etag")),
                                                      (LAST_MODIFIED, fetched.headers.get("last-modified"))) if value}
         suffix = PurePosixPath(urlsplit(url).path).suffix.lower()
         try:
-            if content_type in _HTML_TYPES or (not content_type and suffix in _PAGE_SUFFIXES):
+            if kind in _HTML_TYPES or (not kind and suffix in _PAGE_SUFFIXES):
                 return self._page(url, fetched, validators)
-            suffix = _FILE_TYPES.get(content_type) or (suffix if suffix in _FILE_SUFFIXES else "")
+            suffix = _FILE_TYPES.get(kind) or (suffix if suffix in _FILE_SUFFIXES else "")
             if suffix:
                 self.result.documents.append(self.sandbox.load(fetched.body, doc_id=url, source=url, suffix=suffix,
                                                                meta={URL: url, **validators}))
@@ -196,11 +185,11 @@ class _Crawler:
         return []
 
     def _page(self, url: str, fetched: Fetched, validators: dict) -> list[str]:
-        html = _decoded(fetched)
+        html = decoded_text(fetched)
         root = etree.fromstring(html.encode("utf-8"), etree.HTMLParser(encoding="utf-8", no_network=True)) \
             if html.strip() else None
-        directives = _robots_directives(root, fetched)
-        links = [] if root is None or "nofollow" in directives else _links(root, url)
+        directives = robots_directives(root, fetched)
+        links = [] if root is None or "nofollow" in directives else page_links(root, url)
         if "noindex" in directives:
             self.result.skipped.append(Problem(url, "the page asks not to be indexed (robots noindex)"))
             return links
@@ -224,48 +213,3 @@ def _conditional(document: Document | None) -> dict[str, str]:
 def _followable(url: str) -> bool:
     suffix = PurePosixPath(urlsplit(url).path).suffix.lower()
     return suffix in _PAGE_SUFFIXES or suffix in _FILE_SUFFIXES
-
-
-def _content_type(fetched: Fetched) -> str:
-    return fetched.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-
-
-def _decoded(fetched: Fetched) -> str:
-    """The page's text, in the charset its Content-Type names, else its <meta charset>, else UTF-8."""
-    header = Message()
-    header["content-type"] = fetched.headers.get("content-type", "")
-    charset = header.get_content_charset()
-    if not charset:
-        head = fetched.body[:2048].decode("ascii", "replace").lower()
-        at = head.find("charset=")
-        charset = head[at + 8:].lstrip("\"' ").split('"')[0].split("'")[0].split(";")[0].split(">")[0].strip() \
-            if at >= 0 else ""
-    try:
-        return fetched.body.decode(charset or "utf-8", "replace")
-    except LookupError:
-        return fetched.body.decode("utf-8", "replace")
-
-
-def _robots_directives(root, fetched: Fetched) -> set[str]:
-    """noindex / nofollow from <meta name="robots"> or <meta name="groundqa">, and X-Robots-Tag."""
-    words = fetched.headers.get("x-robots-tag", "")
-    if root is not None:
-        for meta in root.iter("meta"):
-            if (meta.get("name") or "").strip().lower() in ("robots", AGENT):
-                words += "," + (meta.get("content") or "")
-    directives = {word.lower() for word in words.replace(",", " ").split()}
-    return directives | {"noindex", "nofollow"} if "none" in directives else directives
-
-
-def _links(root, url: str) -> list[str]:
-    base = next((b.get("href") for b in root.iter("base") if b.get("href")), None)
-    base = urljoin(url, base) if base else url
-    found = []
-    for anchor in root.iter("a"):
-        href = (anchor.get("href") or "").strip()
-        if not href or "nofollow" in (anchor.get("rel") or "").lower():
-            continue
-        link = normalized(urljoin(base, href))
-        if is_url(link):
-            found.append(link)
-    return list(dict.fromkeys(found))

@@ -69,7 +69,7 @@ class SandboxedLoader:
                                   "one document (GROUNDQA_PARSE_TIMEOUT_S); nothing was added") from None
         if child.returncode == 0:
             return json.loads(stdout)
-        log.warning("the process reading an upload exited with status %s: %s", child.returncode,
+        log.warning("the process reading a file exited with status %s: %s", child.returncode,
                     stderr.decode("utf-8", "replace")[-2000:])
         raise InvalidDocument(f"reading this file failed: it needed more than {self.budget.memory_mb} MiB of "
                               "memory (GROUNDQA_PARSE_MEMORY_MB) or crashed the reader; nothing was added")

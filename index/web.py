@@ -8,6 +8,7 @@ import gzip
 import time
 import zlib
 from dataclasses import dataclass
+from email.message import Message
 from typing import NamedTuple
 from urllib.parse import urldefrag, urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
@@ -162,3 +163,59 @@ def _sitemap_root(fetched: Fetched):
 
 
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # as the sitemaps protocol allows, uncompressed
+
+
+def is_url(text: str) -> bool:
+    return text.lower().startswith(("http://", "https://"))
+
+
+def normalized(url: str) -> str:
+    """Without its fragment; an empty path is "/"."""
+    url = urldefrag(url.strip())[0]
+    parts = urlsplit(url)
+    return url if parts.path else parts._replace(path="/").geturl()
+
+
+def content_type(fetched: Fetched) -> str:
+    return fetched.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def decoded_text(fetched: Fetched) -> str:
+    """The page's text, in the charset its Content-Type names, else its <meta charset>, else UTF-8."""
+    header = Message()
+    header["content-type"] = fetched.headers.get("content-type", "")
+    charset = header.get_content_charset()
+    if not charset:
+        head = fetched.body[:2048].decode("ascii", "replace").lower()
+        at = head.find("charset=")
+        charset = head[at + 8:].lstrip("\"' ").split('"')[0].split("'")[0].split(";")[0].split(">")[0].strip() \
+            if at >= 0 else ""
+    try:
+        return fetched.body.decode(charset or "utf-8", "replace")
+    except LookupError:
+        return fetched.body.decode("utf-8", "replace")
+
+
+def robots_directives(root, fetched: Fetched) -> set[str]:
+    """noindex / nofollow from <meta name="robots"> or <meta name="groundqa">, and X-Robots-Tag."""
+    words = fetched.headers.get("x-robots-tag", "")
+    if root is not None:
+        for meta in root.iter("meta"):
+            if (meta.get("name") or "").strip().lower() in ("robots", AGENT):
+                words += "," + (meta.get("content") or "")
+    directives = {word.lower() for word in words.replace(",", " ").split()}
+    return directives | {"noindex", "nofollow"} if "none" in directives else directives
+
+
+def page_links(root, url: str) -> list[str]:
+    base = next((b.get("href") for b in root.iter("base") if b.get("href")), None)
+    base = urljoin(url, base) if base else url
+    found = []
+    for anchor in root.iter("a"):
+        href = (anchor.get("href") or "").strip()
+        if not href or "nofollow" in (anchor.get("rel") or "").lower():
+            continue
+        link = normalized(urljoin(base, href))
+        if is_url(link):
+            found.append(link)
+    return list(dict.fromkeys(found))
