@@ -5,8 +5,9 @@ The body is read in order, paragraphs and tables alike. A heading is a paragraph
 based on) "Title" or "Heading N"; a paragraph that is one short bold phrase is a sub-heading, as in
 HTML. A list item is a paragraph with numbering (its own or its style's): numbered when its level's
 format is a number or letter, bulleted otherwise. A footnote's mark stays where it is in the text
-("[1]") and its note is written under "Footnotes" at the end. Headers, footers, comments, text boxes
-and tracked deletions are left out, as a reader of the page does not read them as the body."""
+("[1]") and its note is written under "Footnotes" at the end. Tracked insertions are read, tracked
+deletions not; headers, footers, comments and text boxes are left out, as a reader of the page does not
+read them as the body."""
 
 from __future__ import annotations
 
@@ -58,7 +59,7 @@ def _read(document) -> tuple[TextBuilder, str]:
     for block in document.iter_inner_content():
         if isinstance(block, Table):
             flush()
-            builder.table(table_lines(_table_rows(block), header_first=True))
+            builder.table(table_lines(_table_rows(block, notes, marks), header_first=True))
             continue
         text = _paragraph_text(block, notes, marks)
         level = _heading_level(block.style)
@@ -80,19 +81,27 @@ def _read(document) -> tuple[TextBuilder, str]:
     return builder, title
 
 
+# A paragraph's runs in order: its own, a hyperlink's, and those a tracked insertion, a simple field or
+# a smart tag wraps (python-docx's own text leaves the last three out; a tracked deletion stays out).
+_RUNS = "./w:r | ./w:hyperlink | ./w:ins/w:r | ./w:fldSimple/w:r | ./w:smartTag/w:r"
+
+
 def _paragraph_text(paragraph, notes: dict[str, str], marks: dict[str, int]) -> str:
-    """The paragraph's text (hyperlinks' included), with "[n]" where a footnote is referred to."""
+    """The paragraph's text, with "[n]" where a footnote is referred to."""
+    from docx.text.hyperlink import Hyperlink
     from docx.text.run import Run
 
     pieces = []
-    for item in paragraph.iter_inner_content():
-        pieces.append(item.text)
-        if isinstance(item, Run):
-            for reference in item._r.iterchildren(f"{_W}footnoteReference"):
-                note_id = reference.get(f"{_W}id")
-                if note_id in notes:
-                    marks.setdefault(note_id, len(marks) + 1)
-                    pieces.append(f"[{marks[note_id]}]")
+    for element in paragraph._p.xpath(_RUNS):
+        if element.tag == f"{_W}hyperlink":
+            pieces.append(Hyperlink(element, paragraph).text)
+            continue
+        pieces.append(Run(element, paragraph).text)
+        for reference in element.iterchildren(f"{_W}footnoteReference"):
+            note_id = reference.get(f"{_W}id")
+            if note_id in notes:
+                marks.setdefault(note_id, len(marks) + 1)
+                pieces.append(f"[{marks[note_id]}]")
     return "".join(pieces)
 
 
@@ -163,14 +172,15 @@ def _num_pr(paragraph):
     return None
 
 
-def _table_rows(table) -> list[list[str]]:
+def _table_rows(table, notes: dict[str, str], marks: dict[str, int]) -> list[list[str]]:
     """Cells as text, one per column of the table's grid: a cell merged across columns in the first
     of them (the others empty), one merged down the rows in each (a label stays with every row)."""
     rows = []
     for row in table.rows:
         cells, previous = [], None
         for cell in row.cells:
-            cells.append("" if cell is previous else cell.text)
+            text = " ".join(_paragraph_text(paragraph, notes, marks) for paragraph in cell.paragraphs)
+            cells.append("" if cell is previous else text)
             previous = cell
         rows.append(cells)
     return rows

@@ -68,6 +68,28 @@ def test_word_merged_cells_are_read_once_across_and_in_every_row_down(tmp_path):
     assert lines[2].startswith("Nimbus T2 |") and lines[2].endswith("Warranty: 3 years")
 
 
+def test_word_tracked_changes_read_as_accepted(tmp_path):
+    import docx
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    word = docx.Document()
+    paragraph = word.add_paragraph("The warranty lasts ")
+    for tag, text_tag, text in (("w:del", "w:delText", "two"), ("w:ins", "w:t", "three")):
+        change = OxmlElement(tag)
+        change.set(qn("w:id"), "1")
+        change.set(qn("w:author"), "Reviewer")
+        run, text_element = OxmlElement("w:r"), OxmlElement(text_tag)
+        text_element.text = text
+        run.append(text_element)
+        change.append(run)
+        paragraph._p.append(change)
+    paragraph.add_run(" years.")
+    path = tmp_path / "reviewed.docx"
+    word.save(path)
+    assert load(path).text == "The warranty lasts three years."
+
+
 def test_workbook_sheets_are_sections_rows_labelled_formulas_cached_merged_filled(tmp_path):
     document = load(make.workbook(tmp_path / "prices.xlsx"))
     text = document.text
