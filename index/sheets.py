@@ -173,8 +173,8 @@ def _sheet_rows(workbook, sheet, count: _Count) -> list[tuple[int, list[str]]]:
 
 
 def _too_many_rows(where: str) -> str:
-    return (f"{where} has more than {MAX_ROWS:,} rows, the limit a sheet; split it, or index the rows "
-            "you need")
+    return (f"{where} has more than {MAX_ROWS:,} rows, the limit for one sheet or CSV file; split it, or "
+            "index the rows you need")
 
 
 def _merged_down(workbook, sheet) -> dict[tuple[int, int], int]:

@@ -49,8 +49,8 @@ def hostile_files(folder, million_row_workbook):
         "truncated.pptx": "corrupt or not a PowerPoint (.pptx) file",
         "notazip.docx": "corrupt or not a Word (.docx) file",
         "visits.xlsx": f"over the limit of {MAX_SHEET_MB} MiB a sheet (and {MAX_ROWS:,} rows a sheet)",
-        "visits.csv": f"more than {MAX_ROWS:,} rows, the limit a sheet",
-        "log.xlsx": f"sheet 'Log' has more than {MAX_ROWS:,} rows, the limit a sheet",
+        "visits.csv": f"the file has more than {MAX_ROWS:,} rows, the limit for one sheet or CSV file",
+        "log.xlsx": f"sheet 'Log' has more than {MAX_ROWS:,} rows, the limit for one sheet or CSV file",
         "locked.pdf": "encrypted PDF",
     }
 
