@@ -159,17 +159,37 @@ def _replace_noun_phrase(fragment: Phrase, parsed: Parsed, before: Parsed, simil
         chosen = _choose(" ".join(t.text for t in core), choices, similarity)
         text = parsed.text[core[0].start:core[-1].end]
         return None if chosen is None else _close(before.text[:chosen.start] + text + before.text[chosen.end:])
-    choices = [(s, _span_score(core, s, before)) for s in _spans(before)]
+    whole = len(core) > 1 or first > fragment.first  # a phrase of its own: it replaces a whole one
+    spans = _noun_phrases(before, core) if whole else _spans(before)
+    choices = [(span, _span_score(core, span, before)) for span in spans]
     if max((score for _, score in choices), default=0.0) < 1.0 and similarity is None:
         choices = []  # nothing of its kind and no way to tell which word it stands for
     chosen = _choose(fragment.text, choices, similarity)
     if chosen is None:
         return _append(before.text, _time_phrase(fragment.text, core)) if any(t.is_time for t in core) else None
-    whole = len(core) > 1 or first > fragment.first  # a phrase of its own: it replaces a whole one
-    span, text = (_enclosing(before, chosen, "of" in [t.low for t in core]) if whole else chosen), fragment.text
-    if span.text.split()[0].lower() in DETERMINERS and first == fragment.first and core[0].is_name:
-        text = span.text.split()[0] + " " + text  # "the Starter plan" -> "the Growth plan"
-    return _close(before.text[:span.start] + text + before.text[span.end:])
+    text = fragment.text
+    if chosen.text.split()[0].lower() in DETERMINERS and first == fragment.first and core[0].is_name:
+        text = chosen.text.split()[0] + " " + text  # "the Starter plan" -> "the Growth plan"
+    return _close(before.text[:chosen.start] + text + before.text[chosen.end:])
+
+
+def _noun_phrases(before: Parsed, core: list[Token]) -> list[Phrase]:
+    """The noun phrases a phrase may replace, each with its "of" phrase too where the fragment has
+    one and shares a word with it ("a household of 6" for "a household of 4")."""
+    words = stems(" ".join(t.text for t in core))
+    following = {whole.first: whole for whole, _ in before.prepositional_phrases()}
+    asked = before.aux()
+    found = []
+    for noun in before.noun_phrases():
+        if asked is not None and noun.last <= asked and before.tokens[0].low in ("what", "which", "how"):
+            continue  # the question word's own phrase ("What interest")
+        found.append(noun)
+        last = noun.last
+        while "of" in [t.low for t in core] and words & stems(noun.text) and last in following \
+                and before.tokens[last].low == "of":
+            last = following[last].last
+            found.append(before.phrase(noun.first, last))
+    return found
 
 
 def _elided(tokens: Sequence[Token]) -> list[Token]:
@@ -235,20 +255,6 @@ def _choose(text: str, choices: list[tuple[Phrase, float]], similarity: Similari
         scores = list(similarity(text, [(shown or (lambda span: span.text))(span) for span in tied]))
         return tied[max(range(len(tied)), key=lambda i: (scores[i], tied[i].start))]
     return max(tied, key=lambda span: (span.start, span.end - span.start))
-
-
-def _enclosing(before: Parsed, span: Phrase, with_of: bool) -> Phrase:
-    """The noun phrase around a span ("Starter" -> "the Starter plan"), with its "of" phrase when the
-    fragment has one ("a household of 4")."""
-    for noun in before.noun_phrases():
-        if noun.start <= span.start and span.end <= noun.end:
-            last = noun.last
-            if with_of:
-                following = {w.first: w for w, _ in before.prepositional_phrases()}
-                if last in following and before.tokens[last].low == "of":
-                    last = following[last].last
-            return before.phrase(noun.first, last)
-    return span
 
 
 def _replace(previous: str, text: str, choices: list[tuple[Phrase, float]], similarity: Similarity | None) -> str | None:

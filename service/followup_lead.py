@@ -9,7 +9,9 @@ from groundqa.service.followup_text import (BE, DETERMINERS, DO, PERSON_PRONOUNS
 
 _MARKERS = frozenset("and also or so but ok okay".split())
 _CLAUSE = frozenset("when if while whether".split())
-_INSIDE = frozenset(", if because while once unless although".split())
+# Words that open a clause of the question's own, where a pronoun may stand for a noun before them.
+_INSIDE = frozenset(", if when because while once unless although after before until since and".split())
+_POSSESSIVES = frozenset("its their his her".split())
 
 
 _COMPOUND_PREPOSITIONS = (("out", "of"), ("up", "to"), ("instead", "of"), ("outside", "of"), ("because", "of"))
@@ -50,8 +52,8 @@ def fragment_start(tokens: list[Token]) -> int | None:
         return at
     if preposition_length(rest, 0) and len(rest) <= 6:
         return at  # "For students?"
-    if len(rest) <= 3 and all(t.is_name or t.has_digit or t.is_time for t in rest):
-        return at  # "Growth?", "Weekends?"
+    if len(rest) <= 3 and all(t.has_digit or t.is_time for t in rest):
+        return at  # "Weekends?", "2024?" (a bare name may ask about the name: it needs "and" or "what about")
     return None
 
 
@@ -88,12 +90,28 @@ def is_dummy_it(tokens: list[Token], index: int) -> bool:
 
 
 def _antecedent_inside(tokens: list[Token], index: int) -> bool:
-    """A clause before the pronoun with a noun phrase of its own ("If my flight is cancelled, can I get
-    a refund for it?")."""
-    boundary = next((i for i in range(index) if tokens[i].low in _INSIDE and i > 0), None)
-    if boundary is None:
+    """A noun the pronoun may stand for in its own question: before a possessive ("How long is Amazon's
+    ban on police use of its technology?"), or before a clause of its own ("If my parcel is lost, can
+    I get a refund for it?"); not in the question word's phrase ("What interest does it charge?")."""
+    begin = _after_question_word(tokens)
+    nouns = [i for i in range(begin, index) if tokens[i].is_content and tokens[i].low not in VERBS]
+    if not nouns:
         return False
-    return any(t.is_content and t.low not in VERBS for t in tokens[:boundary + 1] + tokens[boundary:index])
+    if tokens[index].low in _POSSESSIVES and (tokens[index].low != "her" or _owns(tokens, index)):
+        return True
+    return any(tokens[i].low in _INSIDE for i in range(nouns[0] + 1, index))
+
+
+def _after_question_word(tokens: list[Token]) -> int:
+    """Where the question proper begins: after its auxiliary ("How many days a week [can] ...")."""
+    asked = next((i for i, t in enumerate(tokens[:2]) if t.low in WH), None)
+    if asked is None:
+        return 0
+    return next((i + 1 for i in range(asked + 1, len(tokens)) if tokens[i].low in BE | DO), asked + 1)
+
+
+def _owns(tokens: list[Token], index: int) -> bool:
+    return index + 1 < len(tokens) and tokens[index + 1].is_content
 
 
 def _existential(tokens: list[Token], index: int) -> bool:

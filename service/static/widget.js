@@ -32,9 +32,9 @@
     "display:flex;flex-direction:column;overflow:hidden}",
     ".panel[hidden]{display:none}",
     "header{display:flex;align-items:center;justify-content:space-between;padding:10px 14px;background:var(--gqa-accent,#0b57d0);color:var(--gqa-accent-fg,#fff)}",
-    "header h2{all:unset;font-weight:600;font-size:16px}",
+    "header h2{all:unset;font-weight:600;font-size:16px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}",
     ".close{all:unset;cursor:pointer;font-size:22px;line-height:1;padding:2px 6px;border-radius:6px}",
-    ".new{all:unset;cursor:pointer;font-size:13px;font-weight:600;padding:3px 8px;margin-left:auto;margin-right:6px;border:1px solid currentColor;border-radius:6px}",
+    ".new{all:unset;cursor:pointer;font-size:12.5px;font-weight:600;padding:3px 8px;margin-left:auto;margin-right:6px;border:1px solid currentColor;border-radius:6px;white-space:nowrap;flex:none}",
     ".resolved{font-size:12.5px;color:var(--gqa-muted,#59636e);margin-top:6px;font-style:italic}",
     ".log{position:relative;flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:10px;background:var(--gqa-log-bg,#f6f8fa)}",
     ".msg{max-width:92%;padding:8px 11px;border-radius:12px;white-space:pre-wrap;word-wrap:break-word}",
@@ -172,7 +172,8 @@
       var header = el("header");
       header.appendChild(el("h2", "", title));
       var close = button("close", "\u00d7", "Close");
-      var fresh = button("new", "New conversation", "Start a new conversation");
+      var fresh = button("new", "New", "Start a new conversation");
+      fresh.title = "New conversation";
       header.appendChild(fresh); header.appendChild(close);
       this.log = el("div", "log");
       this.log.setAttribute("role", "log");

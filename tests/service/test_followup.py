@@ -66,6 +66,10 @@ def test_turns_build_on_each_other():
     "How long does it take to renew a library card?",  # "it" standing for what follows
     "Is there a fee for late returns?",  # "there" that names no place
     "If my parcel is lost, can I get a refund for it?",  # the pronoun's antecedent is in the question
+    "How long is Contoso's warranty on its kettles?",
+    "Do members get a refund when they cancel?",
+    "What is the price and when is it due?",
+    "Maya Lind?",  # a bare name may be asked about: a follow-up about one says "and" or "what about"
     "Opening hours of the pool",
     "And how do I book a court?",
 ])
