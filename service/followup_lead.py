@@ -10,7 +10,7 @@ from groundqa.service.followup_text import (BE, DETERMINERS, DO, PERSON_PRONOUNS
 _MARKERS = frozenset("and also or so but ok okay".split())
 _CLAUSE = frozenset("when if while whether".split())
 # Words that open a clause of the question's own, where a pronoun may stand for a noun before them.
-_INSIDE = frozenset(", if when because while once unless although after before until since and".split())
+_INSIDE = frozenset(", . ! ? ; : - – if when because while once unless although after before until since and".split())
 _POSSESSIVES = frozenset("its their his her".split())
 
 
@@ -80,7 +80,7 @@ def is_dummy_it(tokens: list[Token], index: int) -> bool:
     """"it" that stands for what follows: "How long does it take to ...", "Is it possible to ..."."""
     for ahead in range(index + 2, min(index + 5, len(tokens))):
         word = tokens[ahead].low
-        if word in ("if", "whether") or (word == "to" and ahead + 1 < len(tokens)
+        if word in ("if", "whether", "before", "until", "once") or (word == "to" and ahead + 1 < len(tokens)
                                           and tokens[ahead + 1].low not in DETERMINERS
                                           and not tokens[ahead + 1].has_digit and not tokens[ahead + 1].is_name):
             return True
@@ -97,9 +97,24 @@ def _antecedent_inside(tokens: list[Token], index: int) -> bool:
     nouns = [i for i in range(begin, index) if tokens[i].is_content and tokens[i].low not in VERBS]
     if not nouns:
         return False
+    if tokens[0].low not in WH | BE | DO | _MARKERS:  # a statement first: "I've pulled my T2 off to reset it."
+        return True
     if tokens[index].low in _POSSESSIVES and (tokens[index].low != "her" or _owns(tokens, index)):
         return True
+    if _opens_clause(tokens, index):  # "how much did the rents go up the last time [they] were reviewed"
+        return True
     return any(tokens[i].low in _INSIDE for i in range(nouns[0] + 1, index))
+
+
+def _opens_clause(tokens: list[Token], index: int) -> bool:
+    """A subject pronoun after a noun and before its verb: the subject of a clause inside the question."""
+    after = tokens[index + 1].low if index + 1 < len(tokens) else ""
+    before = tokens[index - 1]
+    if tokens[index].low not in ("it", "they", "he", "she"):
+        return False
+    if after.endswith("ing") and before.low in PREPOSITIONS:  # "without it ending my leave"
+        return True
+    return before.is_content and before.low not in VERBS and after in BE | DO | VERBS
 
 
 def _after_question_word(tokens: list[Token]) -> int:

@@ -70,6 +70,10 @@ def test_turns_build_on_each_other():
     "Do members get a refund when they cancel?",
     "What is the price and when is it due?",
     "Maya Lind?",  # a bare name may be asked about: a follow-up about one says "and" or "what about"
+    "I bought my kettle in March and it leaks. What do I do?",  # a statement first names what "it" is
+    "Who is the club secretary? I need them to sign a form",
+    "How much did the fees go up the last time they were changed?",
+    "How long does it take before my refund arrives?",
     "Opening hours of the pool",
     "And how do I book a court?",
 ])
