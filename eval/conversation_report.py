@@ -72,7 +72,12 @@ def to_markdown(result: dict) -> str:
     lines += ["", f"Follow-up F1 is **{_cell(result['follow_up_f1_share_of_standalone'])}%** of the same questions' "
               f"F1 written standalone. Resolution: {_cell(resolution['resolved_as_written'])}% of follow-ups resolved "
               f"to the standalone question as written (word F1 {_cell(resolution['word_f1'])}), "
-              f"{_cell(resolution['left_as_asked'])}% left as asked.", "",
+              f"{_cell(resolution['left_as_asked'])}% left as asked."]
+    kept = result.get("standalone_questions")
+    if kept:
+        lines.append(f"Questions that stand alone (the sets' gold questions, each asked after the one before it): "
+                     f"{kept['changed']} of {kept['asked_after_another']} ({_cell(kept['changed_pct'])}%) changed.")
+    lines += ["",
               "| set | follow-ups | F1 as asked | F1 standalone | share % | unanswerable abstained % as asked / standalone |",
               "|---|---:|---:|---:|---:|---|"]
     for name, row in result["sets"].items():

@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from groundqa.errors import GroundQAError
 from groundqa.eval.conversation_report import figures
+from groundqa.eval.gold import load_gold
 from groundqa.eval.runner import Row, reading_on_as_served
 from groundqa.eval.suite import load_sets
 from groundqa.service.followup import Turn, embedder_similarity, resolve
@@ -122,8 +123,21 @@ def run_conversations(settings: Settings, conversations: list[Conversation], sui
                     bare.append(Asked(conversation.id, name, number, unresolved, turn.question, question))
                 bar.update()
     bar.close()
-    return {"split": split, "threshold": threshold, **figures(asked, alone, bare, threshold), "turns": asked,
-            "standalone_turns": alone}
+    kept = [left_alone(gold_set.gold, similarity) for gold_set in sets.values()]
+    changed, questions = sum(k[0] for k in kept), sum(k[1] for k in kept)
+    return {"split": split, "threshold": threshold, **figures(asked, alone, bare, threshold),
+            "standalone_questions": {"asked_after_another": questions, "changed": changed,
+                                     "changed_pct": round(100 * changed / questions, 2) if questions else None},
+            "turns": asked, "standalone_turns": alone}
+
+
+def left_alone(gold: Path, similarity) -> tuple[int, int]:
+    """(how many were changed, how many were asked): each question of a gold set (they stand alone)
+    resolved with the question before it, and its answer, as its history."""
+    questions = load_gold(gold)
+    changed = sum(resolve(q.question, [Turn(p.question, p.answers[0] if p.answers else "")], similarity)
+                  != q.question.strip() for p, q in zip(questions, questions[1:]))
+    return changed, max(len(questions) - 1, 0)
 
 
 def _row(row_id: str, question: str, turn: GoldTurn, result) -> Row:
