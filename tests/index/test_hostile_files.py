@@ -16,6 +16,7 @@ from tests.index import office_fixtures as make
 from tests.index.test_ingest import new_collection
 from tests.index.test_loaders import make_pdf
 
+pytestmark = pytest.mark.slow  # a million-row workbook is made and refused: about a minute
 BUDGET = ParseBudget(timeout_s=30)
 
 
