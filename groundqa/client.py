@@ -219,8 +219,9 @@ class Client:
     # -- documents ----------------------------------------------------------------------------
     def add_document(self, text: str | None = None, *, doc_id: str | None = None, title: str | None = None,
                      meta: dict[str, Any] | None = None, file: Upload | None = None) -> WriteResult:
-        """Add a document from `text` (JSON) or `file` (an upload: txt, md, html or pdf; its meta is
-        the file name). Without doc_id the server makes one. DocumentConflict if the id exists."""
+        """Add a document from `text` (JSON) or `file` (an upload: txt, md, html, pdf, docx, xlsx, csv,
+        tsv or pptx; its meta is the file name). Without doc_id the server makes one. DocumentConflict
+        if the id exists."""
         body = _document_body(text, doc_id, title, meta, file)
         return _make(WriteResult, self._send("POST", self._base + "/documents", errors.InvalidDocument, **body).json())
 

@@ -35,7 +35,7 @@ READ_ERRORS = error_responses(401, 403, 404, 422, 429, 503)
 UPLOAD_BODY = {"requestBody": {"required": True, "content": {
     "application/json": {"schema": DocumentIn.model_json_schema()},
     "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
-        "file": {"type": "string", "format": "binary", "description": "txt, md, html or pdf"},
+        "file": {"type": "string", "format": "binary", "description": "txt, md, html, pdf, docx, xlsx, csv, tsv or pptx"},
         "doc_id": {"type": "string"}, "title": {"type": "string"}}}}}}}
 
 
