@@ -175,8 +175,7 @@ def _replace_noun_phrase(fragment: Phrase, parsed: Parsed, before: Parsed, simil
 
 def _noun_phrases(before: Parsed, core: list[Token]) -> list[Phrase]:
     """The noun phrases a phrase may replace, each with its "of" phrase too where the fragment has
-    one and shares a word with it ("a household of 6" for "a household of 4")."""
-    words = stems(" ".join(t.text for t in core))
+    one ("a household of 6" for "a household of 4")."""
     following = {whole.first: whole for whole, _ in before.prepositional_phrases()}
     asked = before.aux()
     found = []
@@ -185,8 +184,7 @@ def _noun_phrases(before: Parsed, core: list[Token]) -> list[Phrase]:
             continue  # the question word's own phrase ("What interest")
         found.append(noun)
         last = noun.last
-        while "of" in [t.low for t in core] and words & stems(noun.text) and last in following \
-                and before.tokens[last].low == "of":
+        while "of" in [t.low for t in core] and last in following and before.tokens[last].low == "of":
             last = following[last].last
             found.append(before.phrase(noun.first, last))
     return found

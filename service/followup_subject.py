@@ -39,6 +39,8 @@ def _antecedent_in(pronoun: str, answer: str, parsed: Parsed) -> str | None:
     if pronoun == "then":
         times = [whole.text for whole, obj in pps if any(t.is_time for t in tokens[obj.first:obj.last])]
         return times[-1] if times else None
+    if asked in ("who", "whom") and parsed.aux() is not None:
+        return None  # "Who is the president of X?" asks for a person: "it" is not the president
     if pronoun in ("one", "ones"):  # "Who can hold one?" after "... of the travel card?": "a travel card"
         phrases = [p for p in parsed.noun_phrases() if p.first > 0]
         if not phrases:
