@@ -32,5 +32,6 @@ def set_pipeline(settings: Settings, gold_set: GoldSet, embedder, reader, cache_
     if catalog.exists():
         collection = catalog.open(manifest)
     else:
-        collection, _ = update_stored(catalog, manifest, lambda stored: stored.upsert(scanned.documents, embedder, False))
+        collection, _ = update_stored(catalog, manifest,
+                                      lambda stored: stored.upsert(scanned.documents, embedder, False))
     return Pipeline(embedder, collection, reader, pipeline_config(settings))

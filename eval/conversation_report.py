@@ -78,13 +78,14 @@ def to_markdown(result: dict) -> str:
         lines.append(f"Questions that stand alone (the sets' gold questions, each asked after the one before it): "
                      f"{kept['changed']} of {kept['asked_after_another']} ({_cell(kept['changed_pct'])}%) changed.")
     lines += ["",
-              "| set | follow-ups | F1 as asked | F1 standalone | share % | unanswerable abstained % as asked / standalone |",
+              "| set | follow-ups | F1 as asked | F1 standalone | share % | "
+              "unanswerable abstained % as asked / standalone |",
               "|---|---:|---:|---:|---:|---|"]
     for name, row in result["sets"].items():
         asked, alone = row["groups"]["follow_ups"], row["groups"]["follow_ups_standalone"]
-        lines.append(f"| {name} | {asked['turns']} | {_cell(asked['answerable_f1'])} | {_cell(alone['answerable_f1'])} | "
-                     f"{_cell(row['follow_up_f1_share_of_standalone'])} | {_cell(asked['unanswerable_abstained'])} / "
-                     f"{_cell(alone['unanswerable_abstained'])} |")
+        lines.append(f"| {name} | {asked['turns']} | {_cell(asked['answerable_f1'])} | "
+                     f"{_cell(alone['answerable_f1'])} | {_cell(row['follow_up_f1_share_of_standalone'])} | "
+                     f"{_cell(asked['unanswerable_abstained'])} / {_cell(alone['unanswerable_abstained'])} |")
     return "\n".join(lines) + "\n"
 
 

@@ -116,7 +116,8 @@ def read_history(path: Path) -> list:
         turns = json.loads(path.read_text(encoding="utf-8"))
         return [Turn(str(t["question"]), str(t.get("answer") or "")) for t in turns]
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
-        raise GroundQAError(f"{path}: not a history file (a JSON list of {{\"question\", \"answer\"}}): {exc}") from None
+        raise GroundQAError(f"{path}: not a history file (a JSON list of {{\"question\", \"answer\"}}): "
+                            f"{exc}") from None
 
 
 def write_history(path: Path, history: list) -> None:

@@ -1,11 +1,12 @@
 """Whether a question is a follow-up (service/followup.py): a fragment after "and", "what about" or
-"how about" (or a fragment that could be nothing else: "On Sundays?", "Growth?"), or a question with
-a pronoun whose antecedent is not in the question itself."""
+"how about" (or one that could be nothing else: "On Sundays?", "Weekends?"), or a question with a
+pronoun whose antecedent is not in the question itself."""
 
 from __future__ import annotations
 
-from groundqa.service.followup_text import (BE, DETERMINERS, DO, PERSON_PRONOUNS, PREPOSITIONS, THING_PRONOUNS,
-                                            VERBS, WH, Token)
+from groundqa.service.followup_text import Token
+from groundqa.service.followup_words import (BE, DETERMINERS, DO, PERSON_PRONOUNS, PREPOSITIONS, THING_PRONOUNS,
+                                             VERBS, WH)
 
 _MARKERS = frozenset("and also or so but ok okay".split())
 _CLAUSE = frozenset("when if while whether".split())
@@ -71,7 +72,8 @@ def pronoun_indexes(tokens: list[Token]) -> list[int]:
             found.append(index)
         elif word in ("that", "this") and _standing_alone(tokens, index) and not _antecedent_inside(tokens, index):
             found.append(index)
-        elif word == "one" and index > 0 and tokens[index - 1].low in VERBS | PREPOSITIONS and _last_word(tokens, index):
+        elif word == "one" and index > 0 and tokens[index - 1].low in VERBS | PREPOSITIONS \
+                and _last_word(tokens, index):
             found.append(index)
     return found
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Sequence
 
-from groundqa.service.followup_text import BE, DETERMINERS, PERSON_PRONOUNS, PERSONAL, Parsed, name_at, parse, runs
+from groundqa.service.followup_text import Parsed, name_at, parse, runs
+from groundqa.service.followup_words import BE, DETERMINERS, PERSON_PRONOUNS, PERSONAL
 
 if TYPE_CHECKING:
     from groundqa.service.followup import Turn
