@@ -2,15 +2,17 @@
 Growth?") is rewritten into one that stands alone ("How much is the Growth plan?") before retrieval
 and reading. A question that already stands alone is returned as it is.
 
-Two kinds of follow-up are resolved, by rules over the parts of the questions (followup_text):
-- a fragment ("and Growth?", "what about weekends?", "And at Westmere?", "for students?"): it takes
-  the place of the previous question's phrase of the same kind (the same preposition, shared words, a
-  name for a name, a number for a number, a time for a time; the embedder's similarity breaks ties),
-  or is added to the previous question when nothing there is of its kind;
+Two kinds of follow-up are resolved, by rules over the parts of the questions (followup_text, with
+the closed word lists of followup_words; followup_lead tells a follow-up from a question that stands
+alone):
+- a fragment ("and Growth?", "what about weekends?", "And at Westmere?", "for students?") takes the
+  place of the previous question's phrase of the same kind (the same preposition, shared words, a name
+  for a name, a number for a number, a time for a time; the embedder's similarity breaks ties), or is
+  added to the previous question when nothing there is of its kind (followup_fragment);
 - a pronoun with nothing it could stand for in its own question ("who signs it?", "what is her
-  phone number?", "how much is parking there?"): it is replaced by what it stands for in the previous
-  question (its subject with the phrases that qualify it; the person a "who" question was answered
-  with; a place for "there", a time for "then").
+  phone number?", "how much is parking there?") is replaced by what it stands for in the previous
+  question: its subject with the phrases that qualify it; the person a "who" question was answered
+  with; a place for "there", a time for "then" (followup_subject).
 Earlier turns are resolved in order first, so a third turn builds on the second's standalone form."""
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from groundqa.service.followup_fragment import Similarity, close, fill_fragment
 from groundqa.service.followup_lead import fragment_start, is_dummy_it, pronoun_indexes
 from groundqa.service.followup_subject import antecedent
 from groundqa.service.followup_text import Parsed, parse
+
 MAX_TURNS = 6  # history turns accepted
 MAX_ANSWER_CHARS = 2000  # of each turn's answer
 MAX_ADDED_CHARS = 300  # a resolution adds at most this much to a question (else it is left as it is)
