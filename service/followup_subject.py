@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Sequence
 
-from groundqa.service.followup_text import Parsed, name_at, parse, runs
+from groundqa.service.followup_text import Parsed, Phrase, name_at, parse, runs
 from groundqa.service.followup_words import BE, DETERMINERS, PERSON_PRONOUNS, PERSONAL
 
 if TYPE_CHECKING:
@@ -52,33 +52,42 @@ def _antecedent_in(pronoun: str, answer: str, parsed: Parsed) -> str | None:
     if asked == "which" and short_answer and parsed.aux() is None and len(tokens) > 1 and tokens[1].is_content:
         noun = tokens[1].text  # "Which plan includes roaming?" "Growth": "it" is the Growth plan
         return answer if noun.lower() in answer.lower() else f"the {answer} {noun}"
-    return subject(parsed)
+    span = _subject(parsed)
+    if span is None:
+        return None
+    noun, last = span
+    if pronoun in ("its", "their") and noun.last < last and tokens[noun.last].low in ("of", "for", "on"):
+        # "What is the joining fee for Standard?" then "What's its minimum term?": the owner, Standard
+        return parsed.phrase(noun.last + 1, last).text
+    return parsed.phrase(noun.first, last).text
 
 
 def subject(parsed: Parsed) -> str | None:
     """The question's subject with the phrases that qualify it ("the maximum carry-over of leave at
     the Bristol office"; never a time nor "per month"); after "do I", the object of the verb."""
+    span = _subject(parsed)
+    return None if span is None else parsed.phrase(span[0].first, span[1]).text
+
+
+def _subject(parsed: Parsed) -> tuple[Phrase, int] | None:
+    """The subject's noun phrase, and where the phrases qualifying it end."""
     tokens = parsed.tokens
     aux = parsed.aux()
     phrases = parsed.noun_phrases()
     if aux is None:  # "Who handles repairs?": the first noun phrase after the verb
         after = [p for p in phrases if p.first > 1]
-        return after[0].text if after else None
+        return (after[0], after[0].last) if after else None
     first = aux + 1
     if first < len(tokens) and tokens[first].low in PERSONAL:  # "What number do I call for ...?"
         after = [p for p in phrases if p.first > first]
-        if not after:
-            return None
-        start = after[0]
-        last = _with_qualifiers(parsed, start.last, True)
-        return parsed.phrase(start.first, last).text
+        return (after[0], _with_qualifiers(parsed, after[0].last, True)) if after else None
     noun = next((p for p in phrases if p.first == first), None)
     if noun is None:
         return None
     last = _with_qualifiers(parsed, noun.last, tokens[aux].low in BE)
     if tokens[aux].low in BE and last - noun.first > 1 and tokens[last - 1].low in _PREDICATES:
         last -= 1  # "When is Tomasz Lewicki available?"
-    return parsed.phrase(noun.first, last).text
+    return noun, last
 
 
 def _with_qualifiers(parsed: Parsed, last: int, any_preposition: bool) -> int:

@@ -33,6 +33,8 @@ def ask_after(*turns: str, answers: dict | None = None, similarity=None) -> str:
     # a pronoun is replaced by what it stands for
     ("When is the lease renewal form due?", "who signs it?", "who signs the lease renewal form?"),
     ("How much is the Garden Room?", "What is its capacity?", "What is the capacity of the Garden Room?"),
+    # "its" owns what the previous question asked about: the Gold plan, not its joining fee
+    ("What is the joining fee for the Gold plan?", "What's its minimum term?", "What's the minimum term of the Gold plan?"),
     ("How much does the night bus cost on Saturdays?", "How often does it run then?",
      "How often does the night bus run on Saturdays?"),
     ("What does the deposit for a bike locker cost?", "How do I rent one?", "How do I rent a bike locker?"),
