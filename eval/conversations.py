@@ -84,7 +84,7 @@ def run_conversations(settings: Settings, conversations: list[Conversation], sui
     """Every conversation of the split's sets through the served pipeline, at the served threshold:
     each turn as asked (with its history), and each follow-up again as written standalone, and as
     asked without its history (what resolution is worth)."""
-    from groundqa.eval.conversation_index import set_pipeline
+    from groundqa.eval.suite import set_pipeline
     from groundqa.wiring import decision_threshold, make_embedder, make_reader
 
     sets = {gold_set.name: gold_set for gold_set in load_sets(suite, split)}

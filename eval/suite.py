@@ -91,34 +91,43 @@ def macro(rows: dict[str, dict]) -> dict:
 
 def run_suite(settings: Settings, sets: list[GoldSet], cache_root: Path, progress: bool = True) -> dict:
     """Every set through the real pipeline (the models loaded once), at the served threshold."""
-    from groundqa.wiring import (decision_threshold, expected_manifest, faiss_layout, make_embedder, make_reader,
-                                 pipeline_config)
+    from groundqa.wiring import decision_threshold, make_embedder, make_reader
 
     threshold = decision_threshold(settings)
     recording = settings.model_copy(update={"answer_threshold": 0.0, "no_answer_margin": float("-inf")})
     embedder, reader = make_embedder(recording), make_reader(recording)
     embedder.warm_up()
     reader.warm_up()
-    manifest = expected_manifest(recording, embedder)
     rows, runs = {}, {}
     for gold_set in sets:
-        scanned = scan([gold_set.docs])
-        if scanned.problems:
-            raise GroundQAError(f"{gold_set.name}: {scanned.problems[0].path}: {scanned.problems[0].reason}")
-        identity = json.dumps([manifest.to_json(), embedder.precision, [(d.doc_id, d.title, d.text, d.meta) for d in scanned.documents]],
-                              sort_keys=True, default=str)
-        key = hashlib.sha256(identity.encode()).hexdigest()[:12]
-        catalog = DirectoryCatalog(cache_root / f"{gold_set.name}-{key}", faiss_layout(recording))
-        if catalog.exists():
-            collection = catalog.open(manifest)
-        else:
-            collection, _ = update_stored(catalog, manifest,
-                                          lambda stored: stored.upsert(scanned.documents, embedder, False))
-        pipeline = reading_on_as_served(Pipeline(embedder, collection, reader, pipeline_config(recording)), threshold)
+        pipeline = reading_on_as_served(set_pipeline(recording, gold_set, embedder, reader, cache_root), threshold)
         questions = load_gold(gold_set.gold)
         runs[gold_set.name] = run = run_pipeline(pipeline, questions, progress)
         rows[gold_set.name] = set_row(run, questions, threshold)
     return {"split": sets[0].split, "threshold": threshold, "sets": rows, "macro": macro(rows), "runs": runs}
+
+
+def set_pipeline(settings: Settings, gold_set: GoldSet, embedder, reader, cache_root: Path) -> Pipeline:
+    """A pipeline over the set's documents alone, with the models given, configured by `settings`; its
+    index cached under cache_root, keyed by what the documents load to, the embedding and chunking
+    settings and the embedder's precision (so --suite and --conversations reuse each other's)."""
+    from groundqa.wiring import expected_manifest, faiss_layout, pipeline_config
+
+    manifest = expected_manifest(settings, embedder)
+    scanned = scan([gold_set.docs])
+    if scanned.problems:
+        raise GroundQAError(f"{gold_set.name}: {scanned.problems[0].path}: {scanned.problems[0].reason}")
+    identity = json.dumps([manifest.to_json(), embedder.precision,
+                           [(d.doc_id, d.title, d.text, d.meta) for d in scanned.documents]],
+                          sort_keys=True, default=str)
+    key = hashlib.sha256(identity.encode()).hexdigest()[:12]
+    catalog = DirectoryCatalog(cache_root / f"{gold_set.name}-{key}", faiss_layout(settings))
+    if catalog.exists():
+        collection = catalog.open(manifest)
+    else:
+        collection, _ = update_stored(catalog, manifest,
+                                      lambda stored: stored.upsert(scanned.documents, embedder, False))
+    return Pipeline(embedder, collection, reader, pipeline_config(settings))
 
 
 HEADERS = {"answerable_em": "EM", "answerable_f1": "F1", "answerable_abstained": "answerable abstained %",
