@@ -19,8 +19,8 @@ from groundqa.service.tables import SEPARATOR, asked_cell
 _INNER = re.compile(r"[\w@.\-/:+%$#]")
 _EDGE_PUNCTUATION = ".,;:!?)]}\"'\u201d\u2019"
 _OPENING = "([{\"'\u201c\u2018"
-_UNIT = re.compile(
-    r"[ \t]+(?:(?:business|calendar|working)[ \t]+)?(?:days?|weeks?|months?|years?|hours?|minutes?|seconds?|percent|"
+_UNIT = re.compile(  # tried only where a run of blanks begins: a search stays linear
+    r"(?<![ \t])[ \t]++(?:(?:business|calendar|working)[ \t]+)?(?:days?|weeks?|months?|years?|hours?|minutes?|seconds?|percent|"
     r"times|mm|cm|km|inch(?:es)?|ft|feet|lbs?|kg|mb|gb|tb|kb|ghz|mhz|watts?|volts?|°[fc]|degrees?)\b",
     re.IGNORECASE)
 _RANGE = re.compile(r"[ \t]*(?:through|to|thru|until|and|-|\u2013|\u2014)[ \t]*[\w$.][\w@.\-/:%$]*", re.IGNORECASE)
