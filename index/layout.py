@@ -5,12 +5,15 @@ Paragraphs, headings and list items are blocks of their own, a blank line apart;
 a line per row, each cell beside its column's header ("Basic | Monthly fee: $10 | Setup fee: $0",
 two-cell rows "Severity: High"), as index/loaders.py's table_lines writes HTML tables and
 service/tables.py reads them. Headings, lists and steps go into meta as index/sections.py defines
-them; footnotes as [start, end] of each note's text."""
+them; footnotes as [start, end] of each note's text, and references to them ("[1]", written by the
+loader between index/footnotes.py's marks) as [start, end] of each."""
 
 from __future__ import annotations
 
 import re
 from typing import NamedTuple, Sequence
+
+from groundqa.index.footnotes import take_marks
 
 _SPACES = re.compile(r"[ \t\f\v\u00a0]+")
 # Private-use characters mark structure in the HTML loader; text from a file must not carry them in.
@@ -36,8 +39,8 @@ class Item(NamedTuple):
 
 
 class TextBuilder:
-    """Blocks appended in reading order; `sections`, `lists`, `steps` and `footnotes` hold their
-    offsets into `text`."""
+    """Blocks appended in reading order; `sections`, `lists`, `steps`, `footnotes` and
+    `footnote_marks` hold their offsets into `text`."""
 
     def __init__(self) -> None:
         self._parts: list[str] = []
@@ -46,18 +49,21 @@ class TextBuilder:
         self.lists: list[list[int]] = []
         self.steps: list[list[int]] = []
         self.footnotes: list[list[int]] = []
+        self.footnote_marks: list[list[int]] = []
 
     @property
     def text(self) -> str:
         return "".join(self._parts)
 
     def _block(self, text: str) -> tuple[int, int] | None:
+        text, references = take_marks(text)
         if not text:
             return None
         if self._parts:
             self._parts.append("\n\n")
             self._length += 2
         start = self._length
+        self.footnote_marks.extend([start + a, start + b] for a, b in references)
         self._parts.append(text)
         self._length += len(text)
         return start, self._length
@@ -66,10 +72,9 @@ class TextBuilder:
         return self._block(clean_block(text))
 
     def heading(self, text: str, level: int) -> None:
-        heading = clean_line(text)
-        span = self._block(heading)
+        span = self._block(clean_line(text))
         if span:
-            self.sections.append([span[0], span[1], min(max(level, 1), 6), heading])
+            self.sections.append([span[0], span[1], min(max(level, 1), 6), self._parts[-1]])
 
     def footnote(self, mark: str, text: str) -> None:
         """A note as its own block, "[1] text"; its text's offsets (without the mark) in `footnotes`."""

@@ -17,6 +17,9 @@ from groundqa.errors import InvalidDocument, UnsupportedFormat
 # pypdf logs what it repairs ("EOF marker not found") on its own; a PDF it cannot read raises, and
 # that reaches the user with the file's name.
 logging.getLogger("pypdf").setLevel(logging.ERROR)
+from groundqa.index.footnotes import (FOOTNOTE_MARKS, MARK_CLOSE, MARK_OPEN, mark_references, markdown_notes,
+                                      with_notes, without_references)
+from groundqa.index.layout import clean_block
 from groundqa.index.plain_headings import plain_text_headings
 from groundqa.index.sections import LISTS, SECTIONS, STEPS, check_sent_structure
 from groundqa.index.types import Document
@@ -96,7 +99,7 @@ class Extracted(NamedTuple):
 _HEADING_OPEN = {f"h{level}": chr(0xE000 + level) for level in range(1, 7)}
 _HEADING_CLOSE, _LIST_OPEN, _LIST_CLOSE = "\ue00f", "\ue010", "\ue011"
 _STEP_OPEN, _STEP_CLOSE = "\ue012", "\ue013"  # an item of an ordered list (<ol><li>, Markdown "1.")
-_MARKS = re.compile("([\ue000-\ue013])")
+_MARKS = re.compile("([\ue000-\ue015])")  # \ue014 and \ue015 enclose a footnote reference (index/footnotes.py)
 
 
 def html_to_text(html: str) -> Extracted:
@@ -107,14 +110,17 @@ def html_to_text(html: str) -> Extracted:
     root = _parse_html(_MARKS.sub("", html))
     if root is None:
         return Extracted("", "", [], [], [])
-    text, sections, lists, steps = _take_marks(normalize_text("".join(_visible_pieces(root))))
-    title = next((_inline_text(e) for e in root.iter("title", "h1", "h2") if _inline_text(e)), "")
-    return Extracted(text, (title or first_line(text))[:200], sections, lists, steps)
+    mark_references(root)
+    text, sections, lists, steps, references = _take_marks(normalize_text("".join(_visible_pieces(root))))
+    title = next((t for e in root.iter("title", "h1", "h2") if (t := without_references(_inline_text(e)))), "")
+    return Extracted(text, (title or first_line(text))[:200], sections, lists, steps,
+                     {FOOTNOTE_MARKS: references} if references else {})
 
 
-def _take_marks(marked: str) -> tuple[str, list, list, list]:
-    """The text without its marks, and where the marked headings, lists and steps are in it. A mark's
-    own line or paragraph break goes with it: whitespace after an opening mark and before a closing one."""
+def _take_marks(marked: str) -> tuple[str, list, list, list, list]:
+    """The text without its marks, and where the marked headings, lists, steps and footnote references
+    are in it. A structure mark's own line or paragraph break goes with it: whitespace after an opening
+    mark and before a closing one."""
     out: list[str] = []
     length = 0
     sections: list[list[int]] = []
@@ -123,6 +129,7 @@ def _take_marks(marked: str) -> tuple[str, list, list, list]:
     list_starts: list[int] = []
     steps: list[list[int]] = []
     step_starts: list[int] = []
+    references: list[list[int]] = []
     strip_next = False
     for piece in _MARKS.split(marked):
         if not piece:
@@ -134,6 +141,12 @@ def _take_marks(marked: str) -> tuple[str, list, list, list]:
                 out.append(piece)
                 length += len(piece)
                 strip_next = False
+            continue
+        if piece == MARK_OPEN:  # a footnote reference: its text stays as written
+            references.append([length, length])
+            continue
+        if piece == MARK_CLOSE:
+            references[-1][1] = length
             continue
         if piece in (_HEADING_CLOSE, _LIST_CLOSE, _STEP_CLOSE):
             while out and out[-1] != out[-1].rstrip():
@@ -160,7 +173,7 @@ def _take_marks(marked: str) -> tuple[str, list, list, list]:
                 heading = (length, ord(piece) - 0xE000)
             strip_next = True
     text = "".join(out)
-    return text, [[a, b, level, text[a:b]] for a, b, level in sections], sorted(lists), sorted(steps)
+    return text, [[a, b, level, text[a:b]] for a, b, level in sections], sorted(lists), sorted(steps), references
 
 
 def _inline_text(element) -> str:
@@ -304,10 +317,12 @@ def load_text(data: bytes) -> Extracted:
 
 def load_markdown(data: bytes) -> Extracted:
     # Tables (GitHub's pipe tables) render as HTML tables, read as labelled rows like any other.
-    html = MarkdownIt("commonmark").enable("table").render(_fields_on_their_lines(decode_text(data)))
-    extracted = html_to_text(html)
+    markdown = MarkdownIt("commonmark").enable("table")
+    body, notes = markdown_notes(decode_text(data))  # footnotes: index/footnotes.py
+    extracted = html_to_text(markdown.render(_fields_on_their_lines(body)))
     _require_text(extracted.text)
-    return extracted
+    return with_notes(extracted, [(label, clean_block(html_to_text(markdown.render(note)).text))
+                                  for label, note in notes])
 
 
 _FIELD_LINE = re.compile(r"[ \t]{0,3}(?:\*\*|__)?[A-Z][^:\n]{0,40}?:(?:\*\*|__)?[ \t]+\S")

@@ -12,11 +12,13 @@ import re
 from typing import Any, Mapping
 
 from groundqa.errors import InvalidDocument
+from groundqa.index.footnotes import FOOTNOTE_MARKS, FOOTNOTES
 
 SECTIONS = "sections"
 LISTS = "lists"  # [start, end] of each HTML/Markdown list, from its first item's line to its last's
 STEPS = "steps"  # [start, end] of each item of an HTML/Markdown ordered list
-STRUCTURE_KEYS = frozenset({SECTIONS, LISTS, STEPS})
+# Offsets into the text like sections: checked when a client sends them, dropped when the text changes.
+STRUCTURE_KEYS = frozenset({SECTIONS, LISTS, STEPS, FOOTNOTES, FOOTNOTE_MARKS})
 # Structure a client sends with a document (the loaders' own is never refused): every lookup walks it,
 # so its size is bounded like every other input (issue 39: 5,000 sections made one ask take 16 s).
 MAX_SENT_STRUCTURE = 2000

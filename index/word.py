@@ -5,15 +5,16 @@ The body is read in order, paragraphs and tables alike. A heading is a paragraph
 based on) "Title" or "Heading N"; a paragraph that is one short bold phrase is a sub-heading, as in
 HTML. A list item is a paragraph with numbering (its own or its style's): numbered when its level's
 format is a number or letter, bulleted otherwise. A footnote's mark stays where it is in the text
-("[1]") and its note is written under "Footnotes" at the end. Tracked insertions are read, tracked
-deletions not; headers, footers, comments and text boxes are left out, as a reader of the page does not
-read them as the body."""
+("[1]", its offsets in meta["footnote_marks"]) and its note is written under "Footnotes" at the end.
+Tracked insertions are read, tracked deletions not; headers, footers, comments and text boxes are left
+out, as a reader of the page does not read them as the body."""
 
 from __future__ import annotations
 
 import io
 
 from groundqa.errors import InvalidDocument
+from groundqa.index.footnotes import FOOTNOTE_MARKS, FOOTNOTES, marked, strip_marks, without_references
 from groundqa.index.layout import Item, TextBuilder, clean_line, table_lines
 from groundqa.index.loaders import Extracted, first_line, looks_like_label
 from groundqa.index.office_zip import check_office_zip, library_error
@@ -38,8 +39,9 @@ def load_docx(data: bytes) -> Extracted:
     text = builder.text
     if not text.strip():
         raise InvalidDocument("no extractable text")
+    notes = {FOOTNOTES: builder.footnotes, FOOTNOTE_MARKS: builder.footnote_marks}
     return Extracted(text, (title or first_line(text))[:200], builder.sections, builder.lists, builder.steps,
-                     {"footnotes": builder.footnotes} if builder.footnotes else {})
+                     {key: spans for key, spans in notes.items() if spans})
 
 
 def _read(document) -> tuple[TextBuilder, str]:
@@ -67,7 +69,7 @@ def _read(document) -> tuple[TextBuilder, str]:
         if level:
             flush()
             builder.heading(text, level)
-            title = title or clean_line(text)
+            title = title or clean_line(without_references(text))
         elif listed is not None:
             pending.append(Item(text, *listed))
         else:
@@ -94,14 +96,14 @@ def _paragraph_text(paragraph, notes: dict[str, str], marks: dict[str, int]) -> 
     pieces = []
     for element in paragraph._p.xpath(_RUNS):
         if element.tag == f"{_W}hyperlink":
-            pieces.append(Hyperlink(element, paragraph).text)
+            pieces.append(strip_marks(Hyperlink(element, paragraph).text))
             continue
-        pieces.append(Run(element, paragraph).text)
+        pieces.append(strip_marks(Run(element, paragraph).text))
         for reference in element.iterchildren(f"{_W}footnoteReference"):
             note_id = reference.get(f"{_W}id")
             if note_id in notes:
                 marks.setdefault(note_id, len(marks) + 1)
-                pieces.append(f"[{marks[note_id]}]")
+                pieces.append(marked(str(marks[note_id])))
     return "".join(pieces)
 
 
@@ -200,7 +202,7 @@ def _footnotes(document) -> dict[str, str]:
     for note in root.iterchildren(f"{_W}footnote"):
         if note.get(f"{_W}type") in ("separator", "continuationSeparator", "continuationNotice"):
             continue
-        text = "\n".join(Paragraph(p, None).text for p in note.iterchildren(f"{_W}p"))
+        text = strip_marks("\n".join(Paragraph(p, None).text for p in note.iterchildren(f"{_W}p")))
         if text.strip():
             notes[note.get(f"{_W}id")] = text
     return notes
