@@ -99,6 +99,16 @@ def _row_cells(text: str, line_start: int, line_end: int) -> list[Cell]:
         cell_end = line_end if cell_end < 0 else cell_end
         colon = text.find(": ", cell_start, cell_end)
         if colon >= 0 and cell_end > colon + 2:
-            cells.append(Cell(label, text[cell_start:colon], colon + 2, cell_end))
+            cells.append(Cell(label, text[cell_start:colon], colon + 2, _before_note_mark(text, colon + 2, cell_end)))
         at = cell_end if cell_end < line_end else -1
     return cells
+
+
+def _before_note_mark(text: str, start: int, end: int) -> int:
+    """A cell's value ends before the footnote mark the loaders write after it ("$12.00[1]":
+    index/footnotes.py)."""
+    if end - start > 3 and text[end - 1] == "]":
+        opening = text.rfind("[", max(start + 1, end - 8), end - 1)
+        if opening > start and " " not in text[opening:end]:
+            return len(text[:opening].rstrip()) if text[start:opening].strip() else opening
+    return end

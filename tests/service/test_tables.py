@@ -55,3 +55,10 @@ def test_a_cell_of_another_measure_than_asked_moves_to_the_one_in_its_row_that_i
     start, end = asked_cell(SHIPPING, start, start + len(read), frozenset(words(question)),
                             frozenset(wanted_measures(question)))
     assert SHIPPING[start:end] == answer
+
+
+def test_a_cell_ends_before_the_footnote_mark_written_after_its_value():
+    from groundqa.service.tables import row_cells
+
+    line = "Carry-on bag | Fee: $12.00[1] | Note: see the rules [b] | Code: [x]"
+    assert [line[cell.start:cell.end] for cell in row_cells(line)] == ["$12.00", "see the rules", "[x]"]
