@@ -16,12 +16,15 @@ import argparse
 import dataclasses
 import datetime
 import json
+import pickle
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
+
+from groundqa.service.verify import sigmoid
 
 from groundqa.eval.gold import GoldQuestion, load_gold, sample
 from groundqa.eval.open_index import hold_out
@@ -34,7 +37,7 @@ RIGHT = 0.5  # a candidate with at least this F1 (its numbers the gold's: metric
 
 def add_calibrate_parser(sub, common: argparse.ArgumentParser) -> None:
     parser = sub.add_parser("calibrate", parents=[common], help="fit the answer verifier on gold questions")
-    parser.add_argument("gold", type=Path, nargs="+", help="gold JSONL (asked against the index) or SQuAD JSON (open mode)")
+    parser.add_argument("gold", type=Path, nargs="*", help="gold JSONL (asked against the index) or SQuAD JSON (open mode)")
     parser.add_argument("--limit", type=int, help="sample this many questions from each file (default: all)")
     parser.add_argument("--seed", type=int, default=0, help="sampling seed")
     parser.add_argument("--holdout-articles", type=int, default=0,
@@ -49,6 +52,14 @@ def add_calibrate_parser(sub, common: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-answerable-loss", type=float,
                         help="choose the threshold among those that cost the answerable questions (those people "
                              "wrote) at most this many F1 points against never abstaining (default: no limit)")
+    parser.add_argument("--suite-train", type=Path, metavar="SUITE",
+                        help="also the train sets of this benchmark (its splits.toml), each set weighing as a file")
+    parser.add_argument("--recorded", type=Path, metavar="FILE",
+                        help="keep the asked candidates here and, when it exists, fit on them without asking "
+                             "again (a local cache: valid for the same questions, models and settings)")
+    parser.add_argument("--cross-check", type=Path, metavar="MODEL",
+                        help="also fit how the cross-check model (service/cross_check.py) weighs in on the first "
+                             "candidates; the threshold then applies to the combined probability")
     parser.add_argument("--out", type=Path, required=True, help="write the verifier here; use it with GROUNDQA_VERIFIER=PATH")
     parser.add_argument("--cache-dir", type=Path, default=Path(".groundqa/eval"), help="open-mode index cache")
     parser.add_argument("--top-k", type=int, help=f"passages per question ({setting_default('top_k')})")
@@ -57,12 +68,21 @@ def add_calibrate_parser(sub, common: argparse.ArgumentParser) -> None:
 
 @dataclass(frozen=True)
 class Asked:
+    question: str
     answerable: bool
     # each candidate's features, its F1 against the gold (the threshold's measure) and whether it is right
     # (F1 >= RIGHT with the gold's numbers, metrics.right_f1: what the probability is of)
-    candidates: list[tuple[np.ndarray, float, bool]]
+    candidates: list[tuple[np.ndarray, float, bool, str]]  # ... and what the cross-check reads
     weight: float = 1.0  # each gold file weighs the same in the fit, however many questions it has
     made: bool = False  # a near miss made by eval/near_miss.py, not a question someone wrote
+    checked: dict[int, float] = dataclasses.field(default_factory=dict)  # candidate -> cross-check probability
+
+    def scores(self, verifier) -> list[tuple[float, float]]:
+        """(probability, F1) of each candidate the verifier decides among (with a cross-check, its first)."""
+        if verifier.cross_check is None:
+            return [(verifier.probability(c[0]), c[1]) for c in self.candidates]
+        return [(sigmoid(verifier.cross_check.log_odds(verifier.log_odds(self.candidates[i][0]), p)),
+                 self.candidates[i][1]) for i, p in self.checked.items()]
 
 
 def run_calibrate(args: argparse.Namespace, settings: Settings) -> int:
@@ -71,6 +91,28 @@ def run_calibrate(args: argparse.Namespace, settings: Settings) -> int:
     # early_exit_probability.
     recording = settings.model_copy(update={"verifier": "off", "early_exit_margin": None,
                                             **({"top_k": args.top_k} if args.top_k else {})})
+    if args.recorded and args.recorded.is_file():
+        asked, fitted_on = pickle.loads(args.recorded.read_bytes())
+    else:
+        asked, fitted_on = ask_all(args, recording)
+        if args.recorded:
+            args.recorded.parent.mkdir(parents=True, exist_ok=True)
+            args.recorded.write_bytes(pickle.dumps((asked, fitted_on)))
+    verifier, summary = fit(asked, args.max_answerable_loss, args.cross_check)
+    verifier = dataclasses.replace(verifier, fitted_for=fitted_for(settings))
+    summary["fitted_on"] = fitted_on
+    summary["date"] = datetime.date.today().isoformat()
+    summary["command"] = " ".join(["groundqa", *sys.argv[1:]])
+    verifier = dataclasses.replace(verifier, about=summary)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(verifier.to_json(), indent=2) + "\n")
+    print(json.dumps(summary, indent=2))
+    print(f"wrote {args.out}")
+    return 0
+
+
+def ask_all(args: argparse.Namespace, recording: Settings) -> tuple[list[Asked], list[str]]:
+    """Every gold question asked, each candidate recorded; and what was asked, for people."""
     asked: list[Asked] = []
     fitted_on = []
     for path in args.gold:
@@ -93,16 +135,18 @@ def run_calibrate(args: argparse.Namespace, settings: Settings) -> int:
                          + (f", {len(made)} near misses made from its answerable questions" if made else "")
                          + (f", {len(held)} articles held out" if held else "")
                          + (f", leaving out eval samples {' '.join(args.leave_out)}" if args.leave_out and squad else ""))
-    verifier, summary = fit(asked, args.max_answerable_loss)
-    summary["fitted_on"] = fitted_on
-    summary["date"] = datetime.date.today().isoformat()
-    summary["command"] = " ".join(["groundqa", *sys.argv[1:]])
-    verifier = dataclasses.replace(verifier, about=summary)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(verifier.to_json(), indent=2) + "\n")
-    print(json.dumps(summary, indent=2))
-    print(f"wrote {args.out}")
-    return 0
+    if args.suite_train:
+        for name, recorded in record_train_sets(args.suite_train, recording, args.cache_dir):
+            asked += [dataclasses.replace(a, weight=1.0 / len(recorded)) for a in recorded]
+            fitted_on.append(f"{name} (train split): {len(recorded)} questions")
+    return asked, fitted_on
+
+
+def fitted_for(settings: Settings) -> dict[str, str]:
+    from groundqa.hardware import resolve_precision
+    from groundqa.service.reader import reader_digest
+
+    return {"reader": reader_digest(settings.reader_model), "precision": resolve_precision(settings.precision)}
 
 
 def record(path: Path, everything: list[GoldQuestion], held: set[str], questions: list[GoldQuestion],
@@ -114,35 +158,78 @@ def record(path: Path, everything: list[GoldQuestion], held: set[str], questions
         pipeline = open_pipeline(settings, everything, path, cache_dir, progress=True, exclude_titles=held)
     else:
         pipeline, _ = build_pipeline(settings)
+    return asked_of(pipeline, questions, path.name)
+
+
+def record_train_sets(suite: Path, settings: Settings, cache_dir: Path) -> list[tuple[str, list[Asked]]]:
+    """The benchmark's train sets, each against an index of its own documents (never dev or test)."""
+    from groundqa.eval.suite import load_sets, set_pipeline
+    from groundqa.wiring import make_embedder, make_reader
+
+    embedder, reader = make_embedder(settings), make_reader(settings)
+    return [(gold_set.name, asked_of(set_pipeline(settings, gold_set, embedder, reader, cache_dir / "suite"),
+                                     load_gold(gold_set.gold), gold_set.name))
+            for gold_set in load_sets(suite, "train")]
+
+
+def asked_of(pipeline, questions: list[GoldQuestion], name: str) -> list[Asked]:
     asked = []
-    for gold in tqdm(questions, desc=f"asking {path.name}", unit="q"):
+    for gold in tqdm(questions, desc=f"asking {name}", unit="q"):
         judged = pipeline.ask(gold.question).judged
-        scored = [(features, f1_score(text, gold.answers), right_f1(text, gold.answers) >= RIGHT) if gold.answers
-                  else (features, 0.0, False) for text, features in judged]
-        asked.append(Asked(bool(gold.answers), scored))
+        scored = [(features, f1_score(text, gold.answers), right_f1(text, gold.answers) >= RIGHT, checked)
+                  if gold.answers else (features, 0.0, False, checked) for text, features, checked in judged]
+        asked.append(Asked(gold.question, bool(gold.answers), scored))
     return asked
 
 
-def fit(asked: list[Asked], max_answerable_loss: float | None = None):
-    """The logistic regression over every candidate (each file's questions weighing the same), and
-    the threshold that serves the questions best."""
+def fit(asked: list[Asked], max_answerable_loss: float | None = None, cross_check: Path | None = None):
+    """The logistic regression over every candidate (each file's questions weighing the same), then
+    with a cross-check model how it weighs in on the first candidates, and the threshold that serves
+    the questions best."""
     from sklearn.linear_model import LogisticRegression
 
     from groundqa.service.verify import Verifier
 
-    X = np.array([features for a in asked for features, _, _ in a.candidates])
-    y = np.array([int(a.answerable and right) for a in asked for *_, right in a.candidates])
+    X = np.array([features for a in asked for features, *_ in a.candidates])
+    y = np.array([int(a.answerable and right) for a in asked for _, _, right, _ in a.candidates])
     weights = np.array([a.weight / len(a.candidates) for a in asked for _ in a.candidates])
     mean, scale = X.mean(axis=0), X.std(axis=0) + 1e-9
     model = LogisticRegression(C=1.0, max_iter=5000).fit((X - mean) / scale, y, sample_weight=weights * len(y))
     verifier = _scaled_to_the_best_answers(Verifier(mean, scale, model.coef_[0], float(model.intercept_[0]), 0.5, {}),
                                            [a for a in asked if not a.made])
+    summary = {}
+    if cross_check is not None:
+        verifier, summary = fit_cross_check(verifier, asked, cross_check)
     threshold, best_f1, loss = best_threshold(verifier, asked, max_answerable_loss)
     return dataclasses.replace(verifier, threshold=threshold), {
         "questions": len(asked), "unanswerable": sum(not a.answerable for a in asked),
         "near_misses_made": sum(a.made for a in asked), "candidates": int(len(y)), "right": int(y.sum()),
         "threshold": round(threshold, 4), "f1_at_threshold": round(100 * best_f1, 2),
-        "answerable_f1_lost": round(100 * loss, 2)}
+        "answerable_f1_lost": round(100 * loss, 2), **summary}
+
+
+def fit_cross_check(verifier, asked: list[Asked], path: Path, candidates: int = 3):
+    """The verifier with a cross-check: a logistic regression over the features' log-odds and the
+    cross-check's log-odds of each question's first `candidates`, weighed as the first fit was."""
+    from sklearn.linear_model import LogisticRegression
+
+    from groundqa.service.cross_check import CrossCheck, CrossCheckFit, file_digest, logit
+
+    model = CrossCheck(path)
+    rows, labels, weights = [], [], []
+    for a in tqdm(asked, desc="cross-checking", unit="q"):
+        first = sorted(range(len(a.candidates)), key=lambda i: -verifier.log_odds(a.candidates[i][0]))[:candidates]
+        probabilities = model.probabilities(a.question, [a.candidates[i][3] for i in first])
+        a.checked.update({i: float(p) for i, p in zip(first, probabilities)})
+        for i, p in zip(first, probabilities):
+            rows.append([verifier.log_odds(a.candidates[i][0]), logit(float(p))])
+            labels.append(int(a.answerable and a.candidates[i][2]))
+            weights.append(a.weight / len(first))
+    weights = np.array(weights) * len(weights)
+    combination = LogisticRegression(C=1e3, max_iter=1000).fit(np.array(rows), labels, sample_weight=weights)
+    fitted = CrossCheckFit(path, file_digest(path), (float(combination.coef_[0][0]), float(combination.coef_[0][1])),
+                           float(combination.intercept_[0]), candidates)
+    return dataclasses.replace(verifier, cross_check=fitted), {"cross_check": fitted.to_json()}
 
 
 def _scaled_to_the_best_answers(verifier, asked: list[Asked]):
@@ -154,7 +241,7 @@ def _scaled_to_the_best_answers(verifier, asked: list[Asked]):
 
     asked = [a for a in asked if a.candidates]
     best = [max(a.candidates, key=lambda c: verifier.log_odds(c[0])) for a in asked]
-    right = [int(a.answerable and is_right) for a, (*_, is_right) in zip(asked, best)]
+    right = [int(a.answerable and is_right) for a, (_, _, is_right, _) in zip(asked, best)]
     if len(set(right)) < 2:
         return verifier
     z = np.array([[verifier.log_odds(features)] for features, *_ in best])
@@ -172,7 +259,7 @@ def best_threshold(verifier, asked: list[Asked], max_answerable_loss: float | No
     points; with the F1 and that cost."""
     decisions = []
     for a in asked:
-        best = max(((verifier.probability(f), f1) for f, f1, _ in a.candidates), default=(-1.0, 0.0))
+        best = max(a.scores(verifier), default=(-1.0, 0.0))
         decisions.append((best[0], best[1], 0.0 if a.answerable else 1.0, a.weight, a.answerable and not a.made))
     total = sum(weight for *_, weight, _ in decisions)
     answerable = [(p, f1) for p, f1, _, _, written in decisions if written]

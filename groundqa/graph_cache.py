@@ -85,7 +85,7 @@ class GraphCache:
                 expected = tuple(graph(*check_inputs))
             torch.jit.save(graph, str(staging / GRAPH))
             torch.save({"inputs": check_inputs, "outputs": expected}, staging / CHECK)
-            entry = {"key": key, "sha256": {name: _sha256(staging / name) for name in (GRAPH, CHECK)}}
+            entry = {"key": key, "sha256": {name: sha256_of_file(staging / name) for name in (GRAPH, CHECK)}}
             (staging / ENTRY).write_text(json.dumps(entry, indent=1, sort_keys=True))
             shutil.rmtree(folder, ignore_errors=True)
             os.rename(staging, folder)
@@ -103,7 +103,7 @@ def _load_checked(folder: Path, key: dict[str, Any]):
     if entry["key"] != key:
         raise ValueError("its key differs")
     for name, digest in entry["sha256"].items():
-        if _sha256(folder / name) != digest:
+        if sha256_of_file(folder / name) != digest:
             raise ValueError(f"{name} is not the file that was written")
     graph = torch.jit.load(str(folder / GRAPH), map_location="cpu")
     check = torch.load(folder / CHECK, weights_only=True)
@@ -115,7 +115,7 @@ def _load_checked(folder: Path, key: dict[str, Any]):
     return graph
 
 
-def _sha256(path: Path) -> str:
+def sha256_of_file(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

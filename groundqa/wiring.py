@@ -18,7 +18,7 @@ from groundqa.index.store import FaissLayout
 from groundqa.service.answers import AnswerConfig
 from groundqa.service.feedback import FeedbackStore, MilvusFeedback, SqliteFeedback
 from groundqa.service.pipeline import Pipeline, PipelineConfig
-from groundqa.service.reader import ExtractiveReader, ReaderConfig
+from groundqa.service.reader import ExtractiveReader, ReaderConfig, reader_digest
 from groundqa.service.verify import Verifier
 from groundqa.settings import Settings
 
@@ -58,7 +58,10 @@ SHIPPED_VERIFIER = Path(groundqa.service.__file__).parent / "verifier.json"
 def verifier(settings: Settings) -> Verifier | None:
     if settings.verifier == "off":
         return None
-    loaded = Verifier.load(SHIPPED_VERIFIER if settings.verifier == "shipped" else Path(settings.verifier))
+    path = SHIPPED_VERIFIER if settings.verifier == "shipped" else Path(settings.verifier)
+    loaded = Verifier.load(path)
+    loaded.check_fitted_for(reader_digest(settings.reader_model), resolve_precision(settings.precision),
+                            f"the verifier file {path}")
     if settings.answer_threshold is None:
         return loaded
     return dataclasses.replace(loaded, threshold=settings.answer_threshold)

@@ -17,7 +17,8 @@ from groundqa.service.completion import asks_for_several
 from groundqa.service.procedure import done_before, is_procedure, next_step, with_its_list
 from groundqa.service.reader import Reader, Reading
 from groundqa.service.types import Answer, AskResult
-from groundqa.service.verify import Verifier, cannot_answer, evidence_of, feature_vector, type_mismatch
+from groundqa.service.cross_check import CrossCheckFit, evidence
+from groundqa.service.verify import Verifier, sigmoid, cannot_answer, evidence_of, feature_vector, type_mismatch
 from groundqa.settings import MAX_TOP_K
 
 
@@ -110,18 +111,26 @@ class Pipeline:
         shown = self.config.answers.max_answers
         lookup = self.collection.document
         found = self._to_verify(question, reading, max(VERIFIED_CANDIDATES, shown))
-        features = [feature_vector(evidence_of(question, c, reading, lookup(c.span.passage.chunk.doc_id)),
-                                   self.collection.terms) for c in found]
+        documents = [lookup(c.span.passage.chunk.doc_id) for c in found]
+        evidences = [evidence_of(question, c, reading, d) for c, d in zip(found, documents)]
+        features = [feature_vector(e, self.collection.terms) for e in evidences]
+        # What the cross-check reads: the answer as shown (completed), in its sentence, under its headings.
+        checked = [evidence(d.text, c.answer.citation.start, c.answer.citation.end, e.heading_chain)
+                   for c, d, e in zip(found, documents, evidences)]
         if verifier is None:
             answers, margin = by_margin(found[:shown], reading, self.config.answers)
-            return answers, margin, tuple((c.answer.text, f) for c, f in zip(found, features))
-        scored = sorted(((verifier.probability(f), c, f) for c, f in zip(found, features)), key=lambda x: -x[0])
-        judged = tuple((c.answer.text, f) for _, c, f in scored)
+            return answers, margin, tuple(zip((c.answer.text for c in found), features, checked))
+        scored = sorted(((verifier.log_odds(f), c, f, text) for c, f, text in zip(found, features, checked)),
+                        key=lambda x: -x[0])
+        if verifier.cross_check is not None:
+            scored = cross_checked(question, scored, verifier.cross_check)
+        scored = [(sigmoid(z), c, f, text) for z, c, f, text in scored]
+        judged = tuple((c.answer.text, f, text) for _, c, f, text in scored)
         if not scored or scored[0][0] < verifier.threshold:
             return [], scored[0][0] if scored else None, judged
         # An alternative is listed only where it would have been answered on its own.
         floor = max(self.config.answers.min_alternative_score, verifier.threshold)
-        answers = [dataclasses.replace(c.answer, score=p) for rank, (p, c, _) in enumerate(scored) if rank == 0 or p >= floor]
+        answers = [dataclasses.replace(c.answer, score=p) for rank, (p, c, *_) in enumerate(scored) if rank == 0 or p >= floor]
         answers = answers[:shown]
         return answers, scored[0][0], judged
 
@@ -237,3 +246,12 @@ class _Stopwatch:
 
     def timings(self) -> dict[str, float]:
         return {**self._laps, "total": (self._last - self._start) * 1000}
+
+
+def cross_checked(question: str, scored: list[tuple], fit: CrossCheckFit) -> list[tuple]:
+    """The verifier's first candidates (log-odds first in each tuple, best first) judged again with the
+    cross-check, best first by the combined log-odds; the candidates after them are dropped."""
+    first = scored[:fit.candidates]
+    probabilities = fit.model().probabilities(question, [text for *_, text in first])
+    combined = [(fit.log_odds(z, p), *rest) for (z, *rest), p in zip(first, probabilities)]
+    return sorted(combined, key=lambda x: -x[0])

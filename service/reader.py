@@ -7,6 +7,9 @@ the n-best start and end positions per window, spans of at most max_answer_token
 
 from __future__ import annotations
 
+import functools
+import hashlib
+
 import re
 import threading
 from dataclasses import dataclass
@@ -189,3 +192,16 @@ class ExtractiveReader:
                 spans.append(Span(passage, base + char_start, base + char_end, float(start[s] + end[e]), window_null,
                                   e - s + 1))
         return spans
+
+
+@functools.lru_cache(maxsize=4)
+def reader_digest(location: str) -> str:
+    """The reader's weights and configuration, hashed (its name where it is not a local folder): what a
+    verifier was fitted for."""
+    from groundqa.graph_cache import MODEL_FILES, sha256_of_file
+
+    folder = Path(location)
+    if not folder.is_dir():
+        return location
+    parts = [sha256_of_file(folder / name) for name in MODEL_FILES if (folder / name).is_file()]
+    return hashlib.sha256("".join(parts).encode()).hexdigest()[:16]

@@ -14,7 +14,7 @@ import functools
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
@@ -26,6 +26,7 @@ from groundqa.index.terms import STOP_WORDS, TermStats, holds, words, words_at
 from groundqa.index.types import Document
 from groundqa.service.answers import Candidate
 from groundqa.service.completion import asks_how_many
+from groundqa.service.cross_check import DEFAULT_FOLDER, CrossCheckFit
 from groundqa.service.measures import currency_mismatch, measure, wanted_measures
 from groundqa.service.reader import Reading
 from groundqa.service.tables import SEPARATOR, row_cells, row_label
@@ -234,7 +235,9 @@ def _ends_a_period(question: str, line: str, start: int) -> bool:
 
 @dataclass(frozen=True)
 class Verifier:
-    """Standardize, then logistic regression; answer when the probability reaches `threshold`."""
+    """Standardize, then logistic regression; answer when the probability reaches `threshold`. With a
+    cross-check, its first candidates are judged again, the cross-encoder's view beside the features'
+    (service/cross_check.py), and the threshold applies to that combined probability."""
 
     mean: np.ndarray
     scale: np.ndarray
@@ -242,17 +245,30 @@ class Verifier:
     intercept: float
     threshold: float
     about: Mapping[str, object]  # what it was fitted on and how it scored, for people
+    fitted_for: Mapping[str, str] = field(default_factory=dict)  # the reader's digest and precision
+    cross_check: CrossCheckFit | None = None
 
     def log_odds(self, features: np.ndarray) -> float:
         return float(((features - self.mean) / self.scale) @ self.coef + self.intercept)
 
     def probability(self, features: np.ndarray) -> float:
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(self.log_odds(features), 30.0))))
+        return sigmoid(self.log_odds(features))
 
     def to_json(self) -> dict:
         return {"feature_version": FEATURE_VERSION, "features": list(FEATURES), "mean": self.mean.tolist(),
                 "scale": self.scale.tolist(), "coef": self.coef.tolist(), "intercept": self.intercept,
-                "threshold": self.threshold, "about": dict(self.about)}
+                "threshold": self.threshold, "fitted_for": dict(self.fitted_for),
+                **({"cross_check": self.cross_check.to_json()} if self.cross_check else {}), "about": dict(self.about)}
+
+    def check_fitted_for(self, reader_digest: str, precision: str, origin: str) -> None:
+        """Refuse a reader or precision other than the one the features were fitted on: its logits differ."""
+        wanted = self.fitted_for
+        if wanted.get("reader", reader_digest) != reader_digest:
+            raise VerifierMismatch(f"{origin} was fitted for the reader {wanted['reader']}, not the configured one "
+                                   f"({reader_digest}): refit it with `groundqa calibrate`")
+        if precision_family(wanted.get("precision", precision)) != precision_family(precision):
+            raise VerifierMismatch(f"{origin} was fitted at precision {wanted['precision']}, not {precision}: "
+                                   f"set PRECISION={wanted['precision']} or refit it with `groundqa calibrate`")
 
     @classmethod
     def load(cls, path: Path) -> "Verifier":
@@ -260,21 +276,33 @@ class Verifier:
             data = json.loads(Path(path).read_text())
         except (OSError, ValueError) as exc:
             raise VerifierMismatch(f"cannot read the verifier file {path}: {exc}") from None
-        return cls.from_json(data, f"the verifier file {path}")
+        return cls.from_json(data, f"the verifier file {path}", Path(path).parent)
 
     @classmethod
-    def from_json(cls, data: object, origin: str) -> "Verifier":
-        """`origin` names where it came from, for the error."""
+    def from_json(cls, data: object, origin: str, folder: Path | None = None) -> "Verifier":
+        """`origin` names where it came from, for the error; `folder` is where a cross-check file lies."""
         if not isinstance(data, dict) or data.get("feature_version") != FEATURE_VERSION \
                 or tuple(data.get("features", ())) != FEATURES:
             version = data.get("feature_version") if isinstance(data, dict) else None
             raise VerifierMismatch(f"{origin} was fitted on feature version {version!r}; this groundqa computes "
                                    f"version {FEATURE_VERSION}: refit it with `groundqa calibrate`")
         try:
+            cross = data.get("cross_check")
             return cls(np.array(data["mean"]), np.array(data["scale"]), np.array(data["coef"]),
-                       float(data["intercept"]), float(data["threshold"]), data.get("about", {}))
-        except (KeyError, TypeError, ValueError) as exc:
+                       float(data["intercept"]), float(data["threshold"]), data.get("about", {}),
+                       {str(k): str(v) for k, v in data.get("fitted_for", {}).items()},
+                       CrossCheckFit.from_json(cross, folder or DEFAULT_FOLDER) if cross else None)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise VerifierMismatch(f"{origin} is not a verifier groundqa wrote: {exc}") from None
+
+
+def precision_family(precision: str) -> str:
+    """bf16 and fp32 give the reader's logits within noise of each other; int8 does not."""
+    return "int8" if precision == "int8" else "float"
+
+
+def sigmoid(log_odds: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(log_odds, 30.0))))
 
 
 @functools.lru_cache(maxsize=64)

@@ -2,6 +2,7 @@
 article lacks; the threshold keeps the answerable questions' loss within the bound asked for; and
 `groundqa calibrate` writes a file the service loads (real models, real index)."""
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -38,7 +39,8 @@ def test_a_near_miss_swaps_one_number_or_name_for_one_its_article_lacks():
 def _asked(rng, answerable: bool, right: bool, made: bool = False) -> Asked:
     features = rng.normal(size=len(FEATURES))
     features[0] += 1.0 if right else -1.0  # one feature tells them apart, not cleanly
-    return Asked(answerable, [(features, 1.0 if right else 0.0, right)], weight=1.0, made=made)
+    return Asked("a question?", answerable, [(features, 1.0 if right else 0.0, right, "evidence")], weight=1.0,
+                 made=made)
 
 
 def test_the_threshold_keeps_the_answerable_loss_within_the_bound():
@@ -52,6 +54,44 @@ def test_the_threshold_keeps_the_answerable_loss_within_the_bound():
     assert bounded_threshold <= free_threshold and bounded_f1 <= free_f1
     assert summary["near_misses_made"] == 50 and 0.0 < summary["threshold"] < 1.0
     assert verifier.probability(asked[0].candidates[0][0]) > verifier.probability(asked[-1].candidates[0][0])
+
+
+class _CrossCheckSeeingRightness:
+    """Stands in for the cross-encoder: sure of the candidates whose evidence says "right"."""
+
+    def __init__(self, path):
+        self.digest = "fake"
+
+    def probabilities(self, question, evidences):
+        return np.array([0.95 if text == "right" else 0.05 for text in evidences])
+
+
+def test_the_cross_check_is_weighed_in_on_the_first_candidates(monkeypatch, tmp_path):
+    import groundqa.service.cross_check as cross_check
+
+    monkeypatch.setattr(cross_check, "CrossCheck", _CrossCheckSeeingRightness)
+    model = tmp_path / "model.safetensors"
+    model.write_bytes(b"weights")
+    rng = np.random.default_rng(1)
+    asked = []
+    for number in range(120):
+        answerable = number % 3 != 0
+        candidates = []
+        for rank in range(5):
+            right = answerable and rank == number % 2  # the features rank the right one first or second
+            features = rng.normal(size=len(FEATURES))
+            features[0] += 1.0 - 0.3 * rank
+            candidates.append((features, 1.0 if right else 0.0, right, "right" if right else "wrong"))
+        asked.append(Asked(f"question {number}?", answerable, candidates, weight=1.0))
+    plain, plain_summary = fit([dataclasses.replace(a, checked={}) for a in asked])
+    checked, summary = fit(asked, cross_check=model)
+    fitted = checked.cross_check
+    assert fitted is not None and fitted.candidates == 3 and fitted.weights[1] > 0
+    assert summary["cross_check"]["digest"] == cross_check.file_digest(model)
+    assert all(len(a.checked) == 3 for a in asked)
+    assert summary["f1_at_threshold"] > plain_summary["f1_at_threshold"]
+    again = Verifier.from_json(json.loads(json.dumps(checked.to_json())), "test", tmp_path)
+    assert again.cross_check == fitted
 
 
 # Documents and gold questions written for this test (the benchmark sets in eval/gold stay out of tests).

@@ -135,7 +135,7 @@ def test_a_graph_that_no_longer_gives_its_outputs_is_rebuilt(tmp_path):
     made = cache.entry_dir(tiny_key()).name
     (folder / graph_cache.GRAPH).write_bytes((tmp_path / "other" / made / graph_cache.GRAPH).read_bytes())
     entry = json.loads((folder / graph_cache.ENTRY).read_text())
-    entry["sha256"][graph_cache.GRAPH] = graph_cache._sha256(folder / graph_cache.GRAPH)
+    entry["sha256"][graph_cache.GRAPH] = graph_cache.sha256_of_file(folder / graph_cache.GRAPH)
     (folder / graph_cache.ENTRY).write_text(json.dumps(entry))
     assert cache.load(tiny_key()) is None
 
