@@ -1,16 +1,19 @@
 """`groundqa eval --conversations eval/gold/conversations.jsonl --split dev`: conversations of two or
 three turns, each asked as a user asks it in the widget (a follow-up with the conversation so far as
-its history, resolved into a standalone question by the service's own resolution), against the same
-follow-ups written out standalone.
+its history, answered as the service answers it: resolved into a standalone question, and beside it
+the plain combination with the previous question where the rules may have misread it, the verifier
+choosing, service/followup_choice.py), against the same follow-ups written out standalone.
 
 The file is JSONL, one conversation a line: {"id", "set", "turns": [{"question", "answers",
 "doc_id"?}, ...], "standalone": [the same turns written out standalone]}; "set" names a set of the
 split file beside it (splits.toml), so conversations split with their sets and are asked against
-that set's documents. Each turn's history holds the earlier turns with the answer the user was shown
-(none where the service abstained), as the widget sends it."""
+that set's documents. Each turn's history holds the earlier turns, each as the question answered
+(its resolved_question) with the answer the user was shown (none where the service abstained), as the
+widget sends it."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import defaultdict
 from dataclasses import dataclass
@@ -24,6 +27,7 @@ from groundqa.eval.gold import load_gold
 from groundqa.eval.runner import Row, reading_on_as_served
 from groundqa.eval.suite import load_sets
 from groundqa.service.followup import Turn, embedder_similarity, resolve
+from groundqa.service.followup_choice import ask_follow_up
 from groundqa.settings import Settings
 
 
@@ -111,10 +115,11 @@ def run_conversations(settings: Settings, conversations: list[Conversation], sui
         for conversation in group:
             history: list[Turn] = []
             for number, turn in enumerate(conversation.turns):
-                resolved = resolve(turn.question, history, similarity)
-                row = _row(f"{conversation.id}#{number + 1}", turn.question, turn, pipeline.ask(resolved))
-                asked.append(Asked(conversation.id, name, number, row, resolved, conversation.standalone[number]))
-                history.append(Turn(turn.question, row.answer_at(threshold) or ""))
+                result = ask_follow_up(lambda q: _as_served(pipeline.ask(q), threshold), turn.question, history,
+                                       similarity, settings.max_question_chars)
+                row = _row(f"{conversation.id}#{number + 1}", turn.question, turn, result)
+                asked.append(Asked(conversation.id, name, number, row, result.question, conversation.standalone[number]))
+                history.append(Turn(result.question, row.answer_at(threshold) or ""))
                 if number:
                     row_id, question = f"{conversation.id}#{number + 1}", conversation.standalone[number]
                     again = _row(row_id, question, turn, pipeline.ask(question))
@@ -138,6 +143,14 @@ def left_alone(gold: Path, similarity) -> tuple[int, int]:
     changed = sum(resolve(q.question, [Turn(p.question, p.answers[0] if p.answers else "")], similarity)
                   != q.question.strip() for p, q in zip(questions, questions[1:]))
     return changed, max(len(questions) - 1, 0)
+
+
+def _as_served(result, threshold: float):
+    """A recorded result as the service gives it: without answers where it abstains at `threshold`
+    (the verifier choosing between readings sees what the service sees)."""
+    if result.answers and (result.best_margin is None or result.best_margin < threshold):
+        return dataclasses.replace(result, answers=[], no_answer=True)
+    return result
 
 
 def _row(row_id: str, question: str, turn: GoldTurn, result) -> Row:

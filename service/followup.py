@@ -13,10 +13,15 @@ alone):
   phone number?", "how much is parking there?") is replaced by what it stands for in the previous
   question: its subject with the phrases that qualify it; the person a "who" question was answered
   with; a place for "there", a time for "then" (followup_subject).
-Earlier turns are resolved in order first, so a third turn builds on the second's standalone form."""
+Earlier turns are resolved in order first, so a third turn builds on the second's standalone form.
+
+Where the rules may have misread a follow-up (any but a fragment), the service also asks it beside the
+previous question and lets the verifier choose (followup_choice); a history turn holding such a
+combination stands for its follow-up resolved."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -73,11 +78,36 @@ def embedder_similarity(embedder) -> Similarity:
 
 def resolve(question: str, history: Sequence[Turn], similarity: Similarity | None = None) -> str:
     """The question as it stands alone: unchanged unless it is a follow-up of `history` (oldest first)."""
+    return resolve_with_history(question, history, similarity)[0]
+
+
+def resolve_with_history(question: str, history: Sequence[Turn],
+                         similarity: Similarity | None = None) -> tuple[str, list[Turn]]:
+    """`resolve`'s question, and the turns of `history` as they were resolved on the way (each question
+    standing alone, with its answer)."""
     question = question.strip()
     earlier: list[Turn] = []
     for turn in history[-MAX_TURNS:]:
-        earlier.append(Turn(_resolve(turn.question.strip(), earlier, similarity), turn.answer.strip()))
+        earlier.append(Turn(_resolve_asked(turn.question.strip(), earlier, similarity), turn.answer.strip()))
+    return _resolve(question, earlier, similarity), earlier
+
+
+def _resolve_asked(question: str, earlier: list[Turn], similarity: Similarity | None) -> str:
+    """A question of the history resolved. One made of several questions, the first a follow-up of the
+    others ("When is he in? Who is the caretaker at Maple Court?", as a follow-up answered beside the
+    question before it comes back: followup_choice), stands for its first question resolved after the
+    others; any other is resolved as a question is."""
+    parts = _AFTER_A_QUESTION.split(question) if question.count("?") >= 2 else [question]
+    if len(parts) >= 2 and all(part.endswith("?") for part in parts):
+        first, rest = parts[0], " ".join(parts[1:])
+        before = earlier if earlier and earlier[-1].question == rest else [*earlier, Turn(rest)]
+        resolved = _resolve(first, before, similarity)
+        if resolved != first:
+            return resolved
     return _resolve(question, earlier, similarity)
+
+
+_AFTER_A_QUESTION = re.compile(r"(?<=\?)\s+")  # where one question of a text ends and the next begins
 
 
 def _resolve(question: str, earlier: list[Turn], similarity: Similarity | None) -> str:

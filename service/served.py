@@ -24,7 +24,8 @@ from groundqa.service.admission import Admission
 from groundqa.service.answer_cache import AnswerCache, cache_key
 from groundqa.service.collections import Record
 from groundqa.service.feedback import Feedback, FeedbackStore
-from groundqa.service.followup import Turn, embedder_similarity, standalone
+from groundqa.service.followup import Turn, embedder_similarity
+from groundqa.service.followup_choice import Readings, chosen, readings
 from groundqa.service.ids import normalize_doc_id, validate_doc_id
 from groundqa.service.pipeline import Pipeline, validate_filters, validate_question, validate_top_k
 from groundqa.service.rwlock import ReadWriteLock
@@ -82,9 +83,17 @@ class ServedCollection:
     def ask(self, question: str, top_k: int | None, filters: Filters | None,
             history: Sequence[Turn] = ()) -> AskResult:
         """The answer; with `history` (the conversation so far, oldest first) to a follow-up resolved
-        into a standalone question first, which the result's `question` is (and the cache's key)."""
+        into a standalone question first, which the result's `question` is (and the cache's key). A
+        follow-up the rules may have misread is also asked as a plain combination with the previous
+        question, the verifier choosing (followup_choice); each reading is cached on its own."""
         pipeline = self._synced_pipeline()
-        question = self._standalone(pipeline, question, history)
+        read = self._readings(pipeline, question, history)
+        by_rules = self._ask_one(pipeline, read.resolved, top_k, filters)
+        if read.alternative is None:
+            return by_rules
+        return chosen(by_rules, self._ask_one(pipeline, read.alternative, top_k, filters), read.previous_answer)
+
+    def _ask_one(self, pipeline: Pipeline, question: str, top_k: int | None, filters: Filters | None) -> AskResult:
         key = cache_key(question, top_k, filters)
         started = time.perf_counter()
         cached = self.answers.get(key)
@@ -99,17 +108,24 @@ class ServedCollection:
     def ask_stream(self, question: str, top_k: int | None, filters: Filters | None,
                    history: Sequence[Turn] = ()) -> Iterator[tuple[Passage, ...] | AskResult]:
         """Pipeline.stages, holding the read lock from retrieval to the last citation. Bad input
-        raises here, before anything streams; a follow-up is resolved as `ask` resolves it."""
+        raises here, before anything streams; a follow-up is resolved as `ask` resolves it (one with
+        two readings streams its passages once both are answered, the chosen reading's)."""
         pipeline = self._synced_pipeline()
         validate_top_k(top_k)
         validate_filters(filters)
-        question = self._standalone(pipeline, question, history)
+        read = self._readings(pipeline, question, history)
 
         def work(stages: queue.SimpleQueue) -> None:
             try:
                 with self._inference_slot(), self._lock.reading():
-                    for stage in pipeline.stages(question, top_k, filters):
-                        stages.put(stage)
+                    if read.alternative is None:
+                        for stage in pipeline.stages(read.resolved, top_k, filters):
+                            stages.put(stage)
+                    else:
+                        result = chosen(pipeline.ask(read.resolved, top_k, filters),
+                                        pipeline.ask(read.alternative, top_k, filters), read.previous_answer)
+                        stages.put(tuple(result.passages))
+                        stages.put(result)
             except BaseException as exc:  # handed to the reader of the stream, raised there
                 stages.put(exc)
             finally:
@@ -128,19 +144,19 @@ class ServedCollection:
 
         return stream()
 
-    def _standalone(self, pipeline: Pipeline, question: str, history: Sequence[Turn]) -> str:
-        """The question checked, and resolved against `history` when there is one (the embedder, when
-        the rules need it, runs in an inference slot like any model run)."""
+    def _readings(self, pipeline: Pipeline, question: str, history: Sequence[Turn]) -> Readings:
+        """The question checked, and read against `history` when there is one (the embedder, when the
+        rules need it, runs in an inference slot like any model run)."""
         question = validate_question(question, self.settings.max_question_chars)
         if not history:
-            return question
+            return Readings(question, None, "")
         similar = embedder_similarity(pipeline.embedder)
 
         def similarity(text: str, others: Sequence[str]) -> Sequence[float]:
             with self._inference_slot():
                 return similar(text, others)
 
-        return standalone(question, history, similarity, self.settings.max_question_chars)
+        return readings(question, history, similarity, self.settings.max_question_chars)
 
     def search(self, query: str, k: int, filters: Filters | None) -> tuple[list[Passage], dict[str, Document]]:
         pipeline = self._synced_pipeline()

@@ -148,3 +148,22 @@ def test_groundqa_ask_with_a_history_file(server, tmp_path):
     assert json.loads(second.stdout)["resolved_question"] == WEEKENDS
     turns = json.loads(history.read_text())
     assert [t["question"] for t in turns] == [WEEKDAYS, WEEKENDS] and "8 am" in turns[1]["answer"]
+
+
+def test_a_follow_up_with_two_readings_answers_the_question_it_names(http):
+    """A follow-up the rules may have misread (not a fragment, after a turn that was shown an answer) is
+    also asked beside the previous question, and the answer scored higher kept (service/followup_choice.py):
+    resolved_question is the reading answered, whichever it is, in /v1/ask and the stream alike. With
+    these fake models the combination scores higher here."""
+    history = [{"question": WEEKDAYS, "answer": "6 am"}]
+    question = "How much does a swim cost?"
+    answer = ask(http, question, history).json()
+    assert answer["question"] == question and answer["resolved_question"] == f"{question} {WEEKDAYS}", answer
+    assert "other_reading" in answer["timings_ms"]
+    alone = ask(http, answer["resolved_question"]).json()  # the reading answered, asked on its own
+    assert [a["text"] for a in alone["answers"]] == [a["text"] for a in answer["answers"]]
+    response = ask(http, question, history, path="/v1/ask/stream")
+    events = [block.split("\n") for block in response.text.strip().split("\n\n")]
+    streamed = next(json.loads(lines[1][len("data: "):]) for lines in events if lines[0] == "event: answers")
+    assert streamed["resolved_question"] == answer["resolved_question"]
+    assert [a["text"] for a in streamed["answers"]] == [a["text"] for a in answer["answers"]]
