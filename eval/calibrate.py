@@ -60,6 +60,8 @@ def add_calibrate_parser(sub, common: argparse.ArgumentParser) -> None:
     parser.add_argument("--cross-check", type=Path, metavar="MODEL",
                         help="also fit how the cross-check model (service/cross_check.py) weighs in on the first "
                              "candidates; the threshold then applies to the combined probability")
+    parser.add_argument("--features-from", type=Path, metavar="VERIFIER",
+                        help="keep this verifier file's fit of the features; fit only the cross-check and threshold")
     parser.add_argument("--out", type=Path, required=True, help="write the verifier here; use it with GROUNDQA_VERIFIER=PATH")
     parser.add_argument("--cache-dir", type=Path, default=Path(".groundqa/eval"), help="open-mode index cache")
     parser.add_argument("--top-k", type=int, help=f"passages per question ({setting_default('top_k')})")
@@ -98,7 +100,10 @@ def run_calibrate(args: argparse.Namespace, settings: Settings) -> int:
         if args.recorded:
             args.recorded.parent.mkdir(parents=True, exist_ok=True)
             args.recorded.write_bytes(pickle.dumps((asked, fitted_on)))
-    verifier, summary = fit(asked, args.max_answerable_loss, args.cross_check)
+    from groundqa.service.verify import Verifier
+
+    features_from = Verifier.load(args.features_from) if args.features_from else None
+    verifier, summary = fit(asked, args.max_answerable_loss, args.cross_check, features_from)
     verifier = dataclasses.replace(verifier, fitted_for=fitted_for(settings))
     summary["fitted_on"] = fitted_on
     summary["date"] = datetime.date.today().isoformat()
@@ -182,21 +187,25 @@ def asked_of(pipeline, questions: list[GoldQuestion], name: str) -> list[Asked]:
     return asked
 
 
-def fit(asked: list[Asked], max_answerable_loss: float | None = None, cross_check: Path | None = None):
-    """The logistic regression over every candidate (each file's questions weighing the same), then
-    with a cross-check model how it weighs in on the first candidates, and the threshold that serves
-    the questions best."""
+def fit(asked: list[Asked], max_answerable_loss: float | None = None, cross_check: Path | None = None,
+        features_from=None):
+    """The logistic regression over every candidate (each file's questions weighing the same; or the
+    one of `features_from`, a verifier, kept as it is), then with a cross-check model how it weighs in
+    on the first candidates, and the threshold that serves the questions best."""
     from sklearn.linear_model import LogisticRegression
 
     from groundqa.service.verify import Verifier
 
-    X = np.array([features for a in asked for features, *_ in a.candidates])
     y = np.array([int(a.answerable and right) for a in asked for _, _, right, _ in a.candidates])
-    weights = np.array([a.weight / len(a.candidates) for a in asked for _ in a.candidates])
-    mean, scale = X.mean(axis=0), X.std(axis=0) + 1e-9
-    model = LogisticRegression(C=1.0, max_iter=5000).fit((X - mean) / scale, y, sample_weight=weights * len(y))
-    verifier = _scaled_to_the_best_answers(Verifier(mean, scale, model.coef_[0], float(model.intercept_[0]), 0.5, {}),
-                                           [a for a in asked if not a.made])
+    if features_from is None:
+        X = np.array([features for a in asked for features, *_ in a.candidates])
+        weights = np.array([a.weight / len(a.candidates) for a in asked for _ in a.candidates])
+        mean, scale = X.mean(axis=0), X.std(axis=0) + 1e-9
+        model = LogisticRegression(C=1.0, max_iter=5000).fit((X - mean) / scale, y, sample_weight=weights * len(y))
+        verifier = _scaled_to_the_best_answers(
+            Verifier(mean, scale, model.coef_[0], float(model.intercept_[0]), 0.5, {}), [a for a in asked if not a.made])
+    else:
+        verifier = dataclasses.replace(features_from, cross_check=None)
     summary = {}
     if cross_check is not None:
         verifier, summary = fit_cross_check(verifier, asked, cross_check)

@@ -151,7 +151,7 @@ def train(pairs: list[Pair], trained: int, epochs: int, batch_size: int, learnin
         optimizer, lambda step: min(1.0, step / max(1, steps // 10)) * max(0.0, 1 - step / steps))
     loss_of = torch.nn.BCEWithLogitsLoss()
     model.train()
-    step, began = 0, time.time()
+    step, began, recent = 0, time.time(), []
     for _ in range(epochs):
         order = rng.sample(pairs, len(pairs))
         for i in range(0, len(order), batch_size):
@@ -166,8 +166,10 @@ def train(pairs: list[Pair], trained: int, epochs: int, batch_size: int, learnin
             schedule.step()
             optimizer.zero_grad()
             step += 1
+            recent = [*recent[-49:], loss.item()]
             if step % 50 == 0:
-                print(f"step {step}/{steps} loss {loss.item():.3f} {time.time() - began:.0f}s", flush=True)
+                print(f"step {step}/{steps} mean loss of the last 50 {sum(recent) / len(recent):.3f} "
+                      f"{time.time() - began:.0f}s", flush=True)
     return model.eval()
 
 

@@ -92,6 +92,8 @@ def test_the_cross_check_is_weighed_in_on_the_first_candidates(monkeypatch, tmp_
     assert summary["f1_at_threshold"] > plain_summary["f1_at_threshold"]
     again = Verifier.from_json(json.loads(json.dumps(checked.to_json())), "test", tmp_path)
     assert again.cross_check == fitted
+    kept, _ = fit(asked, cross_check=model, features_from=plain)  # only the cross-check and threshold fitted
+    assert np.array_equal(kept.coef, plain.coef) and kept.cross_check is not None
 
 
 # Documents and gold questions written for this test (the benchmark sets in eval/gold stay out of tests).
