@@ -60,6 +60,8 @@ def add_calibrate_parser(sub, common: argparse.ArgumentParser) -> None:
     parser.add_argument("--cross-check", type=Path, metavar="MODEL",
                         help="also fit how the cross-check model (service/cross_check.py) weighs in on the first "
                              "candidates; the threshold then applies to the combined probability")
+    parser.add_argument("--cross-check-candidates", type=int, default=3, metavar="N",
+                        help="how many of the verifier's first candidates the cross-check judges again")
     parser.add_argument("--features-from", type=Path, metavar="VERIFIER",
                         help="keep this verifier file's fit of the features; fit only the cross-check and threshold")
     parser.add_argument("--out", type=Path, required=True, help="write the verifier here; use it with GROUNDQA_VERIFIER=PATH")
@@ -103,7 +105,8 @@ def run_calibrate(args: argparse.Namespace, settings: Settings) -> int:
     from groundqa.service.verify import Verifier
 
     features_from = Verifier.load(args.features_from) if args.features_from else None
-    verifier, summary = fit(asked, args.max_answerable_loss, args.cross_check, features_from)
+    verifier, summary = fit(asked, args.max_answerable_loss, args.cross_check, features_from,
+                            args.cross_check_candidates)
     verifier = dataclasses.replace(verifier, fitted_for=fitted_for(settings))
     summary["fitted_on"] = fitted_on
     summary["date"] = datetime.date.today().isoformat()
@@ -188,7 +191,7 @@ def asked_of(pipeline, questions: list[GoldQuestion], name: str) -> list[Asked]:
 
 
 def fit(asked: list[Asked], max_answerable_loss: float | None = None, cross_check: Path | None = None,
-        features_from=None):
+        features_from=None, cross_check_candidates: int = 3):
     """The logistic regression over every candidate (each file's questions weighing the same; or the
     one of `features_from`, a verifier, kept as it is), then with a cross-check model how it weighs in
     on the first candidates, and the threshold that serves the questions best."""
@@ -208,7 +211,7 @@ def fit(asked: list[Asked], max_answerable_loss: float | None = None, cross_chec
         verifier = dataclasses.replace(features_from, cross_check=None)
     summary = {}
     if cross_check is not None:
-        verifier, summary = fit_cross_check(verifier, asked, cross_check)
+        verifier, summary = fit_cross_check(verifier, asked, cross_check, cross_check_candidates)
     threshold, best_f1, loss = best_threshold(verifier, asked, max_answerable_loss)
     return dataclasses.replace(verifier, threshold=threshold), {
         "questions": len(asked), "unanswerable": sum(not a.answerable for a in asked),

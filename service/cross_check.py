@@ -79,8 +79,12 @@ class CrossCheck:
 
         if not path.is_file():
             raise GroundQAError(f"cross-check model {path} not found")
+        from transformers.utils import logging as hf_logging
+
         base = base_model_path()
         self.tokenizer = AutoTokenizer.from_pretrained(base)
+        hf_logging.set_verbosity_error()  # the base lacks the head the file brings: no notice about it
+        hf_logging.disable_progress_bar()
         model = BertForSequenceClassification.from_pretrained(base, num_labels=1, dtype=torch.float32)
         delta = {name: tensor.float() for name, tensor in load_file(str(path)).items()}
         missing = set(delta) - set(model.state_dict())
@@ -138,9 +142,12 @@ class CrossCheckFit:
     @classmethod
     def from_json(cls, data: dict, folder: Path) -> "CrossCheckFit":
         """The model file beside the verifier file, else the one shipped with groundqa."""
-        path = folder / data["file"]
+        name = str(data["file"])
+        if Path(name).name != name or not name.endswith(".safetensors"):  # a collection's file comes over HTTP
+            raise ValueError(f"a cross-check file is a .safetensors name without a folder, not {name[:80]!r}")
+        path = folder / name
         weights = tuple(float(w) for w in data["weights"])
         if len(weights) != 2:
             raise ValueError("a cross-check has two weights")
-        return cls(path if path.is_file() else DEFAULT_FOLDER / data["file"], str(data["digest"]), weights,
+        return cls(path if path.is_file() else DEFAULT_FOLDER / name, str(data["digest"]), weights,
                    float(data["bias"]), int(data["candidates"]))

@@ -250,8 +250,11 @@ class _Stopwatch:
 
 def cross_checked(question: str, scored: list[tuple], fit: CrossCheckFit) -> list[tuple]:
     """The verifier's first candidates (log-odds first in each tuple, best first) judged again with the
-    cross-check, best first by the combined log-odds; the candidates after them are dropped."""
-    first = scored[:fit.candidates]
+    cross-check, best first by the combined log-odds; then the others, as alternatives only: combined
+    without the cross-check's view (a probability of one half), never above the last judged one."""
+    first, rest = scored[:fit.candidates], scored[fit.candidates:]
     probabilities = fit.model().probabilities(question, [text for *_, text in first])
-    combined = [(fit.log_odds(z, p), *rest) for (z, *rest), p in zip(first, probabilities)]
-    return sorted(combined, key=lambda x: -x[0])
+    judged = sorted(((fit.log_odds(z, p), *others) for (z, *others), p in zip(first, probabilities)),
+                    key=lambda x: -x[0])
+    floor = judged[-1][0] if judged else 0.0
+    return judged + [(min(fit.log_odds(z, 0.5), floor), *others) for z, *others in rest]

@@ -151,15 +151,15 @@ def test_groundqa_ask_with_a_history_file(server, tmp_path):
 
 
 def test_a_follow_up_with_two_readings_answers_the_question_it_names(http):
-    """A follow-up the rules may have misread (not a fragment, after a turn that was shown an answer) is
+    """A follow-up the rules changed and may have misread (not a fragment, after a turn shown an answer) is
     also asked beside the previous question, and the answer scored higher kept (service/followup_choice.py):
-    resolved_question is the reading answered, whichever it is, in /v1/ask and the stream alike. With
-    these fake models the combination scores higher here."""
+    resolved_question is the reading answered, whichever it is, in /v1/ask and the stream alike."""
     history = [{"question": WEEKDAYS, "answer": "6 am"}]
-    question = "How much does a swim cost?"
+    question = "How much is a swim at it?"  # the rules change "it", so they may have misread it
     answer = ask(http, question, history).json()
-    assert answer["question"] == question and answer["resolved_question"] == f"{question} {WEEKDAYS}", answer
-    assert "other_reading" in answer["timings_ms"]
+    readings = ("How much is a swim at the Lakeside pool?", f"{question} {WEEKDAYS}")
+    assert answer["question"] == question and answer["resolved_question"] in readings, answer
+    assert "other_reading" in answer["timings_ms"]  # both readings were answered
     alone = ask(http, answer["resolved_question"]).json()  # the reading answered, asked on its own
     assert [a["text"] for a in alone["answers"]] == [a["text"] for a in answer["answers"]]
     response = ask(http, question, history, path="/v1/ask/stream")
