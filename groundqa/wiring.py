@@ -47,9 +47,12 @@ def faiss_layout(settings: Settings) -> FaissLayout:
 
 
 def pipeline_config(settings: Settings) -> PipelineConfig:
+    checking = verifier(settings)
+    if checking is not None and checking.cross_check is not None:
+        checking.cross_check.model()  # loaded with the other models, not by the first question
     return PipelineConfig(settings.top_k, settings.max_question_chars, settings.read_score_gap,
                           settings.early_exit_margin, settings.max_read_tokens, retrieval(settings),
-                          answers(settings), verifier(settings), settings.early_exit_probability)
+                          answers(settings), checking, settings.early_exit_probability)
 
 
 SHIPPED_VERIFIER = Path(groundqa.service.__file__).parent / "verifier.json"

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-import torch
 
 from groundqa.errors import GroundQAError
 
@@ -74,6 +73,7 @@ class CrossCheck:
     """Loads the base model and the trained delta once; `probabilities` scores (question, evidence) pairs."""
 
     def __init__(self, path: Path = DEFAULT_PATH, threads: int | None = None):
+        import torch
         from safetensors.torch import load_file
         from transformers import AutoTokenizer, BertForSequenceClassification
 
@@ -94,14 +94,15 @@ class CrossCheck:
         self.model = model.eval()
         self.digest = file_digest(path)
 
-    @torch.inference_mode()
     def probabilities(self, question: str, evidences: Sequence[str]) -> np.ndarray:
+        import torch
+
         if not evidences:
             return np.zeros(0)
         batch = self.tokenizer([question] * len(evidences), list(evidences), truncation="only_second",
                                max_length=MAX_TOKENS, padding=True, return_tensors="pt")
-        logits = self.model(**batch).logits[:, 0]
-        return torch.sigmoid(logits).numpy()
+        with torch.inference_mode():
+            return torch.sigmoid(self.model(**batch).logits[:, 0]).numpy()
 
 
 @functools.lru_cache(maxsize=2)
