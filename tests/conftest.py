@@ -146,6 +146,23 @@ def corpus_pipeline(real_settings, real_embedder, real_reader):
     return Pipeline(real_embedder, collection, real_reader, pipeline_config(real_settings))
 
 
+@pytest.fixture
+def real_pipeline_over(real_settings, real_embedder, real_reader):
+    """A function: the real pipeline (shipped settings, real models) over the documents of a folder."""
+    from groundqa.index.collection import Collection
+    from groundqa.index.ingest import scan, sync
+    from groundqa.index.store import FaissStore
+    from groundqa.service.pipeline import Pipeline
+    from groundqa.wiring import expected_manifest, pipeline_config
+
+    def over(folder):
+        collection = Collection(expected_manifest(real_settings, real_embedder), FaissStore(real_embedder.dimension))
+        sync(collection, scan([folder]), real_embedder, progress=False)
+        return Pipeline(real_embedder, collection, real_reader, pipeline_config(real_settings))
+
+    return over
+
+
 @pytest.fixture(scope="session")
 def milvus_uri(tmp_path_factory):
     """A Milvus server for the session (`milvus-lite server`); tests keep apart by collection names."""

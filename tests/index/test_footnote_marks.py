@@ -139,18 +139,11 @@ def test_sent_footnote_offsets_are_bounded_like_other_structure():
 
 
 @pytest.mark.slow
-def test_the_price_answered_is_the_value_without_its_mark(tmp_path, real_settings, real_embedder, real_reader):
+def test_the_price_answered_is_the_value_without_its_mark(tmp_path, real_pipeline_over):
     """Found by a user: "$12.00<sup>1</sup>" in a price table was answered "$12.001"."""
-    from groundqa.index.collection import Collection
-    from groundqa.index.ingest import scan, sync
-    from groundqa.index.store import FaissStore
-    from groundqa.service.pipeline import Pipeline
-    from groundqa.wiring import expected_manifest, pipeline_config
-
     (tmp_path / "gear.html").write_bytes(PRICE_PAGE)
-    collection = Collection(expected_manifest(real_settings, real_embedder), FaissStore(real_embedder.dimension))
-    sync(collection, scan([tmp_path]), real_embedder, progress=False)
-    pipeline = Pipeline(real_embedder, collection, real_reader, pipeline_config(real_settings))
+    pipeline = real_pipeline_over(tmp_path)
+    collection = pipeline.collection
     result = pipeline.ask("How much is the bag?")
     assert not result.no_answer, result.judged[:3]
     best = result.answers[0]

@@ -96,26 +96,17 @@ Members may freeze a plan for up to 2 months a year, at $5 a month while frozen.
 
 
 @pytest.mark.slow
-def test_the_shipped_verifier_cross_checks_through_the_real_pipeline(tmp_path, real_settings, real_embedder,
-                                                                       real_reader):
+def test_the_shipped_verifier_cross_checks_through_the_real_pipeline(tmp_path, real_pipeline_over):
     """The shipped verifier with its cross-check, over a document written for this test: the plan asked
     about is answered with an exact citation, a plan the document lacks is not."""
-    from groundqa.index.collection import Collection
-    from groundqa.index.ingest import scan, sync
-    from groundqa.index.store import FaissStore
-    from groundqa.service.pipeline import Pipeline
-    from groundqa.wiring import expected_manifest, pipeline_config
-
     (tmp_path / "terms.md").write_text(GYM_TERMS)
-    collection = Collection(expected_manifest(real_settings, real_embedder), FaissStore(real_embedder.dimension))
-    sync(collection, scan([tmp_path]), real_embedder, progress=False)
-    config = pipeline_config(real_settings)
-    assert config.verifier is not None and config.verifier.cross_check is not None
-    pipeline = Pipeline(real_embedder, collection, real_reader, config)
+    pipeline = real_pipeline_over(tmp_path)
+    verifier = pipeline.config.verifier
+    assert verifier is not None and verifier.cross_check is not None
     result = pipeline.ask("How much is the Gold plan a month?")
     assert not result.no_answer and result.answers[0].text == "$45", result.judged[:3]
     citation = result.answers[0].citation
-    assert collection.document(citation.doc_id).text[citation.start:citation.end] == "$45"
+    assert pipeline.collection.document(citation.doc_id).text[citation.start:citation.end] == "$45"
     assert pipeline.ask("How much is the Platinum plan a month?").no_answer
 
 

@@ -138,21 +138,13 @@ Legal expenses cover costs £31 a year. For each claim it pays up to £75,000 in
 
 
 @pytest.mark.slow
-def test_the_real_verifier_chooses_the_reading_that_answers(tmp_path, real_settings, real_embedder, real_reader):
+def test_the_real_verifier_chooses_the_reading_that_answers(tmp_path, real_settings, real_pipeline_over):
     """"What's the most it pays per claim?" after a question about home emergency cover: the rules read
     "it" as "home emergency" (the cover lost); asked with the question before it too, the reading
     answered is the one the verifier believes more, it answers the follow-up, and the answer says
     which question it answers."""
-    from groundqa.index.collection import Collection
-    from groundqa.index.ingest import scan, sync
-    from groundqa.index.store import FaissStore
-    from groundqa.service.pipeline import Pipeline
-    from groundqa.wiring import expected_manifest, pipeline_config
-
     (tmp_path / "add-ons.md").write_text(ADD_ONS)
-    collection = Collection(expected_manifest(real_settings, real_embedder), FaissStore(real_embedder.dimension))
-    sync(collection, scan([tmp_path]), real_embedder, progress=False)
-    pipeline = Pipeline(real_embedder, collection, real_reader, pipeline_config(real_settings))
+    pipeline = real_pipeline_over(tmp_path)
     first = "How much does home emergency cover cost?"
     shown = pipeline.ask(first)
     assert not shown.no_answer and "£48" in shown.answers[0].text, shown

@@ -3,12 +3,6 @@ loaders, embedder, index, reader and verifier."""
 
 import pytest
 
-from groundqa.index.collection import Collection
-from groundqa.index.ingest import scan, sync
-from groundqa.index.store import FaissStore
-from groundqa.service.pipeline import Pipeline
-from groundqa.wiring import expected_manifest, pipeline_config
-
 pytestmark = pytest.mark.slow
 
 
@@ -32,13 +26,12 @@ Employees who are unwell must phone their line manager before 9:30 am on the fir
 """
 
 
-def test_a_procedure_in_a_plain_text_policy_gets_its_steps(tmp_path, real_settings, real_embedder, real_reader):
+def test_a_procedure_in_a_plain_text_policy_gets_its_steps(tmp_path, real_pipeline_over):
     """Found by a new user: "How do I request leave?" was answered "follow these steps", without them.
     Each answer in the steps or in their lead-in now shows the steps (the lead-in alone: test_procedure.py)."""
     (tmp_path / "leave-policy.txt").write_text(LEAVE_POLICY)
-    collection = Collection(expected_manifest(real_settings, real_embedder), FaissStore(real_embedder.dimension))
-    sync(collection, scan([tmp_path]), real_embedder, progress=False)
-    pipeline = Pipeline(real_embedder, collection, real_reader, pipeline_config(real_settings))
+    pipeline = real_pipeline_over(tmp_path)
+    collection = pipeline.collection
     result = pipeline.ask("How do I request leave?")
     assert not result.no_answer, result
     best = result.answers[0]
@@ -74,14 +67,12 @@ CHANGELOG = """# Ledgerly Release Notes
     ("When was Ledgerly 5.1.0 released?", {"2024-03-12"}),  # the value of its heading
     ("Which PostgreSQL version does Ledgerly 5.2.0 need?", {"PostgreSQL 14 or later", "14 or later"}),
 ])
-def test_a_changelog_answers_from_its_headings_and_fields(tmp_path, real_settings, real_embedder, real_reader,
-                                                         question, answers):
+def test_a_changelog_answers_from_its_headings_and_fields(tmp_path, real_pipeline_over, question, answers):
     """Found by a new user: a release's date is only in its heading ("5.1.0 \u2014 2024-03-12"), and answers
     never began in a heading; "PostgreSQL 14" lost its "or later"."""
     (tmp_path / "CHANGELOG.md").write_text(CHANGELOG)
-    collection = Collection(expected_manifest(real_settings, real_embedder), FaissStore(real_embedder.dimension))
-    sync(collection, scan([tmp_path]), real_embedder, progress=False)
-    pipeline = Pipeline(real_embedder, collection, real_reader, pipeline_config(real_settings))
+    pipeline = real_pipeline_over(tmp_path)
+    collection = pipeline.collection
     result = pipeline.ask(question)
     assert result.judged and result.judged[0][0] in answers, result.judged[:3]
     for answer in result.answers:
@@ -105,13 +96,11 @@ Refunds are issued within 5 to 7 business days.
 
 
 def test_a_question_after_several_things_answered_by_a_list_item_gets_the_whole_list(
-        tmp_path, real_settings, real_embedder, real_reader):
+        tmp_path, real_pipeline_over):
     """Found by a new user: "Which items can't be returned?" was answered "gift cards", its context
     "gift cards" alone."""
     (tmp_path / "returns.md").write_text(RETURNS_FAQ)
-    collection = Collection(expected_manifest(real_settings, real_embedder), FaissStore(real_embedder.dimension))
-    sync(collection, scan([tmp_path]), real_embedder, progress=False)
-    pipeline = Pipeline(real_embedder, collection, real_reader, pipeline_config(real_settings))
+    pipeline = real_pipeline_over(tmp_path)
     result = pipeline.ask("Which items can't be returned?")
     assert not result.no_answer, result.judged[:3]
     best = result.answers[0]
