@@ -90,6 +90,9 @@ class Asked:
 
 
 def run_calibrate(args: argparse.Namespace, settings: Settings) -> int:
+    from groundqa.service.verify import Verifier
+    from groundqa.wiring import models_fitted_for
+
     # With the verifier off there is no verdict to stop reading at: every passage the budget affords is
     # read, as the served pipeline does whenever the best passage's answer is not verified at
     # early_exit_probability.
@@ -102,12 +105,10 @@ def run_calibrate(args: argparse.Namespace, settings: Settings) -> int:
         if args.recorded:
             args.recorded.parent.mkdir(parents=True, exist_ok=True)
             args.recorded.write_bytes(pickle.dumps((asked, fitted_on)))
-    from groundqa.service.verify import Verifier
-
     features_from = Verifier.load(args.features_from) if args.features_from else None
     verifier, summary = fit(asked, args.max_answerable_loss, args.cross_check, features_from,
                             args.cross_check_candidates)
-    verifier = dataclasses.replace(verifier, fitted_for=fitted_for(settings))
+    verifier = dataclasses.replace(verifier, fitted_for=models_fitted_for(settings))
     summary["fitted_on"] = fitted_on
     summary["date"] = datetime.date.today().isoformat()
     summary["command"] = " ".join(["groundqa", *sys.argv[1:]])
@@ -148,13 +149,6 @@ def ask_all(args: argparse.Namespace, recording: Settings) -> tuple[list[Asked],
             asked += [dataclasses.replace(a, weight=1.0 / len(recorded)) for a in recorded]
             fitted_on.append(f"{name} (train split): {len(recorded)} questions")
     return asked, fitted_on
-
-
-def fitted_for(settings: Settings) -> dict[str, str]:
-    from groundqa.hardware import resolve_precision
-    from groundqa.service.reader import reader_digest
-
-    return {"reader": reader_digest(settings.reader_model), "precision": resolve_precision(settings.precision)}
 
 
 def record(path: Path, everything: list[GoldQuestion], held: set[str], questions: list[GoldQuestion],

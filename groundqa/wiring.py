@@ -62,12 +62,22 @@ def verifier(settings: Settings) -> Verifier | None:
     if settings.verifier == "off":
         return None
     path = SHIPPED_VERIFIER if settings.verifier == "shipped" else Path(settings.verifier)
-    loaded = Verifier.load(path)
-    loaded.check_fitted_for(reader_digest(settings.reader_model), resolve_precision(settings.precision),
-                            f"the verifier file {path}")
+    loaded = fitted_for_these_models(Verifier.load(path), settings, f"the verifier file {path}")
     if settings.answer_threshold is None:
         return loaded
     return dataclasses.replace(loaded, threshold=settings.answer_threshold)
+
+
+def models_fitted_for(settings: Settings) -> dict[str, str]:
+    """What a verifier fitted with these settings is fitted for: the reader's digest and the precision."""
+    return {"reader": reader_digest(settings.reader_model), "precision": resolve_precision(settings.precision)}
+
+
+def fitted_for_these_models(loaded: Verifier, settings: Settings, origin: str) -> Verifier:
+    """The verifier, refused (VerifierMismatch) when fitted for another reader or precision than these."""
+    models = models_fitted_for(settings)
+    loaded.check_fitted_for(models["reader"], models["precision"], origin)
+    return loaded
 
 
 def decision_threshold(settings: Settings) -> float:

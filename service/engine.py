@@ -224,7 +224,8 @@ class Engine:
         """Its index (empty until the first write saves one), with the service's models (and BM25
         built, unless it is only opened to be described)."""
         from groundqa.service.verify import Verifier
-        from groundqa.wiring import expected_manifest, make_catalog, make_feedback, pipeline_config
+        from groundqa.wiring import (expected_manifest, fitted_for_these_models, make_catalog, make_feedback,
+                                     pipeline_config)
 
         default = self._served[DEFAULT].pipeline
         settings = settings_for(self.settings, record.name)
@@ -232,8 +233,9 @@ class Engine:
         collection = catalog.open(expected_manifest(settings, default.embedder), create=True)
         config = pipeline_config(settings)
         if record.verifier is not None:
-            config = dataclasses.replace(config, verifier=Verifier.from_json(record.verifier,
-                                                                             f"collection {record.name!r}"))
+            origin = f"collection {record.name!r}'s verifier"
+            config = dataclasses.replace(config, verifier=fitted_for_these_models(
+                Verifier.from_json(record.verifier, origin), settings, origin))
         pipeline = Pipeline(default.embedder, collection, default.reader, config)
         if search:
             pipeline.prepare_search()

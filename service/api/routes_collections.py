@@ -19,6 +19,7 @@ from groundqa.service.collections import DEFAULT, MIN_KEY_CHARS, Record
 from groundqa.service.engine import Engine
 from groundqa.service.served import ServedCollection
 from groundqa.service.verify import Verifier, VerifierMismatch
+from groundqa.wiring import fitted_for_these_models
 
 router = APIRouter(prefix="/v1/collections", tags=["collections"])
 ERRORS = error_responses(400, 401, 403, 404, 409, 422, 429, 503)
@@ -83,7 +84,8 @@ def _fitted_on(verifier: Verifier) -> str:
 async def create_collection(body: CollectionIn, engine: EngineDep) -> dict:
     if body.verifier is not None:
         try:
-            Verifier.from_json(body.verifier, "the verifier given")
+            fitted_for_these_models(Verifier.from_json(body.verifier, "the verifier given"), engine.settings,
+                                    "the verifier given")
         except VerifierMismatch as exc:
             raise InvalidCollection(str(exc)) from None
     record = Record.new(body.name, body.read_key, body.write_key, body.verifier)

@@ -170,6 +170,16 @@ def test_a_collections_own_verifier_is_used_and_described(http):
     assert http.get("/v1/collections/default").json()["calibration"].startswith("no verifier")
 
 
+def test_a_verifier_fitted_for_another_reader_is_refused_when_the_collection_is_made(http):
+    from groundqa.wiring import SHIPPED_VERIFIER
+
+    verifier = json.loads(SHIPPED_VERIFIER.read_text())
+    verifier["fitted_for"] = {**verifier["fitted_for"], "reader": "0123456789abcdef"}
+    response = http.post("/v1/collections", headers=ADMIN, json={"name": "misfit", "verifier": verifier})
+    assert response.status_code == 422 and "fitted for the reader 0123456789abcdef" in response.text
+    assert http.get("/v1/collections/misfit", headers=ADMIN).status_code == 404
+
+
 def test_a_write_to_one_collection_does_not_hold_up_asks_on_another(server, http):
     make_two(http)
     acme = server.engine.collection("acme")
