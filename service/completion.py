@@ -37,10 +37,6 @@ _HOURS_AFTER = re.compile(r",?[ \t]+(?:from[ \t]+)?" + _CLOCK + r"[ \t]*(?:to|un
 # More days and their hours after hours: "; Saturday, 9 a.m. to 1 p.m.".
 _MORE_DAYS = re.compile(r"[ \t]*[;,][ \t]*(?:and[ \t]+)?(?:" + _DAY_RANGE.pattern + "|" + _DAYS.pattern + ")",
                         re.IGNORECASE)
-_MONEY_WORDS = frozenset({"fee", "fees", "charge", "charges", "cost", "costs", "price", "much"})
-# "of the remaining monthly fees", up to a clause's end or its verb.
-_PERCENT_BASE = re.compile(r"[ \t]+of[ \t]+(?:[\w-]+[ \t]+){0,4}?[\w-]+(?=[ \t]*(?:[,.;:()]|$)|[ \t]+(?:is|are|was|were|will|"
-                           r"applies|apply|must|may|can|if|when|unless|for)\b)", re.MULTILINE)
 _BETWEEN_BEFORE = re.compile(r"\bbetween[ \t]+\Z", re.IGNORECASE)
 _TIME_MARK = re.compile(r"\bfrom\b|\d[:.]\d\d|(?i:a\.m\.|p\.m\.|\bam\b|\bpm\b)")  # hours, not a count "2 to 3"
 # Both abbreviation patterns start in the last 12 characters only (the lookahead): a grown answer can be
@@ -62,23 +58,11 @@ _COUNTED_FROM = re.compile(_GAP + r"of" + _GAP + r"(?:[\w-]+" + _GAP + r"){0,2}[
                            re.MULTILINE)
 # A minimum version or amount: "PostgreSQL 14 or later", "iOS 15 and up".
 _OR_LATER = re.compile(r"[ \t]+(?:or|and)[ \t]+(?:later|newer|higher|above|greater|up|more)\b|\+(?![\w+])", re.IGNORECASE)
-# A question after what something starts with ("What do serial numbers start with?"), and what follows it.
-_STARTING = frozenset({"start", "starts", "begin", "begins"})
-# Started only at a comma or at the first of a run of blanks, and never giving blanks back: linear.
-_FOLLOWED_BY = re.compile(r"(?:,|(?<![ \t,]))[ \t]++(?:and[ \t]++)?followed[ \t]++by\b", re.IGNORECASE)
 _AND = re.compile(r"\band\b")
-# A question after when something opens or closes asks for one end of its hours.
-_OPENING_WORDS = frozenset({"open", "opens"}) | _STARTING
-_CLOSING = frozenset({"close", "closes", "shut", "shuts", "end", "ends", "finish", "finishes"})
 # A question after what is needed, whose answer is a minimum ("Which version does it need?"), not
 # after what added something ("Which version added Matter support?": "3.1").
 _REQUIRING = frozenset({"need", "needs", "needed", "require", "requires", "required", "minimum", "compatible",
                         "run", "runs"})
-_WHICHEVER = re.compile(r",?[ \t]+whichever[ \t]+(?:is|comes|occurs|happens|ends)(?:[ \t]+[\w-]+){1,2}?(?=[ \t]*[.,;)]|$)",
-                        re.IGNORECASE | re.MULTILINE)
-# The first of two alternatives, after its preposition: "for the rest of the original warranty or ".
-_ALTERNATIVE_BEFORE = re.compile(r"\b(?:for|within|to|until|after|before|at|by|of)[ \t]+((?:(?!\b(?:for|within|to|until|after|"
-                                 r"before|at|by)[ \t])[^\n.;:,]){1,60}?)[ \t]+or[ \t]+\Z", re.IGNORECASE)
 _STREET_END = re.compile(r"\b(?:Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Boulevard|Blvd\.?|Lane|Ln\.?|Drive|Dr\.?|Way|"
                          r"Court|Ct\.?|Place|Pl\.?|Parkway|Pkwy\.?|Square|Sq\.?|Highway|Hwy\.?)\Z")
 _UNIT_NUMBER = re.compile(r",?[ \t]+(?:(?:Suite|Ste|Unit|Floor|Fl|Apt|Apartment|Room|Rm|Building|Bldg)\b\.?[ \t]*#?|#)"
@@ -91,8 +75,6 @@ _LIST_MARKER = re.compile(r"[-*\u2022\u2013]\s+|\d{1,3}[.)]\s+(?=\D)|\d{1,3}(?:\
 _LABEL = re.compile(r"[^:|\n]{1,40}?:[ \t]+(?=\S)")
 # A colon or an em dash sets a label off; an en dash or a hyphen joins a range ("Monday \u2013 Friday").
 _ASKED_LABEL = re.compile(r"([^\n:\u2014]{1,40}?)[ \t]*(?::|[ \t]\u2014)[ \t]+(?=\S)")
-# A field's label, where the line starts: "- NIM-1042: ", "Firmware 3.2 — ".
-_LABEL_BEFORE = re.compile(r"(?:[-*\u2022][ \t]+)?([^\n:\u2014]{1,40}?)[ \t]*(?::|[ \t]\u2014)[ \t]+\Z")
 _FIELD_START = re.compile(r"(?:^|\n|\|)[ \t]*(?:[-*\u2022][ \t]+)?$")
 # A question after several things: "What tools do I need", "Which API endpoints could be reached".
 _LIST_QUESTION = re.compile(
@@ -152,8 +134,8 @@ def complete(text: str, start: int, end: int, several: bool = False, instruction
     grown to whole words, then over a unit that follows a number, then over a range's end; for a
     question after several things (`several`), over the rest of a coordinated list ("A and B"); for a
     question after what to do (`instruction`), to the whole sentence it is in, or its clause after a
-comma; for a yes-or-no question (`statement`), to the whole sentence (or clause between semicolons) only. A quantity with its unit
-    takes the "within" of a deadline before it, unless the question asks how many (`counting`). A span
+    comma; for a yes-or-no question (`statement`), to the whole sentence (or clause between semicolons)
+    only. A quantity with its unit takes the "within" of a deadline before it, unless the question asks how many (`counting`). A span
     in a table's cell first moves to the cell whose row and column the question names, of the measure
     it wants (`wanted`; service/tables.py)."""
     start, end = asked_cell(text, start, end, asked, wanted)
@@ -166,9 +148,7 @@ comma; for a yes-or-no question (`statement`), to the whole sentence (or clause 
     ranged = _RANGE.match(text, end)
     if ranged and _NUMBER_END.search(text[start:end]) and re.search(r"\d", text[end:ranged.end()]):
         meridiem = _MERIDIEM.match(text, ranged.end())
-        if asked & _OPENING_WORDS:  # "When does the shop open?": the range's start alone
-            pass
-        elif not _ENDS_WITH_MERIDIEM.search(text, start, end):
+        if not _ENDS_WITH_MERIDIEM.search(text, start, end):
             end = ranged.end()
             unit = _UNIT.match(text, end) or meridiem
             end = unit.end() if unit else end
@@ -178,31 +158,17 @@ comma; for a yes-or-no question (`statement`), to the whole sentence (or clause 
     if later and re.search(r"\d$", text[start:end]) and asked & _REQUIRING:
         end = later.end()
     start, end = (start, end) if counting else _with_deadline(text, start, end)
-    start = start if asked & _CLOSING else _range_start(text, start, end)  # "What time does it close?": the end
+    start = _range_start(text, start, end)
     start = _between_start(text, start, end)
     start = _without_asked_label(text, start, end, asked)  # after: "2.3.1 — 2024-01-09" is no range
-    end = end if counting else _whole_asked_value(text, start, end, asked)
     end = _with_hours(text, start, end, asked)
-    end = _with_base(text, start, end, asked)
-    start, end = _with_alternative(text, start, end)
     end = _with_unit_number(text, start, end)
     start, end = _company_start(text, start, end)
     if several:
         start, end = _coordinated(text, start, end)
     if instruction or statement:
         start, end = _sentence(text, start, end, clause=instruction)
-    else:
-        end = _only_the_start(text, start, end, asked)
     return _trim(text, start, end)
-
-
-def _only_the_start(text: str, start: int, end: int, asked: frozenset[str]) -> int:
-    """Up to what follows, for a question after what something starts with: "NT2- or NT5-", not "NT2-
-    or NT5- followed by 10 letters and digits", for what serial numbers start with."""
-    if not ((asked & _STARTING and "with" in asked) or "prefix" in asked):
-        return end
-    rest = _FOLLOWED_BY.search(text, start, end)
-    return rest.start() if rest and rest.start() > start else end
 
 
 def _sentence(text: str, start: int, end: int, clause: bool = True) -> tuple[int, int]:
@@ -261,15 +227,6 @@ def _with_hours(text: str, start: int, end: int, asked: frozenset[str]) -> int:
     return end
 
 
-def _with_base(text: str, start: int, end: int, asked: frozenset[str]) -> int:
-    """Over what a percentage is of, when the question asks what something costs ("How much is the
-    early termination fee?" -> "50% of the remaining monthly fees"): a fee of "50%" says nothing alone."""
-    if not (text[end - 1:end] == "%" and asked & _MONEY_WORDS) or asked & {"percent", "percentage"}:
-        return end
-    base = _PERCENT_BASE.match(text, end)
-    return base.end() if base else end
-
-
 def _between_start(text: str, start: int, end: int) -> int:
     """Back over "between" before a span of two numbers joined by "and" ("between 10 °C and 25 °C")."""
     before = _BETWEEN_BEFORE.search(text, max(0, start - 10), start)
@@ -304,17 +261,6 @@ def _company_start(text: str, start: int, end: int) -> tuple[int, int]:
             break
         first = word.start()
     return first, end
-
-
-def _with_alternative(text: str, start: int, end: int) -> tuple[int, int]:
-    """Over the alternative and the "whichever" that chooses between them: "90 days" in "covered for
-    the rest of the original warranty or 90 days, whichever is longer" is half the answer. The
-    alternative starts after the preposition before it, in the span's sentence on its line."""
-    chooser = _WHICHEVER.match(text, end)
-    if chooser is None:
-        return start, end
-    alternative = _ALTERNATIVE_BEFORE.search(text, max(0, start - 80), start)
-    return (alternative.start(1), chooser.end()) if alternative else (start, end)
 
 
 def _with_unit_number(text: str, start: int, end: int) -> int:
@@ -354,17 +300,6 @@ def _without_asked_label(text: str, start: int, end: int, asked: frozenset[str])
     return label.end() if label and label.end() < end and _only_asked(label.group(1), asked) else start
 
 
-def _whole_asked_value(text: str, start: int, end: int, asked: frozenset[str]) -> int:
-    """Out to the end of its sentence when the span begins the value of a field the question names
-    and stops mid-clause ("NIM-1042: Thermostat could reboot| when a day's schedule had more than 12
-    periods." for "What was fixed in NIM-1042?"): the field's value is the answer."""
-    if not re.match(r"[ \t]+[a-z]", text[end:end + 3]) or not text[start:start + 1].isupper():
-        return end  # not cut mid-clause, or no clause: "2 AA batteries| last about 8 months"
-    line_start = text.rfind("\n", 0, start) + 1
-    label = _LABEL_BEFORE.fullmatch(text, line_start, start)
-    return _SENTENCE_END.search(text, end).start() if label and _only_asked(label.group(1), asked) else end
-
-
 def _only_asked(label: str, asked: frozenset[str]) -> bool:
     """Whether a label says only words the question says (and some)."""
     said = words(label)
@@ -385,26 +320,7 @@ def _coordinated(text: str, start: int, end: int) -> tuple[int, int]:
     before = _ITEM_BEFORE.search(text[window:start])
     if before and not any(char.isspace() for char in text[start:end]):
         start = window + before.start(1)
-    return _parallel_item_before(text, start, end), end
-
-
-def _parallel_item_before(text: str, start: int, end: int) -> int:
-    """Back over an item of the span's own shape joined before it: "iOS 15 or later, or Android 10 or
-    later" (as many words, numbers where the span has them, the same last word), on the same line."""
-    joined = re.search(r"(?:,|(?<![ \t,]))[ \t]++(?:and|or)[ \t]++\Z", text[max(0, start - 8):start])
-    span_words = text[start:end].split()
-    if not joined or len(span_words) < 2:
-        return start
-    item_end = start - len(joined.group())
-    line_start = text.rfind("\n", 0, start) + 1
-    if line_start > item_end:
-        return start  # the item before is on another line
-    item = list(re.finditer(r"\S+", text[max(line_start, item_end - 80):item_end]))[-len(span_words):]
-    item_words = [match.group() for match in item]
-    if (len(item_words) == len(span_words) and item_words[-1] == span_words[-1]
-            and [w[:1].isdigit() for w in item_words] == [w[:1].isdigit() for w in span_words]):
-        return max(line_start, item_end - 80) + item[0].start()
-    return start
+    return start, end
 
 
 def _first_line(text: str, start: int, end: int) -> tuple[int, int]:

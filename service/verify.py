@@ -32,7 +32,7 @@ from groundqa.service.reader import Reading
 from groundqa.service.tables import SEPARATOR, row_cells, row_label
 from groundqa.service.types import Citation
 
-FEATURE_VERSION = 14
+FEATURE_VERSION = 15
 FEATURES = (
     "reader_margin",  # best span logit over the lowest no-answer logit, clipped
     "window_margin",  # span logit over its own window's no-answer logit, clipped
@@ -57,8 +57,7 @@ FEATURES = (
     "answer_words",  # log of the answer's length in words
     "type_mismatch",  # a how-many/when/which-version question, or one after a price, fee, number, postal
     # address..., answered without a number of its own (the 2 of "T2" is not one) or with another measure
-    # ("how long" -> "1 pound per day") or with a number added to another where none is asked ("How long
-    # is the warranty?" -> "2 more years"); an e-mail question without an address, a phone or fax number
+    # ("how long" -> "1 pound per day"); an e-mail question without an address, a phone or fax number
     # without a phone's digits; a who question with a digit
     "answer_in_question",  # share of the answer's words already in the question
     "rival_nearer",  # the identifier nearest the answer (in its clause, else on its line, else in its
@@ -66,9 +65,7 @@ FEATURES = (
     # ("3 years for the Nimbus T2 and 4 years for the Nimbus T5": "3 years" for a T5; "Released: May 7,
     # 2024" under "Firmware 3.2.1" for firmware 3.1.1); or the answer's label names another thing
     # (service/verify.py _rival_label: "Support phone:" for a sales number beside "Sales and order
-    # questions:"); or the answer's line counts what the question counts with another number only
-    # ("2 more years" for "5 more years"); or the answer ends a period ("until December 31, 2025") where
-    # the question asks when something happened
+    # questions:")
     "asked_cell",  # the answer is a table cell whose row label and column header both hold a word of the
     # question (the header's words that set it apart from the row's other headers: "T2" of "Nimbus T2")
 )
@@ -86,8 +83,6 @@ _NUMBER = re.compile(r"(?<![A-Za-z])\d|\bv\d|\b(one|two|three|four|five|six|seve
                      r"thousand|million|billion|dozen)\b", re.I)
 # ... except where the thing asked for is a code with letters: "the model number" -> "T5".
 _CODE_NOUN = re.compile(r"\b(model|serial|part|item|product|order|ticket|tracking|account) numbers?\b", re.I)
-_CLAUSE_NUMBER = re.compile(r"\d{1,2}(?:\.\d{1,2})+\.?")
-_RELEASE_WORD = re.compile(r"\b(release[sd]?|version|firmware|build|update|patch|sdk|api)\b", re.I)
 _PERSON_QUESTION = re.compile(r"^\s*(who|whom)\b", re.I)
 _NAME = re.compile(r"(?<!^)\b[A-Z][\w-]*")
 
@@ -172,11 +167,7 @@ def _rival(evidence: Evidence, terms: list[str], identifiers: list[str]) -> bool
     return (_rival_nearer(identifiers + [t for t in terms if t in _DAY_PART], evidence.line, start, end,
                           evidence.heading_chain, evidence.record)
             or _rival_label(terms, evidence.line, start, evidence.passage_text, evidence.heading_chain,
-                            negated=bool(_NEGATION.search(evidence.question)), section=evidence.section_text)
-            or _rival_quantity(evidence.question, evidence.line, start, end)
-            or _ends_a_period(evidence.question, evidence.line, start)
-            or _lasts_instead(evidence.question, evidence.line, start)
-            or _total_instead(evidence.question, evidence.line, start))
+                            negated=bool(_NEGATION.search(evidence.question)), section=evidence.section_text))
 
 
 def _in_asked_cell(line: str, start: int, end: int, terms: list[str]) -> bool:
@@ -190,47 +181,6 @@ def _in_asked_cell(line: str, start: int, end: int, terms: list[str]) -> bool:
     shared = frozenset.intersection(*(_word_set(cell.header) for cell in cells)) if len(cells) > 1 else frozenset()
     return (any(holds(_word_set(own.label), t) for t in terms)
             and any(holds(_word_set(own.header) - shared, t) for t in terms))
-
-
-# "When was firmware 2.9.4 released?" asks when something happened; "until December 31, 2025" is when
-# something stops, another event's date. Questions that ask about an end or a duration are not meant.
-_WHEN_IT_HAPPENED = re.compile(r"^\s*when (?:was|were|did)\b", re.I)
-_ASKS_AN_END = re.compile(r"\b(?:until|till|through|end(?:s|ed)?|expir\w*|last(?:s|ed)?|stop(?:s|ped)?|"
-                          r"long|support(?:s|ed)?|valid|leave|left|die|died|death|retire\w*|resign\w*|move\w*|"
-                          r"close\w*|dissolv\w*|abolish\w*|replace\w*|finish\w*|conclud\w*|ceas\w*|"
-                          r"step(?:s|ped)? down|quit|abandon\w*|collaps\w*|fall|fell)\b", re.I)
-_UNTIL = re.compile(r"\b(?:until|till|through)\s*$", re.I)
-
-
-# "How quickly does support answer emails?" asks how long until something is done; "kept for 2 years"
-# says how long something lasts.
-_HOW_QUICKLY = re.compile(r"\bhow (?:quickly|soon|fast)\b", re.I)
-_FOR = re.compile(r"\bfor\s*$", re.I)
-
-
-def _lasts_instead(question: str, line: str, start: int) -> bool:
-    """Whether the answer at `start` in `line` is how long something lasts ("for 2 years") where the
-    question asks how soon something happens."""
-    return bool(_HOW_QUICKLY.search(question) and _FOR.search(line, 0, start))
-
-
-# "How much extra coverage does Nimbus Care add?" asks what is added; "total coverage is 3 years" is
-# the sum (the mirror of type_mismatch's "2 more years" for a question after the total).
-_ASKS_TOTAL = re.compile(r"\b(?:total|in all|altogether|overall)\b", re.I)
-_TOTAL_BEFORE = re.compile(_ASKS_TOTAL.pattern + r"[^.;:]{0,40}$", re.I)
-
-
-def _total_instead(question: str, line: str, start: int) -> bool:
-    """Whether the answer at `start` in `line` is a total where the question asks what is added."""
-    return bool(_ASKS_INCREMENT.search(question) and not _ASKS_TOTAL.search(question)
-                and _TOTAL_BEFORE.search(line, 0, start))
-
-
-def _ends_a_period(question: str, line: str, start: int) -> bool:
-    """Whether the answer at `start` in `line` is the end of a period ("until December 31, 2025") where
-    the question asks when something happened."""
-    return bool(_WHEN_IT_HAPPENED.match(question) and not _ASKS_AN_END.search(question)
-                and _UNTIL.search(line, 0, start))
 
 
 @dataclass(frozen=True)
@@ -343,33 +293,14 @@ def type_mismatch(question: str, answer: str) -> bool:
         return not any(char.isdigit() for char in answer)
     if _NUMERIC_QUESTION.search(question) or _NUMBER_NOUN.search(question):
         if not _NUMBER.search(answer):
-            return not (_MONEY_QUESTION.search(question) and _NO_CHARGE.fullmatch(answer.strip()))
-        if _WHEN.match(question) and _VERSION_ANSWER.fullmatch(answer.strip()):
-            return True  # "before 4.0" for "When was Ledgerly 5.3.0 released?": a version, not a time
-        if _INCREMENT.match(answer) and _HOW_LONG.search(question) and not _ASKS_INCREMENT.search(question):
-            return True  # "2 more years" for "How long is the warranty?": what is added, not how long
+            return True
         if asks_how_many(question):  # "how many days": the unit is the question's
             return False
         wanted = wanted_measures(question)
         return bool(wanted) and not (measure(answer) or wanted) & wanted
-    if _CLAUSE_NUMBER.fullmatch(answer.strip()) and not _RELEASE_WORD.search(question):
-        return True  # "3.1" for "Which losses are not covered?": a clause's number
     return bool(_PERSON_QUESTION.search(question)) and any(char.isdigit() for char in answer)
 
 
-_WHEN = re.compile(r"^\s*when\b", re.I)
-# An amount of nothing answers what something costs: "No fee" for the restocking fee on an unopened T2.
-_MONEY_QUESTION = re.compile(r"\b(?:fees?|prices?|costs?|charged?|pay)\b", re.I)
-_NO_CHARGE = re.compile(r"(?:no|zero)\s+(?:fees?|charge|cost)|free(?:\s+of\s+charge)?|without\s+charge", re.I)
-_VERSION_ANSWER = re.compile(r"(?:(?:before|after|since|from|in|with|until|up to|version|firmware|release|build"
-                             r"|revision|rev\.?)\s+)*v?\d+(?:\.\d+)+(?:\.x)?", re.I)
-# An answer that is a number of things added to others: "2 more years", "another 25"; not "more than
-# 20". It answers "how long" or "how many in total" only where the question asks what is added.
-_INCREMENT = re.compile(r"\W*(?:\d[\d.,]*|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+"
-                        r"(?:more|additional|extra)\b(?!\s+than)|\b(?:another|an? (?:extra|additional))\s+\d", re.I)
-_HOW_LONG = re.compile(r"\bhow long\b|\b(?:in )?total\b", re.I)
-_ASKS_INCREMENT = re.compile(r"\b(?:more|extra|additional|another|further|longer|add(?:s|ed|ing)?|extend\w*|"
-                             r"increase\w*|difference)\b", re.I)
 _EMAIL_QUESTION = re.compile(r"\be-?mail address(es)?\b|\b(what|which)('s| is)? (the |an? )?e-?mail( (for|of|to)\b|\s*\?)",
                              re.I)
 _PHONE_QUESTION = re.compile(r"\b((tele)?phone|fax|mobile|cell) numbers?\b|\bnumber (do i|to|should i) (call|ring|dial)\b",
@@ -480,29 +411,6 @@ def _field_label(line: str) -> str | None:
 
 
 _CLAUSE_BREAK = re.compile(r"[,;] | and | \| ")
-
-
-def _rival_quantity(question: str, line: str, start: int, end: int) -> bool:
-    """Whether the question counts something ("for 5 more years") that the answer's line counts, outside
-    the answer, with another number only ("by 2 more years for a one-time price of $29")."""
-    for asked in _QUANTITY.finditer(question):
-        number, counted = asked.group(1), _counted(asked.group(2))
-        if counted in STOP_WORDS or len(counted) < 3:  # "at 7 p.m.", "in 1875 at Graz"
-            continue
-        counts = [found for found in _QUANTITY.finditer(line) if _counted(found.group(2)) == counted]
-        outside = [found for found in counts if found.end() <= start or found.start() >= end]
-        if outside and number not in {found.group(1) for found in counts}:
-            return True
-    return False
-
-
-def _counted(word: str) -> str:
-    word = word.lower()
-    return word[:-1] if word.endswith("s") and len(word) > 3 else word
-
-
-# A number of its own (not part of "2004-05", "3.2", "$29") and the word after it ("61 yards", "61-yard").
-_QUANTITY = re.compile(r"(?<![\w.,$€£\-\u2013])(\d+)(?:[ \t]+|-)([A-Za-z]+)")
 
 
 def _rival_label(terms: list[str], line: str, at: int, passage: str, headings: tuple[str, ...] = (),

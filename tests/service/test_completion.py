@@ -97,8 +97,6 @@ def test_a_field_label_is_left_out(text, span, whole):
     ("Open Monday \u2013 Friday", "Monday \u2013 Friday", "Is it open on Monday?", "Monday \u2013 Friday"),  # an en dash
     ("firmware 6.0 \u2013 6.3.1", "6.0 \u2013 6.3.1", "Is firmware 6.0 affected?", "6.0 \u2013 6.3.1"),  # joins a range
     # The value of a field the question names, cut mid-clause, is whole to its sentence's end.
-    ("- LCK-2210: Lock could freeze when more than 40 codes were stored. Fixed.", "Lock could freeze",
-     "Which bug did LCK-2210 fix?", "Lock could freeze when more than 40 codes were stored"),
     ("- LCK-2210: Lock could freeze when more than 40 codes were stored.", "Lock could freeze",
      "Which bug did LCK-2211 fix?", "Lock could freeze"),  # another field
     ("- Helpdesk phone: 1-877-555-0163 (Monday to Friday)", "1-877-555-0163", "Which number is the helpdesk phone?",
@@ -120,10 +118,6 @@ def test_a_label_of_the_question_own_words_is_left_out(text, span, question, who
      "up to 20"),
     ("Return it within 45 days.", "45 days", "How many days do I have to return it?", "45 days"),  # a count
     ("Return it within 45 days.", "45 days", "How long do I have to return it?", "within 45 days"),  # a deadline
-    # A fee given as a percentage says what it is of; a question after the percentage does not need it.
-    ("A fee of 50% of the remaining monthly fees is charged.", "50%", "How much is the early termination fee?",
-     "50% of the remaining monthly fees"),
-    ("Restocking: 15% of the price.", "15%", "What is the restocking fee?", "15% of the price"),
     ("A fee of 50% of the remaining monthly fees is charged.", "50%", "What percentage of the fees is charged?", "50%"),
     ("About 5% of locks get it first.", "5%", "How many locks get it first?", "5%"),
     # A question that names days gets those days' hours only.
@@ -149,9 +143,6 @@ def test_a_deadline_takes_its_within_unless_the_question_counts(text, span, ques
     ("calls to the /admin/users and /admin/keys pages", "admin/keys", "/admin/users and /admin/keys"),
     ("Not affected: the Corvane L1 (firmware 5.8.x), Corvane Door Sensors, and the Corvane app.", "the Corvane L1",
      "the Corvane L1 (firmware 5.8.x), Corvane Door Sensors, and the Corvane app"),
-    # An item of the span's shape before it: as many words, numbers in the same places, the same last word.
-    ("It needs macOS 13 or later, or Windows 10 or later.", "Windows 10 or later",
-     "macOS 13 or later, or Windows 10 or later"),
     ("It runs on Windows 11, or macOS 14 or later.", "macOS 14 or later", "macOS 14 or later"),
     ("Kits: 2 small boxes\n or 3 small boxes", "3 small boxes", "3 small boxes"),  # not from the line before
     ("It takes three AAA batteries, which last 6 months.", "three AAA batteries", "three AAA batteries"),
@@ -219,14 +210,8 @@ def test_a_completed_span_is_document_text_and_keeps_the_words_it_had(text, data
     ("Ocean Drive, Florida", "Ocean Drive", "Ocean Drive"),
     ("The Supreme Court, Building a case, ruled.", "Supreme Court", "Supreme Court"),
     ("1 Main Street, Building C, Springfield", "1 Main Street", "1 Main Street, Building C"),
-    # A value that is one of two alternatives takes the other and the "whichever" choosing between them.
-    ("A repaired lock is guaranteed for the rest of the original guarantee or 6 months, whichever is longer.",
-     "6 months", "the rest of the original guarantee or 6 months, whichever is longer"),
-    ("You can return it to any store within 30 days or 60 days, whichever is longer.", "60 days",
-     "30 days or 60 days, whichever is longer"),  # from the preposition nearest the alternative
-    ("The warranty lasts 2 years, whichever model you buy.", "2 years", "2 years"),
 ])
-def test_an_address_takes_its_suite_and_an_alternative_its_other_half(text, span, whole):
+def test_an_address_takes_its_suite_and_a_list_its_items(text, span, whole):
     start = text.index(span)
     start, end = complete(text, start, start + len(span))
     assert text[start:end] == whole
@@ -305,25 +290,11 @@ def test_a_whole_sentence_runs_past_abbreviations_and_no_further_than_its_clause
 
 
 @pytest.mark.parametrize("question, span, whole", [
-    ("What time does the shop close on Saturday?", "17:00", "17:00"),  # the end asked for
-    ("When does the shop open on Saturday?", "9:00", "9:00"),
     ("What are the shop's Saturday hours?", "17:00", "9:00 to 17:00"),
     ("What are the opening hours on Saturday?", "9:00", "9:00 to 17:00"),  # "opening hours": the whole range
 ])
-def test_a_question_after_when_something_opens_or_closes_gets_that_end(question, span, whole):
+def test_hours_are_the_whole_range(question, span, whole):
     text = "Saturday: 9:00 to 17:00"
-    start = text.index(span)
-    start, end = complete(text, start, start + len(span), asked=frozenset(words(question)))
-    assert text[start:end] == whole
-
-
-@pytest.mark.parametrize("question, whole", [
-    ("Which letters do Corvane order codes start with?", "CL3- or CL8-"),  # what follows is not the start
-    ("What does an order code look like?", "CL3- or CL8- followed by 9 letters and digits"),
-])
-def test_a_question_after_what_something_starts_with_gets_the_start_alone(question, whole):
-    text = "Order codes begin with CL3- or CL8- followed by 9 letters and digits."
-    span = "CL3- or CL8- followed by 9 letters and digits"
     start = text.index(span)
     start, end = complete(text, start, start + len(span), asked=frozenset(words(question)))
     assert text[start:end] == whole

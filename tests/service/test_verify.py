@@ -222,33 +222,10 @@ def test_a_number_question_answered_without_a_number_is_a_type_mismatch():
     ("How much does Express delivery cost?", "$14.95", 0.0),
     ("How heavy is the Brevia Uno?", "None", 1.0),
     ("How heavy is the Brevia Uno?", "4.2 kg", 0.0),
-    # A clause's number is no answer to a question after things; a release's number may be.
-    ("Which losses are not covered by the policy?", "3.1", 1.0),
-    ("Which release fixed the crash?", "3.1", 0.0),
-    # What is added is no answer to how long or how many in all; it is to what is added.
-    ("How long is the guarantee on the Corvane L8?", "3 more years", 1.0),
-    ("How long is the guarantee on the Corvane L8?", "3 years", 0.0),
-    ("How much extra cover does Corvane Plus give?", "3 more years", 0.0),
-    ("How many more years does Corvane Plus add?", "3 more years", 0.0),
-    ("How long would Tesla spend gambling?", "more than 48 hours", 0.0),  # a bound, not an increment
-    ("How many troops were sent?", "20,000 more troops", 0.0),  # a count of what was sent
-    ("How long is the warranty?", "3 years, with 2 more years available", 0.0),  # leads with the length
-    # A version is no time: "When was 5.3.0 released?" is not answered by "before 4.0".
-    ("When was Ledgerly 5.3.0 released?", "before 4.0", 1.0),
-    ("When did firmware 6.2 ship?", "March 5, 2023", 0.0),
-    ("When did security bulletin CSA-2023-014 come out?", "Revision 2.1", 1.0),  # a document's revision
-    ("When did the population reach 1.5 million?", "1.5 million years ago", 0.0),
     # A wire's gauge or a supply's voltage is a number: a terminal's letter is none.
     ("What gauge of sensor cable should I buy?", "R", 1.0),
     ("What gauge of sensor cable should I buy?", "16 to 20 AWG", 0.0),
     ("What voltage does the thermostat need?", "24 V AC", 0.0),
-    # An amount of nothing answers what something costs, and nothing else.
-    ("Is a return fee charged on a sealed Corvane L3?", "No fee", 0.0),
-    ("How much does the app cost?", "free", 0.0),
-    ("What is the restocking fee?", "waived", 1.0),
-    ("How long is the warranty?", "free of charge", 1.0),
-    ("How much does the toll-free line cost?", "toll-free", 1.0),  # a word with "free" in it is no amount
-    ("How much storage does it have?", "free", 1.0),  # nor is "free" where no money is asked about
 ])
 def test_answers_of_the_wrong_kind_are_a_type_mismatch(question, answer, mismatch):
     assert feature("type_mismatch", question, answer=answer) == mismatch
@@ -358,20 +335,6 @@ def label_rival(question: str, passage: str, line: str, answer: str, chain: tupl
     return float(feature_vector(found, stats)[FEATURES.index("rival_nearer")])
 
 
-PLUS = "Corvane Plus lengthens the guarantee by 3 more years for a single payment of $39 per lock."
-
-
-@pytest.mark.parametrize("question, answer, rival", [
-    ("What is the price of Corvane Plus if I want 4 more years of cover?", "$39", 1.0),  # it counts 3 more years
-    ("What is the price of Corvane Plus if I want 3 more years of cover?", "$39", 0.0),
-    ("What is the price of Corvane Plus?", "$39", 0.0),
-    ("What is the price of Corvane Plus for 4 locks?", "$39", 0.0),  # the line counts no locks
-    ("How many more years does Corvane Plus add?", "3 more years", 0.0),  # the answer's own number
-])
-def test_a_number_counting_what_the_question_counts_with_another_number_is_a_rival(question, answer, rival):
-    assert feature("rival_nearer", question, passage=PLUS, answer=answer) == rival
-
-
 @pytest.mark.parametrize("question, line, answer, rival", [
     # The label's first word is the question's: a qualifier elsewhere ("Weekend hours") is no rival.
     ("What number do I call for the helpdesk on weekends?", "- Helpdesk phone: 1-877-555-0163", "1-877-555-0163", 0.0),
@@ -385,17 +348,6 @@ def test_a_field_is_the_rival_of_another_only_by_the_thing_it_names_first(questi
 def test_a_line_with_a_pipe_in_prose_is_no_table_row():
     line = "For instance, the language {xx | x is any binary string} can be decided in linear time."
     assert label_rival("In what time can the language be decided?", line + "\nOther | thing", line, "linear time") == 0.0
-
-
-@pytest.mark.parametrize("question, passage, answer, rival", [
-    ("Can I call the helpdesk at 5 p.m.?", "Helpdesk: 1-877-555-0163 (9 a.m. to 6 p.m.)", "1-877-555-0163", 0.0),
-    ("What did the 3 of them found?", "The 2 of them founded Acme.", "Acme", 0.0),  # "of" counts nothing
-    ("Who won the 2004-2005 season?", "In the 2004–05 season Porto won.", "Porto", 0.0),
-    ("How long was the 61 yard field goal?", "He kicked a 61-yard field goal and a 45 yard punt.", "61-yard", 0.0),
-    ("What does Corvane Plus cost for 4 more year?", PLUS, "$39", 1.0),  # one year or several alike
-])
-def test_a_quantity_is_a_rival_only_where_it_counts_the_same_thing(question, passage, answer, rival):
-    assert feature("rival_nearer", question, passage=passage, answer=answer) == rival
 
 
 def test_a_field_naming_another_model_is_a_rival_whatever_its_first_word():
@@ -509,63 +461,3 @@ def test_an_identifier_in_another_field_of_the_answers_record_is_near_it(questio
     features = feature_vector(found, TermStats.of([BULLETIN_RECORD, ADVISORY]))
     assert features[FEATURES.index("identifier_missing_near")] == missing
     assert features[FEATURES.index("name_missing_near")] == missing
-
-
-NOTE = ("The first Corvane L1 remains on firmware 5.8.7 and keeps getting security patches until "
-        "June 30, 2026.")
-
-
-@pytest.mark.parametrize("question, rival", [
-    ("When was firmware 5.8.7 published?", 1.0),  # the end of its patches is another event
-    ("When did firmware 5.8.7 come out?", 1.0),
-    ("Until when does firmware 5.8.7 get security patches?", 0.0),
-    ("When do security patches for firmware 5.8.7 end?", 0.0),
-    ("How long was firmware 5.8.7 supported?", 0.0),
-    ("When did security patches for firmware 5.8.7 end?", 0.0),  # the question asks for the end
-    ("When did Corvane stop patching firmware 5.8.7?", 0.0),
-])
-def test_the_end_of_a_period_is_no_answer_to_when_something_happened(question, rival):
-    assert feature("rival_nearer", question, passage=NOTE, answer="June 30, 2026") == rival
-
-
-@pytest.mark.parametrize("question, passage", [
-    ("When did Chopin leave Paris?", "Chopin stayed in Paris until 1849."),
-    ("When did Kublai Khan die?", "Kublai Khan ruled until 1294."),
-    ("When did the company move to Seattle?", "The company was based in Albuquerque until 1979."),
-    ("When was the Holy Roman Empire dissolved?", "The Holy Roman Empire lasted until 1806."),
-])
-def test_the_end_of_a_period_answers_when_something_ended(question, passage):
-    answer = passage.rsplit(" ", 1)[1].rstrip(".")
-    assert feature("rival_nearer", question, passage=passage, answer=answer) == 0.0
-
-
-RETENTION = "Helpdesk chats and helpdesk call logs are stored for 3 years."
-
-
-@pytest.mark.parametrize("question, rival", [
-    ("How quickly does the helpdesk reply to chats?", 1.0),  # how long they are stored is another matter
-    ("How soon do I get an answer to a helpdesk chat?", 1.0),
-    ("How long are helpdesk chats stored?", 0.0),
-    ("For how long are helpdesk chats stored?", 0.0),
-])
-def test_how_long_something_lasts_is_no_answer_to_how_soon_it_happens(question, rival):
-    assert feature("rival_nearer", question, passage=RETENTION, answer="3 years") == rival
-
-
-def test_within_a_time_answers_how_soon():
-    passage = "Helpdesk chat: corvane.example/chat (an agent replies within 2 working hours)"
-    assert feature("rival_nearer", "How quickly does the helpdesk reply to chats?", passage=passage,
-                   answer="within 2 working hours") == 0.0
-
-
-COVERAGE = ("Corvane Plus lengthens the guarantee by 3 more years for a single payment of $39. With Corvane Plus, "
-            "total cover is 5 years for the Corvane L3 and 6 years for the Corvane L8.")
-
-
-@pytest.mark.parametrize("question, answer, rival", [
-    ("How many extra years of cover does Corvane Plus give?", "5 years", 1.0),  # the total, not what is added
-    ("How many extra years of cover does Corvane Plus give?", "3 more years", 0.0),
-    ("With Corvane Plus, how long is an L3 covered in total?", "5 years", 0.0),
-])
-def test_a_total_is_no_answer_to_what_is_added(question, answer, rival):
-    assert feature("rival_nearer", question, passage=COVERAGE, answer=answer) == rival
