@@ -14,7 +14,7 @@ from groundqa.index.hybrid import RetrievalConfig
 from groundqa.index.types import MAX_FILTERS, Filters, Passage
 from groundqa.service.answers import AnswerConfig, Candidate, by_margin, ranked_candidates
 from groundqa.service.completion import asks_for_several
-from groundqa.service.procedure import done_before, is_procedure, next_step, with_its_list
+from groundqa.service.procedure import is_procedure, with_its_list
 from groundqa.service.reader import Reader, Reading
 from groundqa.service.types import Answer, AskResult
 from groundqa.service.cross_check import CrossCheckFit, evidence
@@ -91,10 +91,7 @@ class Pipeline:
             reading = reading.merged(self.reader.read(question, unread))
             clock.lap("read")
             answers, decision, judged = self._decide(question, reading)
-        done = done_before(question)
-        if done:
-            answers = _without_repeats([next_step(answer, done, self.collection.document) for answer in answers])
-        if is_procedure(question) or done or asks_for_several(question):
+        if is_procedure(question) or asks_for_several(question):
             answers = [with_its_list(answer, self.collection.document) for answer in answers]
         clock.lap("verify")
         yield AskResult(question=question, answers=answers, no_answer=not answers, timings_ms=clock.timings(),
@@ -182,18 +179,6 @@ class Pipeline:
     def search(self, vector, question: str, k: int, filters: Filters | None = None) -> list[Passage]:
         """Retrieval as configured (dense, BM25 or both) for an already embedded question."""
         return self.collection.search(vector, k, self.config.retrieval, question, filters)
-
-
-def _without_repeats(answers: list[Answer]) -> list[Answer]:
-    """The answers without a repeat of an earlier one's span (two candidates can lead to one step)."""
-    seen: set[tuple[str, int, int]] = set()
-    kept = []
-    for answer in answers:
-        key = (answer.citation.doc_id, answer.citation.start, answer.citation.end)
-        if key not in seen:
-            seen.add(key)
-            kept.append(answer)
-    return kept
 
 
 def worth_reading(passages: list[Passage], score_gap: float | None) -> list[Passage]:
