@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from groundqa.index.terms import words
-from groundqa.service.tables import SEPARATOR, asked_cell
+from groundqa.service.tables import asked_cell, cell_end, in_a_row
 
 # Characters a word may continue with (e-mail addresses, versions, ids, prices, paths).
 _INNER = re.compile(r"[\w@.\-/:+%$#]")
@@ -178,7 +178,7 @@ def _sentence(text: str, start: int, end: int, clause: bool = True) -> tuple[int
     reconnect it"), from the span on (`clause`), else the span as it is: "15% applies to all returns"
     is neither the value nor the statement."""
     line_start = text.rfind("\n", 0, start) + 1
-    if SEPARATOR in text[line_start:_SENTENCE_END.search(text, end).start()]:
+    if in_a_row(text, line_start, _SENTENCE_END.search(text, end).start()):
         return start, end  # a table's cell is the answer, not its row
     ends = _SENTENCE_END if clause else _STATEMENT_END
     boundary = max((m.end() for m in re.finditer(r"[.!?]\s+(?![a-z])" + ("" if clause else r"|;\s+"),
@@ -333,9 +333,7 @@ def _first_line(text: str, start: int, end: int) -> tuple[int, int]:
     newline = text.find("\n", first, last)
     if newline > first:
         last = newline
-    cell = text.find(SEPARATOR, first, last)  # a table row's next cell is another field too
-    if cell > first:
-        last = cell
+    last = cell_end(text, first, last)  # a table row's next cell is another field too
     while last > first and text[last - 1].isspace():
         last -= 1
     if first == last:

@@ -11,6 +11,33 @@ from groundqa.service.measures import measure
 SEPARATOR = " | "
 
 
+def in_a_row(text: str, start: int = 0, end: int | None = None) -> bool:
+    """Whether text[start:end] holds a cell separator: a table row's line (or a part of one)."""
+    return text.find(SEPARATOR, start, len(text) if end is None else end) >= 0
+
+
+def cell_end(text: str, start: int, end: int) -> int:
+    """Where the cell holding text[start:end] ends within it: before the next separator, else `end`."""
+    found = text.find(SEPARATOR, start, end)
+    return found if found > start else end
+
+
+def label_end(line: str) -> int:
+    """Where a table row's label (its first cell) ends; -1 for a line that is no row."""
+    return line.find(SEPARATOR)
+
+
+def cell_and_label(line: str, at: int) -> str:
+    """The row's label and the cell holding offset `at` of a table row's line, joined by a space;
+    the whole line where it is no row."""
+    if not in_a_row(line):
+        return line
+    before = line.rfind(SEPARATOR, 0, at)
+    after = line.find(SEPARATOR, at)
+    cell = line[0 if before < 0 else before + len(SEPARATOR):len(line) if after < 0 else after]
+    return f"{line[:label_end(line)]} {cell}"
+
+
 def row_label(line: str) -> str | None:
     """The label of a table row as the loaders write it, every cell after it "header: value"; None for
     any other line (a header row, prose with a pipe in it). Parsed by splitting, in linear time: the
@@ -41,7 +68,7 @@ def asked_cell(text: str, start: int, end: int, asked: frozenset[str],
     cell of its row is, that one: "Price: $14.95", not "Delivery time: 1 to 2 business days", for what
     Express delivery costs. Any other span is returned as it is."""
     terms = [term for term in asked if term not in STOP_WORDS]
-    if not terms or SEPARATOR not in text[text.rfind("\n", 0, start) + 1:_line_end(text, start)]:
+    if not terms or not in_a_row(text, text.rfind("\n", 0, start) + 1, _line_end(text, start)):
         return start, end
     table = _table_at(text, start)
     own = next((cell for cell in table if cell.start <= start and end <= cell.end), None)
@@ -66,11 +93,11 @@ def _table_at(text: str, at: int) -> list[Cell]:
     line_start = text.rfind("\n", 0, at) + 1
     while line_start > 0:  # back to the table's first row
         before = text.rfind("\n", 0, line_start - 1) + 1
-        if SEPARATOR not in text[before:line_start - 1]:
+        if not in_a_row(text, before, line_start - 1):
             break
         line_start = before
     cells = []
-    while line_start < len(text) and SEPARATOR in text[line_start:_line_end(text, line_start)]:
+    while line_start < len(text) and in_a_row(text, line_start, _line_end(text, line_start)):
         line_end = _line_end(text, line_start)
         cells.extend(_row_cells(text, line_start, line_end))
         line_start = line_end + 1

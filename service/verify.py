@@ -29,7 +29,7 @@ from groundqa.service.completion import asks_how_many
 from groundqa.service.cross_check import DEFAULT_FOLDER, CrossCheckFit
 from groundqa.service.measures import currency_mismatch, measure, wanted_measures
 from groundqa.service.reader import Reading
-from groundqa.service.tables import SEPARATOR, row_cells, row_label
+from groundqa.service.tables import cell_and_label, in_a_row, label_end, row_cells, row_label
 from groundqa.service.types import Citation
 
 FEATURE_VERSION = 15
@@ -476,7 +476,7 @@ def _label_before(line: str, at: int) -> tuple[str, str] | None:
     table row's first cell, else a field's label."""
     label = row_label(line)
     if label is not None:
-        return ("row", label) if at > line.index(SEPARATOR) else None
+        return ("row", label) if at > label_end(line) else None
     field = _FIELD_LABEL.match(line)
     return ("field", field.group(1).strip()) if field and field.end(1) < at else None
 
@@ -504,7 +504,7 @@ def evidence_of(question: str, candidate: Candidate, reading: Reading, document:
     # A section without headings is the whole text: what is near enough to be a sibling field.
     section = document.text[max(section_start, span.start - _SECTION_REACH):min(section_end, span.end + _SECTION_REACH)]
     return Evidence(question=question, answer=candidate.answer.text, passage_text=span.passage.chunk.text,
-                    sentence=citation.context, near=item or near_text(line, answer_at), line=line, answer_at=answer_at,
+                    sentence=citation.context, near=item or cell_and_label(line, answer_at), line=line, answer_at=answer_at,
                     heading_chain=chain, section_text=section, passage_at=span.start - span.passage.chunk.start,
                     reader_margin=span.logit - reading.null_logit,
                     window_margin=span.logit - span.window_null, evidence_share=candidate.share,
@@ -518,7 +518,7 @@ def answer_line(text: str, start: int, citation: Citation) -> tuple[str, int]:
     """The line of an answer at `start` (a table row "label | header: cell | ..." whole, else cut to the
     answer's sentence: a list item, a field) and where in it the answer starts."""
     line_start, line_end = _line_bounds(text, start)
-    if " | " not in text[line_start:line_end]:
+    if not in_a_row(text, line_start, line_end):
         line_start = max(line_start, citation.context_start)
         line_end = min(line_end, citation.context_start + len(citation.context))
     return text[line_start:line_end], start - line_start
@@ -538,17 +538,6 @@ def _item_line(text: str, start: int) -> str | None:
     authentication bypass (CVE-2024-38112). See security advisory NSA-2024-003 for details."): all of
     it is said of one thing, so all of it is next to the answer. None for a table row or prose."""
     line = text[slice(*_line_bounds(text, start))]
-    if len(line) > _ITEM_MAX_CHARS or " | " in line or not _FIELD_LABEL.match(line):
+    if len(line) > _ITEM_MAX_CHARS or in_a_row(line) or not _FIELD_LABEL.match(line):
         return None
     return line
-
-
-def near_text(line: str, at: int) -> str:
-    """What sits next to an answer at `at` in its line: in a table row, its cell and the row's label;
-    elsewhere the whole line."""
-    if " | " not in line:
-        return line
-    cell_start = line.rfind(" | ", 0, at)
-    cell_end = line.find(" | ", at)
-    cell = line[0 if cell_start < 0 else cell_start + 3:len(line) if cell_end < 0 else cell_end]
-    return f"{line.split(' | ', 1)[0]} {cell}"

@@ -7,9 +7,9 @@ from dataclasses import replace
 import pytest
 
 from groundqa.index.terms import TermStats
+from groundqa.service.tables import cell_and_label
 from groundqa.service.types import Citation
-from groundqa.service.verify import (FEATURES, Evidence, Verifier, VerifierMismatch, answer_line, feature_vector,
-                                    near_text)
+from groundqa.service.verify import FEATURES, Evidence, Verifier, VerifierMismatch, answer_line, feature_vector
 from groundqa.wiring import SHIPPED_VERIFIER
 
 ADVISORY = "Bulletin CSA-2023-014 covers CVE-2023-47201, with a CVSS score of 7.4, in firmware 6.0 through 6.3.1."
@@ -69,10 +69,10 @@ def test_the_terms_next_to_the_answer_are_counted_apart_from_the_passage():
     ("Inputs:\n- D for the door contact\n- EXT/R for the external relay output\n", "EXT/R",
      "- EXT/R for the external relay output"),
 ])
-def test_near_text_is_the_cell_and_row_label_or_the_sentence_on_its_line(text, answer, near):
+def test_what_is_near_is_the_cell_and_row_label_or_the_sentence_on_its_line(text, answer, near):
     start = text.index(answer)
     whole = Citation(doc_id="d", title="t", source="s", start=start, end=start + len(answer), context=text, context_start=0)
-    assert near_text(*answer_line(text, start, whole)) == near
+    assert cell_and_label(*answer_line(text, start, whole)) == near
 
 
 @pytest.mark.parametrize("text, answer, near", [
@@ -282,7 +282,7 @@ def test_a_cell_whose_row_and_column_the_question_names_is_the_asked_cell(row, a
     """The row label and the column header both hold a question word; the words every column header
     has name no column."""
     question = "If I send back a fitted Corvane L3 with accessories missing, what return charge applies?"
-    assert feature("asked_cell", question, passage=row, answer=answer, near=near_text(row, row.find(answer)),
+    assert feature("asked_cell", question, passage=row, answer=answer, near=cell_and_label(row, row.find(answer)),
                    line=row) == asked
 
 
