@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Sequence
 
 from groundqa.service.followup_text import Parsed, Phrase, name_at, parse, runs
-from groundqa.service.followup_words import BE, DETERMINERS, PERSON_PRONOUNS, PERSONAL
+from groundqa.service.followup_words import BE, DETERMINERS, PERSON_PRONOUNS, PERSONAL, VERBS
 
 if TYPE_CHECKING:
     from groundqa.service.followup import Turn
@@ -15,9 +16,10 @@ _PREDICATES = frozenset("available open closed due valid free eligible required 
 
 
 def antecedent(pronoun: str, earlier: Sequence["Turn"]) -> str | None:
-    """What the pronoun stands for, from the latest turn that has something of its kind."""
+    """What the pronoun stands for, from the latest turn that has something of its kind (in its
+    question's last sentence: "I'm uninsured. What's the price of an MRI?" asks about the MRI)."""
     for turn in reversed(earlier):
-        parsed = parse(turn.question)
+        parsed = parse(_last_sentence(turn.question))
         found = _antecedent_in(pronoun, turn.answer, parsed) if parsed.tokens else None
         if found:
             return found
@@ -62,6 +64,13 @@ def _antecedent_in(pronoun: str, answer: str, parsed: Parsed) -> str | None:
     return parsed.phrase(noun.first, last).text
 
 
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+
+
+def _last_sentence(text: str) -> str:
+    return _SENTENCE_BREAK.split(text.strip())[-1]
+
+
 def subject(parsed: Parsed) -> str | None:
     """The question's subject with the phrases that qualify it ("the maximum carry-over of leave at
     the Bristol office"; never a time nor "per month"); after "do I", the object of the verb."""
@@ -79,7 +88,8 @@ def _subject(parsed: Parsed) -> tuple[Phrase, int] | None:
         return (after[0], after[0].last) if after else None
     first = aux + 1
     if first < len(tokens) and tokens[first].low in PERSONAL:  # "What number do I call for ...?"
-        after = [p for p in phrases if p.first > first]
+        # ... the first thing named after it, not a verb: "do I have to give before taking [paternity leave]"
+        after = [p for p in (_without_verbs(parsed, p) for p in phrases if p.first > first) if p is not None]
         return (after[0], _with_qualifiers(parsed, after[0].last, True)) if after else None
     noun = next((p for p in phrases if p.first == first), None)
     if noun is None:
@@ -88,6 +98,15 @@ def _subject(parsed: Parsed) -> tuple[Phrase, int] | None:
     if tokens[aux].low in BE and last - noun.first > 1 and tokens[last - 1].low in _PREDICATES:
         last -= 1  # "When is Tomasz Lewicki available?"
     return noun, last
+
+
+def _without_verbs(parsed: Parsed, phrase: Phrase) -> Phrase | None:
+    """The phrase from its first word that is no verb form ("taking paternity leave" -> "paternity
+    leave"); None where all of it is."""
+    first = phrase.first
+    while first < phrase.last and parsed.tokens[first].low in VERBS:
+        first += 1
+    return parsed.phrase(first, phrase.last) if first < phrase.last else None
 
 
 def _with_qualifiers(parsed: Parsed, last: int, any_preposition: bool) -> int:

@@ -40,6 +40,12 @@ def ask_after(*turns: str, answers: dict | None = None, similarity=None) -> str:
     ("What does the deposit for a bike locker cost?", "How do I rent one?", "How do I rent a bike locker?"),
     ("How much is a coffee at the Riverside kiosk?", "Is there seating there?",
      "Is there seating at the Riverside kiosk?"),
+    # the question of a turn that says something first is its last sentence
+    ("My bike was stolen. What is the excess on a bicycle claim?", "Is it lower for e-bikes?",
+     "Is the excess on a bicycle claim lower for e-bikes?"),
+    # after "do I", what it stands for is the first thing named, not a verb
+    ("How many days ahead do I have to ask before using a meeting room?", "Is it free?",
+     "Is a meeting room free?"),
 ])
 def test_a_follow_up_becomes_the_question_it_stands_for(earlier, follow_up, resolved):
     assert ask_after(earlier, follow_up) == resolved
