@@ -23,7 +23,6 @@ STRUCTURE_KEYS = frozenset({SECTIONS, LISTS, STEPS, FOOTNOTES, FOOTNOTE_MARKS})
 # so its size is bounded like every other input (issue 39: 5,000 sections made one ask take 16 s).
 MAX_SENT_STRUCTURE = 2000
 _SENTENCE_BREAK = re.compile(r"[.!?]\s")
-_NUMBERED = re.compile(r"[ \t]*\d{1,3}[.)]\s+")  # a step's line: "1. ", "2) "
 LIST_LINE = re.compile(r"[ \t]*(?:\d{1,3}[.)]|[-*\u2022\u2013])\s")  # a list item's line: "1. ", "- "
 
 
@@ -150,25 +149,3 @@ def list_after_lead_in(meta: Mapping[str, Any], text: str, offset: int) -> tuple
     while following < len(text) and text[following].isspace():
         following += 1
     return list_around(meta, text, following) if following < len(text) else None
-
-
-def steps_in(meta: Mapping[str, Any], text: str, start: int, end: int) -> list[tuple[int, int]] | None:
-    """The steps of the list at [start, end): the items of an ordered list, the outermost only (not a
-    nested list's); [] for a list that is no series of steps. Where the loader recorded lists, its
-    steps; in text and PDF files, the lines numbered "1. ", "2. ", each with the lines that go on with it.
-    None where the document was indexed before steps were recorded: its lists are there, its steps not."""
-    if isinstance(meta.get(LISTS), list) and meta.get(LISTS):
-        recorded = meta.get(STEPS)
-        if not isinstance(recorded, list):
-            return None
-        spans = [(s[0], s[1]) for s in recorded if isinstance(s, list) and len(s) == 2 and _offsets(s[0], s[1], len(text))
-                 and start <= s[0] < s[1] <= end]
-        return [(a, b) for a, b in spans if not any(c <= a and b <= d and (c, d) != (a, b) for c, d in spans)]
-    steps: list[list[int]] = []
-    for line in re.finditer(r"[^\n]*\S[^\n]*", text[start:end]):
-        marker = _NUMBERED.match(line.group())
-        if marker:
-            steps.append([start + line.start() + marker.end(), start + line.end()])
-        elif steps:
-            steps[-1][1] = start + line.end()  # a line that goes on with its step
-    return [(a, b) for a, b in steps] if len(steps) >= 2 else []

@@ -68,7 +68,10 @@ _SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 
 
 def _last_sentence(text: str) -> str:
-    return _SENTENCE_BREAK.split(text.strip())[-1]
+    """The last sentence that asks something ("What does T5 cost? Asking for a friend." asks about
+    T5), else the last sentence."""
+    sentences = _SENTENCE_BREAK.split(text.strip())
+    return next((s for s in reversed(sentences) if s.rstrip().endswith("?")), sentences[-1])
 
 
 def subject(parsed: Parsed) -> str | None:
@@ -89,7 +92,8 @@ def _subject(parsed: Parsed) -> tuple[Phrase, int] | None:
     first = aux + 1
     if first < len(tokens) and tokens[first].low in PERSONAL:  # "What number do I call for ...?"
         # ... the first thing named after it, not a verb: "do I have to give before taking [paternity leave]"
-        after = [p for p in (_without_verbs(parsed, p) for p in phrases if p.first > first) if p is not None]
+        starts = {p.first for p in phrases}
+        after = [p for p in (_without_verbs(parsed, p, starts) for p in phrases if p.first > first) if p is not None]
         return (after[0], _with_qualifiers(parsed, after[0].last, True)) if after else None
     noun = next((p for p in phrases if p.first == first), None)
     if noun is None:
@@ -100,13 +104,19 @@ def _subject(parsed: Parsed) -> tuple[Phrase, int] | None:
     return noun, last
 
 
-def _without_verbs(parsed: Parsed, phrase: Phrase) -> Phrase | None:
-    """The phrase from its first word that is no verb form ("taking paternity leave" -> "paternity
-    leave"); None where all of it is."""
+def _without_verbs(parsed: Parsed, phrase: Phrase, starts: set[int]) -> Phrase | None:
+    """The phrase without the verb forms it starts with ("taking paternity leave" -> "paternity
+    leave"), its last word always kept ("for parking", "request leave"); None where all of it is a verb
+    by its place: an infinitive ("to give") or a verb before its object ("using | a meeting room";
+    `starts`: where the question's noun phrases start)."""
+    tokens = parsed.tokens
+    if all(t.low in VERBS for t in tokens[phrase.first:phrase.last]) and (
+            phrase.last in starts or (phrase.first > 0 and tokens[phrase.first - 1].low == "to")):
+        return None
     first = phrase.first
-    while first < phrase.last and parsed.tokens[first].low in VERBS:
+    while first < phrase.last - 1 and tokens[first].low in VERBS:
         first += 1
-    return parsed.phrase(first, phrase.last) if first < phrase.last else None
+    return parsed.phrase(first, phrase.last)
 
 
 def _with_qualifiers(parsed: Parsed, last: int, any_preposition: bool) -> int:

@@ -29,7 +29,7 @@ from groundqa.service.completion import asks_how_many
 from groundqa.service.cross_check import DEFAULT_FOLDER, CrossCheckFit
 from groundqa.service.measures import currency_mismatch, measure, wanted_measures
 from groundqa.service.reader import Reading
-from groundqa.service.tables import cell_and_label, in_a_row, label_end, row_cells, row_label
+from groundqa.service.tables import SEPARATOR, cell_and_label, in_a_row, label_end, row_cells, row_label
 from groundqa.service.types import Citation
 
 FEATURE_VERSION = 15
@@ -161,8 +161,8 @@ def feature_vector(evidence: Evidence, stats: TermStats) -> np.ndarray:
 
 
 def _rival(evidence: Evidence, terms: list[str], identifiers: list[str]) -> bool:
-    """The rival_nearer feature: a rival identifier or day nearer the answer than the asked one, a
-    label naming another thing, or another count of the thing the question counts."""
+    """The rival_nearer feature: a rival identifier or day nearer the answer than the asked one, or a
+    label naming another thing."""
     start, end = evidence.answer_at, evidence.answer_at + len(evidence.answer)
     return (_rival_nearer(identifiers + [t for t in terms if t in _DAY_PART], evidence.line, start, end,
                           evidence.heading_chain, evidence.record)
@@ -410,7 +410,7 @@ def _field_label(line: str) -> str | None:
     return field.group(1).strip().lower() if field else None
 
 
-_CLAUSE_BREAK = re.compile(r"[,;] | and | \| ")
+_CLAUSE_BREAK = re.compile(r"[,;] | and |" + re.escape(SEPARATOR))
 
 
 def _rival_label(terms: list[str], line: str, at: int, passage: str, headings: tuple[str, ...] = (),

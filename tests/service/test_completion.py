@@ -211,7 +211,7 @@ def test_a_completed_span_is_document_text_and_keeps_the_words_it_had(text, data
     ("The Supreme Court, Building a case, ruled.", "Supreme Court", "Supreme Court"),
     ("1 Main Street, Building C, Springfield", "1 Main Street", "1 Main Street, Building C"),
 ])
-def test_an_address_takes_its_suite_and_a_list_its_items(text, span, whole):
+def test_an_address_takes_its_suite_or_unit(text, span, whole):
     start = text.index(span)
     start, end = complete(text, start, start + len(span))
     assert text[start:end] == whole

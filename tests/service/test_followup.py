@@ -43,9 +43,15 @@ def ask_after(*turns: str, answers: dict | None = None, similarity=None) -> str:
     # the question of a turn that says something first is its last sentence
     ("My bike was stolen. What is the excess on a bicycle claim?", "Is it lower for e-bikes?",
      "Is the excess on a bicycle claim lower for e-bikes?"),
+    # ... the last that asks something, whatever is said after it
+    ("What does the cooking class cost? Asking for my sister.", "Is it on Saturdays?",
+     "Is the cooking class on Saturdays?"),
     # after "do I", what it stands for is the first thing named, not a verb
     ("How many days ahead do I have to ask before using a meeting room?", "Is it free?",
      "Is a meeting room free?"),
+    # ... and a word spelt like a verb form is a thing where it is the last word named
+    ("What do I pay for parking?", "Is it free on Sundays?", "Is parking free on Sundays?"),
+    ("How do I request leave?", "Is it paid?", "Is leave paid?"),
 ])
 def test_a_follow_up_becomes_the_question_it_stands_for(earlier, follow_up, resolved):
     assert ask_after(earlier, follow_up) == resolved

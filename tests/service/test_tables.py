@@ -62,3 +62,27 @@ def test_a_cell_ends_before_the_footnote_mark_written_after_its_value():
 
     line = "Carry-on bag | Fee: $12.00[1] | Note: see the rules [b] | Code: [x]"
     assert [line[cell.start:cell.end] for cell in row_cells(line)] == ["$12.00", "see the rules", "[x]"]
+
+
+ROW = "Opened, missing parts | Nimbus T2: 20% | Nimbus T5: 25%"
+
+
+def test_a_row_is_told_from_prose_by_its_separators():
+    from groundqa.service.tables import in_a_row, label_end, row_label
+
+    assert in_a_row(ROW) and label_end(ROW) == len("Opened, missing parts")
+    assert row_label(ROW) == "Opened, missing parts"
+    prose = "Press A | B to switch modes."
+    assert in_a_row(prose) and row_label(prose) is None  # a pipe in prose is no row: its cells have no header
+    assert not in_a_row("Opened items: 20%.") and label_end("Opened items: 20%.") == -1
+
+
+def test_a_cell_is_read_with_its_row_label():
+    from groundqa.service.tables import cell_and_label, cell_end
+
+    assert cell_and_label(ROW, ROW.index("25%")) == "Opened, missing parts Nimbus T5: 25%"
+    assert cell_and_label(ROW, ROW.index("20%")) == "Opened, missing parts Nimbus T2: 20%"
+    assert cell_and_label("Returns within 30 days.", 3) == "Returns within 30 days."
+    start = ROW.index("Nimbus T2")
+    assert ROW[start:cell_end(ROW, start, len(ROW))] == "Nimbus T2: 20%"
+    assert cell_end(ROW, ROW.index("25%"), len(ROW)) == len(ROW)  # the last cell ends with the line
