@@ -164,7 +164,17 @@ def _elided_head(tokens: list[Token], index: int) -> bool:
 
 def parse(text: str) -> Parsed:
     tokens = tokenize(text)
-    return Parsed(text, tokens, frozenset(_verbs(tokens)))
+    return Parsed(text, tokens, frozenset(_verbs(tokens) + _phrasal_verbs(tokens)))
+
+
+_PARTICLES = frozenset("up down out off back away".split())
+
+
+def _phrasal_verbs(tokens: list[Token]) -> list[int]:
+    """A verb before its particle ("the rent [going] up", "to [hand] back my keys"): a verb form, or
+    any word after "to"."""
+    return [i for i in range(len(tokens) - 1) if tokens[i + 1].low in _PARTICLES and tokens[i].is_content
+            and (tokens[i].low in VERBS or (i > 0 and tokens[i - 1].low == "to"))]
 
 
 def _verbs(tokens: list[Token]) -> list[int]:

@@ -52,6 +52,10 @@ def ask_after(*turns: str, answers: dict | None = None, similarity=None) -> str:
     # ... and a word spelt like a verb form is a thing where it is the last word named
     ("What do I pay for parking?", "Is it free on Sundays?", "Is parking free on Sundays?"),
     ("How do I request leave?", "Is it paid?", "Is leave paid?"),
+    # a verb before its particle is no part of what is named
+    ("How much is the bus fare going up in May?", "When does it take effect?", "When does the bus fare take effect?"),
+    ("When do I have to give back the library laptop?", "Where do I drop it off?",
+     "Where do I drop the library laptop off?"),
 ])
 def test_a_follow_up_becomes_the_question_it_stands_for(earlier, follow_up, resolved):
     assert ask_after(earlier, follow_up) == resolved
