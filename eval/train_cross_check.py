@@ -6,7 +6,10 @@ Pairs of (question, evidence) where the evidence is a sentence with one span mar
   sentence or paragraph; the question with one number or name swapped for one its article lacks
   (eval/near_miss.py), beside its own answer; the question beside a span of another paragraph;
 - the benchmark's train sets (eval/gold/splits.toml) add the same kinds of pairs on their documents:
-  the gold answer in its line under its headings against the other values of its table or list.
+  the gold answer in its line under its headings against the other values of its table or list;
+- with --recorded, what the pipeline itself read for those train-split questions (a `groundqa calibrate
+  --suite-train --recorded` file): its first candidates, right against wrong, and an unanswerable
+  question's as wrong. The file's other questions (SQuAD 2.0 dev-A) are never trained on.
 
 Only the top layers and the head are trained; the file keeps just those (fp16).
 
@@ -127,6 +130,24 @@ def train_set_pairs(suite: Path, rng: random.Random, repeat: int) -> list[Pair]:
     return pairs
 
 
+def recorded_pairs(recording: Path, candidates: int, repeat: int) -> list[Pair]:
+    """The first `candidates` of each train-split question of a calibrate recording, as the
+    cross-check reads them; right only where the question is answerable and the span right."""
+    import pickle
+
+    asked, fitted_on = pickle.loads(recording.read_bytes())
+    pairs, at = [], 0
+    for about in fitted_on:  # "hospital (train split): 45 questions", "squad-...: 300 questions, 100 near misses ..."
+        count = sum(int(n) for n in re.findall(r"(\d+) (?:questions|near misses)", about))
+        block, at = asked[at:at + count], at + count
+        if "(train split)" in about:
+            pairs += [Pair(a.question, text, float(a.answerable and right))
+                      for a in block for _, _, right, text in a.candidates[:candidates]] * repeat
+    if at != len(asked):
+        raise SystemExit(f"{recording}: its summary counts {at} questions, it holds {len(asked)}")
+    return pairs
+
+
 def build_model(trained: int):
     from transformers import BertForSequenceClassification
 
@@ -204,6 +225,8 @@ def main() -> None:
     parser.add_argument("--suite", type=Path, help="the benchmark's root: its train sets are added")
     parser.add_argument("--questions", type=int, default=12000)
     parser.add_argument("--suite-repeat", type=int, default=4, help="times each train-set pair is repeated")
+    parser.add_argument("--recorded", type=Path, help="a `groundqa calibrate --suite-train --recorded` file")
+    parser.add_argument("--recorded-candidates", type=int, default=3, help="first candidates taken of each question")
     parser.add_argument("--trained-layers", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=32)
@@ -218,6 +241,8 @@ def main() -> None:
     pairs = pairs[:-1000]
     if args.suite:
         pairs += train_set_pairs(args.suite, rng, args.suite_repeat)
+    if args.recorded:
+        pairs += recorded_pairs(args.recorded, args.recorded_candidates, args.suite_repeat)
     print(f"{len(pairs)} pairs, {sum(p.label for p in pairs):.0f} right; {len(held)} held out", flush=True)
     model = train(pairs, args.trained_layers, args.epochs, args.batch_size, args.learning_rate, rng)
     print(f"held-out SQuAD train pairs: accuracy {accuracy(model, held):.1f}%", flush=True)

@@ -55,6 +55,10 @@ def _antecedent_in(pronoun: str, answer: str, parsed: Parsed) -> str | None:
         noun = tokens[1].text  # "Which plan includes roaming?" "Growth": "it" is the Growth plan
         return answer if noun.lower() in answer.lower() else f"the {answer} {noun}"
     span = _subject(parsed)
+    if pronoun in ("they", "them", "their") and (span is None or not _plural(tokens[span[0].last - 1])):
+        plural = [p for p in parsed.noun_phrases() if p.first > 0 and _plural(tokens[p.last - 1])]
+        if plural:  # "are they electric?" after "Are there pool cars at the Leeds depot?": the pool cars
+            return plural[0].text
     if span is None:
         return None
     noun, last = span
@@ -62,6 +66,13 @@ def _antecedent_in(pronoun: str, answer: str, parsed: Parsed) -> str | None:
         # "What is the joining fee for Standard?" then "What's its minimum term?": the owner, Standard
         return parsed.phrase(noun.last + 1, last).text
     return parsed.phrase(noun.first, last).text
+
+
+def _plural(token) -> bool:
+    """A common noun's plural by its ending ("cars", "fees"; not "class", "bus", a name nor a time)."""
+    word = token.low
+    return (len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is", "'s"))
+            and not token.is_name and not token.is_time and not token.has_digit)
 
 
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")

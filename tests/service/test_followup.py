@@ -52,6 +52,9 @@ def ask_after(*turns: str, answers: dict | None = None, similarity=None) -> str:
     # ... and a word spelt like a verb form is a thing where it is the last word named
     ("What do I pay for parking?", "Is it free on Sundays?", "Is parking free on Sundays?"),
     ("How do I request leave?", "Is it paid?", "Is leave paid?"),
+    # "they" stands for a plural where the question names one, else for its subject
+    ("Are there lockers at the Elm Street gym?", "are they free", "are lockers free?"),
+    ("What do the swimming lessons cost?", "When do they start?", "When do the swimming lessons start?"),
     # a verb before its particle is no part of what is named
     ("How much is the bus fare going up in May?", "When does it take effect?", "When does the bus fare take effect?"),
     ("When do I have to give back the library laptop?", "Where do I drop it off?",
