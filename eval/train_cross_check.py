@@ -14,7 +14,10 @@ Pairs of (question, evidence) where the evidence is a sentence with one span mar
 Only the top layers and the head are trained; the file keeps just those (fp16).
 
     python -m groundqa.eval.train_cross_check --squad ../shared/data/squad/squad-v1.1-train.json.gz \
-        --suite eval/gold --questions 12000 --out service/cross_check.safetensors
+        --suite eval/gold --recorded RECORDING.pkl --questions 7000 --trained-layers 4 \
+        --learning-rate 1.5e-4 --out service/cross_check.safetensors
+
+(the shipped file's command; RECORDING.pkl from the calibrate command in eval/BENCHMARKS.md)
 """
 
 from __future__ import annotations
