@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Sequence
 
-from groundqa.service.followup_text import Parsed, Phrase, name_at, parse, runs
+from groundqa.service.followup_text import Parsed, Phrase, Token, name_at, parse, runs
 from groundqa.service.followup_words import BE, DETERMINERS, PERSON_PRONOUNS, PERSONAL, VERBS
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ def _antecedent_in(pronoun: str, answer: str, parsed: Parsed) -> str | None:
     return parsed.phrase(noun.first, last).text
 
 
-def _plural(token) -> bool:
+def _plural(token: Token) -> bool:
     """A common noun's plural by its ending ("cars", "fees"; not "class", "bus", a name nor a time)."""
     word = token.low
     return (len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is", "'s"))
