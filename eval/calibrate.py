@@ -17,6 +17,7 @@ import dataclasses
 import datetime
 import json
 import pickle
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +63,10 @@ def add_calibrate_parser(sub, common: argparse.ArgumentParser) -> None:
                              "candidates; the threshold then applies to the combined probability")
     parser.add_argument("--cross-check-candidates", type=int, default=3, metavar="N",
                         help="how many of the verifier's first candidates the cross-check judges again")
+    parser.add_argument("--cross-fit", metavar="MODEL:SETS", action="append", default=[],
+                        help="cross-fitting: a cross-check trained without these train sets (comma-separated; "
+                             "eval/train_cross_check.py --only-sets the others) judges their questions, so the "
+                             "fit sees the cross-check on questions it never learned from (repeatable)")
     parser.add_argument("--features-from", type=Path, metavar="VERIFIER",
                         help="keep this verifier file's fit of the features; fit only the cross-check and threshold")
     parser.add_argument("--out", type=Path, required=True, help="write the verifier here; use it with GROUNDQA_VERIFIER=PATH")
@@ -107,7 +112,7 @@ def run_calibrate(args: argparse.Namespace, settings: Settings) -> int:
             args.recorded.write_bytes(pickle.dumps((asked, fitted_on)))
     features_from = Verifier.load(args.features_from) if args.features_from else None
     verifier, summary = fit(asked, args.max_answerable_loss, args.cross_check, features_from,
-                            args.cross_check_candidates)
+                            args.cross_check_candidates, cross_fitted(args.cross_fit, asked, fitted_on))
     verifier = dataclasses.replace(verifier, fitted_for=models_fitted_for(settings))
     summary["fitted_on"] = fitted_on
     summary["date"] = datetime.date.today().isoformat()
@@ -118,6 +123,34 @@ def run_calibrate(args: argparse.Namespace, settings: Settings) -> int:
     print(json.dumps(summary, indent=2))
     print(f"wrote {args.out}")
     return 0
+
+
+def sources(asked: list[Asked], fitted_on: list[str]) -> list[str]:
+    """The file or train set each asked question came from, read from the recording's summary lines
+    ("hospital (train split): 45 questions", "squad-....json.gz: 300 questions (seed 5), 100 near
+    misses ..."; a made near miss is of its file)."""
+    names = []
+    for about in fitted_on:
+        count = sum(int(n) for n in re.findall(r"(\d+) (?:questions|near misses)", about))
+        names += [about.split(" (train split)")[0] if "(train split)" in about else about.split(":")[0]] * count
+    if len(names) != len(asked):
+        raise SystemExit(f"the recording's summary counts {len(names)} questions; it holds {len(asked)}")
+    return names
+
+
+def cross_fitted(specs: list[str], asked: list[Asked], fitted_on: list[str]) -> dict[int, Path]:
+    """--cross-fit MODEL:SETS as the model that judges each of those sets' questions (by index in `asked`)."""
+    by_set: dict[str, Path] = {}
+    for spec in specs:
+        model, _, names = spec.rpartition(":")
+        if not model or not names:
+            raise SystemExit(f"--cross-fit {spec!r}: expected MODEL:SET,SET,...")
+        by_set.update({name: Path(model) for name in names.split(",")})
+    named = sources(asked, fitted_on) if by_set else []
+    unknown = sorted(set(by_set) - set(named))
+    if unknown:
+        raise SystemExit(f"--cross-fit names sets the recording lacks: {', '.join(unknown)}")
+    return {i: by_set[name] for i, name in enumerate(named) if name in by_set}
 
 
 def ask_all(args: argparse.Namespace, recording: Settings) -> tuple[list[Asked], list[str]]:
@@ -185,10 +218,11 @@ def asked_of(pipeline, questions: list[GoldQuestion], name: str) -> list[Asked]:
 
 
 def fit(asked: list[Asked], max_answerable_loss: float | None = None, cross_check: Path | None = None,
-        features_from=None, cross_check_candidates: int = 3):
+        features_from=None, cross_check_candidates: int = 3, cross_fit: dict[int, Path] | None = None):
     """The logistic regression over every candidate (each file's questions weighing the same; or the
     one of `features_from`, a verifier, kept as it is), then with a cross-check model how it weighs in
-    on the first candidates, and the threshold that serves the questions best."""
+    on the first candidates (`cross_fit`: another model judging some questions, by index), and the
+    threshold that serves the questions best."""
     from sklearn.linear_model import LogisticRegression
 
     from groundqa.service.verify import Verifier
@@ -205,7 +239,7 @@ def fit(asked: list[Asked], max_answerable_loss: float | None = None, cross_chec
         verifier = dataclasses.replace(features_from, cross_check=None)
     summary = {}
     if cross_check is not None:
-        verifier, summary = fit_cross_check(verifier, asked, cross_check, cross_check_candidates)
+        verifier, summary = fit_cross_check(verifier, asked, cross_check, cross_check_candidates, cross_fit or {})
     threshold, best_f1, loss = best_threshold(verifier, asked, max_answerable_loss)
     return dataclasses.replace(verifier, threshold=threshold), {
         "questions": len(asked), "unanswerable": sum(not a.answerable for a in asked),
@@ -214,17 +248,20 @@ def fit(asked: list[Asked], max_answerable_loss: float | None = None, cross_chec
         "answerable_f1_lost": round(100 * loss, 2), **summary}
 
 
-def fit_cross_check(verifier, asked: list[Asked], path: Path, candidates: int = 3):
+def fit_cross_check(verifier, asked: list[Asked], path: Path, candidates: int = 3,
+                    cross_fit: dict[int, Path] | None = None):
     """The verifier with a cross-check: a logistic regression over the features' log-odds and the
-    cross-check's log-odds of each question's first `candidates`, weighed as the first fit was."""
+    cross-check's log-odds of each question's first `candidates`, weighed as the first fit was. A
+    question in `cross_fit` is judged by the model named there (one that never learned from it)."""
     from sklearn.linear_model import LogisticRegression
 
     from groundqa.service.cross_check import CrossCheck, CrossCheckFit, file_digest, logit
 
-    model = CrossCheck(path)
+    models = {p: CrossCheck(p) for p in {path, *(cross_fit or {}).values()}}
     rows, labels, weights = [], [], []
-    for a in tqdm(asked, desc="cross-checking", unit="q"):
+    for number, a in enumerate(tqdm(asked, desc="cross-checking", unit="q")):
         first = sorted(range(len(a.candidates)), key=lambda i: -verifier.log_odds(a.candidates[i][0]))[:candidates]
+        model = models[(cross_fit or {}).get(number, path)]
         probabilities = model.probabilities(a.question, [a.candidates[i][3] for i in first])
         a.checked.update({i: float(p) for i, p in zip(first, probabilities)})
         for i, p in zip(first, probabilities):

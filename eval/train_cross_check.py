@@ -103,8 +103,9 @@ def squad_pairs(questions: list[GoldQuestion], count: int, rng: random.Random) -
     return pairs
 
 
-def train_set_pairs(suite: Path, rng: random.Random, repeat: int) -> list[Pair]:
-    """The benchmark's train sets: each answerable gold answer in its document, against its rivals."""
+def train_set_pairs(suite: Path, rng: random.Random, repeat: int, only: set[str] | None = None) -> list[Pair]:
+    """The benchmark's train sets (those named in `only`, when given): each answerable gold answer in
+    its document, against its rivals."""
     from groundqa.eval.gold import load_gold
     from groundqa.eval.suite import load_sets
     from groundqa.index.loaders import document_from_bytes
@@ -112,6 +113,8 @@ def train_set_pairs(suite: Path, rng: random.Random, repeat: int) -> list[Pair]:
 
     pairs = []
     for gold_set in load_sets(suite, "train"):
+        if only is not None and gold_set.name not in only:
+            continue
         documents = {}
         for path in sorted(gold_set.docs.iterdir()):
             documents[path.name] = document_from_bytes(path.read_bytes(), doc_id=path.name,
@@ -133,21 +136,22 @@ def train_set_pairs(suite: Path, rng: random.Random, repeat: int) -> list[Pair]:
     return pairs
 
 
-def recorded_pairs(recording: Path, candidates: int, repeat: int) -> list[Pair]:
-    """The first `candidates` of each train-split question of a calibrate recording, as the
-    cross-check reads them; right only where the question is answerable and the span right."""
+def recorded_pairs(recording: Path, candidates: int, repeat: int, only: set[str] | None = None) -> list[Pair]:
+    """The first `candidates` of each train-split question of a calibrate recording (of the sets named
+    in `only`, when given), as the cross-check reads them; right only where the question is answerable
+    and the span right."""
+    import itertools
     import pickle
 
+    from groundqa.eval.calibrate import sources
+
     asked, fitted_on = pickle.loads(recording.read_bytes())
-    pairs, at = [], 0
-    for about in fitted_on:  # "hospital (train split): 45 questions", "squad-...: 300 questions, 100 near misses ..."
-        count = sum(int(n) for n in re.findall(r"(\d+) (?:questions|near misses)", about))
-        block, at = asked[at:at + count], at + count
-        if "(train split)" in about:
+    train_sets = {about.split(" (train split)")[0] for about in fitted_on if "(train split)" in about}
+    pairs = []
+    for name, block in itertools.groupby(zip(asked, sources(asked, fitted_on)), key=lambda pair: pair[1]):
+        if name in train_sets and (only is None or name in only):
             pairs += [Pair(a.question, text, float(a.answerable and right))
-                      for a in block for _, _, right, text in a.candidates[:candidates]] * repeat
-    if at != len(asked):
-        raise SystemExit(f"{recording}: its summary counts {at} questions, it holds {len(asked)}")
+                      for a, _ in block for _, _, right, text in a.candidates[:candidates]] * repeat
     return pairs
 
 
@@ -230,6 +234,8 @@ def main() -> None:
     parser.add_argument("--suite-repeat", type=int, default=4, help="times each train-set pair is repeated")
     parser.add_argument("--recorded", type=Path, help="a `groundqa calibrate --suite-train --recorded` file")
     parser.add_argument("--recorded-candidates", type=int, default=3, help="first candidates taken of each question")
+    parser.add_argument("--only-sets", help="comma-separated train sets: learn from these alone (cross-fitting: "
+                        "a model that has not seen the other sets scores them for the verifier's fit)")
     parser.add_argument("--trained-layers", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=32)
@@ -242,10 +248,11 @@ def main() -> None:
     pairs = squad_pairs(load_squad(args.squad), args.questions, rng)
     held = pairs[-1000:]
     pairs = pairs[:-1000]
+    only = set(args.only_sets.split(",")) if args.only_sets else None
     if args.suite:
-        pairs += train_set_pairs(args.suite, rng, args.suite_repeat)
+        pairs += train_set_pairs(args.suite, rng, args.suite_repeat, only)
     if args.recorded:
-        pairs += recorded_pairs(args.recorded, args.recorded_candidates, args.suite_repeat)
+        pairs += recorded_pairs(args.recorded, args.recorded_candidates, args.suite_repeat, only)
     print(f"{len(pairs)} pairs, {sum(p.label for p in pairs):.0f} right; {len(held)} held out", flush=True)
     model = train(pairs, args.trained_layers, args.epochs, args.batch_size, args.learning_rate, rng)
     print(f"held-out SQuAD train pairs: accuracy {accuracy(model, held):.1f}%", flush=True)

@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from groundqa.eval.calibrate import Asked, best_threshold, fit
+from groundqa.eval.calibrate import Asked, best_threshold, cross_fitted, fit, sources
 from groundqa.eval.gold import GoldQuestion
 from groundqa.eval.near_miss import near_misses
 from groundqa.service.verify import FEATURES, Verifier
@@ -94,6 +94,38 @@ def test_the_cross_check_is_weighed_in_on_the_first_candidates(monkeypatch, tmp_
     assert again.cross_check == fitted
     kept, _ = fit(asked, cross_check=model, features_from=plain)  # only the cross-check and threshold fitted
     assert np.array_equal(kept.coef, plain.coef) and kept.cross_check is not None
+
+
+class _CrossCheckByFile:
+    """Stands in for the cross-encoder: each model file says one probability, whatever it reads."""
+
+    def __init__(self, path):
+        self.probability = float(path.read_text())
+
+    def probabilities(self, question, evidences):
+        return np.full(len(evidences), self.probability)
+
+
+def test_cross_fitting_judges_each_named_set_with_its_own_model(monkeypatch, tmp_path):
+    import groundqa.service.cross_check as cross_check
+
+    monkeypatch.setattr(cross_check, "CrossCheck", _CrossCheckByFile)
+    shipped, without_lease = tmp_path / "shipped.safetensors", tmp_path / "fold.safetensors"
+    shipped.write_text("0.9")
+    without_lease.write_text("0.2")
+    rng = np.random.default_rng(2)
+    asked = [_asked(rng, True, number % 2 == 0) for number in range(6)]
+    fitted_on = ["squad-v2.0-dev-A.json.gz: 2 questions (seed 5), 1 near misses made from its answerable questions",
+                 "hospital (train split): 1 questions", "lease (train split): 2 questions"]
+    assert sources(asked, fitted_on) == ["squad-v2.0-dev-A.json.gz"] * 3 + ["hospital", "lease", "lease"]
+    judges = cross_fitted([f"{without_lease}:lease"], asked, fitted_on)
+    assert judges == {4: without_lease, 5: without_lease}
+    fit(asked, cross_check=shipped, cross_check_candidates=1, cross_fit=judges)
+    assert [list(a.checked.values()) for a in asked] == [[0.9]] * 4 + [[pytest.approx(0.2)]] * 2
+    with pytest.raises(SystemExit, match="lacks: school"):
+        cross_fitted([f"{without_lease}:school"], asked, fitted_on)
+    with pytest.raises(SystemExit, match="counts 6 questions; it holds 5"):
+        sources(asked[:5], fitted_on)
 
 
 # Documents and gold questions written for this test (the benchmark sets in eval/gold stay out of tests).

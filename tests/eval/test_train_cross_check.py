@@ -28,3 +28,6 @@ def test_only_the_train_split_questions_of_a_recording_become_pairs(tmp_path):
         ("answerable candidate 0", 0.0), ("answerable candidate 1", 1.0), ("answerable candidate 2", 0.0)]
     assert all(p.label == 0.0 for p in pairs if p.question == "unanswerable")  # right spans of nothing asked
     assert len(recorded_pairs(recording, candidates=3, repeat=4)) == 4 * len(pairs)
+    # cross-fitting: a model that learns only from the sets named
+    assert recorded_pairs(recording, candidates=3, repeat=1, only={"hospital"}) == pairs
+    assert recorded_pairs(recording, candidates=3, repeat=1, only={"lease"}) == []
