@@ -5,8 +5,10 @@ previous question's phrase of its kind, and asked beside the previous question i
 question (the reader answers what the previous question asked). Any other follow-up the rules changed
 may lean on the conversation in ways they do not foresee: a pronoun whose antecedent they guessed
 ("When is he available?" after "Who is the caretaker at Harlow Court?"). A question they left as
-asked keeps its own reading: most such questions stand alone. For the others the follow-up is also
-asked as a plain combination: the follow-up followed by the previous
+asked keeps its own reading (most such questions stand alone) unless it says it goes on from the
+previous one ("and when ...?", "is breakfast still served?", "what if I ... instead?") or holds a
+pronoun the rules found nothing for ("how long do they get?" after a question naming no plural). For the
+others the follow-up is also asked as a plain combination: the follow-up followed by the previous
 question as it stands alone ("When is he available? Who is the caretaker at Harlow Court?"), and the
 answer the verifier believes more (the higher verified probability, `best_margin`) is kept, with the
 question that gave it as the result's `question` (so `resolved_question` is the question answered).
@@ -26,8 +28,9 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from groundqa.service.followup import Similarity, Turn, check_history, resolve_with_history
-from groundqa.service.followup_lead import fragment_start
-from groundqa.service.followup_text import parse
+from groundqa.service.followup_fragment import close
+from groundqa.service.followup_lead import fragment_start, goes_on, is_dummy_it, pronoun_indexes
+from groundqa.service.followup_text import parse, stems
 from groundqa.service.types import AskResult
 
 REPEAT_OVERLAP = 0.5  # word F1 with the previous answer from which an answer repeats it
@@ -55,13 +58,43 @@ def readings(question: str, history: Sequence[Turn], similarity: Similarity | No
         return Readings(resolved, None, "")
     previous = earlier[-1]
     alternative = None
-    # Only where the rules changed the question: a question that stands alone, asked after another,
-    # keeps its own reading (on dev, trying every question moved 17 of 116 standalone ones).
-    if previous.answer and resolved != question and fragment_start(parse(question).tokens) is None:
+    # Only where the rules changed the question, or it says it goes on from the previous one ("is
+    # breakfast still served?"): a question that stands alone, asked after another, keeps its own
+    # reading (on dev, trying every question moved 17 of 116 standalone ones).
+    tokens = parse(question).tokens
+    unresolved = [i for i in pronoun_indexes(tokens) if not (tokens[i].low == "it" and is_dummy_it(tokens, i))]
+    leans = resolved != question or goes_on(tokens) or bool(unresolved)
+    if previous.answer and leans and fragment_start(tokens) is None:
         combined = f"{question} {previous.question}"
+        if resolved == question and not unresolved:
+            combined = with_setting(question, previous.question) or combined
         if len(combined) <= max_question_chars and combined != resolved:
             alternative = combined
     return Readings(resolved, alternative, previous.answer)
+
+
+_OPENING = frozenset("if when while once after before during on in at for".split())
+
+
+def with_setting(question: str, previous: str) -> str | None:
+    """`question` with the setting of `previous` that it does not name, added at its end: the opening
+    clause of `previous` ("If I make a complaint, ..."), else its prepositional phrases ("... in the
+    ICU at Kestrel Avenue"); None when it names them all. "is breakfast still served" after "On a
+    two-hour delay, when does school start?" is "is breakfast still served on a two-hour delay?"."""
+    before = parse(previous)
+    tokens = before.tokens
+    comma = next((i for i, t in enumerate(tokens) if t.text == ","), None)
+    if tokens and tokens[0].low in _OPENING and comma is not None and comma > 1:
+        phrases = [before.phrase(0, comma)]
+    else:
+        phrases = [whole for whole, _ in before.prepositional_phrases()]
+    asked = stems(question)
+    setting = [p.text for p in phrases if not stems(p.text) <= asked]
+    if not setting:
+        return None
+    if tokens and phrases[0].first == 0 and not tokens[0].is_name:
+        setting[0] = setting[0][:1].lower() + setting[0][1:]
+    return close(question.rstrip().rstrip("?.!").rstrip() + " " + " ".join(setting))
 
 
 def chosen(by_rules: AskResult, combined: AskResult | None, previous_answer: str) -> AskResult:

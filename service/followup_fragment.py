@@ -54,6 +54,11 @@ def _replace_prepositional(fragment: Phrase, parsed: Parsed, before: Parsed, sim
     else:
         chosen = _choose(text, choices, similarity)
     if chosen is None:
+        times = runs(before, time_at)
+        if times and any(t.is_time for t in parsed.tokens[fragment.first + length:fragment.last]):
+            # "And on a weekday?" after "It's Saturday. What does a call-out cost?": the time, not the preposition
+            return _replace(before.text, parsed.phrase(fragment.first + length, fragment.last).text,
+                            [(times[-1], 1.0)], None)
         return _append(before.text, text)
     nested = sum(1 for whole, _ in parsed.prepositional_phrases() if fragment.first < whole.first < fragment.last)
     following = {whole.first: whole for whole, _ in before.prepositional_phrases()}

@@ -58,6 +58,24 @@ def fragment_start(tokens: list[Token]) -> int | None:
     return None
 
 
+# Words by which a whole question says it goes on from the one before ("and when ...?", "is it still
+# ...?", "what if I ... instead?"): such a question, left as asked, is also read in the setting of
+# the one before (followup_choice).
+_GOES_ON_FIRST = frozenset("and but so or also".split())
+_GOES_ON = frozenset("still instead otherwise else".split())
+_GOES_ON_LAST = frozenset("too either".split())
+
+
+def goes_on(tokens: list[Token]) -> bool:
+    """Whether a question says it goes on from the previous one: it opens with a conjunction or "what
+    if", holds "still", "instead", "otherwise" or "else", or ends with "too", "either" or "as well"."""
+    words = [t.low for t in tokens if t.is_word]
+    if not words:
+        return False
+    return (words[0] in _GOES_ON_FIRST or words[:2] == ["what", "if"] or bool(_GOES_ON & set(words))
+            or words[-1] in _GOES_ON_LAST or words[-2:] == ["as", "well"])
+
+
 def pronoun_indexes(tokens: list[Token]) -> list[int]:
     """The pronouns that stand for something outside the question."""
     found = []

@@ -68,10 +68,15 @@ def _antecedent_in(pronoun: str, answer: str, parsed: Parsed) -> str | None:
     return parsed.phrase(noun.first, last).text
 
 
+_UNITS_OF_TIME = frozenset("seconds minutes hours days weeks months years".split())
+
+
 def _plural(token: Token) -> bool:
-    """A common noun's plural by its ending ("cars", "fees"; not "class", "bus", a name nor a time)."""
+    """A common noun's plural by its ending ("cars", "fees"; not "class", "bus", a name, a time nor
+    a unit of time: "office hours" are not what "they" stand for)."""
     word = token.low
     return (len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is", "'s"))
+            and word not in _UNITS_OF_TIME
             and not token.is_name and not token.is_time and not token.has_digit)
 
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 # "3.2.x", "x86_64", "Asia-Pacific", "09:30"), never ending in punctuation; else one character.
 _TOKEN = re.compile(r"[\w£$€%](?:[\w£$€%.,:/+&'’-]*[\w%])?|\S")
 
-from groundqa.service.followup_words import (BE, DETERMINERS, DO, FUNCTION_WORDS, PERSONAL, PREPOSITIONS,
-                                             TIME_WORDS, VERBS, WH)
+from groundqa.service.followup_words import (BE, DETERMINERS, DO, FUNCTION_WORDS, PARTICIPLES, PERSONAL,
+                                             PREPOSITIONS, TIME_WORDS, VERBS, WH)
 
 
 @dataclass(frozen=True)
@@ -99,8 +99,8 @@ class Parsed:
     def in_phrase(self, index: int) -> bool:
         """Whether token `index` continues a noun phrase (content, a possessive, a joined range or name)."""
         tokens, token = self.tokens, self.tokens[index]
-        if index in self.verbs:
-            return False
+        if index in self.verbs or (index > 0 and tokens[index - 1].low == "how"):
+            return False  # a verb, or what "how" asks ("how [fast]", "how [often]")
         return (token.is_content or token.low in ("'s", "’s") or _joins_numbers(tokens, index)
                 or _joins_names(tokens, index) or _elided_head(tokens, index))
 
@@ -179,8 +179,8 @@ def _phrasal_verbs(tokens: list[Token]) -> list[int]:
 
 def _verbs(tokens: list[Token]) -> list[int]:
     """The main verb after a do-auxiliary ("does the 2.x series [get] ..."), the verb of a question
-    whose question word is its subject ("What [happens] ..."), and a participle ending a be-question
-    ("is the deposit [returned]")."""
+    whose question word is its subject ("What [happens] ..."), and the participle after a be-question's
+    subject ("is the deposit [returned]", "How long is maternity pay [paid] at full pay")."""
     if not tokens:
         return []
     aux = Parsed("", tokens, frozenset()).aux()
@@ -205,8 +205,9 @@ def _verbs(tokens: list[Token]) -> list[int]:
             run += 1
         return [run - 1] if run - begin > 1 else []
     last = max((i for i, t in enumerate(tokens) if t.is_word), default=0)
-    participle = tokens[last].low.endswith(("ed", "ised", "ized")) and last > aux + 2
-    return [last] if participle and tokens[last - 1].is_content and tokens[last - 1].low not in DETERMINERS else []
+    participles = [i for i in range(aux + 2, last + 1) if tokens[i].low in PARTICIPLES
+                   or (i == last and tokens[i].low.endswith(("ed", "ised", "ized")) and i > aux + 2)]
+    return [i for i in participles if tokens[i - 1].is_content and tokens[i - 1].low not in DETERMINERS][:1]
 
 
 def runs(parsed: Parsed, test) -> list[Phrase]:

@@ -16,6 +16,7 @@ PERSONAL = frozenset("i me my we us our you your".split())
 PERSON_PRONOUNS = frozenset("he him his she her hers".split())
 THING_PRONOUNS = frozenset("it its they them their theirs".split())
 CONJUNCTIONS = frozenset("and or but if when while because so whether".split())
+INDEFINITE = frozenset("someone somebody anyone anybody everyone everybody something anything everything".split())
 # Words that are neither names nor the heads of noun phrases.
 OTHER = frozenset((
     "not also still only just ever usually really much many long often soon far big old late early else more "
@@ -50,5 +51,9 @@ def _inflections(verb: str) -> set[str]:
 
 
 VERBS = frozenset(form for verb in _VERBS.split() for form in _inflections(verb)) | frozenset(_IRREGULAR.split())
+# Past participles: after a be-question's subject they are its verb ("is the deposit [paid] ...").
+PARTICIPLES = frozenset(form for form in VERBS if form.endswith("ed")) | frozenset((
+    "begun bought chosen done given gone got held kept left lost made meant paid sold sent shown taken told "
+    "written").split())
 FUNCTION_WORDS = (WH | BE | DO | DETERMINERS | PREPOSITIONS | PERSONAL | PERSON_PRONOUNS | THING_PRONOUNS
-                  | CONJUNCTIONS | OTHER)
+                  | CONJUNCTIONS | INDEFINITE | OTHER)

@@ -55,6 +55,16 @@ def ask_after(*turns: str, answers: dict | None = None, similarity=None) -> str:
     # "they" stands for a plural where the question names one, else for its subject
     ("Are there lockers at the Elm Street gym?", "are they free", "are lockers free?"),
     ("What do the swimming lessons cost?", "When do they start?", "When do the swimming lessons start?"),
+    # ... and a unit of time is no plural it stands for
+    ("How much does the plumber charge for two hours?", "Are they insured?", "Are the plumber insured?"),
+    # after a be-question's subject, a participle is its verb, not part of what is named
+    ("How long is parental pay paid at the full rate?", "Who qualifies for it?", "Who qualifies for parental pay?"),
+    # "how" asks about the word after it, and "someone" names nothing a fragment could replace
+    ("If I report a broken boiler, how fast will someone come out?", "What about a blocked drain?",
+     "If I report a blocked drain, how fast will someone come out?"),
+    # a time said in a sentence before the question is what a time fragment replaces
+    ("The office is shut and it is Sunday. What does an emergency plumber cost?", "And on a weekday?",
+     "The office is shut and it is a weekday. What does an emergency plumber cost?"),
     # a verb before its particle is no part of what is named
     ("How much is the bus fare going up in May?", "When does it take effect?", "When does the bus fare take effect?"),
     ("When do I have to give back the library laptop?", "Where do I drop it off?",

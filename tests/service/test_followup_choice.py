@@ -5,7 +5,7 @@ questions and results written for these tests."""
 import pytest
 
 from groundqa.service.followup import Turn, resolve
-from groundqa.service.followup_choice import ask_follow_up, chosen, readings, repeats
+from groundqa.service.followup_choice import ask_follow_up, chosen, readings, repeats, with_setting
 from groundqa.service.types import Answer, AskResult, Citation
 
 CARETAKER = "Who is the caretaker at Maple Court?"
@@ -36,6 +36,31 @@ def test_the_second_reading_follows_the_previous_question_as_it_stands_alone():
     history = [Turn("How much is the Starter plan?", "$10"), Turn("and Growth?", "$25")]
     assert readings("Who can use it?", history, None, 1000).alternative == \
         "Who can use it? How much is the Growth plan?"
+
+
+@pytest.mark.parametrize("question, alternative", [
+    # it says it goes on from the question before: it is also asked in that question's setting
+    ("is lunch still served", "is lunch still served on a late-start day?"),
+    ("and who marks the register", "and who marks the register on a late-start day?"),
+    ("what if we walk instead?", "what if we walk instead on a late-start day?"),
+    # a pronoun the rules found nothing for (the question before names no one): beside that question
+    ("Can I ring him?", "Can I ring him? When does school begin on a late-start day?"),
+])
+def test_a_question_left_as_asked_that_leans_on_the_one_before_gets_a_second_reading(question, alternative):
+    read = readings(question, [Turn(LATE_START, "two hours late")], None, 1000)
+    assert read.resolved == question
+    assert read.alternative == alternative
+
+
+def test_the_setting_carried_over_is_what_the_question_lacks():
+    assert with_setting("and when is the refund paid", "If I cancel online, how soon do I hear back?") == \
+        "and when is the refund paid if I cancel online?"  # the opening clause
+    assert with_setting("is parking still free", "What does a day pass cost at the Elm Street pool?") == \
+        "is parking still free at the Elm Street pool?"
+    assert with_setting("is the pool still open at Elm Street", "What does a day pass cost at Elm Street?") is None
+
+
+LATE_START = "When does school begin on a late-start day?"
 
 
 @pytest.mark.parametrize("question, history", [
