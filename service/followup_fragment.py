@@ -9,7 +9,7 @@ from typing import Callable, Sequence
 
 from groundqa.service.followup_lead import preposition_length
 from groundqa.service.followup_text import Parsed, Phrase, Token, name_at, number_at, runs, stems, time_at
-from groundqa.service.followup_words import DETERMINERS, ORDINALS, PLACE_ADVERBS
+from groundqa.service.followup_words import BE, DETERMINERS, DO, ORDINALS, PLACE_ADVERBS
 
 # Scores texts against one text (higher: nearer in meaning), for choosing among same-kind phrases.
 Similarity = Callable[[str, Sequence[str]], Sequence[float]]
@@ -27,14 +27,32 @@ def fill_fragment(parsed: Parsed, start: int, before: Parsed, similarity: Simila
     if preposition_length(tokens, start):
         return _replace_prepositional(fragment, parsed, before, similarity)
     if opening in ("when", "if", "while", "whether"):
-        at = next((t.start for t in before.tokens[1:] if t.low == opening), None)
-        return close(before.text[:at] + " " + fragment.text) if at else _append(before.text, fragment.text)
+        at = next((i for i, t in enumerate(before.tokens) if i and t.low == opening), None)
+        if at is None:
+            return _append(before.text, fragment.text)
+        return close(before.text[:before.tokens[at].start] + " " + _clause_subject_kept(parsed, start, before, at))
     if opening in PLACE_ADVERBS:
         places = [_with_place_adverb(before, whole) for whole, obj in before.prepositional_phrases()
                   if _is_place(before, obj)]
         return _replace(before.text, fragment.text, [(p, 1.0) for p in places[-1:]], None) or _append(
             before.text, fragment.text)
     return _replace_noun_phrase(fragment, parsed, before, similarity)
+
+
+def _clause_subject_kept(parsed: Parsed, start: int, before: Parsed, at: int) -> str:
+    """The fragment's clause, its pronoun subject replaced by the subject of the clause it replaces:
+    "when it is £50,000 or more" for "when the annual rent is below £50,000" is "when the annual rent
+    is £50,000 or more"."""
+    tokens, theirs = parsed.tokens, before.tokens
+    text = parsed.text[tokens[start].start:].rstrip(" ?")
+    if start + 1 >= len(tokens) or tokens[start + 1].low not in ("it", "they"):
+        return text
+    verb = next((i for i in range(at + 1, len(theirs)) if theirs[i].low in BE | DO or i in before.verbs), None)
+    if verb is None or verb == at + 1:
+        return text
+    subject = before.text[theirs[at + 1].start:theirs[verb - 1].end]
+    pronoun = tokens[start + 1]
+    return text[:pronoun.start - tokens[start].start] + subject + text[pronoun.end - tokens[start].start:]
 
 
 def _replace_prepositional(fragment: Phrase, parsed: Parsed, before: Parsed, similarity: Similarity | None) -> str:

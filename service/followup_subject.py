@@ -65,7 +65,16 @@ def _antecedent_in(pronoun: str, answer: str, parsed: Parsed) -> str | None:
     if pronoun in ("its", "their") and noun.last < last and tokens[noun.last].low in ("of", "for", "on"):
         # "What is the joining fee for Standard?" then "What's its minimum term?": the owner, Standard
         return parsed.phrase(noun.last + 1, last).text
-    return parsed.phrase(noun.first, last).text
+    return _without_limit(parsed.phrase(noun.first, last).text)
+
+
+_LIMITS = re.compile(r"\b(?:maximum|minimum|max|min)\s+(?=\w)", re.IGNORECASE)
+
+
+def _without_limit(phrase: str) -> str:
+    """A pronoun stands for the thing, not for the limit on it: "the maximum carry-over of leave" ->
+    "the carry-over of leave" ("by when must it be used?")."""
+    return _LIMITS.sub("", phrase, count=1)
 
 
 _UNITS_OF_TIME = frozenset("seconds minutes hours days weeks months years".split())

@@ -55,6 +55,12 @@ def ask_after(*turns: str, answers: dict | None = None, similarity=None) -> str:
     # "they" stands for a plural where the question names one, else for its subject
     ("Are there lockers at the Elm Street gym?", "are they free", "are lockers free?"),
     ("What do the swimming lessons cost?", "When do they start?", "When do the swimming lessons start?"),
+    # a clause takes the place of the clause it follows up, its pronoun the subject of that clause
+    ("What is the late fee when the invoice is under $500?", "and when it is $500 or more?",
+     "What is the late fee when the invoice is $500 or more?"),
+    # a pronoun stands for the thing, not for the limit on it
+    ("What is the maximum deposit for a flat on Elm Street?", "When is it returned?",
+     "When is the deposit for a flat on Elm Street returned?"),
     # ... and a unit of time is no plural it stands for
     ("How much does the plumber charge for two hours?", "Are they insured?", "Are the plumber insured?"),
     # after a be-question's subject, a participle is its verb, not part of what is named
