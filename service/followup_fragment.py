@@ -9,7 +9,7 @@ from typing import Callable, Sequence
 
 from groundqa.service.followup_lead import preposition_length
 from groundqa.service.followup_text import Parsed, Phrase, Token, name_at, number_at, runs, stems, time_at
-from groundqa.service.followup_words import BE, DETERMINERS, DO, ORDINALS, PLACE_ADVERBS
+from groundqa.service.followup_words import BE, DETERMINERS, DO, ORDINALS, PLACE_ADVERBS, PREPOSITIONS
 
 # Scores texts against one text (higher: nearer in meaning), for choosing among same-kind phrases.
 Similarity = Callable[[str, Sequence[str]], Sequence[float]]
@@ -28,8 +28,12 @@ def fill_fragment(parsed: Parsed, start: int, before: Parsed, similarity: Simila
         return _replace_prepositional(fragment, parsed, before, similarity)
     if opening in ("when", "if", "while", "whether"):
         at = next((i for i, t in enumerate(before.tokens) if i and t.low == opening), None)
-        if at is None:
-            return _append(before.text, fragment.text)
+        if at is None:  # "what about if we were on Essentials?" after "... covered on the Plus policy?"
+            prepositions = {t.low for t in before.tokens if t.low in PREPOSITIONS}
+            own = [whole for whole, _ in parsed.prepositional_phrases()
+                   if whole.first > start and tokens[whole.first].low in prepositions]
+            return (_replace_prepositional(own[0], parsed, before, similarity) if own
+                    else _append(before.text, fragment.text))
         return close(before.text[:before.tokens[at].start] + " " + _clause_subject_kept(parsed, start, before, at))
     if opening in PLACE_ADVERBS:
         places = [_with_place_adverb(before, whole) for whole, obj in before.prepositional_phrases()

@@ -58,6 +58,10 @@ def ask_after(*turns: str, answers: dict | None = None, similarity=None) -> str:
     # a clause takes the place of the clause it follows up, its pronoun the subject of that clause
     ("What is the late fee when the invoice is under $500?", "and when it is $500 or more?",
      "What is the late fee when the invoice is $500 or more?"),
+    # ... and one after a question without a clause of its kind puts its phrase in place of the same
+    # preposition's phrase
+    ("Are bicycles covered on the Plus policy?", "What about if we were on Essentials?",
+     "Are bicycles covered on Essentials?"),
     # a pronoun stands for the thing, not for the limit on it
     ("What is the maximum deposit for a flat on Elm Street?", "When is it returned?",
      "When is the deposit for a flat on Elm Street returned?"),
