@@ -144,7 +144,7 @@ def _replace_pronouns(parsed: Parsed, earlier: list[Turn]) -> str:
             owned = question[following.start:tokens[last - 1].end]  # "its minimum term" -> "the minimum term of X"
             stands_for, end = f"the {owned} of {stands_for}", tokens[last - 1].end
         elif token.low == "his" or (token.low == "her" and following is not None and following.is_content):
-            stands_for += "'s"
+            stands_for += "" if stands_for.endswith(("'s", "’s", "s'")) else "'s"
         if token.first:
             stands_for = stands_for[:1].upper() + stands_for[1:]
         pieces.append(question[at:token.start] + stands_for)

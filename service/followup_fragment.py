@@ -117,10 +117,26 @@ def _replace_noun_phrase(fragment: Phrase, parsed: Parsed, before: Parsed, simil
     chosen = _choose(fragment.text, choices, similarity)
     if chosen is None:
         return _append(before.text, _time_phrase(fragment.text, core)) if any(t.is_time for t in core) else None
+    names = _names_in_place(core, chosen, before)
+    if names is not None:  # "the Enterprise plan" for "the Team support plan": "the Enterprise support plan"
+        named, text = names
+        return close(before.text[:named.start] + text + before.text[named.end:])
     text = fragment.text
     if chosen.text.split()[0].lower() in DETERMINERS and first == fragment.first and core[0].is_name:
         text = chosen.text.split()[0] + " " + text  # "the Starter plan" -> "the Growth plan"
     return close(before.text[:chosen.start] + text + before.text[chosen.end:])
+
+
+def _names_in_place(core: list[Token], chosen: Phrase, before: Parsed) -> tuple[Phrase, str] | None:
+    """Where a fragment of names and then words the chosen phrase already holds ("Enterprise plan"
+    for "the Team support plan") only swaps names: the chosen phrase's names, and the fragment's."""
+    count = next((i for i, t in enumerate(core) if not t.is_name), len(core))
+    if not 0 < count < len(core) or not stems(" ".join(t.text for t in core[count:])) <= stems(chosen.text):
+        return None
+    inside = [p for p in runs(before, name_at) if chosen.first <= p.first and p.last <= chosen.last]
+    if len(inside) != 1:
+        return None
+    return inside[0], " ".join(t.text for t in core[:count])
 
 
 def _noun_phrases(before: Parsed, core: list[Token]) -> list[Phrase]:

@@ -6,7 +6,7 @@ import re
 from typing import TYPE_CHECKING, Sequence
 
 from groundqa.service.followup_text import Parsed, Phrase, Token, name_at, parse, runs
-from groundqa.service.followup_words import BE, DETERMINERS, PERSON_PRONOUNS, PERSONAL, VERBS
+from groundqa.service.followup_words import ABBREVIATIONS, BE, DETERMINERS, PERSON_PRONOUNS, PERSONAL, VERBS
 
 if TYPE_CHECKING:
     from groundqa.service.followup import Turn
@@ -30,8 +30,12 @@ def _antecedent_in(pronoun: str, answer: str, parsed: Parsed) -> str | None:
     tokens, asked = parsed.tokens, parsed.tokens[0].low
     short_answer = bool(answer) and len(answer.split()) <= 6
     if pronoun in PERSON_PRONOUNS or (pronoun in ("they", "them", "their") and asked in ("who", "whom")):
-        if asked in ("who", "whom") and short_answer:
-            return answer  # "Who is the Claims Team Manager?" "Priya Ashdown": "her" is Priya Ashdown
+        if asked in ("who", "whom"):  # "Who is the Claims Team Manager?" "Priya Ashdown": "her" is Priya Ashdown
+            if short_answer:
+                return answer
+            asked_about = subject(parsed)  # no answer shown: the one asked about, "the Claims Team Manager"
+            if asked_about:
+                return asked_about
         names = [p for p in runs(parsed, name_at) if p.last - p.first >= 2]
         return names[-1].text if names else None
     pps = parsed.prepositional_phrases()
@@ -90,12 +94,18 @@ def _plural(token: Token) -> bool:
 
 
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+_ABBREVIATION = re.compile(rf"\b(?:{'|'.join(ABBREVIATIONS)})\.$")
 
 
 def _last_sentence(text: str) -> str:
     """The last sentence that asks something ("What does T5 cost? Asking for a friend." asks about
     T5), else the last sentence."""
-    sentences = _SENTENCE_BREAK.split(text.strip())
+    sentences: list[str] = []
+    for piece in _SENTENCE_BREAK.split(text.strip()):
+        if sentences and _ABBREVIATION.search(sentences[-1]):  # "at St. Aldric?" is one sentence
+            sentences[-1] += " " + piece
+        else:
+            sentences.append(piece)
     return next((s for s in reversed(sentences) if s.rstrip().endswith("?")), sentences[-1])
 
 

@@ -7,12 +7,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# A word: letters, digits and the currency, per cent and joining characters inside it ("$1,150",
-# "3.2.x", "x86_64", "Asia-Pacific", "09:30"), never ending in punctuation; else one character.
-_TOKEN = re.compile(r"[\w£$€%](?:[\w£$€%.,:/+&'’-]*[\w%])?|\S")
+from groundqa.service.followup_words import (ABBREVIATIONS, BE, DETERMINERS, DO, FUNCTION_WORDS, PARTICIPLES,
+                                             PERSONAL, PREPOSITIONS, TIME_WORDS, VERBS, WH)
 
-from groundqa.service.followup_words import (BE, DETERMINERS, DO, FUNCTION_WORDS, PARTICIPLES, PERSONAL,
-                                             PREPOSITIONS, TIME_WORDS, VERBS, WH)
+# A word: letters, digits and the currency, per cent and joining characters inside it ("$1,150",
+# "3.2.x", "x86_64", "Asia-Pacific", "09:30"), never ending in punctuation, or an abbreviation with
+# its full stop before a name ("St. Aldric"); else one character.
+_TOKEN = re.compile(rf"\b(?:{'|'.join(ABBREVIATIONS)})\.(?=\s+[A-Z])|[\w£$€%](?:[\w£$€%.,:/+&'’-]*[\w%])?|\S")
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,7 @@ class Parsed:
         "to" continues its object ("with 2 years to under 5 years")."""
         found, tokens = [], self.tokens
         for index, token in enumerate(tokens):
-            if token.low not in PREPOSITIONS or _joins_numbers(tokens, index):
+            if token.low not in PREPOSITIONS or _joins_numbers(tokens, index) or _infinitive(tokens, index):
                 continue
             last = self._object_end(index + 1)
             while (last + 1 < len(tokens) and tokens[last].low in ("to", "until") and last > index + 1
@@ -140,6 +141,16 @@ class Parsed:
         while index < len(self.tokens) and self.in_phrase(index):
             index += 1
         return index
+
+
+def _infinitive(tokens: list[Token], index: int) -> bool:
+    """"to" before a verb ("to reserve a flat", "to renew"): a verb form, or a word before an object."""
+    if tokens[index].low != "to" or index + 1 >= len(tokens):
+        return False
+    following = tokens[index + 2] if index + 2 < len(tokens) else None
+    return tokens[index + 1].low in VERBS or (
+        following is not None and following.low in DETERMINERS | PERSONAL and tokens[index + 1].is_content
+        and not tokens[index + 1].is_name)
 
 
 def _joins_numbers(tokens: list[Token], index: int) -> bool:

@@ -16,6 +16,8 @@ PERSONAL = frozenset("i me my we us our you your".split())
 PERSON_PRONOUNS = frozenset("he him his she her hers".split())
 THING_PRONOUNS = frozenset("it its they them their theirs".split())
 CONJUNCTIONS = frozenset("and or but if when while because so whether".split())
+# Titles and abbreviations whose full stop ends no sentence ("at St. Aldric", "Dr. Okafor").
+ABBREVIATIONS = ("St", "Dr", "Mr", "Mrs", "Ms", "Prof", "Jr", "Sr", "Mt", "Ave", "Rd", "No", "Co", "Inc", "Ltd")
 INDEFINITE = frozenset("someone somebody anyone anybody everyone everybody something anything everything".split())
 # Words that are neither names nor the heads of noun phrases.
 OTHER = frozenset((

@@ -24,6 +24,9 @@ def ask_after(*turns: str, answers: dict | None = None, similarity=None) -> str:
     ("When does the ferry to Skye leave on Monday?", "How about Friday?", "When does the ferry to Skye leave on Friday?"),
     ("What did the museum charge for entry in 2022?", "And in 2023?", "What did the museum charge for entry in 2023?"),
     ("How much is the 10GB bundle?", "And the 20GB one?", "How much is the 20GB bundle?"),
+    # ... and names for names, the words the fragment repeats kept with the rest
+    ("How much is the Basic support plan per year?", "And the Premier plan?",
+     "How much is the Premier support plan per year?"),
     ("What is the fine after a first missed return?", "and after a second?",
      "What is the fine after a second missed return?"),
     ("How long is the warranty on the blue kettle?", "What about the red kettle?",
@@ -46,6 +49,8 @@ def ask_after(*turns: str, answers: dict | None = None, similarity=None) -> str:
     # ... the last that asks something, whatever is said after it
     ("What does the cooking class cost? Asking for my sister.", "Is it on Saturdays?",
      "Is the cooking class on Saturdays?"),
+    # ... an abbreviation's full stop ends no sentence
+    ("Where is the pharmacy at St. Brigid's?", "Is it open late?", "Is the pharmacy at St. Brigid's open late?"),
     # after "do I", what it stands for is the first thing named, not a verb
     ("How many days ahead do I have to ask before using a meeting room?", "Is it free?",
      "Is a meeting room free?"),
@@ -62,6 +67,8 @@ def ask_after(*turns: str, answers: dict | None = None, similarity=None) -> str:
     # preposition's phrase
     ("Are bicycles covered on the Plus policy?", "What about if we were on Essentials?",
      "Are bicycles covered on Essentials?"),
+    # an infinitive is no phrase that qualifies a noun
+    ("How much is the booking fee to reserve a court?", "Is it refundable?", "Is the booking fee refundable?"),
     # a pronoun stands for the thing, not for the limit on it
     ("What is the maximum deposit for a flat on Elm Street?", "When is it returned?",
      "When is the deposit for a flat on Elm Street returned?"),
@@ -89,6 +96,11 @@ def test_a_person_asked_about_by_who_is_the_answer():
     assert ask_after(asked, "What is her email address?", answers={asked: "Maya Lind"}) == \
         "What is Maya Lind's email address?"
     assert ask_after(asked, "How do I reach him?", answers={asked: "Tom Berg"}) == "How do I reach Tom Berg?"
+
+
+def test_a_person_asked_about_with_no_answer_shown_is_the_one_asked_about():
+    assert ask_after("Who is the Fire Safety Officer at St. Anne's?", "What is her email address?") == \
+        "What is the Fire Safety Officer at St. Anne's email address?"
 
 
 def test_turns_build_on_each_other():
