@@ -11,7 +11,9 @@ Pairs of (question, evidence) where the evidence is a sentence with one span mar
   --suite-train --recorded` file): its first candidates, right against wrong, and an unanswerable
   question's as wrong. The file's other questions (SQuAD 2.0 dev-A) are never trained on.
 
-Only the top layers and the head are trained; the file keeps just those (fp16).
+Only the top layers and the head are trained; the file keeps just those (fp16). With --only-sets, only
+the train sets named are learned from: a model for cross-fitting (`groundqa calibrate --cross-fit`), which
+judges the other sets' questions for the verifier's fit as the shipped model judges questions it never saw.
 
     python -m groundqa.eval.train_cross_check --squad ../shared/data/squad/squad-v1.1-train.json.gz \
         --suite eval/gold --recorded RECORDING.pkl --questions 7000 --trained-layers 4 \
