@@ -98,6 +98,8 @@ def run_calibrate(args: argparse.Namespace, settings: Settings) -> int:
     from groundqa.service.verify import Verifier
     from groundqa.wiring import models_fitted_for
 
+    if args.cross_fit and not args.cross_check:
+        raise SystemExit("--cross-fit needs --cross-check: the model that serves, which the fit weighs in")
     # With the verifier off there is no verdict to stop reading at: every passage the budget affords is
     # read, as the served pipeline does whenever the best passage's answer is not verified at
     # early_exit_probability.
@@ -125,6 +127,11 @@ def run_calibrate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def train_sets(fitted_on: list[str]) -> set[str]:
+    """The benchmark's train sets a recording's summary lines name ("hospital (train split): 45 questions")."""
+    return {about.split(" (train split)")[0] for about in fitted_on if "(train split)" in about}
+
+
 def sources(asked: list[Asked], fitted_on: list[str]) -> list[str]:
     """The file or train set each asked question came from, read from the recording's summary lines
     ("hospital (train split): 45 questions", "squad-....json.gz: 300 questions (seed 5), 100 near
@@ -132,7 +139,7 @@ def sources(asked: list[Asked], fitted_on: list[str]) -> list[str]:
     names = []
     for about in fitted_on:
         count = sum(int(n) for n in re.findall(r"(\d+) (?:questions|near misses)", about))
-        names += [about.split(" (train split)")[0] if "(train split)" in about else about.split(":")[0]] * count
+        names += [next(iter(train_sets([about])), about.split(":")[0])] * count
     if len(names) != len(asked):
         raise SystemExit(f"the recording's summary counts {len(names)} questions; it holds {len(asked)}")
     return names

@@ -145,13 +145,13 @@ def recorded_pairs(recording: Path, candidates: int, repeat: int, only: set[str]
     import itertools
     import pickle
 
-    from groundqa.eval.calibrate import sources
+    from groundqa.eval.calibrate import sources, train_sets
 
     asked, fitted_on = pickle.loads(recording.read_bytes())
-    train_sets = {about.split(" (train split)")[0] for about in fitted_on if "(train split)" in about}
+    learned = train_sets(fitted_on)
     pairs = []
     for name, block in itertools.groupby(zip(asked, sources(asked, fitted_on)), key=lambda pair: pair[1]):
-        if name in train_sets and (only is None or name in only):
+        if name in learned and (only is None or name in only):
             pairs += [Pair(a.question, text, float(a.answerable and right))
                       for a, _ in block for _, _, right, text in a.candidates[:candidates]] * repeat
     return pairs
@@ -251,6 +251,12 @@ def main() -> None:
     held = pairs[-1000:]
     pairs = pairs[:-1000]
     only = set(args.only_sets.split(",")) if args.only_sets else None
+    if only is not None and args.suite:
+        from groundqa.eval.suite import load_sets
+
+        unknown = sorted(only - {gold_set.name for gold_set in load_sets(args.suite, "train")})
+        if unknown:
+            raise SystemExit(f"--only-sets names no train set of {args.suite}: {', '.join(unknown)}")
     if args.suite:
         pairs += train_set_pairs(args.suite, rng, args.suite_repeat, only)
     if args.recorded:

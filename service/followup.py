@@ -29,7 +29,7 @@ import numpy as np
 
 from groundqa.errors import InvalidQuestion
 from groundqa.service.followup_fragment import Similarity, close, fill_fragment
-from groundqa.service.followup_lead import fragment_start, is_dummy_it, pronoun_indexes
+from groundqa.service.followup_lead import fragment_start, referring_pronouns
 from groundqa.service.followup_subject import antecedent
 from groundqa.service.followup_text import Parsed, parse
 
@@ -126,10 +126,8 @@ def _resolve(question: str, earlier: list[Turn], similarity: Similarity | None) 
 def _replace_pronouns(parsed: Parsed, earlier: list[Turn]) -> str:
     question, tokens = parsed.text, parsed.tokens
     pieces, at, found = [], 0, {}
-    for index in pronoun_indexes(tokens)[:MAX_PRONOUNS]:
+    for index in referring_pronouns(tokens)[:MAX_PRONOUNS]:
         token = tokens[index]
-        if token.low == "it" and is_dummy_it(tokens, index):
-            continue
         if token.low not in found:
             found[token.low] = antecedent(token.low, earlier)
         stands_for = found[token.low]
@@ -144,7 +142,7 @@ def _replace_pronouns(parsed: Parsed, earlier: list[Turn]) -> str:
             owned = question[following.start:tokens[last - 1].end]  # "its minimum term" -> "the minimum term of X"
             stands_for, end = f"the {owned} of {stands_for}", tokens[last - 1].end
         elif token.low == "his" or (token.low == "her" and following is not None and following.is_content):
-            stands_for += "" if stands_for.endswith(("'s", "’s", "s'")) else "'s"
+            stands_for += "" if stands_for.endswith(("'s", "’s", "'")) else "'" if stands_for.endswith("s") else "'s"
         if token.first:
             stands_for = stands_for[:1].upper() + stands_for[1:]
         pieces.append(question[at:token.start] + stands_for)

@@ -28,9 +28,10 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from groundqa.service.followup import Similarity, Turn, check_history, resolve_with_history
-from groundqa.service.followup_fragment import close
-from groundqa.service.followup_lead import fragment_start, goes_on, is_dummy_it, pronoun_indexes
+from groundqa.service.followup_fragment import appended
+from groundqa.service.followup_lead import fragment_start, goes_on, referring_pronouns
 from groundqa.service.followup_text import parse, stems
+from groundqa.service.followup_words import BE, DO
 from groundqa.service.types import AskResult
 
 REPEAT_OVERLAP = 0.5  # word F1 with the previous answer from which an answer repeats it
@@ -58,15 +59,16 @@ def readings(question: str, history: Sequence[Turn], similarity: Similarity | No
         return Readings(resolved, None, "")
     previous = earlier[-1]
     alternative = None
-    # Only where the rules changed the question, or it says it goes on from the previous one ("is
-    # breakfast still served?"): a question that stands alone, asked after another, keeps its own
-    # reading (on dev, trying every question moved 17 of 116 standalone ones).
+    # Only where the rules changed the question, where it says it goes on from the previous one ("is
+    # breakfast still served?") or where it holds a pronoun they found nothing for: a question that
+    # stands alone, asked after another, keeps its own reading (on dev, trying every question moved 17
+    # of 116 standalone ones).
     tokens = parse(question).tokens
-    unresolved = [i for i in pronoun_indexes(tokens) if not (tokens[i].low == "it" and is_dummy_it(tokens, i))]
-    leans = resolved != question or goes_on(tokens) or bool(unresolved)
+    pronouns = referring_pronouns(tokens)
+    leans = resolved != question or goes_on(tokens) or bool(pronouns)
     if previous.answer and leans and fragment_start(tokens) is None:
         combined = f"{question} {previous.question}"
-        if resolved == question and not unresolved:
+        if resolved == question and not pronouns:
             combined = with_setting(question, previous.question) or combined
         if len(combined) <= max_question_chars and combined != resolved:
             alternative = combined
@@ -84,7 +86,7 @@ def with_setting(question: str, previous: str) -> str | None:
     before = parse(previous)
     tokens = before.tokens
     comma = next((i for i, t in enumerate(tokens) if t.text == ","), None)
-    if tokens and tokens[0].low in _OPENING and comma is not None and comma > 1:
+    if tokens and tokens[0].low in _OPENING and comma is not None and comma > 1 and tokens[1].low not in BE | DO:
         phrases = [before.phrase(0, comma)]
     else:
         phrases = [whole for whole, _ in before.prepositional_phrases()]
@@ -94,7 +96,7 @@ def with_setting(question: str, previous: str) -> str | None:
         return None
     if tokens and phrases[0].first == 0 and not tokens[0].is_name:
         setting[0] = setting[0][:1].lower() + setting[0][1:]
-    return close(question.rstrip().rstrip("?.!").rstrip() + " " + " ".join(setting))
+    return appended(question, " ".join(setting))
 
 
 def chosen(by_rules: AskResult, combined: AskResult | None, previous_answer: str) -> AskResult:

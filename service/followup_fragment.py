@@ -9,7 +9,8 @@ from typing import Callable, Sequence
 
 from groundqa.service.followup_lead import preposition_length
 from groundqa.service.followup_text import Parsed, Phrase, Token, name_at, number_at, runs, stems, time_at
-from groundqa.service.followup_words import BE, DETERMINERS, DO, ORDINALS, PLACE_ADVERBS, PREPOSITIONS
+from groundqa.service.followup_words import (BE, DETERMINERS, DO, ORDINALS, PERSONAL, PLACE_ADVERBS, PREPOSITIONS,
+                                             THING_PRONOUNS)
 
 # Scores texts against one text (higher: nearer in meaning), for choosing among same-kind phrases.
 Similarity = Callable[[str, Sequence[str]], Sequence[float]]
@@ -31,14 +32,15 @@ def fill_fragment(parsed: Parsed, start: int, before: Parsed, similarity: Simila
         if at is None:  # "what about if we were on Essentials?" after "... covered on the Plus policy?"
             prepositions = {t.low for t in before.tokens if t.low in PREPOSITIONS}
             own = [whole for whole, _ in parsed.prepositional_phrases()
-                   if whole.first > start and tokens[whole.first].low in prepositions]
-            return (_replace_prepositional(own[0], parsed, before, similarity) if own
-                    else _append(before.text, fragment.text))
+                   if whole.first == start + 3 and whole.last == end and tokens[whole.first].low in prepositions]
+            being = tokens[start + 1].low in PERSONAL | THING_PRONOUNS and tokens[start + 2].low in BE
+            return (_replace_prepositional(own[0], parsed, before, similarity) if own and being
+                    else appended(before.text, fragment.text))
         return close(before.text[:before.tokens[at].start] + " " + _clause_subject_kept(parsed, start, before, at))
     if opening in PLACE_ADVERBS:
         places = [_with_place_adverb(before, whole) for whole, obj in before.prepositional_phrases()
                   if _is_place(before, obj)]
-        return _replace(before.text, fragment.text, [(p, 1.0) for p in places[-1:]], None) or _append(
+        return _replace(before.text, fragment.text, [(p, 1.0) for p in places[-1:]], None) or appended(
             before.text, fragment.text)
     return _replace_noun_phrase(fragment, parsed, before, similarity)
 
@@ -49,7 +51,7 @@ def _clause_subject_kept(parsed: Parsed, start: int, before: Parsed, at: int) ->
     is £50,000 or more"."""
     tokens, theirs = parsed.tokens, before.tokens
     text = parsed.text[tokens[start].start:].rstrip(" ?")
-    if start + 1 >= len(tokens) or tokens[start + 1].low not in ("it", "they"):
+    if start + 1 >= len(tokens) or tokens[start + 1].low != "it":  # "they are" would need its verb changed
         return text
     verb = next((i for i in range(at + 1, len(theirs)) if theirs[i].low in BE | DO or i in before.verbs), None)
     if verb is None or verb == at + 1:
@@ -76,12 +78,12 @@ def _replace_prepositional(fragment: Phrase, parsed: Parsed, before: Parsed, sim
     else:
         chosen = _choose(text, choices, similarity)
     if chosen is None:
-        times = runs(before, time_at)
-        if times and any(t.is_time for t in parsed.tokens[fragment.first + length:fragment.last]):
+        said = [t for t in runs(before, time_at) if t.first > 0 and before.tokens[t.first - 1].low in BE]
+        if said and any(t.is_time for t in parsed.tokens[fragment.first + length:fragment.last]):
             # "And on a weekday?" after "It's Saturday. What does a call-out cost?": the time, not the preposition
             return _replace(before.text, parsed.phrase(fragment.first + length, fragment.last).text,
-                            [(times[-1], 1.0)], None)
-        return _append(before.text, text)
+                            [(said[-1], 1.0)], None)
+        return appended(before.text, text)
     nested = sum(1 for whole, _ in parsed.prepositional_phrases() if fragment.first < whole.first < fragment.last)
     following = {whole.first: whole for whole, _ in before.prepositional_phrases()}
     for _ in range(nested):  # "for the ferry to Mull" in place of "for the ferry to Skye", not of "for the ferry"
@@ -116,7 +118,7 @@ def _replace_noun_phrase(fragment: Phrase, parsed: Parsed, before: Parsed, simil
         choices = []  # nothing of its kind and no way to tell which word it stands for
     chosen = _choose(fragment.text, choices, similarity)
     if chosen is None:
-        return _append(before.text, _time_phrase(fragment.text, core)) if any(t.is_time for t in core) else None
+        return appended(before.text, _time_phrase(fragment.text, core)) if any(t.is_time for t in core) else None
     names = _names_in_place(core, chosen, before)
     if names is not None:  # "the Enterprise plan" for "the Team support plan": "the Enterprise support plan"
         named, text = names
@@ -228,7 +230,7 @@ def _replace(previous: str, text: str, choices: list[tuple[Phrase, float]],
     return None if chosen is None else close(previous[:chosen.start] + text + previous[chosen.end:])
 
 
-def _append(previous: str, text: str) -> str:
+def appended(previous: str, text: str) -> str:
     return close(previous.rstrip().rstrip("?.!").rstrip() + " " + text)
 
 

@@ -64,13 +64,14 @@ def fragment_start(tokens: list[Token]) -> int | None:
 _GOES_ON_FIRST = frozenset("and but so or also".split())
 _GOES_ON = frozenset("still instead otherwise else".split())
 _GOES_ON_LAST = frozenset("too either".split())
+_SHORT = 9  # words: a longer question with "still" or "else" ("Can I still get a refund after ...?") names its own
 
 
 def goes_on(tokens: list[Token]) -> bool:
-    """Whether a question says it goes on from the previous one: it opens with a conjunction or "what
-    if", holds "still", "instead", "otherwise" or "else", or ends with "too", "either" or "as well"."""
+    """Whether a short question says it goes on from the previous one: it opens with a conjunction or
+    "what if", holds "still", "instead", "otherwise" or "else", or ends with "too", "either" or "as well"."""
     words = [t.low for t in tokens if t.is_word]
-    if not words:
+    if not words or len(words) > _SHORT:
         return False
     return (words[0] in _GOES_ON_FIRST or words[:2] == ["what", "if"] or bool(_GOES_ON & set(words))
             or words[-1] in _GOES_ON_LAST or words[-2:] == ["as", "well"])
@@ -94,6 +95,11 @@ def pronoun_indexes(tokens: list[Token]) -> list[int]:
                 and _last_word(tokens, index):
             found.append(index)
     return found
+
+
+def referring_pronouns(tokens: list[Token]) -> list[int]:
+    """`pronoun_indexes` without an "it" that stands for what follows it (`is_dummy_it`)."""
+    return [i for i in pronoun_indexes(tokens) if not (tokens[i].low == "it" and is_dummy_it(tokens, i))]
 
 
 def is_dummy_it(tokens: list[Token], index: int) -> bool:

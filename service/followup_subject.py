@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Sequence
 
-from groundqa.service.followup_text import Parsed, Phrase, Token, name_at, parse, runs
-from groundqa.service.followup_words import ABBREVIATIONS, BE, DETERMINERS, PERSON_PRONOUNS, PERSONAL, VERBS
+from groundqa.service.followup_text import Parsed, Phrase, Token, name_at, parse, runs, title_joins
+from groundqa.service.followup_words import BE, DETERMINERS, PERSON_PRONOUNS, PERSONAL, VERBS
 
 if TYPE_CHECKING:
     from groundqa.service.followup import Turn
@@ -33,7 +33,8 @@ def _antecedent_in(pronoun: str, answer: str, parsed: Parsed) -> str | None:
         if asked in ("who", "whom"):  # "Who is the Claims Team Manager?" "Priya Ashdown": "her" is Priya Ashdown
             if short_answer:
                 return answer
-            asked_about = subject(parsed)  # no answer shown: the one asked about, "the Claims Team Manager"
+            # no answer shown: "Who is the Claims Team Manager?" asks about the Claims Team Manager
+            asked_about = subject(parsed) if len(tokens) > 1 and tokens[1].low in BE else None
             if asked_about:
                 return asked_about
         names = [p for p in runs(parsed, name_at) if p.last - p.first >= 2]
@@ -72,13 +73,13 @@ def _antecedent_in(pronoun: str, answer: str, parsed: Parsed) -> str | None:
     return _without_limit(parsed.phrase(noun.first, last).text)
 
 
-_LIMITS = re.compile(r"\b(?:maximum|minimum|max|min)\s+(?=\w)", re.IGNORECASE)
+_LIMITS = re.compile(r"^((?:the|a|an)\s+)(?:maximum|minimum|max|min)\s+(?=\w)", re.IGNORECASE)
 
 
 def _without_limit(phrase: str) -> str:
     """A pronoun stands for the thing, not for the limit on it: "the maximum carry-over of leave" ->
     "the carry-over of leave" ("by when must it be used?")."""
-    return _LIMITS.sub("", phrase, count=1)
+    return _LIMITS.sub(r"\1", phrase, count=1)
 
 
 _UNITS_OF_TIME = frozenset("seconds minutes hours days weeks months years".split())
@@ -94,7 +95,6 @@ def _plural(token: Token) -> bool:
 
 
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
-_ABBREVIATION = re.compile(rf"\b(?:{'|'.join(ABBREVIATIONS)})\.$")
 
 
 def _last_sentence(text: str) -> str:
@@ -102,7 +102,7 @@ def _last_sentence(text: str) -> str:
     T5), else the last sentence."""
     sentences: list[str] = []
     for piece in _SENTENCE_BREAK.split(text.strip()):
-        if sentences and _ABBREVIATION.search(sentences[-1]):  # "at St. Aldric?" is one sentence
+        if sentences and title_joins(sentences[-1], piece):  # "at St. Aldric?" is one sentence
             sentences[-1] += " " + piece
         else:
             sentences.append(piece)

@@ -7,13 +7,22 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from groundqa.service.followup_words import (ABBREVIATIONS, BE, DETERMINERS, DO, FUNCTION_WORDS, PARTICIPLES,
-                                             PERSONAL, PREPOSITIONS, TIME_WORDS, VERBS, WH)
+from groundqa.service.followup_words import (BE, DETERMINERS, DO, FUNCTION_WORDS, PARTICIPLES, PERSONAL,
+                                             PREPOSITIONS, TIME_WORDS, TITLES, VERBS, WH)
 
+_TITLE = rf"\b(?:{'|'.join(TITLES)})\."
+_QUESTION_WORD = rf"(?i:{'|'.join(sorted(w for w in WH | BE | DO if w.isalpha()))})\b"
 # A word: letters, digits and the currency, per cent and joining characters inside it ("$1,150",
-# "3.2.x", "x86_64", "Asia-Pacific", "09:30"), never ending in punctuation, or an abbreviation with
-# its full stop before a name ("St. Aldric"); else one character.
-_TOKEN = re.compile(rf"\b(?:{'|'.join(ABBREVIATIONS)})\.(?=\s+[A-Z])|[\w£$€%](?:[\w£$€%.,:/+&'’-]*[\w%])?|\S")
+# "3.2.x", "x86_64", "Asia-Pacific", "09:30"), never ending in punctuation, or a title with its full
+# stop before a name ("St. Aldric"; not before a question: "on Elm St. What ...?"); else one character.
+_TOKEN = re.compile(rf"{_TITLE}(?=\s+[A-Z])(?!\s+{_QUESTION_WORD})|[\w£$€%](?:[\w£$€%.,:/+&'’-]*[\w%])?|\S")
+_TITLE_THEN_NAME = re.compile(rf"{_TITLE}\s+(?!{_QUESTION_WORD})[A-Z]")
+
+
+def title_joins(sentence: str, following: str) -> bool:
+    """Whether `sentence` ends with a title whose name opens `following` ("... at St." "Aldric?"):
+    they are one sentence."""
+    return bool(_TITLE_THEN_NAME.search(sentence[-8:] + " " + following[:40]))
 
 
 @dataclass(frozen=True)
@@ -144,13 +153,11 @@ class Parsed:
 
 
 def _infinitive(tokens: list[Token], index: int) -> bool:
-    """"to" before a verb ("to reserve a flat", "to renew"): a verb form, or a word before an object."""
-    if tokens[index].low != "to" or index + 1 >= len(tokens):
+    """"to" before a verb: a word followed by its object ("to reserve a flat"), not a name."""
+    if tokens[index].low != "to" or index + 2 >= len(tokens):
         return False
-    following = tokens[index + 2] if index + 2 < len(tokens) else None
-    return tokens[index + 1].low in VERBS or (
-        following is not None and following.low in DETERMINERS | PERSONAL and tokens[index + 1].is_content
-        and not tokens[index + 1].is_name)
+    verb, following = tokens[index + 1], tokens[index + 2]
+    return following.low in DETERMINERS | PERSONAL and verb.is_content and not verb.is_name
 
 
 def _joins_numbers(tokens: list[Token], index: int) -> bool:

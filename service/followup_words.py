@@ -16,8 +16,9 @@ PERSONAL = frozenset("i me my we us our you your".split())
 PERSON_PRONOUNS = frozenset("he him his she her hers".split())
 THING_PRONOUNS = frozenset("it its they them their theirs".split())
 CONJUNCTIONS = frozenset("and or but if when while because so whether".split())
-# Titles and abbreviations whose full stop ends no sentence ("at St. Aldric", "Dr. Okafor").
-ABBREVIATIONS = ("St", "Dr", "Mr", "Mrs", "Ms", "Prof", "Jr", "Sr", "Mt", "Ave", "Rd", "No", "Co", "Inc", "Ltd")
+# Titles whose full stop ends no sentence before a name ("at St. Aldric", "Dr. Okafor"); a street's
+# "St." or a company's "Ltd." may end one, so only before a name, never before a question's first word.
+TITLES = ("St", "Dr", "Mr", "Mrs", "Ms", "Prof", "Mt")
 INDEFINITE = frozenset("someone somebody anyone anybody everyone everybody something anything everything".split())
 # Words that are neither names nor the heads of noun phrases.
 OTHER = frozenset((
@@ -54,7 +55,7 @@ def _inflections(verb: str) -> set[str]:
 
 VERBS = frozenset(form for verb in _VERBS.split() for form in _inflections(verb)) | frozenset(_IRREGULAR.split())
 # Past participles: after a be-question's subject they are its verb ("is the deposit [paid] ...").
-PARTICIPLES = frozenset(form for form in VERBS if form.endswith("ed")) | frozenset((
+PARTICIPLES = frozenset(form for form in VERBS if form.endswith("ed") and form not in _VERBS.split()) | frozenset((
     "begun bought chosen done given gone got held kept left lost made meant paid sold sent shown taken told "
     "written").split())
 FUNCTION_WORDS = (WH | BE | DO | DETERMINERS | PREPOSITIONS | PERSONAL | PERSON_PRONOUNS | THING_PRONOUNS

@@ -128,6 +128,13 @@ def test_cross_fitting_judges_each_named_set_with_its_own_model(monkeypatch, tmp
         sources(asked[:5], fitted_on)
 
 
+def test_cross_fitting_without_the_model_that_serves_is_refused(tmp_path):
+    refused = subprocess.run([sys.executable, "-m", "groundqa.cli", "calibrate", "--cross-fit", "fold.safetensors:lease",
+                              "--out", str(tmp_path / "verifier.json")], capture_output=True, text=True)
+    assert refused.returncode != 0 and "--cross-fit needs --cross-check" in refused.stderr
+    assert not (tmp_path / "verifier.json").exists()
+
+
 # Documents and gold questions written for this test (the benchmark sets in eval/gold stay out of tests).
 LOCK_DOCS = {
     "release-notes.md": """# Corvane Lock Firmware: Change Log

@@ -28,6 +28,9 @@ def test_only_the_train_split_questions_of_a_recording_become_pairs(tmp_path):
         ("answerable candidate 0", 0.0), ("answerable candidate 1", 1.0), ("answerable candidate 2", 0.0)]
     assert all(p.label == 0.0 for p in pairs if p.question == "unanswerable")  # right spans of nothing asked
     assert len(recorded_pairs(recording, candidates=3, repeat=4)) == 4 * len(pairs)
+
     # cross-fitting: a model that learns only from the sets named
+    lease = [asked("lease question", True, [True])]
+    recording.write_bytes(pickle.dumps((held + train + lease, [*fitted_on, "lease (train split): 1 questions"])))
     assert recorded_pairs(recording, candidates=3, repeat=1, only={"hospital"}) == pairs
-    assert recorded_pairs(recording, candidates=3, repeat=1, only={"lease"}) == []
+    assert [p.question for p in recorded_pairs(recording, candidates=3, repeat=1, only={"lease"})] == ["lease question"]

@@ -58,6 +58,12 @@ def test_the_setting_carried_over_is_what_the_question_lacks():
     assert with_setting("is parking still free", "What does a day pass cost at the Elm Street pool?") == \
         "is parking still free at the Elm Street pool?"
     assert with_setting("is the pool still open at Elm Street", "What does a day pass cost at Elm Street?") is None
+    assert with_setting("is parking still free", "When is the pool open, and what does it cost?") is None  # no clause
+
+
+def test_a_long_question_that_says_still_names_its_own_setting():
+    history = [Turn("How much is the Starter plan per month?", "$10")]
+    assert readings("Can I still get a refund after 30 days on the annual plan?", history, None, 1000).alternative is None
 
 
 LATE_START = "When does school begin on a late-start day?"
