@@ -123,13 +123,28 @@ def _resolve(question: str, earlier: list[Turn], similarity: Similarity | None) 
 
 
 # -- pronouns -------------------------------------------------------------------------------
+def _without_phrases(stands_for: str | None, prepositions: set[str]) -> str | None:
+    """What a pronoun stands for without its phrases of the prepositions the question has its own
+    phrase of: "Is it cheaper at the Oak Road pool?" after "How much is a day pass at the Elm Street
+    pool?" asks about a day pass at the Oak Road pool, not at both."""
+    if not stands_for or not prepositions:
+        return stands_for
+    parsed = parse(stands_for)
+    dropped = [whole for whole, _ in parsed.prepositional_phrases()
+               if parsed.tokens[whole.first].low in prepositions and whole.first > 0]
+    for whole in reversed(dropped):
+        stands_for = stands_for[:whole.start].rstrip() + stands_for[whole.end:]
+    return stands_for
+
+
 def _replace_pronouns(parsed: Parsed, earlier: list[Turn]) -> str:
     question, tokens = parsed.text, parsed.tokens
     pieces, at, found = [], 0, {}
+    own = {tokens[whole.first].low for whole, _ in parsed.prepositional_phrases()}
     for index in referring_pronouns(tokens)[:MAX_PRONOUNS]:
         token = tokens[index]
         if token.low not in found:
-            found[token.low] = antecedent(token.low, earlier)
+            found[token.low] = _without_phrases(antecedent(token.low, earlier), own)
         stands_for = found[token.low]
         if stands_for is None:
             continue

@@ -69,6 +69,9 @@ def ask_after(*turns: str, answers: dict | None = None, similarity=None) -> str:
      "Are bicycles covered on Essentials?"),
     # an infinitive is no phrase that qualifies a noun
     ("How much is the booking fee to reserve a court?", "Is it refundable?", "Is the booking fee refundable?"),
+    # the question's own phrase of a preposition replaces the antecedent's
+    ("How much is a day pass at the Elm Street pool?", "Is it cheaper at the Oak Road pool?",
+     "Is a day pass cheaper at the Oak Road pool?"),
     # a pronoun stands for the thing, not for the limit on it
     ("What is the maximum deposit for a flat on Elm Street?", "When is it returned?",
      "When is the deposit for a flat on Elm Street returned?"),
