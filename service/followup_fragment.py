@@ -33,9 +33,9 @@ def fill_fragment(parsed: Parsed, start: int, before: Parsed, similarity: Simila
             prepositions = {t.low for t in before.tokens if t.low in PREPOSITIONS}
             own = [whole for whole, _ in parsed.prepositional_phrases()
                    if whole.first == start + 3 and whole.last == end and tokens[whole.first].low in prepositions]
-            being = tokens[start + 1].low in PERSONAL | THING_PRONOUNS and tokens[start + 2].low in BE
-            return (_replace_prepositional(own[0], parsed, before, similarity) if own and being
-                    else appended(before.text, fragment.text))
+            if own and tokens[start + 1].low in PERSONAL | THING_PRONOUNS and tokens[start + 2].low in BE:
+                return _replace_prepositional(own[0], parsed, before, similarity)  # "if" + "we" + "were" + phrase
+            return appended(before.text, fragment.text)
         return close(before.text[:before.tokens[at].start] + " " + _clause_subject_kept(parsed, start, before, at))
     if opening in PLACE_ADVERBS:
         places = [_with_place_adverb(before, whole) for whole, obj in before.prepositional_phrases()

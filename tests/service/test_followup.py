@@ -198,6 +198,12 @@ def test_a_resolution_longer_than_a_question_may_be_is_not_used():
     assert standalone(question, history, None, len(resolved) - 1) == question
 
 
+@pytest.mark.parametrize("follow_up", ["and if", "what about if", "and if we", "and when it", "and on", "and", "if"])
+def test_a_fragment_cut_short_is_answered_not_a_crash(follow_up):
+    resolved = ask_after("How much is parking at the Bristol campus?", follow_up)
+    assert isinstance(resolved, str) and resolved
+
+
 def test_hostile_text_is_resolved_in_time():
     """Resolution reads short texts, but never in more than linear time whatever they hold."""
     import time
