@@ -127,9 +127,14 @@ def run_calibrate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _train_set(about: str) -> str | None:
+    """The train set a recording's summary line names ("hospital (train split): 45 questions"), if any."""
+    return about.split(" (train split)")[0] if "(train split)" in about else None
+
+
 def train_sets(fitted_on: list[str]) -> set[str]:
-    """The benchmark's train sets a recording's summary lines name ("hospital (train split): 45 questions")."""
-    return {about.split(" (train split)")[0] for about in fitted_on if "(train split)" in about}
+    """The benchmark's train sets a recording's summary lines name."""
+    return {name for name in map(_train_set, fitted_on) if name}
 
 
 def sources(asked: list[Asked], fitted_on: list[str]) -> list[str]:
@@ -139,7 +144,7 @@ def sources(asked: list[Asked], fitted_on: list[str]) -> list[str]:
     names = []
     for about in fitted_on:
         count = sum(int(n) for n in re.findall(r"(\d+) (?:questions|near misses)", about))
-        names += [next(iter(train_sets([about])), about.split(":")[0])] * count
+        names += [_train_set(about) or about.split(":")[0]] * count
     if len(names) != len(asked):
         raise SystemExit(f"the recording's summary counts {len(names)} questions; it holds {len(asked)}")
     return names
@@ -246,7 +251,7 @@ def fit(asked: list[Asked], max_answerable_loss: float | None = None, cross_chec
         verifier = dataclasses.replace(features_from, cross_check=None)
     summary = {}
     if cross_check is not None:
-        verifier, summary = fit_cross_check(verifier, asked, cross_check, cross_check_candidates, cross_fit or {})
+        verifier, summary = fit_cross_check(verifier, asked, cross_check, cross_check_candidates, cross_fit)
     threshold, best_f1, loss = best_threshold(verifier, asked, max_answerable_loss)
     return dataclasses.replace(verifier, threshold=threshold), {
         "questions": len(asked), "unanswerable": sum(not a.answerable for a in asked),
@@ -264,11 +269,12 @@ def fit_cross_check(verifier, asked: list[Asked], path: Path, candidates: int = 
 
     from groundqa.service.cross_check import CrossCheck, CrossCheckFit, file_digest, logit
 
-    models = {p: CrossCheck(p) for p in {path, *(cross_fit or {}).values()}}
+    cross_fit = cross_fit or {}
+    models = {p: CrossCheck(p) for p in {path, *cross_fit.values()}}
     rows, labels, weights = [], [], []
     for number, a in enumerate(tqdm(asked, desc="cross-checking", unit="q")):
         first = sorted(range(len(a.candidates)), key=lambda i: -verifier.log_odds(a.candidates[i][0]))[:candidates]
-        model = models[(cross_fit or {}).get(number, path)]
+        model = models[cross_fit.get(number, path)]
         probabilities = model.probabilities(a.question, [a.candidates[i][3] for i in first])
         a.checked.update({i: float(p) for i, p in zip(first, probabilities)})
         for i, p in zip(first, probabilities):

@@ -7,7 +7,7 @@ may lean on the conversation in ways they do not foresee: a pronoun whose antece
 ("When is he available?" after "Who is the caretaker at Harlow Court?"). A question they left as
 asked keeps its own reading (most such questions stand alone) unless it says it goes on from the
 previous one ("and when ...?", "is breakfast still served?", "what if I ... instead?") or holds a
-pronoun the rules found nothing for ("how long do they get?" after a question naming no plural). For the
+pronoun the rules found nothing for ("can I ring him?" after a question naming no one). For the
 others the follow-up is also asked as a plain combination: the follow-up followed by the previous
 question as it stands alone ("When is he available? Who is the caretaker at Harlow Court?"), and the
 answer the verifier believes more (the higher verified probability, `best_margin`) is kept, with the

@@ -122,7 +122,7 @@ def _replace_noun_phrase(fragment: Phrase, parsed: Parsed, before: Parsed, simil
     names = _names_in_place(core, chosen, before)
     if names is not None:  # "the Enterprise plan" for "the Team support plan": "the Enterprise support plan"
         named, text = names
-        return close(before.text[:named.start] + text + before.text[named.end:])
+        return _replace(before.text, text, [(named, 1.0)], None)
     text = fragment.text
     if chosen.text.split()[0].lower() in DETERMINERS and first == fragment.first and core[0].is_name:
         text = chosen.text.split()[0] + " " + text  # "the Starter plan" -> "the Growth plan"

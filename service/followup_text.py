@@ -16,13 +16,14 @@ _QUESTION_WORD = rf"(?i:{'|'.join(sorted(w for w in WH | BE | DO if w.isalpha())
 # "3.2.x", "x86_64", "Asia-Pacific", "09:30"), never ending in punctuation, or a title with its full
 # stop before a name ("St. Aldric"; not before a question: "on Elm St. What ...?"); else one character.
 _TOKEN = re.compile(rf"{_TITLE}(?=\s+[A-Z])(?!\s+{_QUESTION_WORD})|[\w£$€%](?:[\w£$€%.,:/+&'’-]*[\w%])?|\S")
-_TITLE_THEN_NAME = re.compile(rf"{_TITLE}\s+(?!{_QUESTION_WORD})[A-Z]")
+_ENDS_WITH_TITLE = re.compile(rf"{_TITLE}$")
+_OPENS_WITH_NAME = re.compile(rf"(?!{_QUESTION_WORD})[A-Z]")
 
 
 def title_joins(sentence: str, following: str) -> bool:
     """Whether `sentence` ends with a title whose name opens `following` ("... at St." "Aldric?"):
     they are one sentence."""
-    return bool(_TITLE_THEN_NAME.search(sentence[-8:] + " " + following[:40]))
+    return bool(_ENDS_WITH_TITLE.search(sentence)) and bool(_OPENS_WITH_NAME.match(following))
 
 
 @dataclass(frozen=True)
