@@ -125,7 +125,7 @@ def train(model, windows: dict[str, torch.Tensor], device: str, epochs: float, b
         optimizer.step()
         schedule.step()
         optimizer.zero_grad(set_to_none=True)
-        if step % 200 == 0 or step == steps - 1:
+        if step % 20 == 0 or step == steps - 1:
             log(f"step {step + 1}/{steps} loss {loss.item():.3f} {time.time() - began:.0f}s")
         if time.time() - began > max_seconds:
             log(f"stopped after {step + 1} of {steps} steps: --max-train-seconds reached")
