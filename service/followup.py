@@ -32,6 +32,7 @@ from groundqa.service.followup_fragment import Similarity, close, fill_fragment
 from groundqa.service.followup_lead import fragment_start, referring_pronouns
 from groundqa.service.followup_subject import antecedent
 from groundqa.service.followup_text import Parsed, parse
+from groundqa.service.followup_words import DETERMINERS
 
 MAX_TURNS = 6  # history turns accepted
 MAX_ANSWER_CHARS = 2000  # of each turn's answer
@@ -137,6 +138,13 @@ def _without_phrases(stands_for: str | None, prepositions: set[str]) -> str | No
     return stands_for
 
 
+def _a_description(stands_for: str) -> bool:
+    """Whether a person is named by a description ("the caretaker at Harlow Court"), whose thing is
+    "the phone number of the caretaker at Harlow Court", not by a name ("Maya Lind's phone number")."""
+    first = stands_for.split(maxsplit=1)[0].lower() if stands_for.strip() else ""
+    return first in DETERMINERS
+
+
 def _replace_pronouns(parsed: Parsed, earlier: list[Turn]) -> str:
     question, tokens = parsed.text, parsed.tokens
     pieces, at, found = [], 0, {}
@@ -150,7 +158,8 @@ def _replace_pronouns(parsed: Parsed, earlier: list[Turn]) -> str:
             continue
         following = tokens[index + 1] if index + 1 < len(tokens) else None
         end = token.end
-        if token.low in ("its", "their") and following is not None and following.is_content:
+        owner = token.low in ("its", "their") or (token.low in ("his", "her") and _a_description(stands_for))
+        if owner and following is not None and following.is_content:
             last = index + 1
             while last < len(tokens) and tokens[last].is_content:
                 last += 1

@@ -103,7 +103,14 @@ def test_a_person_asked_about_by_who_is_the_answer():
 
 def test_a_person_asked_about_with_no_answer_shown_is_the_one_asked_about():
     assert ask_after("Who is the Fire Safety Officer at St. Anne's?", "What is her email address?") == \
-        "What is the Fire Safety Officer at St. Anne's email address?"
+        "What is the email address of the Fire Safety Officer at St. Anne's?"
+
+
+def test_what_a_described_person_has_is_said_with_of_and_a_named_one_with_an_apostrophe():
+    asked = "Who is the night manager at the depot?"
+    assert ask_after(asked, "What is his mobile number?") == "What is the mobile number of the night manager at the depot?"
+    assert ask_after(asked, "What is his mobile number?", answers={asked: "Ravi Patel"}) == \
+        "What is Ravi Patel's mobile number?"
 
 
 def test_turns_build_on_each_other():
