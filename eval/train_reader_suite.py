@@ -6,12 +6,15 @@ gives it (the chunk text as the reader reads it): an answerable one with the fir
 passages that holds a gold answer (its gold document's first), the answer's first occurrence there
 as the label, and with the best passage that holds none as a no-answer window for a share of them;
 an unanswerable one with its best passage, labelled at [CLS]. Train conversations' standalone
-questions count as questions of their set. SQuAD 1.1 train questions (a sample) are mixed in so
-that the reader keeps what it knew. Only train-split text is trained on; dev and test sets never.
+questions count as questions of their set. With --tables-per-set, questions are also made from the
+train documents' table rows ("What is the <column> for <row>?", the cell its answer; not yet measured).
+SQuAD 1.1 train questions (a sample) are mixed in so that the reader keeps what it knew. Only
+train-split text is trained on; dev and test sets never (eval/BENCHMARKS.md, "The reader fine-tuned
+on the train sets, on the CPU").
 
     python -m groundqa.eval.train_reader_suite --suite eval/gold \
         --conversations eval/gold/conversations.jsonl --squad ../shared/data/squad/squad-v1.1-train.json.gz \
-        --out DIR
+        --squad-questions 1000 --out DIR
 """
 
 from __future__ import annotations
