@@ -67,6 +67,10 @@ def add_calibrate_parser(sub, common: argparse.ArgumentParser) -> None:
                         help="cross-fitting: a cross-check trained without these train sets (comma-separated; "
                              "eval/train_cross_check.py --only-sets the others) judges their questions, so the "
                              "fit sees the cross-check on questions it never learned from (repeatable)")
+    parser.add_argument("--reader-for", metavar="MODEL:SETS", action="append", default=[],
+                        help="cross-fitting the reader: a reader fine-tuned without these train sets (comma-separated; "
+                             "eval/train_reader_suite.py --only-sets the others) reads their questions, so the fit sees "
+                             "the reader on documents it never learned from (repeatable)")
     parser.add_argument("--features-from", type=Path, metavar="VERIFIER",
                         help="keep this verifier file's fit of the features; fit only the cross-check and threshold")
     parser.add_argument("--out", type=Path, required=True, help="write the verifier here; use it with GROUNDQA_VERIFIER=PATH")
@@ -150,14 +154,20 @@ def sources(asked: list[Asked], fitted_on: list[str]) -> list[str]:
     return names
 
 
-def cross_fitted(specs: list[str], asked: list[Asked], fitted_on: list[str]) -> dict[int, Path]:
-    """--cross-fit MODEL:SETS as the model that judges each of those sets' questions (by index in `asked`)."""
+def models_by_set(specs: list[str], flag: str) -> dict[str, Path]:
+    """MODEL:SET,SET,... specs as the model named for each set."""
     by_set: dict[str, Path] = {}
     for spec in specs:
         model, _, names = spec.rpartition(":")
         if not model or not names:
-            raise SystemExit(f"--cross-fit {spec!r}: expected MODEL:SET,SET,...")
+            raise SystemExit(f"{flag} {spec!r}: expected MODEL:SET,SET,...")
         by_set.update({name: Path(model) for name in names.split(",")})
+    return by_set
+
+
+def cross_fitted(specs: list[str], asked: list[Asked], fitted_on: list[str]) -> dict[int, Path]:
+    """--cross-fit MODEL:SETS as the model that judges each of those sets' questions (by index in `asked`)."""
+    by_set = models_by_set(specs, "--cross-fit")
     named = sources(asked, fitted_on) if by_set else []
     unknown = sorted(set(by_set) - set(named))
     if unknown:
@@ -190,9 +200,11 @@ def ask_all(args: argparse.Namespace, recording: Settings) -> tuple[list[Asked],
                          + (f", {len(held)} articles held out" if held else "")
                          + (f", leaving out eval samples {' '.join(args.leave_out)}" if args.leave_out and squad else ""))
     if args.suite_train:
-        for name, recorded in record_train_sets(args.suite_train, recording, args.cache_dir):
+        readers = models_by_set(args.reader_for, "--reader-for")
+        for name, recorded in record_train_sets(args.suite_train, recording, args.cache_dir, readers):
             asked += [dataclasses.replace(a, weight=1.0 / len(recorded)) for a in recorded]
-            fitted_on.append(f"{name} (train split): {len(recorded)} questions")
+            fitted_on.append(f"{name} (train split): {len(recorded)} questions"
+                             + (f", read by {readers[name]}" if name in readers else ""))
     return asked, fitted_on
 
 
@@ -208,15 +220,25 @@ def record(path: Path, everything: list[GoldQuestion], held: set[str], questions
     return asked_of(pipeline, questions, path.name)
 
 
-def record_train_sets(suite: Path, settings: Settings, cache_dir: Path) -> list[tuple[str, list[Asked]]]:
-    """The benchmark's train sets, each against an index of its own documents (never dev or test)."""
+def record_train_sets(suite: Path, settings: Settings, cache_dir: Path,
+                      readers: dict[str, Path] | None = None) -> list[tuple[str, list[Asked]]]:
+    """The benchmark's train sets, each against an index of its own documents (never dev or test); a set
+    in `readers` is read by the reader named there."""
     from groundqa.eval.suite import load_sets, set_pipeline
     from groundqa.wiring import make_embedder, make_reader
 
+    readers = readers or {}
+    sets = load_sets(suite, "train")
+    unknown = sorted(set(readers) - {gold_set.name for gold_set in sets})
+    if unknown:
+        raise SystemExit(f"--reader-for names no train set of {suite}: {', '.join(unknown)}")
     embedder, reader = make_embedder(settings), make_reader(settings)
-    return [(gold_set.name, asked_of(set_pipeline(settings, gold_set, embedder, reader, cache_dir / "suite"),
+    others = {model: make_reader(settings.model_copy(update={"reader_model": str(model)}))
+              for model in set(readers.values())}
+    return [(gold_set.name, asked_of(set_pipeline(settings, gold_set, embedder,
+                                                  others.get(readers.get(gold_set.name), reader), cache_dir / "suite"),
                                      load_gold(gold_set.gold), gold_set.name))
-            for gold_set in load_sets(suite, "train")]
+            for gold_set in sets]
 
 
 def asked_of(pipeline, questions: list[GoldQuestion], name: str) -> list[Asked]:

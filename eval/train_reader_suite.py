@@ -35,14 +35,17 @@ from groundqa.eval.suite import load_sets, set_pipeline
 from groundqa.eval.train_reader import Example, train, training_examples, training_windows
 from groundqa.service.reader import as_read
 from groundqa.service.tables import SEPARATOR
-from groundqa.settings import Settings
+from groundqa.settings import Settings, shared_reader_model
 
 PASSAGES = 5  # passages retrieved per question to look for its answer in
 
 
-def suite_questions(suite: Path, conversations: Path | None) -> dict[str, list[GoldQuestion]]:
-    """Each train set's questions, its train conversations' standalone questions after them."""
-    by_set = {gold_set.name: load_gold(gold_set.gold) for gold_set in load_sets(suite, "train")}
+def suite_questions(suite: Path, conversations: Path | None,
+                    only_sets: set[str] | None = None) -> dict[str, list[GoldQuestion]]:
+    """Each train set's questions (of `only_sets` where given), its train conversations' standalone
+    questions after them."""
+    by_set = {gold_set.name: load_gold(gold_set.gold) for gold_set in load_sets(suite, "train")
+              if only_sets is None or gold_set.name in only_sets}
     for conversation in load_conversations(conversations) if conversations else []:
         if conversation.set in by_set:
             for number, (turn, question) in enumerate(zip(conversation.turns, conversation.standalone)):
@@ -92,14 +95,15 @@ def table_examples(chunk_texts: list[str], per_set: int, rng: random.Random) -> 
 
 
 def suite_examples(settings: Settings, suite: Path, conversations: Path | None, cache_root: Path,
-                   wrong_share: float, tables_per_set: int, seed: int) -> tuple[list[Example], dict]:
+                   wrong_share: float, tables_per_set: int, seed: int,
+                   only_sets: set[str] | None = None) -> tuple[list[Example], dict]:
     from groundqa.wiring import make_embedder, make_reader
 
     rng = random.Random(seed)
     embedder, reader = make_embedder(settings), make_reader(settings)
     sets = {s.name: s for s in load_sets(suite, "train")}
     examples, counts = [], {}
-    for name, questions in suite_questions(suite, conversations).items():
+    for name, questions in suite_questions(suite, conversations, only_sets).items():
         pipeline = set_pipeline(settings, sets[name], embedder, reader, cache_root)
         pipeline.prepare_search()
         vectors = embedder.embed([q.question for q in questions])
@@ -128,20 +132,28 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=2e-5)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--cache", type=Path, default=Path(".groundqa/cache"))
+    parser.add_argument("--only-sets", help="comma-separated train sets: learn from these alone (a reader for "
+                        "cross-fitting the verifier: `groundqa calibrate --reader-for`)")
+    parser.add_argument("--base", default=shared_reader_model(),
+                        help="the reader to fine-tune (default: the shared SQuAD reader)")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    settings = Settings()
+    settings = Settings(reader_model=args.base)
     torch.manual_seed(args.seed)
     began = time.time()
+    only_sets = set(args.only_sets.split(",")) if args.only_sets else None
+    unknown = (only_sets or set()) - {s.name for s in load_sets(args.suite, "train")}
+    if unknown:
+        raise SystemExit(f"--only-sets names no train set: {', '.join(sorted(unknown))}")
     ours, counts = suite_examples(settings, args.suite, args.conversations, args.cache, args.wrong_share,
-                                   args.tables_per_set, args.seed)
+                                   args.tables_per_set, args.seed, only_sets)
     squad = [q for q in load_squad(args.squad) if q.answers and q.context]
     sample = random.Random(args.seed).sample(squad, min(args.squad_questions, len(squad)))
     examples = ours * args.repeat + training_examples(sample, 0.0, 0.3, args.seed)
     random.Random(args.seed).shuffle(examples)
-    tokenizer = AutoTokenizer.from_pretrained(settings.reader_model)
-    model = AutoModelForQuestionAnswering.from_pretrained(settings.reader_model, dtype=torch.float32).eval()
+    tokenizer = AutoTokenizer.from_pretrained(args.base)
+    model = AutoModelForQuestionAnswering.from_pretrained(args.base, dtype=torch.float32).eval()
     windows = training_windows(tokenizer, examples)
     figures = {"sets": counts, "set_examples": len(ours), "no_answer": sum(e.answer_start is None for e in ours),
                "all_examples": len(examples), "windows": len(windows["input_ids"]),

@@ -17,13 +17,18 @@ SHARED_READER = Path("models") / "reader-minilm-l6-squad"
 MAX_TOP_K = 100  # passages one question may ask to read
 
 
-def default_reader_model() -> str:
-    """The shared reader next to this checkout (../shared), else the one baked into the Docker image."""
+def shared_reader_model() -> str:
+    """The SQuAD reader next to this checkout (../shared), else the one baked into the Docker image: the
+    base the shipped reader was fine-tuned from."""
     for base in (REPO_ROOT.parent / "shared", Path.cwd().parent / "shared", Path("/opt/groundqa")):
         candidate = base / SHARED_READER
         if (candidate / "config.json").is_file():
             return str(candidate)
     return str(REPO_ROOT.parent / "shared" / SHARED_READER)
+
+
+def default_reader_model() -> str:
+    return shared_reader_model()
 
 
 def config_file() -> Path:

@@ -6,11 +6,12 @@ import dataclasses
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from groundqa.eval.calibrate import Asked, best_threshold, cross_fitted, fit, sources
+from groundqa.eval.calibrate import Asked, best_threshold, cross_fitted, fit, record_train_sets, sources
 from groundqa.eval.gold import GoldQuestion
 from groundqa.eval.near_miss import near_misses
 from groundqa.service.verify import FEATURES, Verifier
@@ -126,6 +127,32 @@ def test_cross_fitting_judges_each_named_set_with_its_own_model(monkeypatch, tmp
         cross_fitted([f"{without_lease}:school"], asked, fitted_on)
     with pytest.raises(SystemExit, match="counts 6 questions; it holds 5"):
         sources(asked[:5], fitted_on)
+
+
+def test_reader_cross_fitting_reads_each_named_train_set_with_its_own_reader(monkeypatch, tmp_path):
+    """--reader-for: a train set named there is asked with that reader (one trained without it), the
+    others with the reader that serves; a name that is no train set is refused before anything is asked."""
+    import groundqa.eval.calibrate as calibrate
+    import groundqa.eval.suite as suite
+    import groundqa.wiring as wiring
+    from groundqa.settings import Settings
+
+    (tmp_path / "splits.toml").write_text("".join(
+        f'[sets.{name}]\nsplit = "{split}"\ndocs = "{name}/docs"\ngold = "{name}/gold.jsonl"\n\n'
+        for name, split in (("bakery", "train"), ("garage", "train"), ("library", "dev"))))
+    for name in ("bakery", "garage", "library"):
+        (tmp_path / name / "docs").mkdir(parents=True)
+        (tmp_path / name / "gold.jsonl").write_text(json.dumps({"id": "q", "question": "Who?", "answers": ["Ines"]}) + "\n")
+    monkeypatch.setattr(wiring, "make_embedder", lambda settings: "embedder")
+    monkeypatch.setattr(wiring, "make_reader", lambda settings: f"reader {settings.reader_model}")
+    monkeypatch.setattr(suite, "set_pipeline", lambda settings, gold_set, embedder, reader, cache: reader)
+    monkeypatch.setattr(calibrate, "asked_of", lambda pipeline, questions, name: [pipeline])
+    settings = Settings(reader_model="served")
+
+    recorded = record_train_sets(tmp_path, settings, tmp_path / "cache", {"garage": Path("without-garage")})
+    assert recorded == [("bakery", ["reader served"]), ("garage", ["reader without-garage"])]
+    with pytest.raises(SystemExit, match="names no train set of .*: library"):
+        record_train_sets(tmp_path, settings, tmp_path / "cache", {"library": Path("without-library")})
 
 
 def test_cross_fitting_without_the_model_that_serves_is_refused(tmp_path):

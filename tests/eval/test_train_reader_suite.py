@@ -78,3 +78,13 @@ def test_only_train_sets_and_their_conversations_are_read(tmp_path):
     questions = suite_questions(tmp_path, conversations)
     assert list(questions) == ["alpha"]
     assert [(q.question, q.answers) for q in questions["alpha"]] == [("alpha?", ["x"]), ("a?", ["1"]), ("what about b?", [])]
+
+
+def test_only_the_sets_named_are_read_for_a_cross_fitting_reader(tmp_path):
+    for name in ("alpha", "gamma"):
+        (tmp_path / name).mkdir()
+        (tmp_path / f"{name}.jsonl").write_text(json.dumps({"id": "q1", "question": f"{name}?", "answers": ["x"]}) + "\n")
+    (tmp_path / "splits.toml").write_text('[sets.alpha]\nsplit = "train"\ndocs = "alpha"\ngold = "alpha.jsonl"\n'
+                                          '[sets.gamma]\nsplit = "train"\ndocs = "gamma"\ngold = "gamma.jsonl"\n')
+    assert list(suite_questions(tmp_path, None)) == ["alpha", "gamma"]
+    assert list(suite_questions(tmp_path, None, {"gamma"})) == ["gamma"]
