@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
-# Build from the repository root, handing the shared models folder in as a named context:
-#   docker build -t groundqa --build-context shared=../shared .
+# Build from the repository root:
+#   docker build -t groundqa .
 #   docker run -p 8000:8000 -e GROUNDQA_API_KEY=change-me groundqa
 FROM python:3.11-slim
 
@@ -15,10 +15,10 @@ COPY index index
 COPY service service
 COPY eval eval
 COPY corpus corpus
+# The reader (models/reader-minilm-l6-groundqa), found by the default settings next to the code.
+COPY models models
 ARG TORCH_PIP_ARGS=""
 RUN make install TORCH_PIP_ARGS="${TORCH_PIP_ARGS}"
-# The reader model, found by the default settings at this path.
-COPY --from=shared models/reader-minilm-l6-squad /opt/groundqa/models/reader-minilm-l6-squad
 
 ENV HF_HUB_OFFLINE=1 \
     GROUNDQA_HOST=0.0.0.0 \

@@ -104,9 +104,10 @@ def test_the_shipped_verifier_cross_checks_through_the_real_pipeline(tmp_path, r
     verifier = pipeline.config.verifier
     assert verifier is not None and verifier.cross_check is not None
     result = pipeline.ask("How much is the Gold plan a month?")
-    assert not result.no_answer and result.answers[0].text == "$45", result.judged[:3]
+    answer = result.answers[0].text if not result.no_answer else None
+    assert answer in ("$45", "$45 a month"), result.judged[:3]  # the price, with or without the asked period
     citation = result.answers[0].citation
-    assert pipeline.collection.document(citation.doc_id).text[citation.start:citation.end] == "$45"
+    assert pipeline.collection.document(citation.doc_id).text[citation.start:citation.end] == answer
     assert pipeline.ask("How much is the Platinum plan a month?").no_answer
 
 
