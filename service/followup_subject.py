@@ -26,15 +26,23 @@ def antecedent(pronoun: str, earlier: Sequence["Turn"]) -> str | None:
     return None
 
 
+def _a_name(phrase: str) -> bool:
+    """Whether a phrase names someone ("Priya Ashdown") rather than describing them ("the manager")."""
+    parsed = parse(phrase)
+    return bool(parsed.tokens) and all(token.is_name for token in parsed.tokens)
+
+
 def _antecedent_in(pronoun: str, answer: str, parsed: Parsed) -> str | None:
     tokens, asked = parsed.tokens, parsed.tokens[0].low
     short_answer = bool(answer) and len(answer.split()) <= 6
     if pronoun in PERSON_PRONOUNS or (pronoun in ("they", "them", "their") and asked in ("who", "whom")):
         if asked in ("who", "whom"):  # "Who is the Claims Team Manager?" "Priya Ashdown": "her" is Priya Ashdown
+            asked_about = subject(parsed) if len(tokens) > 1 and tokens[1].low in BE else None
+            if asked_about and _a_name(asked_about):  # "Who is Priya Ashdown?" "the claims manager": still her
+                return asked_about
             if short_answer:
                 return answer
             # no answer shown: "Who is the Claims Team Manager?" asks about the Claims Team Manager
-            asked_about = subject(parsed) if len(tokens) > 1 and tokens[1].low in BE else None
             if asked_about:
                 return asked_about
         names = [p for p in runs(parsed, name_at) if p.last - p.first >= 2]

@@ -101,6 +101,13 @@ def test_a_person_asked_about_by_who_is_the_answer():
     assert ask_after(asked, "How do I reach him?", answers={asked: "Tom Berg"}) == "How do I reach Tom Berg?"
 
 
+def test_a_person_asked_about_by_name_stays_that_person_whatever_the_answer_describes():
+    asked = "Who is Lena Marsh?"
+    assert ask_after(asked, "Where does she work?", answers={asked: "a staff nurse"}) == "Where does Lena Marsh work?"
+    assert ask_after(asked, "What is her phone number?", answers={asked: "the ward sister"}) == \
+        "What is Lena Marsh's phone number?"
+
+
 def test_a_person_asked_about_with_no_answer_shown_is_the_one_asked_about():
     assert ask_after("Who is the Fire Safety Officer at St. Anne's?", "What is her email address?") == \
         "What is the email address of the Fire Safety Officer at St. Anne's?"
