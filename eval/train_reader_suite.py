@@ -99,9 +99,12 @@ def suite_examples(settings: Settings, suite: Path, conversations: Path | None, 
                    only_sets: set[str] | None = None) -> tuple[list[Example], dict]:
     from groundqa.wiring import make_embedder, make_reader
 
+    sets = {s.name: s for s in load_sets(suite, "train")}
+    unknown = sorted((only_sets or set()) - set(sets))
+    if unknown:
+        raise SystemExit(f"--only-sets names no train set: {', '.join(unknown)}")
     rng = random.Random(seed)
     embedder, reader = make_embedder(settings), make_reader(settings)
-    sets = {s.name: s for s in load_sets(suite, "train")}
     examples, counts = [], {}
     for name, questions in suite_questions(suite, conversations, only_sets).items():
         pipeline = set_pipeline(settings, sets[name], embedder, reader, cache_root)
@@ -142,12 +145,9 @@ def main() -> None:
     settings = Settings(reader_model=args.base)
     torch.manual_seed(args.seed)
     began = time.time()
-    only_sets = set(args.only_sets.split(",")) if args.only_sets else None
-    unknown = (only_sets or set()) - {s.name for s in load_sets(args.suite, "train")}
-    if unknown:
-        raise SystemExit(f"--only-sets names no train set: {', '.join(sorted(unknown))}")
     ours, counts = suite_examples(settings, args.suite, args.conversations, args.cache, args.wrong_share,
-                                   args.tables_per_set, args.seed, only_sets)
+                                   args.tables_per_set, args.seed,
+                                   set(args.only_sets.split(",")) if args.only_sets else None)
     squad = [q for q in load_squad(args.squad) if q.answers and q.context]
     sample = random.Random(args.seed).sample(squad, min(args.squad_questions, len(squad)))
     examples = ours * args.repeat + training_examples(sample, 0.0, 0.3, args.seed)
