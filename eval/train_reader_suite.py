@@ -142,7 +142,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    settings = Settings(reader_model=args.base)
+    # Only retrieval is used here: no verifier (the shipped one is fitted for another reader than the base).
+    settings = Settings(reader_model=args.base, verifier="off")
     torch.manual_seed(args.seed)
     began = time.time()
     ours, counts = suite_examples(settings, args.suite, args.conversations, args.cache, args.wrong_share,
