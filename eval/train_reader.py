@@ -105,7 +105,7 @@ def train(model, windows: dict[str, torch.Tensor], device: str, epochs: float, b
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}],
                                   lr=lr, fused=device == "cuda")
     schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: min((step + 1) / warmup, max(0.0, (steps - step) / (steps - warmup))))
+        optimizer, lambda step: min((step + 1) / warmup, max(0.0, (steps - step) / max(1, steps - warmup))))
     windows = {key: value.to(device) for key, value in windows.items()}
     model.train()
     order = torch.randperm(count, device=device)

@@ -2,9 +2,14 @@
 question labelled on the passage that holds its answer, unanswerable ones at [CLS], questions made
 from table rows labelled with their cell, and only train-split sets and conversations."""
 
+import gzip
 import json
 import random
+import subprocess
+import sys
 from dataclasses import dataclass
+
+import pytest
 
 from groundqa.eval.gold import GoldQuestion
 from groundqa.eval.train_reader_suite import labelled, suite_questions, table_examples
@@ -88,3 +93,36 @@ def test_only_the_sets_named_are_read_for_a_cross_fitting_reader(tmp_path):
                                           '[sets.gamma]\nsplit = "train"\ndocs = "gamma"\ngold = "gamma.jsonl"\n')
     assert list(suite_questions(tmp_path, None)) == ["alpha", "gamma"]
     assert list(suite_questions(tmp_path, None, {"gamma"})) == ["gamma"]
+
+
+PARCEL_DOC = """# Parcel lockers
+
+A locker parcel waits 72 hours before it goes back to the sender.
+Lockers at the station take parcels up to 20 kg.
+"""
+
+
+@pytest.mark.slow
+def test_the_trainer_fine_tunes_the_shared_reader_while_the_shipped_verifier_is_fitted_for_another(tmp_path):
+    """The real command on a suite and a SQuAD file written for the test: it reads with no verifier (the
+    shipped one, fitted for the shipped reader, would refuse the shared base) and saves a reader."""
+    (tmp_path / "lockers").mkdir()
+    (tmp_path / "lockers" / "lockers.md").write_text(PARCEL_DOC)
+    (tmp_path / "lockers.jsonl").write_text(
+        json.dumps({"id": "l1", "question": "How long does a locker parcel wait?", "answers": ["72 hours"]}) + "\n"
+        + json.dumps({"id": "l2", "question": "Who owns the lockers?", "answers": []}) + "\n")
+    (tmp_path / "splits.toml").write_text('[sets.lockers]\nsplit = "train"\ndocs = "lockers"\ngold = "lockers.jsonl"\n')
+    context = "The ferry leaves the harbour at 7 am and reaches the island an hour later."
+    squad = {"data": [{"title": "Ferry", "paragraphs": [{"context": context, "qas": [
+        {"id": "f1", "question": "When does the ferry leave?", "answers": [{"text": "7 am", "answer_start": context.index("7 am")}]}]}]}]}
+    with gzip.open(tmp_path / "squad.json.gz", "wt") as handle:
+        json.dump(squad, handle)
+    out = tmp_path / "out"
+    run = subprocess.run([sys.executable, "-m", "groundqa.eval.train_reader_suite", "--suite", str(tmp_path),
+                          "--squad", str(tmp_path / "squad.json.gz"), "--squad-questions", "1",
+                          "--cache", str(tmp_path / "cache"), "--out", str(out)],
+                         env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"}, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    figures = json.loads((out / "figures.json").read_text())
+    assert figures["sets"]["lockers"]["questions"] == 2 and figures["no_answer"] >= 1
+    assert (out / "reader" / "config.json").is_file()
